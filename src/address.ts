@@ -1,0 +1,78 @@
+// Network endpoints (IP literal + port) as written by operators: `1.2.3.4`, `1.2.3.4:5353`,
+// `::1`, `[::1]:53`. Upstreams are IP literals only: a forwarder cannot resolve its own servers.
+import { isIP } from 'node:net';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export function parseEndpoint(text: string, defaultPort = 53): ParseResult<Endpoint> {
+  const s = text.trim();
+  let host = s;
+  let portText: string | undefined;
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    if (close < 0) return { ok: false, reason: `"${text}": missing "]" after IPv6 address` };
+    host = s.slice(1, close);
+    const rest = s.slice(close + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) return { ok: false, reason: `"${text}": expected ":PORT" after "]"` };
+      portText = rest.slice(1);
+    }
+  } else if (s.split(':').length === 2) {
+    [host, portText] = s.split(':') as [string, string];
+  }
+  const family = isIP(host);
+  if (family === 0) {
+    return { ok: false, reason: `"${text}": not an IP address (use ADDR, ADDR:PORT or [IPv6]:PORT)` };
+  }
+  let port = defaultPort;
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+      return { ok: false, reason: `"${text}": port must be a number from 1 to 65535` };
+    }
+    port = Number(portText);
+  }
+  return { ok: true, value: { host: normaliseHost(host, family as 4 | 6), port, family: family as 4 | 6 } };
+}
+
+function normaliseHost(host: string, family: 4 | 6): string {
+  if (family === 4) return host;
+  // Let the URL parser canonicalise IPv6 (e.g. 0:0:0:0:0:0:0:1 → ::1); keep a zone id as is.
+  if (host.includes('%')) return host.toLowerCase();
+  try {
+    return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  } catch {
+    return host.toLowerCase();
+  }
+}
+
+export function formatEndpoint(e: Endpoint): string {
+  return e.family === 6 ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.host === b.host && a.port === b.port;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === '::1' || /^127\./.test(host) || host === '::ffff:127.0.0.1';
+}
+
+/** Unique endpoints in first-seen order. */
+export function uniqueEndpoints(list: Iterable<Endpoint>): Endpoint[] {
+  const seen = new Set<string>();
+  const out: Endpoint[] = [];
+  for (const e of list) {
+    const key = formatEndpoint(e);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(e);
+    }
+  }
+  return out;
+}
