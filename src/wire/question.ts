@@ -1,0 +1,126 @@
+// Reads what dnsfwd needs from a client's query: the question (name in lower case for routing,
+// type, class), where it ends, and the EDNS OPT record (RFC 6891) if any. Decides drop/FORMERR/NOTIMP.
+import * as h from './header.js';
+import { TYPE_OPT, walkRecords } from './records.js';
+
+export interface Edns {
+  /** Offset of the OPT record (its root name byte). */
+  readonly offset: number;
+  /** Requestor's UDP payload size, read from the OPT class field (RFC 6891 §6.2.3). */
+  readonly udpSize: number;
+  /** DNSSEC OK bit (RFC 3225). */
+  readonly dnssecOk: boolean;
+}
+
+export interface Question {
+  /** Lower-case presentation name without trailing dot ('' for the root); `.` in labels escaped. */
+  readonly name: string;
+  readonly type: number;
+  readonly class: number;
+  /** Offset just past the question section: bytes [12, end) are the client's question. */
+  readonly end: number;
+  readonly edns: Edns | null;
+}
+
+export type QueryParse =
+  | { readonly kind: 'drop'; readonly why: string }
+  | { readonly kind: 'error'; readonly rcode: h.RcodeValue; readonly question: Question | null; readonly why: string }
+  | { readonly kind: 'query'; readonly question: Question };
+
+/** Classifies a client message (RFC 1035 §4.1, RFC 6891 §6.1.1, RFC 5966). Never throws. */
+export function parseQuery(b: Uint8Array): QueryParse {
+  if (b.length < h.HEADER_SIZE) return { kind: 'drop', why: 'shorter than a header' };
+  if (h.isResponse(b)) return { kind: 'drop', why: 'QR=1 (a response, not a query)' };
+  if (h.qdcount(b) !== 1) return formerr(null, `QDCOUNT=${h.qdcount(b)}`);
+  const qn = readQuestion(b, h.HEADER_SIZE);
+  if (qn === null) return formerr(null, 'question does not parse');
+  const edns = findEdns(b, qn.end);
+  if (edns === 'bad') return formerr({ ...qn, edns: null }, 'malformed records after the question');
+  const question: Question = { ...qn, edns };
+  if (h.opcode(b) !== h.OPCODE_QUERY) {
+    return { kind: 'error', rcode: h.Rcode.NOTIMP, question, why: `opcode ${h.opcode(b)}` };
+  }
+  return { kind: 'query', question };
+}
+
+function formerr(question: Question | null, why: string): QueryParse {
+  return { kind: 'error', rcode: h.Rcode.FORMERR, question, why };
+}
+
+/** Reads an uncompressed question name + type + class at `off`. */
+export function readQuestion(b: Uint8Array, off: number): Omit<Question, 'edns'> | null {
+  const labels: string[] = [];
+  let pos = off;
+  let total = 0;
+  for (;;) {
+    if (pos >= b.length) return null;
+    const len = b[pos]!;
+    if (len === 0) break;
+    if (len > 63) return null; // compression in a question's name is not something clients do
+    total += len + 1;
+    if (total > 254 || pos + 1 + len > b.length) return null;
+    labels.push(labelText(b, pos + 1, pos + 1 + len));
+    pos += len + 1;
+  }
+  const end = pos + 5;
+  if (end > b.length) return null;
+  const type = (b[pos + 1]! << 8) | b[pos + 2]!;
+  const klass = (b[pos + 3]! << 8) | b[pos + 4]!;
+  return { name: labels.join('.'), type, class: klass, end };
+}
+
+function labelText(b: Uint8Array, from: number, to: number): string {
+  let s = '';
+  for (let i = from; i < to; i++) {
+    let c = b[i]!;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c === 0x2e || c === 0x5c || c <= 0x20 || c >= 0x7f) {
+      s += '\\' + String(c).padStart(3, '0'); // RFC 1035 §5.1 \DDD
+    } else {
+      s += String.fromCharCode(c);
+    }
+  }
+  return s;
+}
+
+/** Finds the OPT record in the additional section; 'bad' for malformed records or two OPTs. */
+function findEdns(b: Uint8Array, afterQuestion: number): Edns | null | 'bad' {
+  const additionalStart = walkRecords(b, afterQuestion, h.ancount(b) + h.nscount(b));
+  if (additionalStart < 0) return 'bad';
+  let edns: Edns | null = null;
+  let twice = false;
+  const end = walkRecords(b, additionalStart, h.arcount(b), (r) => {
+    if (r.type !== TYPE_OPT) return;
+    if (edns !== null || b[r.start] !== 0) twice = true; // RFC 6891 §6.1.1: one OPT, root owner
+    edns = { offset: r.start, udpSize: (b[r.start + 3]! << 8) | b[r.start + 4]!, dnssecOk: (b[r.ttl + 2]! & 0x80) !== 0 };
+  });
+  if (end < 0 || twice) return 'bad';
+  return edns;
+}
+
+/** Offset of the OPT record in any message (e.g. an upstream reply), or -1. */
+export function findOptOffset(b: Uint8Array, afterQuestion: number): number {
+  const additionalStart = walkRecords(b, afterQuestion, h.ancount(b) + h.nscount(b));
+  if (additionalStart < 0) return -1;
+  let found = -1;
+  walkRecords(b, additionalStart, h.arcount(b), (r) => {
+    if (r.type === TYPE_OPT && found < 0) found = r.start;
+  });
+  return found;
+}
+
+/** Same question (name case-insensitively, type, class) in both messages at [12, end)? */
+export function sameQuestion(a: Uint8Array, b: Uint8Array, end: number): boolean {
+  if (a.length < end || b.length < end) return false;
+  const nameEnd = end - 4; // type and class compare exactly
+  for (let i = h.HEADER_SIZE; i < end; i++) {
+    let x = a[i]!;
+    let y = b[i]!;
+    if (i < nameEnd) {
+      if (x >= 0x41 && x <= 0x5a) x |= 0x20; // label length bytes are ≤ 63, never in this range
+      if (y >= 0x41 && y <= 0x5a) y |= 0x20;
+    }
+    if (x !== y) return false;
+  }
+  return true;
+}

@@ -1,0 +1,82 @@
+// Walking names and resource records in raw messages (RFC 1035 §3.1, §4.1.3, §4.1.4), without
+// decoding them. Every function returns -1 (or null) for bytes that do not form a valid record.
+
+export const TYPE_OPT = 41;
+const MAX_POINTER_HOPS = 64;
+
+/** Offset just past the (possibly compressed) name at `off`, or -1 if malformed. */
+export function skipName(b: Uint8Array, off: number): number {
+  let pos = off;
+  while (pos < b.length) {
+    const len = b[pos]!;
+    if (len === 0) return pos + 1;
+    if ((len & 0xc0) === 0xc0) return pos + 2 <= b.length ? pos + 2 : -1;
+    if ((len & 0xc0) !== 0) return -1; // 0x40/0x80 label types are obsolete (RFC 6891 §5)
+    pos += len + 1;
+  }
+  return -1;
+}
+
+/** Checks that the name at `off` decodes (pointers go backwards, length ≤ 255). */
+export function nameIsValid(b: Uint8Array, off: number): boolean {
+  let pos = off;
+  let total = 0;
+  for (let hops = 0; hops < MAX_POINTER_HOPS; ) {
+    if (pos >= b.length) return false;
+    const len = b[pos]!;
+    if (len === 0) return total + 1 <= 255;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 1 >= b.length) return false;
+      const target = ((len & 0x3f) << 8) | b[pos + 1]!;
+      if (target >= pos) return false;
+      pos = target;
+      hops++;
+      continue;
+    }
+    if ((len & 0xc0) !== 0) return false;
+    total += len + 1;
+    if (total > 255) return false;
+    pos += len + 1;
+  }
+  return false;
+}
+
+/** Where one resource record's parts are. `ttl` is the offset of its 32-bit TTL field. */
+export interface RecordSpan {
+  readonly start: number;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdata: number;
+  readonly end: number;
+}
+
+/** The record at `off`, or null if it runs past the end of the message. */
+export function readRecord(b: Uint8Array, off: number): RecordSpan | null {
+  const afterName = skipName(b, off);
+  if (afterName < 0 || afterName + 10 > b.length) return null;
+  const type = (b[afterName]! << 8) | b[afterName + 1]!;
+  const rdlength = (b[afterName + 8]! << 8) | b[afterName + 9]!;
+  const end = afterName + 10 + rdlength;
+  if (end > b.length) return null;
+  return { start: off, type, ttl: afterName + 4, rdata: afterName + 10, end };
+}
+
+/**
+ * Visits `count` records from `off`; returns the offset after the last one, or -1 if one is
+ * malformed. The visitor may return false to stop early (the result is then -1 as well).
+ */
+export function walkRecords(
+  b: Uint8Array,
+  off: number,
+  count: number,
+  visit?: (r: RecordSpan) => boolean | void,
+): number {
+  let pos = off;
+  for (let i = 0; i < count; i++) {
+    const r = readRecord(b, pos);
+    if (r === null) return -1;
+    if (visit && visit(r) === false) return -1;
+    pos = r.end;
+  }
+  return pos;
+}

@@ -1,0 +1,74 @@
+import t from 'tap';
+import dns2 from 'dns2';
+import { Rcode } from '../../src/wire/header.js';
+import { parseQuery, type Question } from '../../src/wire/question.js';
+import { clientUdpLimit, errorReply, truncateReply } from '../../src/wire/replies.js';
+import { answer, decode, query } from '../helpers/packets.js';
+
+function question(q: Buffer): Question {
+  const p = parseQuery(q);
+  if (p.kind !== 'query') throw new Error('test query did not parse');
+  return p.question;
+}
+
+t.test('SERVFAIL keeps ID, question and RD, sets QR and RA; both decoders agree', async (t) => {
+  const q = query('Svc.Consul', 'A', { id: 0xbeef });
+  const r = errorReply(q, Rcode.SERVFAIL, question(q));
+  const a = decode(r);
+  t.equal(a.id, 0xbeef);
+  t.equal(a.type, 'response');
+  t.equal(a.rcode, 'SERVFAIL');
+  t.equal(a.flag_rd, true);
+  t.equal(a.flag_ra, true);
+  t.same(a.questions, [{ name: 'Svc.Consul', type: 'A', class: 'IN' }]);
+  const b = dns2.Packet.parse(r);
+  t.equal(b.header.id, 0xbeef);
+  t.equal(b.header.rcode, 2);
+  t.equal(b.header.qr, 1);
+  t.equal(b.questions[0]?.name, 'Svc.Consul');
+});
+
+t.test('an EDNS query gets an OPT record back in an error reply (RFC 6891 §7)', async (t) => {
+  const q = query('example.com', 'A', { edns: 4096 });
+  const r = errorReply(q, Rcode.NOTIMP, question(q));
+  const a = decode(r);
+  t.equal(a.rcode, 'NOTIMP');
+  const opt = a.additionals?.find((x) => x.type === 'OPT');
+  t.ok(opt, 'OPT present');
+  t.equal((opt as { udpPayloadSize: number }).udpPayloadSize, 1232);
+  t.equal(dns2.Packet.parse(r).additionals.length, 1);
+});
+
+t.test('FORMERR without a parseable question has QDCOUNT=0', async (t) => {
+  const q = query('example.com');
+  const r = errorReply(q.subarray(0, 14), Rcode.FORMERR, null);
+  t.equal(r.length, 12);
+  const a = decode(r);
+  t.equal(a.rcode, 'FORMERR');
+  t.equal(a.id, 0x1234);
+  t.equal(a.questions?.length, 0);
+});
+
+t.test('truncation keeps header, question and OPT, sets TC, drops records', async (t) => {
+  const q = query('big.service.consul', 'A', { edns: 1232 });
+  const full = answer(q, Array.from({ length: 120 }, (_, i) => `10.0.${i >> 8}.${i & 255}`));
+  t.ok(full.length > 1232, 'the full answer is bigger than the client size');
+  const qn = question(q);
+  const cut = truncateReply(full, qn.end);
+  const a = decode(cut);
+  t.equal(a.flag_tc, true);
+  t.equal(a.answers?.length, 0);
+  t.equal(a.questions?.[0]?.name, 'big.service.consul');
+  t.equal(a.additionals?.filter((x) => x.type === 'OPT').length, 1);
+  t.equal(dns2.Packet.parse(cut).header.tc, 1);
+  const noEdns = query('big.service.consul', 'A');
+  const cut2 = truncateReply(answer(noEdns, ['10.0.0.1']), question(noEdns).end);
+  t.equal(decode(cut2).additionals?.length ?? 0, 0);
+});
+
+t.test('client UDP limit: 512 without EDNS, else the advertised size within [512, max]', async (t) => {
+  t.equal(clientUdpLimit(question(query('a.b')), 4096), 512);
+  t.equal(clientUdpLimit(question(query('a.b', 'A', { edns: 1232 })), 4096), 1232);
+  t.equal(clientUdpLimit(question(query('a.b', 'A', { edns: 65000 })), 4096), 4096);
+  t.equal(clientUdpLimit(question(query('a.b', 'A', { edns: 100 })), 4096), 512);
+});
