@@ -1,0 +1,211 @@
+// Reads the YAML config (every error located as file:line:col), applies command-line overrides,
+// and renders configs and config errors for operators (`dnsfwd check`).
+import { readFile } from 'node:fs/promises';
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { formatEndpoint, parseEndpoint, type Endpoint } from '../address.js';
+import { LOG_LEVELS } from '../log.js';
+export { defaultConfig } from './schema.js';
+import { deepFreeze, parseSourcePath, parseZone, validateConfig, type Locator, type PathSegment } from './schema.js';
+import type { Config, ConfigError, ConfigOverrides, ConfigResult, RouteConfig } from './types.js';
+
+/** The `file` of errors in command-line flags. */
+export const COMMAND_LINE = '<command line>';
+
+type Failure = { ok: false; error: ConfigError };
+type Parsed<T> = { ok: true; value: T } | Failure;
+
+/** Parses and validates config text; an empty document means all defaults. */
+export function parseConfigText(text: string, file: string): ConfigResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => lines.linePos(offset);
+  const invalid = (pos: { line: number; col: number }, reason: string): Failure => ({
+    ok: false,
+    error: { file, ...pos, key: '', reason: `invalid YAML: ${reason}` },
+  });
+  const bad = doc.errors[0];
+  if (bad) {
+    const dup = bad.code === 'DUPLICATE_KEY';
+    return invalid(at(bad.pos[0]), dup ? `duplicate key "${duplicateKey(doc, bad.pos[0])}"` : bad.message);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // toJS throws on an alias without its anchor, or one that expands past maxAliasCount.
+    return invalid({ line: 1, col: 1 }, err instanceof Error ? err.message : String(err));
+  }
+  return validateConfig(raw, { file, locate: locator(doc, at) });
+}
+
+/** Reads and validates the config file at `path`. */
+export async function loadConfigFile(path: string): Promise<ConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    return { ok: false, error: { file: path, line: 1, col: 1, key: '', reason: `cannot read: ${osReason(err)}` } };
+  }
+  return parseConfigText(text, path);
+}
+
+const OS_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a path component is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
+function osReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined) return OS_REASONS[code] ?? code;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The text of the key that starts at `offset` (where yaml reports a DUPLICATE_KEY). */
+function duplicateKey(doc: Document, offset: number): string {
+  let key = '?';
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) key = String(pair.key.value);
+    },
+  });
+  return key;
+}
+
+/** Finds the YAML nodes at a config path; falls back to the nearest ancestor that exists. */
+function locator(doc: Document, at: (offset: number) => { line: number; col: number }): Locator {
+  return (path, part) => {
+    const found = findNode(doc, path);
+    const node = (part === 'key' ? found.key : null) ?? found.value ?? found.key ?? found.nearest;
+    const offset = node?.range?.[0];
+    return offset === undefined ? { line: 1, col: 1 } : at(offset);
+  };
+}
+
+interface Found {
+  key: Node | null;
+  value: Node | null;
+  nearest: Node | null;
+}
+
+function findNode(doc: Document, path: readonly PathSegment[]): Found {
+  let value: unknown = doc.contents;
+  let found: Found = { key: null, value: isNode(value) ? value : null, nearest: isNode(value) ? value : null };
+  for (const seg of path) {
+    if (isAlias(value)) value = value.resolve(doc);
+    let key: Node | null = null;
+    let next: unknown;
+    if (isMap(value)) {
+      const pair = value.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+      key = isNode(pair?.key) ? pair.key : null;
+      next = pair?.value;
+    } else if (isSeq(value) && typeof seg === 'number') {
+      next = value.items[seg];
+    }
+    if (!isNode(next) && key === null) return { key: null, value: null, nearest: found.nearest };
+    value = next;
+    found = { key, value: isNode(next) ? next : null, nearest: isNode(next) ? next : (key ?? found.nearest) };
+  }
+  return found;
+}
+
+/** Applies command-line flags on top of `config` (see ConfigOverrides for what each does). */
+export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult {
+  let next: Config = config;
+  if (o.listen?.length) {
+    const listen = flagEndpoints('--listen', o.listen);
+    if (!listen.ok) return listen;
+    next = { ...next, listen: listen.value };
+  }
+  if (o.logLevel !== undefined) {
+    const level = LOG_LEVELS.find((l) => l === o.logLevel);
+    if (!level) return flagError('--log-level', `"${o.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+    next = { ...next, logLevel: level };
+  }
+  for (const text of o.route ?? []) {
+    const route = flagRoute(text);
+    if (!route.ok) return route;
+    const i = next.routes.findIndex((r) => r.zone === route.value.zone);
+    const routes = i < 0 ? [...next.routes, route.value] : next.routes.map((r, j) => (j === i ? route.value : r));
+    next = { ...next, routes };
+  }
+  if (o.leaseFile?.length) {
+    const sources = [];
+    for (const text of o.leaseFile) {
+      const path = parseSourcePath(text);
+      if (!path.ok) return flagError('--lease-file', path.reason);
+      sources.push({ kind: 'dhclient' as const, path: path.value });
+    }
+    next = { ...next, default: { ...next.default, sources } };
+  }
+  if (o.upstream?.length) {
+    const servers = flagEndpoints('--upstream', o.upstream);
+    if (!servers.ok) return servers;
+    next = { ...next, default: { ...next.default, servers: servers.value } };
+  }
+  return { ok: true, config: next === config ? config : deepFreeze(next) };
+}
+
+function flagError(flag: string, reason: string): Failure {
+  return { ok: false, error: { file: COMMAND_LINE, line: 0, col: 0, key: flag, reason } };
+}
+
+function flagEndpoints(flag: string, texts: readonly string[]): Parsed<Endpoint[]> {
+  const out: Endpoint[] = [];
+  for (const text of texts.flatMap((t) => t.split(','))) {
+    const e = parseEndpoint(text);
+    if (!e.ok) return flagError(flag, e.reason);
+    out.push(e.value);
+  }
+  return { ok: true, value: out };
+}
+
+/** `ZONE=SERVER[,SERVER...]` */
+function flagRoute(text: string): Parsed<RouteConfig> {
+  const eq = text.indexOf('=');
+  if (eq < 0) return flagError('--route', `"${text}": expected ZONE=SERVER[,SERVER...]`);
+  const zoneText = text.slice(0, eq);
+  if (/^\s*\.?\s*$/.test(zoneText)) {
+    return flagError('--route', `"${text}": the root zone is the default route: use --upstream or --lease-file`);
+  }
+  const zone = parseZone(zoneText);
+  if (!zone.ok) return flagError('--route', zone.reason);
+  const serverText = text.slice(eq + 1);
+  if (serverText.trim() === '') return flagError('--route', `"${text}": a route needs at least one server`);
+  const servers = flagEndpoints('--route', [serverText]);
+  if (!servers.ok) return servers;
+  return { ok: true, value: { zone: zone.value, servers: servers.value } };
+}
+
+/** `FILE:LINE:COL: reason`, or `<command line>: --flag: reason`. */
+export function formatConfigError(e: ConfigError): string {
+  if (e.line > 0) return `${e.file}:${e.line}:${e.col}: ${e.reason}`;
+  if (e.file === COMMAND_LINE && e.key !== '') return `${e.file}: ${e.key}: ${e.reason}`;
+  return `${e.file}: ${e.reason}`;
+}
+
+/** The effective configuration, one setting per line, as `dnsfwd check` prints it. */
+export function describeConfig(c: Config): string {
+  const list = (es: readonly Endpoint[]) => (es.length ? es.map(formatEndpoint).join(', ') : '(none)');
+  const width = Math.max(1, ...c.routes.map((r) => r.zone.length));
+  const u = c.upstream;
+  const s = c.server;
+  return [
+    `config:    ${c.file ?? '(built-in defaults)'}`,
+    `listen:    ${list(c.listen)}`,
+    `log level: ${c.logLevel}`,
+    'routes:',
+    ...c.routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}`),
+    `  ${'.'.padEnd(width)}  -> default route:`,
+    ...c.default.sources.map((src) => `       source: ${src.kind} ${src.path}`),
+    ...(c.default.sources.length ? [] : ['       sources: (none)']),
+    `       static servers (used when the sources give none): ${list(c.default.servers)}`,
+    `upstream:  timeout ${u.timeoutMs} ms, deadline ${u.deadlineMs} ms, down for ${u.downMs} ms, EDNS size ${u.ednsSize}`,
+    `server:    UDP max size ${s.udpMaxSize}, TCP idle timeout ${s.tcpIdleTimeoutMs} ms, ` +
+      `TCP max connections ${s.tcpMaxConnections}`,
+  ].join('\n');
+}

@@ -1,0 +1,276 @@
+// The built-in defaults and the validator that turns a parsed YAML object into a deep-frozen
+// Config, or the first ConfigError, located in the source through a Locator the loader supplies.
+import { parseEndpoint, type Endpoint, type ParseResult } from '../address.js';
+import { LOG_LEVELS } from '../log.js';
+import { SOURCE_KINDS, type Config, type ConfigError, type ConfigResult } from './types.js';
+import type { DefaultRouteConfig, RouteConfig, ServerConfig, SourceConfig, UpstreamConfig } from './types.js';
+
+export type PathSegment = string | number;
+/** Where the key or the value at `path` sits in the source text (1-based; 0:0 when unknown). */
+export type Locator = (path: readonly PathSegment[], part: 'key' | 'value') => { line: number; col: number };
+
+export interface ValidateOptions {
+  /** Recorded as Config.file and ConfigError.file. */
+  readonly file?: string;
+  readonly locate?: Locator;
+}
+
+/** The embedded default configuration, spelled as the YAML file spells it. */
+export const DEFAULTS = deepFreeze({
+  listen: ['127.0.0.1:53', '[::1]:53'],
+  log_level: 'info',
+  routes: [{ zone: 'consul', servers: ['127.0.0.1:8600'] }],
+  default: {
+    sources: [
+      { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases' },
+      { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases' },
+    ],
+    servers: [] as string[],
+  },
+  upstream: { timeout_ms: 1500, deadline_ms: 4000, down_ms: 30000, edns_size: 1232 },
+  server: { udp_max_size: 4096, tcp_idle_timeout_ms: 10000, tcp_max_connections: 256 },
+});
+
+/** A numeric setting: its YAML key and its inclusive range. */
+type Field = readonly [key: string, min: number, max: number];
+const UPSTREAM_FIELDS = {
+  timeoutMs: ['timeout_ms', 50, 30000],
+  deadlineMs: ['deadline_ms', 100, 30000],
+  downMs: ['down_ms', 0, 3600000],
+  ednsSize: ['edns_size', 512, 4096], // RFC 6891 §6.2.5: values below 512 are treated as 512
+} as const satisfies Record<keyof UpstreamConfig, Field>;
+const SERVER_FIELDS = {
+  udpMaxSize: ['udp_max_size', 512, 65535], // RFC 1035 §4.2.1: 512 is what every client accepts
+  tcpIdleTimeoutMs: ['tcp_idle_timeout_ms', 100, 600000],
+  tcpMaxConnections: ['tcp_max_connections', 1, 65535],
+} as const satisfies Record<keyof ServerConfig, Field>;
+
+type Check<T> = { ok: true; value: T } | { ok: false; error: ConfigError };
+type Failure = { ok: false; error: ConfigError };
+type Raw = Readonly<Record<string, unknown>>;
+
+const ok = <T>(value: T): Check<T> => ({ ok: true, value });
+
+/** Dotted path of a key, e.g. `routes[1].servers[0]`. */
+export function keyPath(path: readonly PathSegment[]): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+class Checker {
+  constructor(
+    readonly file: string,
+    readonly locate: Locator,
+  ) {}
+
+  fail(path: readonly PathSegment[], reason: string, part: 'key' | 'value' = 'value'): Failure {
+    const { line, col } = this.locate(path, part);
+    const key = keyPath(path);
+    return { ok: false, error: { file: this.file, line, col, key, reason: key ? `${key}: ${reason}` : reason } };
+  }
+}
+
+export function validateConfig(raw: unknown, options: ValidateOptions = {}): ConfigResult {
+  const c = new Checker(options.file ?? '<config>', options.locate ?? (() => ({ line: 0, col: 0 })));
+  const top = mapping(c, raw, [], Object.keys(DEFAULTS));
+  if (!top.ok) return top;
+  const listen = endpoints(c, pick(top.value, 'listen', DEFAULTS.listen), ['listen'], 'needs at least one address');
+  if (!listen.ok) return listen;
+  const logLevel = oneOf(c, pick(top.value, 'log_level', DEFAULTS.log_level), ['log_level'], LOG_LEVELS);
+  if (!logLevel.ok) return logLevel;
+  const routes = each<RouteConfig>(c, pick(top.value, 'routes', DEFAULTS.routes), ['routes'], (item, p, done) =>
+    route(c, item, p, done),
+  );
+  if (!routes.ok) return routes;
+  const dflt = defaultRoute(c, pick(top.value, 'default', DEFAULTS.default));
+  if (!dflt.ok) return dflt;
+  const upstream = upstreamSection(c, pick(top.value, 'upstream', DEFAULTS.upstream));
+  if (!upstream.ok) return upstream;
+  const server = numbers(c, pick(top.value, 'server', DEFAULTS.server), 'server', SERVER_FIELDS);
+  if (!server.ok) return server;
+  const config: Config = {
+    ...(options.file === undefined ? {} : { file: options.file }),
+    listen: listen.value,
+    logLevel: logLevel.value,
+    routes: routes.value,
+    default: dflt.value,
+    upstream: upstream.value,
+    server: server.value,
+  };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+let cachedDefault: Config | undefined;
+
+/** The configuration used when there is no file: DEFAULTS, validated. */
+export function defaultConfig(): Config {
+  if (!cachedDefault) {
+    const r = validateConfig(DEFAULTS);
+    if (!r.ok) throw new Error(`bug: built-in defaults are invalid: ${r.error.reason}`);
+    cachedDefault = r.config;
+  }
+  return cachedDefault;
+}
+
+/** A zone as routes hold it: lower case, no trailing dot, labels of [a-z0-9_-] (RFC 1035 §2.3.4 lengths). */
+export function parseZone(text: string): ParseResult<string> {
+  let zone = text.trim().toLowerCase();
+  if (zone.endsWith('.')) zone = zone.slice(0, -1);
+  const fail = (why: string): ParseResult<string> => ({ ok: false, reason: `"${text}": ${why}` });
+  if (zone === '') return fail('the root zone is not a route: configure it under "default:"');
+  if (zone.length > 253) return fail('a zone name has at most 253 characters');
+  for (const label of zone.split('.')) {
+    if (label === '') return fail('empty label (two dots in a row?)');
+    if (label.length > 63) return fail(`label "${label}" is longer than 63 characters`);
+    if (!/^[a-z0-9_-]+$/.test(label)) return fail(`label "${label}" may contain only letters, digits, "_" and "-"`);
+  }
+  return { ok: true, value: zone };
+}
+
+/** A source path: absolute, with `*` wildcards allowed only in the last component. */
+export function parseSourcePath(text: string): ParseResult<string> {
+  if (!text.startsWith('/')) return { ok: false, reason: `"${text}": must be an absolute path` };
+  if (text.endsWith('/')) return { ok: false, reason: `"${text}": must name a file, not a directory` };
+  if (text.slice(0, text.lastIndexOf('/')).includes('*')) {
+    return { ok: false, reason: `"${text}": "*" is allowed only in the file name, not in directories` };
+  }
+  return { ok: true, value: text };
+}
+
+/** Freezes `value` and everything reachable from it. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function pick(raw: Raw, key: string, fallback: unknown): unknown {
+  return Object.hasOwn(raw, key) ? raw[key] : fallback;
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return typeof v === 'string' ? `the string "${v}"` : `${typeof v} ${String(v)}`;
+}
+
+/** A mapping with only `allowed` keys and all `needed` ones; `key:` alone is an empty mapping. */
+function mapping(c: Checker, raw: unknown, path: PathSegment[], allowed: readonly string[], needed: string[] = []) {
+  const m = raw ?? {};
+  const isMapping = typeof m === 'object' && m !== null && !Array.isArray(m);
+  if (!isMapping) return c.fail(path, `expected a mapping, got ${describe(raw)}`);
+  const unknown = Object.keys(m).find((k) => !allowed.includes(k));
+  const others = allowed.join(', ');
+  if (unknown !== undefined) return c.fail([...path, unknown], `unknown key (allowed here: ${others})`, 'key');
+  const missing = needed.find((k) => !Object.hasOwn(m, k));
+  return missing === undefined ? ok(m as Raw) : c.fail(path, `missing key "${missing}"`);
+}
+
+/** Each item of a list checked by `one`, which also sees the items accepted so far; `key:` alone is []. */
+function each<T>(
+  c: Checker,
+  raw: unknown,
+  path: PathSegment[],
+  one: (item: unknown, path: PathSegment[], done: readonly T[]) => Check<T>,
+): Check<T[]> {
+  const isList = raw === null || raw === undefined || Array.isArray(raw);
+  if (!isList) return c.fail(path, `expected a list, got ${describe(raw)}`);
+  const out: T[] = [];
+  for (const [i, item] of (raw ?? []).entries()) {
+    const r = one(item, [...path, i], out);
+    if (!r.ok) return r;
+    out.push(r.value);
+  }
+  return ok(out);
+}
+
+/** A string turned into a T by `parse`, whose reason becomes the error. */
+function parsed<T>(c: Checker, raw: unknown, path: PathSegment[], parse: (s: string) => ParseResult<T>): Check<T> {
+  if (typeof raw !== 'string') return c.fail(path, `expected a string, got ${describe(raw)}`);
+  const r = parse(raw);
+  return r.ok ? ok(r.value) : c.fail(path, r.reason);
+}
+
+function oneOf<T extends string>(c: Checker, raw: unknown, path: PathSegment[], choices: readonly T[]): Check<T> {
+  return parsed(c, raw, path, (s): ParseResult<T> => {
+    const found = choices.find((x) => x === s);
+    if (found !== undefined) return { ok: true, value: found };
+    return { ok: false, reason: `"${s}" is not one of ${choices.join(', ')}` };
+  });
+}
+
+function endpoints(c: Checker, raw: unknown, path: PathSegment[], ifEmpty: string | null): Check<Endpoint[]> {
+  const r = each(c, raw, path, (item, p) => parsed(c, item, p, (s) => parseEndpoint(s)));
+  return r.ok && r.value.length === 0 && ifEmpty !== null ? c.fail(path, ifEmpty) : r;
+}
+
+function route(c: Checker, raw: unknown, path: PathSegment[], done: readonly RouteConfig[]): Check<RouteConfig> {
+  const m = mapping(c, raw, path, ['zone', 'servers'], ['zone', 'servers']);
+  if (!m.ok) return m;
+  const zone = parsed(c, m.value.zone, [...path, 'zone'], parseZone);
+  if (!zone.ok) return zone;
+  const first = done.findIndex((r) => r.zone === zone.value);
+  if (first >= 0) {
+    const { line } = c.locate(['routes', first, 'zone'], 'value');
+    const where = line > 0 ? `line ${line}` : keyPath(['routes', first]);
+    return c.fail([...path, 'zone'], `duplicate zone "${zone.value}" (first defined at ${where})`);
+  }
+  const servers = endpoints(c, m.value.servers, [...path, 'servers'], 'a route needs at least one server');
+  return servers.ok ? ok({ zone: zone.value, servers: servers.value }) : servers;
+}
+
+function source(c: Checker, raw: unknown, path: PathSegment[]): Check<SourceConfig> {
+  const m = mapping(c, raw, path, ['kind', 'path'], ['kind', 'path']);
+  if (!m.ok) return m;
+  const kind = oneOf(c, m.value.kind, [...path, 'kind'], SOURCE_KINDS);
+  if (!kind.ok) return kind;
+  const file = parsed(c, m.value.path, [...path, 'path'], parseSourcePath);
+  return file.ok ? ok({ kind: kind.value, path: file.value }) : file;
+}
+
+function defaultRoute(c: Checker, raw: unknown): Check<DefaultRouteConfig> {
+  const m = mapping(c, raw, ['default'], Object.keys(DEFAULTS.default));
+  if (!m.ok) return m;
+  const rawSources = pick(m.value, 'sources', DEFAULTS.default.sources);
+  const sources = each(c, rawSources, ['default', 'sources'], (item, p) => source(c, item, p));
+  if (!sources.ok) return sources;
+  const servers = endpoints(c, pick(m.value, 'servers', DEFAULTS.default.servers), ['default', 'servers'], null);
+  return servers.ok ? ok({ sources: sources.value, servers: servers.value }) : servers;
+}
+
+function upstreamSection(c: Checker, raw: unknown): Check<UpstreamConfig> {
+  const n = numbers(c, raw, 'upstream', UPSTREAM_FIELDS);
+  if (!n.ok) return n;
+  const { timeoutMs, deadlineMs } = n.value;
+  if (deadlineMs < timeoutMs) {
+    const given = raw !== null && typeof raw === 'object' && Object.hasOwn(raw, 'deadline_ms');
+    const path = ['upstream', given ? 'deadline_ms' : 'timeout_ms'];
+    return c.fail(path, `deadline_ms (${deadlineMs}) must be at least timeout_ms (${timeoutMs})`);
+  }
+  return n;
+}
+
+/** A section of integer settings, each within its range; missing keys take their defaults. */
+function numbers<K extends string>(
+  c: Checker,
+  raw: unknown,
+  section: 'upstream' | 'server',
+  fields: Readonly<Record<K, Field>>,
+): Check<Record<K, number>> {
+  const names = Object.keys(fields) as K[];
+  const m = mapping(c, raw, [section], names.map((k) => fields[k][0]));
+  if (!m.ok) return m;
+  const defaults: Readonly<Record<string, number>> = DEFAULTS[section];
+  const out = {} as Record<K, number>;
+  for (const name of names) {
+    const [key, min, max] = fields[name];
+    const v = pick(m.value, key, defaults[key]);
+    const isInt = typeof v === 'number' && Number.isInteger(v);
+    if (!isInt) return c.fail([section, key], `expected an integer, got ${describe(v)}`);
+    if (v < min || v > max) return c.fail([section, key], `must be from ${min} to ${max}, got ${v}`);
+    out[name] = v;
+  }
+  return ok(out);
+}

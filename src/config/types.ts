@@ -1,0 +1,75 @@
+// The validated, frozen configuration every component receives. Built only by config/schema.ts.
+import type { Endpoint } from '../address.js';
+import type { LogLevel } from '../log.js';
+
+export const SOURCE_KINDS = ['dhclient'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+export interface SourceConfig {
+  readonly kind: SourceKind;
+  /** A file path; the last path component may contain `*` wildcards (e.g. dhclient*.leases). */
+  readonly path: string;
+}
+
+export interface RouteConfig {
+  /** Lower-case zone name without the trailing dot, e.g. `consul`, `121.168.192.in-addr.arpa`. */
+  readonly zone: string;
+  readonly servers: readonly Endpoint[];
+}
+
+export interface DefaultRouteConfig {
+  /** Files that name the default route's servers (DHCP leases), watched for changes. */
+  readonly sources: readonly SourceConfig[];
+  /** Static servers, used when the sources give none. */
+  readonly servers: readonly Endpoint[];
+}
+
+export interface UpstreamConfig {
+  /** Per-attempt timeout before trying the next server. */
+  readonly timeoutMs: number;
+  /** Whole-query deadline: after it the client gets SERVFAIL. */
+  readonly deadlineMs: number;
+  /** How long a failed server stays at the back of the order. */
+  readonly downMs: number;
+  /** EDNS UDP payload size advertised to upstreams (RFC 6891; 1232 per DNS flag day 2020). */
+  readonly ednsSize: number;
+}
+
+export interface ServerConfig {
+  /** Largest UDP answer sent to a client, whatever its EDNS size says (RFC 6891 §6.2.5). */
+  readonly udpMaxSize: number;
+  readonly tcpIdleTimeoutMs: number;
+  readonly tcpMaxConnections: number;
+}
+
+export interface Config {
+  /** The file this came from, if any. */
+  readonly file?: string;
+  readonly listen: readonly Endpoint[];
+  readonly logLevel: LogLevel;
+  readonly routes: readonly RouteConfig[];
+  readonly default: DefaultRouteConfig;
+  readonly upstream: UpstreamConfig;
+  readonly server: ServerConfig;
+}
+
+/** A configuration error, located in its file: rendered as `FILE:LINE:COL: reason`. */
+export interface ConfigError {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  /** Dotted path of the offending key, e.g. `routes[1].servers[0]`. */
+  readonly key: string;
+  readonly reason: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ConfigError };
+
+/** Command-line flags that add to or override the file (see cli.ts). */
+export interface ConfigOverrides {
+  readonly listen?: readonly string[];
+  readonly route?: readonly string[];
+  readonly leaseFile?: readonly string[];
+  readonly upstream?: readonly string[];
+  readonly logLevel?: string;
+}

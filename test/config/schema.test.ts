@@ -1,0 +1,263 @@
+// Defaults and validation of plain config objects (no YAML, no positions: see load.test.ts).
+import t from 'tap';
+import {
+  DEFAULTS,
+  defaultConfig,
+  keyPath,
+  parseSourcePath,
+  parseZone,
+  validateConfig,
+  type Locator,
+} from '../../src/config/schema.js';
+import type { ConfigError, ConfigResult } from '../../src/config/types.js';
+
+function error(r: ConfigResult): ConfigError {
+  if (r.ok) throw new Error('expected a ConfigError, got a Config');
+  return r.error;
+}
+
+function config(raw: unknown) {
+  const r = validateConfig(raw);
+  if (!r.ok) throw new Error(`unexpected error: ${r.error.reason}`);
+  return r.config;
+}
+
+t.test('the default configuration', async (t) => {
+  const c = defaultConfig();
+  t.same(c.listen, [
+    { host: '127.0.0.1', port: 53, family: 4 },
+    { host: '::1', port: 53, family: 6 },
+  ]);
+  t.equal(c.logLevel, 'info');
+  t.same(c.routes, [{ zone: 'consul', servers: [{ host: '127.0.0.1', port: 8600, family: 4 }] }]);
+  t.same(c.default.sources, [
+    { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases' },
+    { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases' },
+  ]);
+  t.same(c.default.servers, []);
+  t.same(c.upstream, { timeoutMs: 1500, deadlineMs: 4000, downMs: 30000, ednsSize: 1232 });
+  t.same(c.server, { udpMaxSize: 4096, tcpIdleTimeoutMs: 10000, tcpMaxConnections: 256 });
+  t.equal(c.file, undefined, 'the defaults come from no file');
+  t.equal(defaultConfig(), c, 'built once');
+});
+
+t.test('an empty document and an empty mapping mean all defaults', async (t) => {
+  t.same(config(null), defaultConfig());
+  t.same(config({}), defaultConfig());
+  t.same(config(DEFAULTS), defaultConfig());
+});
+
+t.test('the config is deep-frozen, and so are the DEFAULTS', async (t) => {
+  const c = defaultConfig();
+  t.ok(Object.isFrozen(c));
+  t.ok(Object.isFrozen(c.routes));
+  t.ok(Object.isFrozen(c.routes[0]!.servers[0]));
+  t.ok(Object.isFrozen(c.default.sources[1]));
+  t.ok(Object.isFrozen(c.upstream));
+  t.throws(() => {
+    (c.listen as unknown as unknown[]).push(1);
+  });
+  t.ok(Object.isFrozen(DEFAULTS.routes[0]!.servers));
+  t.ok(Object.isFrozen(config({ routes: [{ zone: 'a', servers: ['1.1.1.1'] }] }).routes[0]));
+});
+
+t.test('a key present replaces its default entirely; a missing key keeps it', async (t) => {
+  t.same(config({ routes: [] }).routes, [], 'routes: [] removes the consul route');
+  t.same(config({ routes: null }).routes, [], '`routes:` alone is an empty list');
+  const vagrant = config({ routes: [{ zone: 'vagrant.test', servers: ['192.168.121.1'] }] });
+  t.same(vagrant.routes.map((r) => r.zone), ['vagrant.test'], 'the consul route is gone');
+  const servers = config({ default: { servers: ['9.9.9.9'] } });
+  t.same(servers.default.sources, defaultConfig().default.sources, 'sources keep their default');
+  t.same(servers.default.servers, [{ host: '9.9.9.9', port: 53, family: 4 }]);
+  const sources = config({ default: { sources: [{ kind: 'dhclient', path: '/tmp/x.leases' }] } });
+  t.same(sources.default.sources, [{ kind: 'dhclient', path: '/tmp/x.leases' }]);
+  t.same(sources.default.servers, [], 'a missing default.servers stays []');
+  const up = config({ upstream: { timeout_ms: 200 } });
+  t.same(up.upstream, { timeoutMs: 200, deadlineMs: 4000, downMs: 30000, ednsSize: 1232 });
+  t.same(config({ upstream: null }).upstream, defaultConfig().upstream, '`upstream:` alone keeps the defaults');
+  t.equal(config({ log_level: 'debug' }).logLevel, 'debug');
+  t.same(config({ listen: ['0.0.0.0:5353'] }).listen, [{ host: '0.0.0.0', port: 5353, family: 4 }]);
+});
+
+t.test('zones are normalised', async (t) => {
+  const c = config({
+    routes: [
+      { zone: 'Consul.', servers: ['127.0.0.1:8600'] },
+      { zone: '121.168.192.IN-ADDR.ARPA', servers: ['192.168.121.1'] },
+      { zone: '_tcp.svc-1.test', servers: ['[fd00::1]:5353'] },
+    ],
+  });
+  t.same(c.routes.map((r) => r.zone), ['consul', '121.168.192.in-addr.arpa', '_tcp.svc-1.test']);
+  t.same(c.routes[2]!.servers, [{ host: 'fd00::1', port: 5353, family: 6 }]);
+});
+
+t.test('parseZone', async (t) => {
+  t.same(parseZone(' Vagrant.Test. '), { ok: true, value: 'vagrant.test' });
+  const bad: Array<[string, RegExp]> = [
+    ['.', /root zone.*default:/],
+    ['', /root zone.*default:/],
+    ['a..b', /empty label/],
+    ['.consul', /empty label/],
+    [`${'a'.repeat(64)}.test`, /longer than 63/],
+    [`${'a'.repeat(63)}.`.repeat(4) + 'ab', /at most 253/],
+    ['*.consul', /label "\*" may contain only/],
+    ['my zone', /label "my zone"/],
+  ];
+  for (const [text, reason] of bad) {
+    const r = parseZone(text);
+    t.equal(r.ok, false, `"${text}" is rejected`);
+    if (!r.ok) t.match(r.reason, reason, `"${text}"`);
+  }
+  t.equal(parseZone(`${'a'.repeat(63)}.`.repeat(3) + 'a'.repeat(61)).ok, true, '253 characters are fine');
+});
+
+t.test('parseSourcePath', async (t) => {
+  t.same(parseSourcePath('/var/lib/dhcp/dhclient*.leases'), { ok: true, value: '/var/lib/dhcp/dhclient*.leases' });
+  t.same(parseSourcePath('/run/x.lease'), { ok: true, value: '/run/x.lease' });
+  const bad: Array<[string, RegExp]> = [
+    ['var/lib/dhcp/x.leases', /absolute/],
+    ['./x.leases', /absolute/],
+    ['/var/lib/*/dhclient.leases', /only in the file name/],
+    ['/var/lib/dhcp/', /not a directory/],
+  ];
+  for (const [text, reason] of bad) {
+    const r = parseSourcePath(text);
+    t.equal(r.ok, false, `"${text}" is rejected`);
+    if (!r.ok) t.match(r.reason, reason);
+  }
+});
+
+t.test('errors name the key path; without a locator they sit at 0:0', async (t) => {
+  const routes = [
+    { zone: 'a', servers: ['1.1.1.1'] },
+    { zone: 'b', servers: ['1.1.1.1', 'x'] },
+  ];
+  const e = error(validateConfig({ routes }, { file: 'f.yaml' }));
+  t.same(e, {
+    file: 'f.yaml',
+    line: 0,
+    col: 0,
+    key: 'routes[1].servers[1]',
+    reason: 'routes[1].servers[1]: "x": not an IP address (use ADDR, ADDR:PORT or [IPv6]:PORT)',
+  });
+  t.equal(error(validateConfig({ listen: 'x' })).file, '<config>');
+  t.equal(keyPath(['default', 'sources', 0, 'path']), 'default.sources[0].path');
+  t.equal(keyPath([]), '');
+});
+
+t.test('each kind of error', async (t) => {
+  const cases: Array<[unknown, string, RegExp]> = [
+    [[], '', /^expected a mapping, got a list$/],
+    ['listen: x', '', /expected a mapping, got the string/],
+    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, routes, default, upstream, server\)/],
+    [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size/],
+    [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers/],
+    [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path/],
+    [{ listen: [] }, 'listen', /needs at least one address/],
+    [{ listen: null }, 'listen', /needs at least one address/],
+    [{ listen: '127.0.0.1' }, 'listen', /expected a list, got the string "127.0.0.1"/],
+    [{ listen: [53] }, 'listen[0]', /expected a string, got number 53/],
+    [{ listen: ['localhost:53'] }, 'listen[0]', /"localhost:53": not an IP address/],
+    [{ listen: ['1.2.3.4:99999'] }, 'listen[0]', /port must be a number from 1 to 65535/],
+    [{ log_level: 'verbose' }, 'log_level', /"verbose" is not one of fatal, error, warn, info, debug, trace, silent/],
+    [{ log_level: true }, 'log_level', /expected a string, got boolean true/],
+    [{ routes: {} }, 'routes', /expected a list, got a mapping/],
+    [{ routes: ['consul'] }, 'routes[0]', /expected a mapping, got the string "consul"/],
+    [{ routes: [{ zone: 'a' }] }, 'routes[0]', /missing key "servers"/],
+    [{ routes: [{ servers: ['1.1.1.1'] }] }, 'routes[0]', /missing key "zone"/],
+    [{ routes: [{ zone: 'a', servers: [] }] }, 'routes[0].servers', /a route needs at least one server/],
+    [{ routes: [{ zone: 'a', servers: null }] }, 'routes[0].servers', /a route needs at least one server/],
+    [{ routes: [{ zone: '.', servers: ['1.1.1.1'] }] }, 'routes[0].zone', /root zone is not a route: configure it under "default:"/],
+    [{ routes: [{ zone: 8, servers: ['1.1.1.1'] }] }, 'routes[0].zone', /expected a string, got number 8/],
+    [{ default: [] }, 'default', /expected a mapping, got a list/],
+    [{ default: { sources: [{ kind: 'dhcpcd', path: '/x' }] } }, 'default.sources[0].kind', /"dhcpcd" is not one of dhclient/],
+    [{ default: { sources: [{ kind: 'dhclient' }] } }, 'default.sources[0]', /missing key "path"/],
+    [{ default: { sources: [{ kind: 'dhclient', path: 'x.leases' }] } }, 'default.sources[0].path', /absolute/],
+    [{ default: { servers: ['1.1.1.1', 'dns.google'] } }, 'default.servers[1]', /not an IP address/],
+    [{ upstream: { timeout_ms: '1500' } }, 'upstream.timeout_ms', /expected an integer, got the string "1500"/],
+    [{ upstream: { timeout_ms: 1.5 } }, 'upstream.timeout_ms', /expected an integer, got number 1.5/],
+    [{ upstream: { timeout_ms: null } }, 'upstream.timeout_ms', /expected an integer, got nothing/],
+    [{ server: 5 }, 'server', /expected a mapping, got number 5/],
+  ];
+  for (const [raw, key, reason] of cases) {
+    const e = error(validateConfig(raw));
+    t.equal(e.key, key, `key of ${JSON.stringify(raw)}`);
+    t.match(e.reason, reason, `reason of ${JSON.stringify(raw)}`);
+    t.ok(key === '' || e.reason.startsWith(`${key}: `), 'the reason starts with the key');
+  }
+});
+
+t.test('numbers: every range, at and past each bound', async (t) => {
+  const ranges: Array<[string, string, number, number]> = [
+    ['upstream', 'timeout_ms', 50, 30000],
+    ['upstream', 'deadline_ms', 100, 30000],
+    ['upstream', 'down_ms', 0, 3600000],
+    ['upstream', 'edns_size', 512, 4096],
+    ['server', 'udp_max_size', 512, 65535],
+    ['server', 'tcp_idle_timeout_ms', 100, 600000],
+    ['server', 'tcp_max_connections', 1, 65535],
+  ];
+  // Timeout 50 and deadline 30000 keep every other upstream value in range valid.
+  const base = { timeout_ms: 50, deadline_ms: 30000 };
+  const raw = (section: string, key: string, v: number) =>
+    section === 'upstream' ? { upstream: { ...base, [key]: v } } : { [section]: { [key]: v } };
+  for (const [section, key, min, max] of ranges) {
+    t.ok(validateConfig(raw(section, key, min)).ok, `${key} = ${min}`);
+    t.ok(validateConfig(raw(section, key, max)).ok, `${key} = ${max}`);
+    for (const v of [min - 1, max + 1]) {
+      const e = error(validateConfig(raw(section, key, v)));
+      t.equal(e.key, `${section}.${key}`);
+      t.equal(e.reason, `${section}.${key}: must be from ${min} to ${max}, got ${v}`);
+    }
+  }
+});
+
+t.test('deadline_ms must be at least timeout_ms', async (t) => {
+  t.ok(validateConfig({ upstream: { timeout_ms: 2000, deadline_ms: 2000 } }).ok, 'equal is fine');
+  const both = error(validateConfig({ upstream: { timeout_ms: 3000, deadline_ms: 2000 } }));
+  t.equal(both.key, 'upstream.deadline_ms');
+  t.equal(both.reason, 'upstream.deadline_ms: deadline_ms (2000) must be at least timeout_ms (3000)');
+  const timeoutOnly = error(validateConfig({ upstream: { timeout_ms: 5000 } }));
+  t.equal(timeoutOnly.key, 'upstream.timeout_ms', 'blames the key the file gave, not the default');
+  t.match(timeoutOnly.reason, /deadline_ms \(4000\) must be at least timeout_ms \(5000\)/);
+});
+
+t.test('duplicate zones name the first definition', async (t) => {
+  const routes = [
+    { zone: 'consul', servers: ['127.0.0.1:8600'] },
+    { zone: 'b', servers: ['1.1.1.1'] },
+    { zone: 'Consul.', servers: ['127.0.0.2:8600'] },
+  ];
+  const plain = error(validateConfig({ routes }));
+  t.equal(plain.key, 'routes[2].zone');
+  t.equal(plain.reason, 'routes[2].zone: duplicate zone "consul" (first defined at routes[0])');
+  const calls: Array<[string, string]> = [];
+  const locate: Locator = (path, part) => {
+    calls.push([keyPath(path), part]);
+    return { line: path[1] === 0 ? 7 : 20, col: 3 };
+  };
+  const located = error(validateConfig({ routes }, { locate }));
+  t.equal(located.reason, 'routes[2].zone: duplicate zone "consul" (first defined at line 7)');
+  t.same([located.line, located.col], [20, 3]);
+  t.same(calls, [['routes[0].zone', 'value'], ['routes[2].zone', 'value']]);
+});
+
+t.test('the locator is asked for the key of an unknown key, the value otherwise', async (t) => {
+  const asked: string[] = [];
+  const locate: Locator = (path, part) => {
+    asked.push(`${keyPath(path)}/${part}`);
+    return { line: 4, col: 9 };
+  };
+  const unknown = error(validateConfig({ server: { udp_size: 1 } }, { file: 'x.yaml', locate }));
+  t.same(asked, ['server.udp_size/key']);
+  t.same([unknown.file, unknown.line, unknown.col], ['x.yaml', 4, 9]);
+  asked.length = 0;
+  error(validateConfig({ server: { udp_max_size: 1 } }, { locate }));
+  t.same(asked, ['server.udp_max_size/value']);
+});
+
+t.test('the file is recorded in the config', async (t) => {
+  t.equal(config(null).file, undefined);
+  const r = validateConfig({}, { file: '/etc/dnsfwd/dnsfwd.yaml' });
+  t.equal(r.ok && r.config.file, '/etc/dnsfwd/dnsfwd.yaml');
+});
