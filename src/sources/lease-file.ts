@@ -1,0 +1,227 @@
+// A ServerSource backed by watched files (one path, or `*` in its last component): the servers
+// are the union of every matching file's last good parse; bad reads keep them and warn once.
+import { EventEmitter } from 'node:events';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { type Endpoint, formatEndpoint, type ParseResult, sameEndpoint, uniqueEndpoints } from '../address.js';
+import type { Logger } from '../log.js';
+import { DirectoryWatcher, splitWatchPath, type WatchPath } from './dir-watch.js';
+import type { ParseFunction } from './parse-outcome.js';
+import { parseDhclientLeases } from './parsers/dhclient.js';
+import { SOURCE_CHANGE, type ServerSource } from './source.js';
+
+export type { ParseFunction, ParseOutcome } from './parse-outcome.js';
+export { splitWatchPath, type WatchPath } from './dir-watch.js';
+
+export interface LeaseFileOptions {
+  /** A file, or a pattern with `*` in its last component: `/var/lib/dhcp/dhclient*.leases`. */
+  readonly path: string;
+  readonly parse: ParseFunction;
+  /** The parser's name for logs: `dhclient`, `dhcpcd`, … */
+  readonly kind: string;
+  readonly logger: Logger;
+  /** Quiet time after the last change before reading (default 100 ms; at most 4× that in all). */
+  readonly debounceMs?: number;
+  readonly now?: () => Date;
+  /** How often the directory is stat'ed to notice it missing, appearing or replaced (default 1000 ms). */
+  readonly dirPollMs?: number;
+  /** How file bytes become the parser's text; `latin1` keeps one char per byte for binary files. */
+  readonly encoding?: BufferEncoding;
+}
+
+export class LeaseFileSource extends EventEmitter implements ServerSource {
+  readonly name: string;
+  private readonly opts: LeaseFileOptions;
+  private readonly where: WatchPath;
+  private readonly log: Logger;
+  private readonly debounceMs: number;
+  private readonly watcher: DirectoryWatcher;
+  /** The last good servers of each file, by file name. */
+  private readonly lastGood = new Map<string, readonly Endpoint[]>();
+  /** The problem last warned about, by file (or directory / pattern). */
+  private readonly reported = new Map<string, string>();
+  /** Files whose last read failed once: the next failure is confirmed and warned about. */
+  private readonly suspects = new Set<string>();
+  private readonly skippedValues = new Map<string, string>();
+  private current: readonly Endpoint[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private pendingSince: number | undefined;
+  private scanning: Promise<void> | undefined;
+  private rescan = false;
+  private closed = false;
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: LeaseFileOptions) {
+    super();
+    const where = splitWatchPath(opts.path);
+    if (!where.ok) throw new TypeError(where.reason); // config validation checks this first
+    this.opts = opts;
+    this.where = where.value;
+    this.name = `${opts.kind}:${opts.path}`;
+    this.log = opts.logger;
+    this.debounceMs = opts.debounceMs ?? 100;
+    this.watcher = new DirectoryWatcher({
+      dir: this.where.dir,
+      accept: this.where.accept,
+      pollMs: opts.dirPollMs ?? 1000,
+      onChange: () => this.schedule(),
+      onError: (err) => this.log.warn({ source: this.name, file: this.where.dir, reason: err.message }, 'watch error'),
+    });
+  }
+
+  /** Starts watching, then reads; resolves when both are done, so later writes are seen. */
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      await this.watcher.start();
+      await this.runScan();
+    })();
+    return this.starting;
+  }
+
+  servers(): readonly Endpoint[] {
+    return this.current;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      clearTimeout(this.timer);
+      await this.watcher.close();
+      await this.scanning;
+    })();
+    return this.closing;
+  }
+
+  /** Debounces change events: read after `debounceMs` of quiet, but no later than 4× that. */
+  private schedule(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    this.pendingSince ??= now;
+    clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(this.debounceMs, this.pendingSince + 4 * this.debounceMs - now));
+    this.timer = setTimeout(() => {
+      this.pendingSince = undefined;
+      void this.runScan();
+    }, wait);
+  }
+
+  /** One scan at a time; a request during a scan runs another one right after it. */
+  private runScan(): Promise<void> {
+    if (this.scanning) {
+      this.rescan = true;
+      return this.scanning;
+    }
+    this.scanning = (async () => {
+      do {
+        this.rescan = false;
+        await this.scan().catch((err: unknown) => this.log.error({ source: this.name, err }, 'scan failed'));
+      } while (this.rescan && !this.closed);
+    })().finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  private async scan(): Promise<void> {
+    const names = await listFiles(this.where);
+    if (this.closed) return;
+    if (!names.ok) {
+      this.problem(this.where.dir, names.reason);
+    } else {
+      this.fine(this.where.dir);
+      for (const name of names.value) await this.readOne(name);
+      this.noteMissing(names.value);
+    }
+    if (!this.closed) this.publish();
+  }
+
+  private async readOne(name: string): Promise<void> {
+    const file = join(this.where.dir, name);
+    let text: string;
+    try {
+      text = await readFile(file, this.opts.encoding ?? 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      this.problem(file, code === 'ENOENT' ? this.missingReason(name) : `cannot read the file (${code})`);
+      return;
+    }
+    const outcome = this.opts.parse(text, (this.opts.now ?? (() => new Date()))());
+    if (!outcome.ok) {
+      this.problem(file, outcome.reason);
+      return;
+    }
+    this.lastGood.set(name, outcome.servers);
+    this.fine(file);
+    this.noteSkipped(file, outcome.warnings ?? []);
+  }
+
+  /** Files read before and gone now keep their servers: a vanished lease file is a problem. */
+  private noteMissing(present: readonly string[]): void {
+    for (const name of this.lastGood.keys()) {
+      if (!present.includes(name)) this.problem(join(this.where.dir, name), this.missingReason(name));
+    }
+    // Without a wildcard the pattern is the file, whose own reads report on it.
+    const pattern = join(this.where.dir, basename(resolve(this.opts.path)));
+    if (present.length === 0 && this.lastGood.size === 0) {
+      this.problem(pattern, this.where.wildcard ? 'no file matches' : 'the file does not exist');
+    } else if (this.where.wildcard) {
+      this.fine(pattern);
+    }
+  }
+
+  private missingReason(name: string): string {
+    return this.lastGood.has(name) ? 'the file was deleted; keeping its last servers' : 'the file does not exist';
+  }
+
+  /** Warns about a problem once; a first failure waits for one more read to rule out a rewrite. */
+  private problem(file: string, reason: string): void {
+    if (this.reported.get(file) === reason) return;
+    if (!this.suspects.has(file)) {
+      this.suspects.add(file);
+      this.schedule();
+      return;
+    }
+    this.suspects.delete(file);
+    this.reported.set(file, reason);
+    this.log.warn({ source: this.name, file, reason }, 'source file unusable; keeping the last good servers');
+  }
+
+  private fine(file: string): void {
+    this.suspects.delete(file);
+    if (this.reported.delete(file)) this.log.info({ source: this.name, file }, 'source file usable again');
+  }
+
+  private noteSkipped(file: string, warnings: readonly string[]): void {
+    const reason = warnings.join('; ');
+    if (this.skippedValues.get(file) === reason) return;
+    this.skippedValues.set(file, reason);
+    if (reason !== '') this.log.warn({ source: this.name, file, reason }, 'source file values skipped');
+  }
+
+  /** Swaps in the union of the files' last good servers (by file name) and announces a change. */
+  private publish(): void {
+    const names = [...this.lastGood.keys()].sort();
+    const next = uniqueEndpoints(names.flatMap((n) => this.lastGood.get(n) ?? []));
+    const old = this.current;
+    if (next.length === old.length && next.every((e, i) => sameEndpoint(e, old[i]!))) return;
+    this.current = next;
+    this.log.info({ source: this.name, old: old.map(formatEndpoint), new: next.map(formatEndpoint) }, 'servers changed');
+    this.emit(SOURCE_CHANGE, next);
+  }
+}
+
+/** The matching regular files (or symlinks) of the directory, sorted by name. */
+async function listFiles(where: WatchPath): Promise<ParseResult<string[]>> {
+  try {
+    const entries = await readdir(where.dir, { withFileTypes: true });
+    const names = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && where.accept(e.name));
+    return { ok: true, value: names.map((e) => e.name).sort() };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    return { ok: false, reason: code === 'ENOENT' ? 'the directory does not exist' : `cannot list the directory (${code})` };
+  }
+}
+
+/** The default route's servers from ISC dhclient lease files. */
+export function dhclientSource(path: string, logger: Logger): LeaseFileSource {
+  return new LeaseFileSource({ path, parse: parseDhclientLeases, kind: 'dhclient', logger });
+}

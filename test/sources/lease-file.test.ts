@@ -1,0 +1,268 @@
+// LeaseFileSource on real files in a temp dir: appends through an open handle (like dhclient),
+// in-place rewrites, rename replacement, deletion, garbage, wildcards, a directory that appears later.
+import { mkdir, mkdtemp, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import t, { type Test } from 'tap';
+import { type Endpoint, formatEndpoint } from '../../src/address.js';
+import { dhclientSource, LeaseFileSource, splitWatchPath } from '../../src/sources/lease-file.js';
+import { parseDhclientLeases } from '../../src/sources/parsers/dhclient.js';
+import { SOURCE_CHANGE } from '../../src/sources/source.js';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  source?: string;
+  file?: string;
+  reason?: string;
+  old?: string[];
+  new?: string[];
+}
+const WARN = 40;
+const INFO = 30;
+const WAIT_MS = 3000;
+
+/** A pino logger writing into an array. */
+function captureLog() {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
+  const warnings = (): LogLine[] => lines.filter((l) => l.level === WARN);
+  return { logger, lines, warnings };
+}
+
+const lease = (dns: string, iface = 'eth0'): string =>
+  `lease {\n  interface "${iface}";\n  option domain-name-servers ${dns};\n  expire never;\n}\n`;
+const show = (list: readonly Endpoint[]): string[] => list.map(formatEndpoint);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, cond: () => boolean, ms = WAIT_MS): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Resolves with the next SOURCE_CHANGE list; rejects if none arrives in time. */
+function nextChange(src: LeaseFileSource, ms = WAIT_MS): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${SOURCE_CHANGE} event within ${ms} ms`)), ms);
+    src.once(SOURCE_CHANGE, (list: Endpoint[]) => {
+      clearTimeout(timer);
+      resolve(show(list));
+    });
+  });
+}
+
+async function setup(t: Test, initial?: string, name = 'dhclient.leases', pattern = name) {
+  const dir = await mkdtemp(join(tmpdir(), 'dnsfwd-lease-'));
+  const file = join(dir, name);
+  if (initial !== undefined) await writeFile(file, initial);
+  const log = captureLog();
+  const src = new LeaseFileSource({ path: join(dir, pattern), parse: parseDhclientLeases, kind: 'dhclient', logger: log.logger });
+  t.teardown(async () => {
+    await src.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { dir, file, src, log };
+}
+
+t.test('initial read: servers, a change event and an info line', async (t) => {
+  const { file, src, log } = await setup(t, lease('10.0.0.1,10.0.0.2'));
+  const first = nextChange(src);
+  await src.start();
+  t.same(await first, ['10.0.0.1:53', '10.0.0.2:53']);
+  t.same(show(src.servers()), ['10.0.0.1:53', '10.0.0.2:53']);
+  t.equal(src.name, `dhclient:${file}`);
+  const info = log.lines.filter((l) => l.level === INFO && l.msg === 'servers changed');
+  t.match(info, [{ source: src.name, old: [], new: ['10.0.0.1:53', '10.0.0.2:53'] }]);
+  t.equal(info.length, 1);
+  t.same(log.warnings(), []);
+});
+
+t.test('appends through a handle kept open (dhclient): MODIFY without close', async (t) => {
+  const { file, src, log } = await setup(t, '');
+  const fh = await open(file, 'a');
+  t.teardown(() => fh.close());
+  await fh.write(lease('10.0.0.1'));
+  await src.start();
+  t.same(show(src.servers()), ['10.0.0.1:53']);
+  let changed = nextChange(src);
+  await fh.write(lease('10.0.0.3'));
+  t.same(await changed, ['10.0.0.3:53'], 'the appended block wins');
+  changed = nextChange(src);
+  await fh.write(lease('10.0.0.4,10.0.0.3'));
+  t.same(await changed, ['10.0.0.4:53', '10.0.0.3:53']);
+  const last = log.lines.filter((l) => l.msg === 'servers changed').at(-1);
+  t.match(last, { level: INFO, source: src.name, old: ['10.0.0.3:53'], new: ['10.0.0.4:53', '10.0.0.3:53'] });
+  t.same(log.warnings(), []);
+});
+
+t.test('truncate and rewrite in place: no warning for the moment the file is empty', async (t) => {
+  const { file, src, log } = await setup(t, lease('10.0.0.1') + lease('10.0.0.2'));
+  await src.start();
+  t.same(show(src.servers()), ['10.0.0.2:53']);
+  const changed = nextChange(src);
+  const fh = await open(file, 'r+');
+  await fh.truncate(0);
+  await sleep(20);
+  await fh.write(lease('10.0.0.5'), 0);
+  await fh.close();
+  t.same(await changed, ['10.0.0.5:53']);
+  t.same(log.warnings(), []);
+});
+
+t.test('rename replacement (write a temp file, mv over), twice', async (t) => {
+  const { dir, file, src } = await setup(t, lease('10.0.0.1'));
+  await src.start();
+  for (const dns of ['10.0.0.6', '10.0.0.7']) {
+    const changed = nextChange(src);
+    await writeFile(join(dir, '.tmp'), lease(dns));
+    await rename(join(dir, '.tmp'), file);
+    t.same(await changed, [`${dns}:53`], `after mv: ${dns}`);
+  }
+});
+
+t.test('deletion keeps the last good servers and warns once; re-creation is read', async (t) => {
+  const { file, src, log } = await setup(t, lease('10.0.0.1'));
+  await src.start();
+  let changes = 0;
+  src.on(SOURCE_CHANGE, () => changes++);
+  await unlink(file);
+  await waitFor('a warning about the deleted file', () => log.warnings().length > 0);
+  t.match(log.warnings(), [{ source: src.name, file, reason: /deleted/ }]);
+  t.same(show(src.servers()), ['10.0.0.1:53'], 'last good kept');
+  const changed = nextChange(src);
+  await writeFile(file, lease('10.0.0.8'));
+  t.same(await changed, ['10.0.0.8:53']);
+  t.equal(changes, 1, 'the deletion itself changed nothing');
+  t.equal(log.warnings().length, 1, 'warned once');
+  t.ok(log.lines.some((l) => l.level === INFO && l.msg === 'source file usable again' && l.file === file));
+});
+
+t.test('garbage and empty files keep the last good servers, one warning per distinct problem', async (t) => {
+  const { file, src, log } = await setup(t, lease('10.0.0.1'));
+  await src.start();
+  await writeFile(file, 'this is not a lease file\n');
+  await waitFor('a warning about garbage', () => log.warnings().length > 0);
+  t.match(log.warnings(), [{ source: src.name, file, reason: 'no lease { } block found' }]);
+  await writeFile(file, 'still not { a lease };\n');
+  await sleep(400); // several debounce periods: the same problem must not warn again
+  await writeFile(file, '');
+  await waitFor('a warning about the empty file', () => log.warnings().length > 1);
+  t.same(show(src.servers()), ['10.0.0.1:53'], 'last good kept');
+  const changed = nextChange(src);
+  await writeFile(file, lease('10.0.0.9'));
+  t.same(await changed, ['10.0.0.9:53']);
+  t.same(
+    log.warnings().map((w) => w.reason),
+    ['no lease { } block found', 'empty file'],
+  );
+});
+
+t.test('a missing file warns, and is read when it appears', async (t) => {
+  const { file, src, log } = await setup(t);
+  await src.start();
+  t.same(src.servers(), []);
+  await waitFor('a warning about the missing file', () => log.warnings().length > 0);
+  t.match(log.warnings(), [{ file, reason: 'the file does not exist' }]);
+  const changed = nextChange(src);
+  await writeFile(file, lease('10.0.0.2'));
+  t.same(await changed, ['10.0.0.2:53']);
+});
+
+t.test('wildcard: union over matching files sorted by name, files appearing later', async (t) => {
+  const { dir, src, log } = await setup(t, lease('10.0.0.1'), 'dhclient.eth0.leases', 'dhclient*.leases');
+  await writeFile(join(dir, 'other.leases'), lease('10.9.9.9'));
+  await src.start();
+  t.same(show(src.servers()), ['10.0.0.1:53'], 'other.leases does not match');
+  let changed = nextChange(src);
+  await writeFile(join(dir, 'dhclient.eth1.leases'), lease('10.1.0.1, 10.0.0.1', 'eth1'));
+  t.same(await changed, ['10.0.0.1:53', '10.1.0.1:53']);
+  changed = nextChange(src);
+  await writeFile(join(dir, 'dhclient.a.leases'), lease('10.2.0.1', 'a'));
+  t.same(await changed, ['10.2.0.1:53', '10.0.0.1:53', '10.1.0.1:53'], 'dhclient.a sorts first');
+  await writeFile(join(dir, 'dhclient.eth1.leases.tmp'), lease('10.8.8.8'));
+  await writeFile(join(dir, 'other.leases'), lease('10.9.9.8'));
+  changed = nextChange(src);
+  await writeFile(join(dir, 'dhclient.eth0.leases'), lease('10.0.0.2'));
+  t.same(await changed, ['10.2.0.1:53', '10.0.0.2:53', '10.1.0.1:53', '10.0.0.1:53'], 'non-matching files never count');
+  t.same(log.warnings(), []);
+});
+
+t.test('wildcard in an empty directory: warns that nothing matches, then picks up a new file', async (t) => {
+  const { dir, src, log } = await setup(t, undefined, 'x', 'dhclient*.leases');
+  await src.start();
+  await waitFor('a warning', () => log.warnings().length > 0);
+  t.match(log.warnings(), [{ reason: 'no file matches' }]);
+  const changed = nextChange(src);
+  await writeFile(join(dir, 'dhclient.leases'), lease('10.3.0.1'));
+  t.same(await changed, ['10.3.0.1:53']);
+});
+
+t.test('a directory created later, removed, and created again', async (t) => {
+  const { dir, src, log } = await setup(t, undefined, join('lib', 'dhcp', 'dhclient.leases'));
+  const sub = join(dir, 'lib');
+  const file = join(sub, 'dhcp', 'dhclient.leases');
+  await src.start();
+  t.same(src.servers(), []);
+  await waitFor('a warning about the directory', () => log.warnings().length > 0);
+  t.match(log.warnings(), [{ file: join(sub, 'dhcp'), reason: 'the directory does not exist' }]);
+  let changed = nextChange(src);
+  await mkdir(join(sub, 'dhcp'), { recursive: true });
+  await writeFile(file, lease('10.4.0.1'));
+  t.same(await changed, ['10.4.0.1:53'], 'read once the directory appears (polled every second)');
+  changed = nextChange(src);
+  await writeFile(file, lease('10.4.0.2'));
+  t.same(await changed, ['10.4.0.2:53'], 'and then watched');
+  await rm(sub, { recursive: true });
+  await waitFor('a second warning', () => log.warnings().length > 1);
+  t.same(show(src.servers()), ['10.4.0.2:53'], 'last good kept');
+  changed = nextChange(src);
+  await mkdir(join(sub, 'dhcp'), { recursive: true });
+  await writeFile(file, lease('10.4.0.3'));
+  t.same(await changed, ['10.4.0.3:53'], 'a re-created directory is watched again');
+  await rm(sub, { recursive: true });
+  await mkdir(join(sub, 'dhcp'), { recursive: true }); // ext4 may give it the old inode number
+  await writeFile(file, lease('10.4.0.4'));
+  await waitFor('10.4.0.4', () => show(src.servers()).includes('10.4.0.4:53'));
+  changed = nextChange(src);
+  await writeFile(file, lease('10.4.0.5'));
+  t.same(await changed, ['10.4.0.5:53'], 'a directory replaced at once is watched again');
+});
+
+t.test('close() is idempotent and stops watching', async (t) => {
+  const { file, src } = await setup(t, lease('10.0.0.1'));
+  await src.start();
+  let changes = 0;
+  src.on(SOURCE_CHANGE, () => changes++);
+  const a = src.close();
+  const b = src.close();
+  t.equal(a, b, 'the same promise');
+  await Promise.all([a, b, src.close()]);
+  await writeFile(file, lease('10.0.0.2'));
+  await sleep(400);
+  t.equal(changes, 0, 'no change after close');
+  t.same(show(src.servers()), ['10.0.0.1:53']);
+});
+
+t.test('close() before start() finishes', async (t) => {
+  const { src } = await setup(t, undefined, join('missing', 'dhclient.leases'));
+  const started = src.start();
+  await src.close();
+  await started;
+  t.same(src.servers(), []);
+});
+
+t.test('paths: "*" only in the last component; the dhclient factory', async (t) => {
+  t.match(splitWatchPath('/var/lib/dhcp/dhclient*.leases'), { ok: true, value: { dir: '/var/lib/dhcp', wildcard: true } });
+  const p = splitWatchPath('/var/lib/dhcp/dhclient*.leases');
+  t.ok(p.ok && p.value.accept('dhclient.eth0.leases') && !p.value.accept('dhclient.eth0.leases~'));
+  t.ok(p.ok && !p.value.accept('xdhclient.leases'));
+  t.match(splitWatchPath('/var/lib/*/dhclient.leases'), { ok: false, reason: /only allowed in the file name/ });
+  t.throws(() => dhclientSource('/run/*/x.leases', captureLog().logger), TypeError);
+  const src = dhclientSource('/nonexistent/dhclient.leases', captureLog().logger);
+  t.equal(src.name, 'dhclient:/nonexistent/dhclient.leases');
+  await src.close();
+});

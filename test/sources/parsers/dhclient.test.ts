@@ -1,0 +1,197 @@
+// The dhclient lease parser on every captured dhclient sample, then on synthetic edge cases.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { formatEndpoint } from '../../../src/address.js';
+import { type DhclientParse, parseDhclientLeases } from '../../../src/sources/parsers/dhclient.js';
+
+const FIXTURES = new URL('../../fixtures/dhcp/', import.meta.url);
+const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
+/** Long after every sample lease expired (the samples were captured 2026-11-24 ~14:20 UTC). */
+const LATER = new Date('2027-01-01T00:00:00Z');
+const at = (hms: string): Date => new Date(`2026-11-24T${hms}Z`);
+
+type Ok = Extract<DhclientParse, { ok: true }>;
+function ok(r: DhclientParse): Ok {
+  if (!r.ok) throw new Error(`expected ok, got: ${r.reason}`);
+  return r;
+}
+const hosts = (r: Ok): string[] => r.servers.map(formatEndpoint);
+
+t.test('captured dhclient 4.4.3 samples', async (t) => {
+  const cases: [string, string[]][] = [
+    ['dhclient-4.4.3-debian12_after-first-bind_2dns.leases', ['192.168.121.1:53', '192.168.121.2:53']],
+    ['dhclient-4.4.3-debian12_bind+renew+renew-after-dns-change.leases', ['192.168.121.2:53']],
+    ['dhclient-4.4.3-debian12_after-second-dhclient-start-rewrite.leases', ['192.168.121.2:53']],
+    ['dhclient-4.4.3-debian12_two-dhclients-same-leasefile_NUL-hole.leases', ['192.168.121.2:53']],
+    ['dhclient-4.4.3-debian12_supersede-dns-127.0.0.1.leases', ['127.0.0.1:53']],
+    [
+      'dhclient-4.4.3-debian12_prepend-dns-127.0.0.1_bind+renew+restart.leases',
+      ['127.0.0.1:53', '192.168.121.1:53', '192.168.121.2:53'],
+    ],
+  ];
+  for (const [name, servers] of cases) {
+    const r = ok(parseDhclientLeases(fixture(name), LATER));
+    t.same(hosts(r), servers, name);
+    t.equal(r.leases.length, 1, `${name}: one interface`);
+    t.equal(r.leases[0]!.interface, 'lp-g');
+    t.same(r.warnings, [], `${name}: no warnings`);
+  }
+});
+
+t.test('first-bind sample: every lease field', async (t) => {
+  const r = ok(parseDhclientLeases(fixture('dhclient-4.4.3-debian12_after-first-bind_2dns.leases'), at('14:15:00')));
+  const l = r.leases[0]!;
+  t.equal(l.family, 4);
+  t.equal(l.fixedAddress, '192.168.121.168');
+  t.equal(l.domainName, 'lab.test');
+  t.equal(l.searchDomains, undefined);
+  t.same(l.servers.map(formatEndpoint), ['192.168.121.1:53', '192.168.121.2:53']);
+  t.equal(l.renew?.toISOString(), '2026-11-24T14:15:26.000Z');
+  t.equal(l.rebind?.toISOString(), '2026-11-24T14:16:23.000Z');
+  t.equal(l.expire?.toISOString(), '2026-11-24T14:16:38.000Z');
+});
+
+t.test('renew after DNS change: the last block wins whether or not leases expired', async (t) => {
+  const text = fixture('dhclient-4.4.3-debian12_bind+renew+renew-after-dns-change.leases');
+  for (const now of [at('14:15:00'), at('14:17:00'), LATER]) {
+    const r = ok(parseDhclientLeases(text, now));
+    t.same(hosts(r), ['192.168.121.2:53'], now.toISOString());
+    t.equal(r.leases[0]!.expire?.toISOString(), '2026-11-24T14:18:22.000Z');
+  }
+});
+
+t.test('NUL hole: parses; an expired last block yields to an earlier unexpired one', async (t) => {
+  const text = fixture('dhclient-4.4.3-debian12_two-dhclients-same-leasefile_NUL-hole.leases');
+  t.ok(text.includes('\0'), 'the fixture really has NUL bytes');
+  // Block 3 expires 14:19:26, block 4 (after the hole) 14:19:14.
+  const live = ok(parseDhclientLeases(text, at('14:19:20')));
+  t.equal(live.leases[0]!.renew?.toISOString(), '2026-11-24T14:18:08.000Z', 'block 3, the unexpired one');
+  const stale = ok(parseDhclientLeases(text, LATER));
+  t.equal(stale.leases[0]!.renew?.toISOString(), '2026-11-24T14:18:02.000Z', 'all expired: the last block');
+  t.same(hosts(stale), ['192.168.121.2:53']);
+});
+
+const block = (iface: string, dns: string, expire = 'never', extra = ''): string =>
+  `lease {\n  interface "${iface}";\n  fixed-address 10.9.9.9;\n${extra}` +
+  `  option domain-name-servers ${dns};\n  expire ${expire};\n}\n`;
+
+t.test('two interfaces: union in order of first appearance, no duplicates', async (t) => {
+  const text =
+    block('eth0', '10.0.0.1,10.0.0.2') + block('eth1', '10.1.0.1,10.0.0.3') + block('eth0', '10.0.0.3, 10.0.0.4');
+  const r = ok(parseDhclientLeases(text, LATER));
+  t.same(
+    r.leases.map((l) => l.interface),
+    ['eth0', 'eth1'],
+  );
+  t.same(hosts(r), ['10.0.0.3:53', '10.0.0.4:53', '10.1.0.1:53']);
+});
+
+t.test('expired vs unexpired', async (t) => {
+  const now = new Date('2026-06-01T12:00:00Z');
+  const past = '0 2026/05/31 12:00:00';
+  const future = '1 2026/06/01 12:30:00';
+  const onlyLive = ok(parseDhclientLeases(block('eth0', '10.0.0.1', future) + block('eth1', '10.1.0.1', past), now));
+  t.same(hosts(onlyLive), ['10.0.0.1:53'], 'the expired interface is dropped');
+  const earlier = ok(parseDhclientLeases(block('eth0', '10.0.0.1', future) + block('eth0', '10.0.0.2', past), now));
+  t.same(hosts(earlier), ['10.0.0.1:53'], 'an expired last block yields to an unexpired earlier one');
+  const allPast = ok(parseDhclientLeases(block('eth0', '10.0.0.1', past) + block('eth1', '10.1.0.1', past), now));
+  t.same(hosts(allPast), ['10.0.0.1:53', '10.1.0.1:53'], 'nothing unexpired: the last lease per interface');
+  const never = ok(parseDhclientLeases(block('eth0', '10.0.0.1', 'never') + block('eth1', '10.1.0.1', past), now));
+  t.same(hosts(never), ['10.0.0.1:53'], '"never" does not expire');
+  t.equal(never.leases[0]!.expire, undefined);
+});
+
+t.test('epoch dates (db-time-format local)', async (t) => {
+  const text = 'lease {\n  interface "eth0";\n  option domain-name-servers 10.0.0.1;\n' +
+    '  renew epoch 1795000000; # Wed Nov 18 09:46:40 2026\n  expire epoch 1795003600; # Wed Nov 18 10:46:40 2026\n}\n';
+  const r = ok(parseDhclientLeases(text, new Date(1795000000 * 1000)));
+  t.equal(r.leases[0]!.renew?.getTime(), 1795000000 * 1000);
+  t.equal(r.leases[0]!.expire?.getTime(), 1795003600 * 1000);
+  t.same(r.warnings, []);
+});
+
+t.test('comments, quoted strings, options in any order, top-level statements', async (t) => {
+  const text = [
+    '# written by a test; lease { in a comment is not a block',
+    'default-duid "\\000\\001\\000\\001\\"\\\\x";',
+    'lease { # trailing comment',
+    '  option domain-search "lab.test.", "example.org.";',
+    '  option domain-name "a#b c";',
+    '  option domain-name-servers 192.0.2.1,2001:db8::53; # a comment',
+    '  expire 3 2026/11/25 00:00:00;',
+    '  interface "eth0";',
+    '}',
+  ].join('\n');
+  const r = ok(parseDhclientLeases(text, at('12:00:00')));
+  const l = r.leases[0]!;
+  t.equal(l.interface, 'eth0');
+  t.equal(l.domainName, 'a#b c', '# inside quotes is not a comment');
+  t.same(l.searchDomains, ['lab.test.', 'example.org.']);
+  t.same(hosts(r), ['192.0.2.1:53', '[2001:db8::53]:53']);
+});
+
+t.test('a partial trailing block is ignored', async (t) => {
+  const partial = 'lease {\n  interface "eth0";\n  option domain-name-servers 10.0.0.9;\n  renew 2 2026/1';
+  const r = ok(parseDhclientLeases(block('eth0', '10.0.0.1') + partial, LATER));
+  t.same(hosts(r), ['10.0.0.1:53']);
+  const only = parseDhclientLeases(partial, LATER);
+  t.same(only, { ok: false, reason: 'the only lease block is cut off (no closing "}")' });
+  const openString = parseDhclientLeases(block('eth0', '10.0.0.1') + 'lease {\n  interface "eth', LATER);
+  t.same(ok(openString).servers.map(formatEndpoint), ['10.0.0.1:53']);
+});
+
+t.test('garbage and empty files are failures with a reason', async (t) => {
+  t.same(parseDhclientLeases('', LATER), { ok: false, reason: 'empty file' });
+  t.match(parseDhclientLeases('\0\0\n  \0', LATER), { ok: false, reason: /whitespace and NUL/ });
+  t.same(parseDhclientLeases('hello world\nthis is not { a lease } file;\n', LATER), {
+    ok: false,
+    reason: 'no lease { } block found',
+  });
+  const binary = String.fromCharCode(...Array.from({ length: 512 }, (_, i) => (i * 37 + 11) % 256));
+  t.match(parseDhclientLeases(binary, LATER), { ok: false, reason: String });
+  t.match(parseDhclientLeases('nameserver 10.0.0.1\n', LATER), { ok: false, reason: 'no lease { } block found' });
+});
+
+t.test('bad values are skipped with a warning', async (t) => {
+  const text = block('eth0', '10.0.0.1, not-an-ip, 10.0.0.2:5353', '2 2026/13/40 99:00:00');
+  const r = ok(parseDhclientLeases(text, LATER));
+  t.same(hosts(r), ['10.0.0.1:53']);
+  t.equal(r.leases[0]!.expire, undefined);
+  t.match(r.warnings, [/line 4: nameserver "not-an-ip"/, /nameserver "10.0.0.2:5353"/, /line 5: date .* not understood/]);
+});
+
+t.test('a lease without nameservers is a lease with no servers', async (t) => {
+  const r = ok(parseDhclientLeases('lease {\n  interface "eth0";\n  fixed-address 10.0.0.5;\n}\n', LATER));
+  t.equal(r.leases.length, 1);
+  t.same(r.servers, []);
+});
+
+t.test('dhclient -6 lease6 blocks', async (t) => {
+  const text = [
+    'default-duid "\\000\\001\\000\\001\\036\\253\\314\\300RT\\000\\000\\0224";',
+    'lease6 {',
+    '  interface "eth0";',
+    '  ia-na 00:00:12:34 {',
+    '    starts 1795000000;',
+    '    renew 300;',
+    '    rebind 480;',
+    '    iaaddr 2001:db8::100 {',
+    '      starts 1795000000;',
+    '      preferred-life 450;',
+    '      max-life 600;',
+    '    }',
+    '  }',
+    '  option dhcp6.client-id 0:1:0:1:1e:ab:cc:c0:52:54:0:0:12:34;',
+    '  option dhcp6.name-servers 2001:db8::53,2001:db8::54;',
+    '  option dhcp6.domain-search "lab.test.";',
+    '}',
+    block('eth0', '192.0.2.53'),
+  ].join('\n');
+  const r = ok(parseDhclientLeases(text, new Date(1795000100 * 1000)));
+  t.same(hosts(r), ['[2001:db8::53]:53', '[2001:db8::54]:53', '192.0.2.53:53'], 'v6 and v4 of one link both count');
+  const v6 = r.leases[0]!;
+  t.equal(v6.family, 6);
+  t.equal(v6.fixedAddress, '2001:db8::100');
+  t.same(v6.searchDomains, ['lab.test.']);
+  t.equal(v6.expire?.getTime(), 1795000600 * 1000);
+});
