@@ -1,0 +1,13 @@
+// What a transport needs to send one query to one server and recognise its answer.
+import type { Endpoint } from '../../address.js';
+
+export interface Exchange {
+  readonly server: Endpoint;
+  /** The query as sent upstream (our random ID already written). */
+  readonly query: Buffer;
+  /** True for the reply to this query: ID and question match (RFC 5452 §9.1). */
+  readonly matches: (reply: Buffer) => boolean;
+  readonly timeoutMs: number;
+}
+
+export type Transport = (exchange: Exchange) => Promise<Buffer>;
