@@ -1,0 +1,85 @@
+// The set of UDP+TCP listeners for the configured addresses: opened all-or-nothing, swapped on
+// reload, drained on shutdown.
+import { formatEndpoint, sameEndpoint, type Endpoint } from './address.js';
+import { isDnsfwdError } from './errors.js';
+import type { Logger } from './log.js';
+import type { Responder } from './server/responder.js';
+import { TcpListener, type TcpOptions } from './server/tcp.js';
+import { UdpListener } from './server/udp.js';
+
+interface Pair {
+  readonly endpoint: Endpoint;
+  readonly udp: UdpListener;
+  readonly tcp: TcpListener;
+}
+
+export class Listeners {
+  private pairs: Pair[] = [];
+
+  constructor(
+    private readonly responder: Responder,
+    private readonly log: Logger,
+  ) {}
+
+  endpoints(): Endpoint[] {
+    return this.pairs.map((p) => p.endpoint);
+  }
+
+  /**
+   * Listens on exactly `wanted` (keeping sockets already open there). Throws the first bind error
+   * and leaves the previous set untouched; `::1` on a host without IPv6 is skipped with a warning.
+   */
+  async apply(wanted: readonly Endpoint[], tcp: TcpOptions): Promise<void> {
+    const kept = this.pairs.filter((p) => wanted.some((w) => sameEndpoint(w, p.endpoint)));
+    const opened: Pair[] = [];
+    try {
+      for (const e of wanted) {
+        if (kept.some((p) => sameEndpoint(p.endpoint, e))) continue;
+        const pair = await this.open(e, tcp, wanted.length - 1 + kept.length > 0);
+        if (pair) opened.push(pair);
+      }
+    } catch (err) {
+      await Promise.all(opened.map(closePair));
+      throw err;
+    }
+    const removed = this.pairs.filter((p) => !kept.includes(p));
+    this.pairs = [...kept, ...opened];
+    await Promise.all(removed.map(closePair));
+  }
+
+  private async open(e: Endpoint, tcpOpts: TcpOptions, othersExist: boolean): Promise<Pair | null> {
+    const log = this.log.child({ listen: formatEndpoint(e) });
+    const udp = new UdpListener(e, this.responder, log);
+    const tcp = new TcpListener(e, this.responder, tcpOpts, log);
+    try {
+      await udp.listen();
+      await tcp.listen();
+      return { endpoint: e, udp, tcp };
+    } catch (err) {
+      await Promise.all([udp.close(), tcp.close()]);
+      if (e.host === '::1' && othersExist && isDnsfwdError(err, 'BIND_UNAVAILABLE')) {
+        this.log.warn({ listen: formatEndpoint(e) }, 'no IPv6 on this host: not listening on ::1');
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  /** Stops taking new queries everywhere; answers in flight still go out. */
+  stopAccepting(): void {
+    for (const p of this.pairs) {
+      p.udp.stopAccepting();
+      p.tcp.stopAccepting();
+    }
+  }
+
+  async close(): Promise<void> {
+    const pairs = this.pairs;
+    this.pairs = [];
+    await Promise.all(pairs.map(closePair));
+  }
+}
+
+function closePair(p: Pair): Promise<unknown> {
+  return Promise.all([p.udp.close(), p.tcp.close()]);
+}

@@ -1,0 +1,144 @@
+// Composition root: Config → sources → routes → pipeline → listeners. The only place that creates
+// concrete objects; reload swaps in new pieces, shutdown drains and closes them.
+import { formatEndpoint, uniqueEndpoints, type Endpoint } from './address.js';
+import type { Config } from './config/types.js';
+import { Listeners } from './listeners.js';
+import type { Logger } from './log.js';
+import { compose } from './pipeline/handler.js';
+import { routeHandler } from './pipeline/route.js';
+import { buildTable, type DroppedServer } from './router/build.js';
+import type { ZoneTable } from './router/zone-table.js';
+import { Responder } from './server/responder.js';
+import { createSource, sameSources } from './sources/index.js';
+import { SOURCE_CHANGE, type ServerSource } from './sources/source.js';
+import type { Transports, UpstreamGroup } from './upstream/group.js';
+import { tcpExchange } from './upstream/transport/tcp.js';
+import { udpExchange } from './upstream/transport/udp.js';
+import { UpstreamRegistry } from './upstream/upstream.js';
+
+export interface DaemonDeps {
+  readonly log: Logger;
+  readonly transports?: Transports;
+  readonly createSource?: typeof createSource;
+}
+
+export class Daemon {
+  private config: Config;
+  private readonly log: Logger;
+  private readonly registry = new UpstreamRegistry();
+  private readonly transports: Transports;
+  private readonly makeSource: typeof createSource;
+  private readonly responder: Responder;
+  private readonly listeners: Listeners;
+  private sources: ServerSource[] = [];
+  private table!: ZoneTable<UpstreamGroup>;
+  private defaultServers = '';
+  private droppedKey = '';
+  private closed = false;
+
+  constructor(config: Config, deps: DaemonDeps) {
+    this.config = config;
+    this.log = deps.log;
+    this.transports = deps.transports ?? { udp: udpExchange, tcp: tcpExchange };
+    this.makeSource = deps.createSource ?? createSource;
+    const handler = compose([], routeHandler(() => this.table, this.log.child({ component: 'route' })));
+    this.responder = new Responder(handler, this.responderOptions(config), this.log.child({ component: 'server' }));
+    this.listeners = new Listeners(this.responder, this.log.child({ component: 'listener' }));
+    this.rebuild();
+  }
+
+  /** Binds every listen address (throws a DnsfwdError with an operator-facing message), starts sources. */
+  async start(): Promise<void> {
+    await this.listeners.apply(this.config.listen, this.tcpOptions(this.config));
+    await this.startSources(this.config);
+    this.log.info(
+      {
+        listen: this.listeners.endpoints().map(formatEndpoint),
+        routes: this.describeRoutes(),
+        sources: this.sources.map((s) => s.name),
+      },
+      'dnsfwd started',
+    );
+  }
+
+  /** Applies a new, already validated config; a failure (e.g. a bind) keeps the old one. */
+  async reload(next: Config): Promise<void> {
+    await this.listeners.apply(next.listen, this.tcpOptions(next));
+    const prev = this.config;
+    this.config = next;
+    this.log.level = next.logLevel;
+    this.responder.setOptions(this.responderOptions(next));
+    if (!sameSources(prev.default.sources, next.default.sources)) {
+      await this.closeSources();
+      await this.startSources(next);
+    }
+    this.rebuild();
+    this.log.info({ file: next.file, routes: this.describeRoutes() }, 'configuration reloaded');
+  }
+
+  /** Stops listening, lets queries in flight finish (up to `graceMs`), then closes everything. */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.stopAccepting();
+    await this.responder.drain(graceMs);
+    await new Promise((resolve) => setImmediate(resolve)); // let the last answers reach their sockets
+    await this.listeners.close();
+    await this.closeSources();
+  }
+
+  private async startSources(config: Config): Promise<void> {
+    this.sources = config.default.sources.map((s) => this.makeSource(s, this.log.child({ component: 'source' })));
+    for (const s of this.sources) s.on(SOURCE_CHANGE, () => this.rebuild());
+    await Promise.all(this.sources.map((s) => s.start()));
+    this.rebuild();
+  }
+
+  private async closeSources(): Promise<void> {
+    const old = this.sources;
+    this.sources = [];
+    await Promise.all(old.map((s) => s.close()));
+  }
+
+  /** Builds a fresh zone table from the config and the sources' current servers, and swaps it in. */
+  private rebuild(): void {
+    const fromSources = uniqueEndpoints(this.sources.flatMap((s) => s.servers()));
+    const built = buildTable(this.config, fromSources, {
+      registry: this.registry,
+      transports: this.transports,
+      log: this.log.child({ component: 'upstream' }),
+    });
+    this.table = built.table;
+    this.reportDropped(built.dropped);
+    this.reportDefault(built.defaultServers);
+  }
+
+  private reportDropped(dropped: readonly DroppedServer[]): void {
+    const key = JSON.stringify(dropped);
+    if (key === this.droppedKey) return;
+    this.droppedKey = key;
+    for (const d of dropped) this.log.warn(d, 'not forwarding to this server: it is dnsfwd itself');
+  }
+
+  private reportDefault(servers: readonly Endpoint[]): void {
+    const now = servers.map(formatEndpoint).join(' ');
+    if (now === this.defaultServers) return;
+    const old = this.defaultServers;
+    this.defaultServers = now;
+    this.log.info({ zone: '.', old: old ? old.split(' ') : [], new: now ? now.split(' ') : [] }, 'default route servers changed');
+  }
+
+  private describeRoutes(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const r of this.table.routes()) out[r.zone || '.'] = r.group.upstreams.map((u) => u.label);
+    return out;
+  }
+
+  private responderOptions(c: Config) {
+    return { deadlineMs: c.upstream.deadlineMs, udpMaxSize: c.server.udpMaxSize };
+  }
+
+  private tcpOptions(c: Config) {
+    return { idleTimeoutMs: c.server.tcpIdleTimeoutMs, maxConnections: c.server.tcpMaxConnections };
+  }
+}

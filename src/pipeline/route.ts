@@ -1,0 +1,50 @@
+// The last stage: pick the route by zone, send the query to its upstream group, and turn the
+// upstream's reply into the client's (its ID, its question bytes, RA). Failures become SERVFAIL.
+import type { Logger } from '../log.js';
+import type { ZoneTable } from '../router/zone-table.js';
+import type { UpstreamGroup } from '../upstream/group.js';
+import { Rcode, setRecursionAvailable } from '../wire/header.js';
+import { errorReply } from '../wire/replies.js';
+import type { Handler, Query } from './handler.js';
+
+/** How often (at most) "route has no servers" is logged per zone. */
+const NO_SERVERS_WARN_INTERVAL_MS = 60_000;
+
+export function routeHandler(table: () => ZoneTable<UpstreamGroup>, log: Logger, now = Date.now): Handler {
+  const lastWarned = new Map<string, number>();
+  const warnNoServers = (zone: string) => {
+    const t = now();
+    if (t - (lastWarned.get(zone) ?? -Infinity) < NO_SERVERS_WARN_INTERVAL_MS) return;
+    lastWarned.set(zone, t);
+    log.warn({ zone: zone || '.' }, 'route has no servers: answering SERVFAIL');
+  };
+
+  return async (q: Query) => {
+    const { group } = table().lookup(q.question.name);
+    if (group.upstreams.length === 0) {
+      warnNoServers(group.zone);
+      return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
+    }
+    try {
+      const reply = await group.resolve({
+        bytes: q.bytes,
+        questionEnd: q.question.end,
+        optOffset: q.question.edns ? q.question.edns.offset : -1,
+        deadline: q.deadline,
+      });
+      return toClient(reply, q);
+    } catch (err) {
+      log.debug({ zone: group.zone || '.', name: q.question.name, err: (err as Error).message }, 'SERVFAIL');
+      return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
+    }
+  };
+}
+
+/** The upstream's reply (ours to change) with the client's ID and question bytes (its 0x20 case), RA set. */
+function toClient(out: Buffer, q: Query): Buffer {
+  out[0] = q.bytes[0]!;
+  out[1] = q.bytes[1]!;
+  out.set(q.bytes.subarray(12, q.question.end), 12);
+  setRecursionAvailable(out);
+  return out;
+}

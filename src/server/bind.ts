@@ -1,0 +1,27 @@
+// Turns a failed bind into one line an operator can act on (what failed and what to do).
+import { formatEndpoint, type Endpoint } from '../address.js';
+import { DnsfwdError } from '../errors.js';
+
+export function bindError(err: unknown, endpoint: Endpoint, proto: 'UDP' | 'TCP'): DnsfwdError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const where = `cannot listen on ${formatEndpoint(endpoint)} (${proto})`;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return new DnsfwdError(
+        'BIND_DENIED',
+        `${where}: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE ` +
+          `(or choose another port with --listen ADDR:PORT)`,
+        { cause: err },
+      );
+    case 'EADDRINUSE':
+      return new DnsfwdError('BIND_IN_USE', `${where}: address already in use (is another DNS server running?)`, {
+        cause: err,
+      });
+    case 'EADDRNOTAVAIL':
+    case 'EAFNOSUPPORT':
+      return new DnsfwdError('BIND_UNAVAILABLE', `${where}: address not available on this host`, { cause: err });
+    default:
+      return new DnsfwdError('BIND_FAILED', `${where}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,85 @@
+// What every listener calls with a client's bytes: classify, run the pipeline under the deadline,
+// and return the bytes to send (or null to stay silent). Nothing a client sends can throw past it.
+import type { Logger } from '../log.js';
+import type { Handler, Transport } from '../pipeline/handler.js';
+import { Rcode } from '../wire/header.js';
+import { parseQuery, type Question } from '../wire/question.js';
+import { clientUdpLimit, errorReply, truncateReply } from '../wire/replies.js';
+
+export interface ResponderOptions {
+  readonly deadlineMs: number;
+  readonly udpMaxSize: number;
+}
+
+export class Responder {
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly handler: Handler,
+    private opts: ResponderOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** New deadline and size limits, for queries that arrive from now on. */
+  setOptions(opts: ResponderOptions): void {
+    this.opts = opts;
+  }
+
+  /** The reply for `bytes` received over `transport`, or null when the message is dropped. */
+  async answer(bytes: Buffer, transport: Transport): Promise<Buffer | null> {
+    const parsed = parseQuery(bytes);
+    if (parsed.kind === 'drop') {
+      this.log.debug({ transport, why: parsed.why }, 'dropped message');
+      return null;
+    }
+    if (parsed.kind === 'error') {
+      this.log.debug({ transport, rcode: parsed.rcode, why: parsed.why }, 'refused query');
+      return errorReply(bytes, parsed.rcode, parsed.question);
+    }
+    this.inFlight++;
+    try {
+      const reply = await this.resolve(bytes, parsed.question, transport);
+      return transport === 'udp' ? this.fitUdp(reply, parsed.question) : reply;
+    } finally {
+      if (--this.inFlight === 0) this.idle.splice(0).forEach((wake) => wake());
+    }
+  }
+
+  private async resolve(bytes: Buffer, question: Question, transport: Transport): Promise<Buffer> {
+    const deadline = Date.now() + this.opts.deadlineMs;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<null>((resolve) => {
+      timer = setTimeout(resolve, this.opts.deadlineMs, null);
+    });
+    try {
+      const reply = await Promise.race([this.handler({ bytes, question, transport, deadline }), expired]);
+      if (reply !== null) return reply;
+      this.log.debug({ name: question.name, rcode: 'SERVFAIL' }, 'query deadline passed');
+    } catch (err) {
+      this.log.error({ err, name: question.name }, 'handler failed');
+    } finally {
+      clearTimeout(timer);
+    }
+    return errorReply(bytes, Rcode.SERVFAIL, question);
+  }
+
+  /** RFC 1035 §4.2.1 / RFC 6891 §6.2.5: an answer over the client's size goes out with TC=1. */
+  private fitUdp(reply: Buffer, question: Question): Buffer {
+    return reply.length <= clientUdpLimit(question, this.opts.udpMaxSize)
+      ? reply
+      : truncateReply(reply, question.end);
+  }
+
+  /** Resolves when no query is in flight, or after `ms`. */
+  drain(ms: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
