@@ -1,0 +1,114 @@
+// Starts the built daemon (dist/cli.js) as a child process and follows its JSON log lines.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { CLI, requireBuild } from './tools.js';
+
+export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
+
+export class DaemonProcess {
+  readonly logs: LogLine[] = [];
+  stderr = '';
+  private readonly waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    let partial = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) this.onLine(line);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  private onLine(line: string): void {
+    if (!line.trim()) return;
+    let parsed: LogLine;
+    try {
+      parsed = JSON.parse(line) as LogLine;
+    } catch {
+      parsed = { msg: line, level: -1 };
+    }
+    this.logs.push(parsed);
+    for (const w of [...this.waiters]) {
+      if (w.pred(parsed)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(parsed);
+      }
+    }
+  }
+
+  /** The first log line (already seen or yet to come) matching `pred`; rejects after `ms`. */
+  waitForLog(pred: (l: LogLine) => boolean, ms = 5000, since = 0): Promise<LogLine> {
+    const seen = this.logs.slice(since).find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no matching log line within ${ms} ms; stderr: ${this.stderr}; logs:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}`));
+      }, ms);
+      this.waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
+  }
+
+  waitForMsg(msg: string, ms = 5000, since = 0): Promise<LogLine> {
+    return this.waitForLog((l) => l.msg === msg, ms, since);
+  }
+
+  /** Sends `signal` and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+}
+
+/** The environment without the test runner's loaders and hooks: the daemon runs as in production. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'NODE_OPTIONS' || /^_?TAP/i.test(k) || k.startsWith('_TAPJS')) continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+/** Spawns `dnsfwd ARGS` (no waiting). */
+export function spawnDnsfwd(args: string[], opts: SpawnOptions = {}): DaemonProcess {
+  requireBuild();
+  // setpriv --pdeathsig: the daemon dies with the test process even if the test crashes;
+  // env -u: the test runner re-adds its loaders to NODE_OPTIONS of every child it sees spawned.
+  const argv = ['--pdeathsig', 'KILL', 'env', '-u', 'NODE_OPTIONS', process.execPath, CLI, ...args];
+  const child = spawn('setpriv', argv, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: cleanEnv(),
+    ...opts,
+  });
+  return new DaemonProcess(child);
+}
+
+/** Spawns `dnsfwd run ARGS` and waits for its start-up line. */
+export async function startDnsfwd(args: string[], opts: SpawnOptions = {}): Promise<DaemonProcess> {
+  const d = spawnDnsfwd(['run', ...args], opts);
+  const started = d.waitForMsg('dnsfwd started', 10_000);
+  const exited = d.exited.then((code) => {
+    throw new Error(`dnsfwd exited with ${code} before starting: ${d.stderr}`);
+  });
+  await Promise.race([started, exited]);
+  return d;
+}
+
+/** Runs `dnsfwd ARGS` to completion. */
+export async function runDnsfwd(args: string[], opts: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const d = spawnDnsfwd(args, opts);
+  let stdout = '';
+  d.child.stdout!.on('data', (c: string) => (stdout += c));
+  const code = await d.exited;
+  return { code, stdout, stderr: d.stderr };
+}

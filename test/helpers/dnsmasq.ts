@@ -1,0 +1,62 @@
+// Real dnsmasq processes as upstream DNS servers on 127.0.0.x, with their query log.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dig } from './dig.js';
+import { requireTool } from './tools.js';
+
+export interface DnsmasqOptions {
+  readonly address: string;
+  readonly port?: number;
+  /** dnsmasq options such as `--address=/foo.test/10.0.0.1` or `--ptr-record=...`. */
+  readonly records: string[];
+}
+
+export class Dnsmasq {
+  private log = '';
+  private readonly exited: Promise<void>;
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.log += c));
+    this.exited = new Promise((resolve) => child.on('exit', () => resolve()));
+  }
+
+  /** How many queries for `name` it has received so far. */
+  queries(name?: string): number {
+    const lines = this.log.split('\n').filter((l) => /query\[/.test(l));
+    return name ? lines.filter((l) => l.includes(` ${name} `)).length : lines.length;
+  }
+
+  get output(): string {
+    return this.log;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    await this.exited;
+  }
+}
+
+export async function startDnsmasq(o: DnsmasqOptions): Promise<Dnsmasq> {
+  const port = o.port ?? 53;
+  const args = [
+    '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache',
+    '--cache-size=0', '--user=root', '--pid-file=', '--log-facility=-', '--log-queries',
+    '--bind-interfaces', `--listen-address=${o.address}`, `--port=${port}`, ...o.records,
+  ];
+  // setpriv --pdeathsig: dnsmasq dies with the test process even if the test crashes.
+  const child = spawn('setpriv', ['--pdeathsig', 'TERM', requireTool('dnsmasq'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const d = new Dnsmasq(o.address, port, child);
+  for (let i = 0; i < 50; i++) {
+    if (child.exitCode !== null) break;
+    if (/started, version/.test(d.output)) {
+      const probe = await dig(o.address, port, 'probe.invalid', { timeout: 1 });
+      if (probe.status !== 'TIMEOUT') return d;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await d.stop();
+  throw new Error(`dnsmasq on ${o.address}:${port} did not start:\n${d.output}`);
+}

@@ -1,0 +1,58 @@
+// Fake upstream DNS servers built on dns2 (an independent DNS implementation): UDP and TCP on
+// one 127.0.0.x address, answers from a function, counts per transport, and a "silent" mode.
+import net from 'node:net';
+import dns2 from 'dns2';
+
+const { Packet } = dns2;
+export type Dns2Packet = InstanceType<typeof Packet>;
+export type Dns2Resource = Dns2Packet['answers'][number];
+
+export type FakeAnswer =
+  | { answers: Dns2Resource[]; rcode?: number; authorities?: Dns2Resource[]; delayMs?: number }
+  | 'silent';
+
+export interface FakeOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly answer: (name: string, type: number, transport: 'udp' | 'tcp') => FakeAnswer;
+}
+
+export interface FakeUpstream {
+  readonly port: number;
+  readonly seen: { name: string; type: number; transport: 'udp' | 'tcp'; id: number }[];
+  count(name: string, transport?: 'udp' | 'tcp'): number;
+  close(): Promise<void>;
+}
+
+export function aRecord(name: string, address: string, ttl = 60): Dns2Resource {
+  return { name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl, address } as Dns2Resource;
+}
+
+export async function startFake(o: FakeOptions): Promise<FakeUpstream> {
+  const seen: FakeUpstream['seen'] = [];
+  const server = dns2.createServer({
+    udp: true,
+    tcp: true,
+    handle: (request, send, client) => {
+      const q = request.questions[0];
+      if (!q) return;
+      const transport = client instanceof net.Socket ? 'tcp' : 'udp';
+      seen.push({ name: q.name, type: q.type, transport, id: request.header.id });
+      const a = o.answer(q.name.toLowerCase(), q.type, transport);
+      if (a === 'silent') return;
+      const response = Packet.createResponseFromRequest(request);
+      response.answers.push(...a.answers);
+      response.authorities.push(...(a.authorities ?? []));
+      if (a.rcode) response.header.rcode = a.rcode;
+      setTimeout(() => void send(response), a.delayMs ?? 0);
+    },
+  });
+  await server.listen({ udp: { port: o.port, address: o.address }, tcp: { port: o.port, address: o.address } });
+  return {
+    port: o.port,
+    seen,
+    count: (name, transport) =>
+      seen.filter((s) => s.name.toLowerCase() === name.toLowerCase() && (!transport || s.transport === transport)).length,
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,33 @@
+// Prerequisites of the integration tests: a missing tool fails the run with how to install it.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const INSTALL: Record<string, string> = {
+  dig: 'apt-get install -y bind9-dnsutils',
+  dnsmasq: 'apt-get install -y dnsmasq-base',
+};
+
+/** Absolute path of `tool`, or throws an error that says how to install it. */
+export function requireTool(tool: string): string {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+  } catch {
+    const how = INSTALL[tool] ?? `install ${tool}`;
+    throw new Error(`${tool} is required by the integration tests and was not found on PATH: ${how} (or run .ci/run)`);
+  }
+}
+
+/** Binding port 53 on 127.0.0.x (the DHCP nameservers must be on port 53) needs root. */
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error('the integration tests bind port 53 on 127.0.0.x addresses and must run as root (sudo npm test)');
+  }
+}
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export function requireBuild(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+}

@@ -1,0 +1,76 @@
+// The command line: --help, --version, `check` (effective config or FILE:LINE:COL: reason, exit
+// 2), the embedded default, and a clear one-line failure when port 53 needs privilege.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { runDnsfwd, startDnsfwd } from '../helpers/daemon.js';
+import { ROOT, requireRoot } from '../helpers/tools.js';
+
+t.test('--help and --version', async (t) => {
+  const help = await runDnsfwd(['--help']);
+  t.equal(help.code, 0);
+  for (const flag of ['--config', '--listen', '--route', '--lease-file', '--upstream', '--log-level', 'check']) {
+    t.match(help.stdout, flag);
+  }
+  const version = await runDnsfwd(['--version']);
+  t.equal(version.stdout.trim(), JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version);
+});
+
+t.test('check prints the effective configuration of the example file', async (t) => {
+  const r = await runDnsfwd(['check', '--config', `${ROOT}/config/dnsfwd.example.yaml`]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, '127.0.0.1:53');
+  t.match(r.stdout, 'consul');
+  t.match(r.stdout, '127.0.0.1:8600');
+  t.match(r.stdout, '/var/lib/dhcp/dhclient*.leases');
+});
+
+t.test('check with flags shows them applied', async (t) => {
+  const r = await runDnsfwd(['check', '--route', 'vagrant.test=192.168.121.1', '--listen', '127.0.0.9:5353']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, 'vagrant.test');
+  t.match(r.stdout, '192.168.121.1:53');
+  t.match(r.stdout, '127.0.0.9:5353');
+});
+
+t.test('check on a bad file: FILE:LINE:COL: reason, exit 2', async (t) => {
+  const dir = t.testdir({ 'bad.yaml': 'listen: ["127.0.0.1:53"]\nroutes:\n  - zone: consul\n    servers: ["127.0.0.1:99999"]\n' });
+  const r = await runDnsfwd(['check', '--config', `${dir}/bad.yaml`]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, new RegExp(`^${dir}/bad\\.yaml:4:\\d+: .*port`));
+  const missing = await runDnsfwd(['check', '--config', `${dir}/nope.yaml`]);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, `${dir}/nope.yaml:`);
+  const badFlag = await runDnsfwd(['check', '--route', 'consul']);
+  t.equal(badFlag.code, 2);
+  t.match(badFlag.stderr, '--route');
+});
+
+t.test('run on a bad file exits 2 without starting', async (t) => {
+  const dir = t.testdir({ 'bad.yaml': 'listen: ["127.0.0.1:53"]\nbogus_key: 1\n' });
+  const r = await runDnsfwd(['run', '--config', `${dir}/bad.yaml`]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, `${dir}/bad.yaml:2:1:`);
+});
+
+t.test('port 53 without privilege: one clear line, exit 1', async (t) => {
+  requireRoot();
+  const r = await runDnsfwd(['run', '--listen', '127.0.7.1:53', '--lease-file', '/nonexistent/x.leases'], { uid: 65534, gid: 65534 });
+  t.equal(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  t.equal(lines.length, 1, `one line: ${r.stderr}`);
+  t.match(lines[0], /127\.0\.7\.1:53/);
+  t.match(lines[0], /CAP_NET_BIND_SERVICE/);
+  t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+t.test('the embedded default: 127.0.0.1:53 (+ ::1), .consul to 127.0.0.1:8600, dhclient leases', async (t) => {
+  requireRoot();
+  const d = await startDnsfwd([]);
+  t.teardown(() => d.stop());
+  const line = await d.waitForMsg('dnsfwd started');
+  t.ok((line.listen as string[]).includes('127.0.0.1:53'));
+  t.same((line.routes as Record<string, string[]>).consul, ['127.0.0.1:8600']);
+  t.match(JSON.stringify(line.sources), '/var/lib/dhcp/dhclient*.leases');
+  t.match(JSON.stringify(line.sources), '/var/lib/dhclient/dhclient*.leases');
+  t.equal(await d.stop(), 0);
+});

@@ -1,0 +1,59 @@
+// Dead upstreams: ICMP-refused and silent servers answer SERVFAIL well before the client's 5 s
+// timeout; a route whose first server is dead is answered by the next one.
+import t from 'tap';
+import { startDnsfwd } from '../helpers/daemon.js';
+import { dig } from '../helpers/dig.js';
+import { aRecord, startFake } from '../helpers/fake-upstream.js';
+import { freePort } from '../helpers/ports.js';
+
+const LISTEN = '127.0.5.1';
+const DEAD = '127.0.5.2'; // nothing listens here: the kernel answers ICMP port unreachable
+const SILENT = '127.0.5.3';
+const SILENT2 = '127.0.5.5';
+const ALIVE = '127.0.5.4';
+const deadPort = await freePort(DEAD);
+const dead2Port = await freePort(DEAD);
+const silent2Port = await freePort(SILENT2);
+const silentPort = await freePort(SILENT);
+const alivePort = await freePort(ALIVE);
+const silent = await startFake({ address: SILENT, port: silentPort, answer: () => 'silent' });
+t.teardown(() => silent.close());
+const silent2 = await startFake({ address: SILENT2, port: silent2Port, answer: () => 'silent' });
+t.teardown(() => silent2.close());
+const alive = await startFake({ address: ALIVE, port: alivePort, answer: (n) => ({ answers: [aRecord(n, '10.5.0.1')] }) });
+t.teardown(() => alive.close());
+const port = await freePort(LISTEN);
+const daemon = await startDnsfwd([
+  '--listen', `${LISTEN}:${port}`,
+  '--route', `dead.test=${DEAD}:${deadPort}`,
+  '--route', `silent.test=${SILENT}:${silentPort}`,
+  '--route', `mixed.test=${DEAD}:${dead2Port},${SILENT2}:${silent2Port},${ALIVE}:${alivePort}`,
+  '--lease-file', '/nonexistent/dhclient.leases',
+]);
+t.teardown(() => daemon.stop());
+
+t.test('a refused upstream → SERVFAIL at once', async (t) => {
+  const r = await dig(LISTEN, port, 'a.dead.test');
+  t.equal(r.status, 'SERVFAIL');
+  t.ok(r.ms < 1500, `in ${r.ms} ms, without waiting for a timeout`);
+});
+
+t.test('a silent upstream → SERVFAIL within the 5 s client timeout', async (t) => {
+  const r = await dig(LISTEN, port, 'a.silent.test');
+  t.equal(r.status, 'SERVFAIL');
+  t.ok(r.ms < 5000, `in ${r.ms} ms`);
+  t.equal(silent.count('a.silent.test'), 1);
+});
+
+t.test('failover to the next server, and the failed ones go to the back', async (t) => {
+  const r = await dig(LISTEN, port, 'a.mixed.test');
+  t.same(r.answers.map((a) => a.data), ['10.5.0.1']);
+  t.equal(silent2.count('a.mixed.test'), 1, 'the silent server was tried once');
+  const r2 = await dig(LISTEN, port, 'b.mixed.test');
+  t.same(r2.answers.map((a) => a.data), ['10.5.0.1']);
+  t.equal(silent2.count('b.mixed.test'), 0, 'the next query went straight to the live server');
+  t.ok(r2.ms < 1000, `second query in ${r2.ms} ms`);
+  const warned = daemon.logs.filter((l) => l.msg === 'upstream failed: moved to the back of the order').map((l) => l.server);
+  t.ok(warned.includes(`${SILENT2}:${silent2Port}`), 'a warning named the silent server');
+  t.ok(warned.includes(`${DEAD}:${dead2Port}`), 'and the refused one');
+});

@@ -1,0 +1,56 @@
+// SIGHUP reloads the config file (a bad one is rejected and the old kept); SIGTERM stops
+// listening, lets the query in flight finish, and exits 0.
+import { writeFileSync } from 'node:fs';
+import t from 'tap';
+import { startDnsfwd } from '../helpers/daemon.js';
+import { dig } from '../helpers/dig.js';
+import { aRecord, startFake } from '../helpers/fake-upstream.js';
+import { freePort } from '../helpers/ports.js';
+
+const LISTEN = '127.0.6.1';
+const A = '127.0.6.2';
+const B = '127.0.6.3';
+const aPort = await freePort(A);
+const bPort = await freePort(B);
+const a = await startFake({ address: A, port: aPort, answer: (n) => ({ answers: [aRecord(n, '10.6.0.1')], delayMs: n.startsWith('slow') ? 800 : 0 }) });
+const b = await startFake({ address: B, port: bPort, answer: (n) => ({ answers: [aRecord(n, '10.6.0.2')] }) });
+t.teardown(() => Promise.all([a.close(), b.close()]));
+const port = await freePort(LISTEN);
+
+const config = (server: string) =>
+  [`listen: ["${LISTEN}:${port}"]`, 'routes:', '  - zone: svc.test', `    servers: ["${server}"]`, 'default: { sources: [] }', ''].join('\n');
+
+t.test('SIGHUP: a bad config is rejected with file and line, the old one keeps working; a good one applies', async (t) => {
+  const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
+  const file = `${dir}/dnsfwd.yaml`;
+  const d = await startDnsfwd(['--config', file]);
+  t.teardown(() => d.stop());
+  t.same((await dig(LISTEN, port, 'x.svc.test')).answers.map((r) => r.data), ['10.6.0.1']);
+
+  writeFileSync(file, config(`${B}:${bPort}`).replace('routes:', 'routes:\n  - zone: svc.test\n    servers: ["not-an-ip"]'));
+  let since = d.logs.length;
+  d.child.kill('SIGHUP');
+  const rejected = await d.waitForMsg('new configuration rejected: keeping the old one', 5000, since);
+  t.match(String(rejected.error), new RegExp(`^${file}:\\d+:\\d+: `), 'the error names FILE:LINE:COL');
+  t.same((await dig(LISTEN, port, 'x.svc.test')).answers.map((r) => r.data), ['10.6.0.1'], 'old config still in force');
+
+  writeFileSync(file, config(`${B}:${bPort}`));
+  since = d.logs.length;
+  d.child.kill('SIGHUP');
+  await d.waitForMsg('configuration reloaded', 5000, since);
+  t.same((await dig(LISTEN, port, 'x.svc.test')).answers.map((r) => r.data), ['10.6.0.2'], 'new route in force');
+  t.ok(d.alive);
+});
+
+t.test('SIGTERM: the query in flight is answered, then exit 0', async (t) => {
+  const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
+  const d = await startDnsfwd(['--config', `${dir}/dnsfwd.yaml`]);
+  const inFlight = dig(LISTEN, port, 'slow.svc.test');
+  await new Promise((r) => setTimeout(r, 300));
+  const code = await d.stop('SIGTERM');
+  const r = await inFlight;
+  t.equal(code, 0, 'exit code 0');
+  t.same(r.answers.map((x) => x.data), ['10.6.0.1'], 'the query in flight got its answer');
+  const after = await dig(LISTEN, port, 'x.svc.test', { timeout: 1 });
+  t.equal(after.status, 'TIMEOUT', 'nothing listens any more');
+});
