@@ -6,7 +6,8 @@ import type { Document, Node } from 'yaml';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../address.js';
 import { LOG_LEVELS } from '../log.js';
 export { defaultConfig } from './schema.js';
-import { deepFreeze, parseSourcePath, parseZone, validateConfig, type Locator, type PathSegment } from './schema.js';
+import { validateConfig, type Locator, type PathSegment } from './schema.js';
+import { deepFreeze, parseSourcePath, parseZone } from './values.js';
 import type { Config, ConfigError, ConfigOverrides, ConfigResult, RouteConfig } from './types.js';
 
 /** The `file` of errors in command-line flags. */

@@ -4,11 +4,10 @@ import {
   DEFAULTS,
   defaultConfig,
   keyPath,
-  parseSourcePath,
-  parseZone,
   validateConfig,
   type Locator,
 } from '../../src/config/schema.js';
+import { parseSourcePath, parseZone } from '../../src/config/values.js';
 import type { ConfigError, ConfigResult } from '../../src/config/types.js';
 
 function error(r: ConfigResult): ConfigError {
