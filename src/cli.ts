@@ -98,6 +98,11 @@ await yargs(hideBin(process.argv))
   .command('check', 'validate the configuration and print it; exit 2 with FILE:LINE:COL: reason on error', options, (argv) => check(argv))
   .version(version())
   .strict()
+  .fail((msg, err) => {
+    if (err) throw err; // a bug: let Node print the stack
+    process.stderr.write(`dnsfwd: ${msg}\nRun "dnsfwd --help" for the options.\n`);
+    process.exit(2);
+  })
   .help()
   .alias('h', 'help')
   .alias('v', 'version')

@@ -3,7 +3,8 @@
 import type { Logger } from '../log.js';
 import type { ZoneTable } from '../router/zone-table.js';
 import type { UpstreamGroup } from '../upstream/group.js';
-import { Rcode, setRecursionAvailable } from '../wire/header.js';
+import { Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
+import { summariseReply } from '../wire/codec.js';
 import { errorReply } from '../wire/replies.js';
 import type { Handler, Query } from './handler.js';
 
@@ -25,6 +26,7 @@ export function routeHandler(table: () => ZoneTable<UpstreamGroup>, log: Logger,
       warnNoServers(group.zone);
       return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
     }
+    const started = now();
     try {
       const reply = await group.resolve({
         bytes: q.bytes,
@@ -32,6 +34,11 @@ export function routeHandler(table: () => ZoneTable<UpstreamGroup>, log: Logger,
         optOffset: q.question.edns ? q.question.edns.offset : -1,
         deadline: q.deadline,
       });
+      if (log.isLevelEnabled('debug')) {
+        const fields = { zone: group.zone || '.', name: q.question.name, type: q.question.type, transport: q.transport };
+        log.debug({ ...fields, rcode: rcode(reply), ms: now() - started }, 'query');
+        if (log.isLevelEnabled('trace')) log.trace({ ...fields, reply: summariseReply(reply) }, 'reply');
+      }
       return toClient(reply, q);
     } catch (err) {
       log.debug({ zone: group.zone || '.', name: q.question.name, err: (err as Error).message }, 'SERVFAIL');

@@ -3,6 +3,7 @@ import dns2 from 'dns2';
 import { Rcode } from '../../src/wire/header.js';
 import { parseQuery, type Question } from '../../src/wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../../src/wire/replies.js';
+import { summariseReply } from '../../src/wire/codec.js';
 import { answer, decode, query } from '../helpers/packets.js';
 
 function question(q: Buffer): Question {
@@ -71,4 +72,11 @@ t.test('client UDP limit: 512 without EDNS, else the advertised size within [512
   t.equal(clientUdpLimit(question(query('a.b', 'A', { edns: 1232 })), 4096), 1232);
   t.equal(clientUdpLimit(question(query('a.b', 'A', { edns: 65000 })), 4096), 4096);
   t.equal(clientUdpLimit(question(query('a.b', 'A', { edns: 100 })), 4096), 512);
+});
+
+t.test('summariseReply decodes for trace logs and reports what it cannot decode', async (t) => {
+  const q = query('web.service.consul');
+  const s = summariseReply(answer(q, ['10.1.0.1'], { ttl: 0 }));
+  t.same(s, { rcode: 'NOERROR', answers: ['web.service.consul 0 A 10.1.0.1'] });
+  t.match(summariseReply(Buffer.from([1, 2, 3])), { undecodable: String });
 });
