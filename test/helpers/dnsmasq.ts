@@ -46,8 +46,11 @@ export async function startDnsmasq(o: DnsmasqOptions): Promise<Dnsmasq> {
     '--cache-size=0', '--user=root', '--pid-file=', '--log-facility=-', '--log-queries',
     '--bind-interfaces', `--listen-address=${o.address}`, `--port=${port}`, ...o.records,
   ];
-  // setpriv --pdeathsig: dnsmasq dies with the test process even if the test crashes.
-  const child = spawn('setpriv', ['--pdeathsig', 'TERM', requireTool('dnsmasq'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(requireTool('dnsmasq'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // dnsmasq changes credentials at start, which clears a parent-death signal: kill it on our exit.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  child.on('exit', () => process.off('exit', killOnExit));
   const d = new Dnsmasq(o.address, port, child);
   for (let i = 0; i < 50; i++) {
     if (child.exitCode !== null) break;
