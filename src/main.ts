@@ -82,7 +82,6 @@ export class Daemon {
     this.closed = true;
     this.listeners.stopAccepting();
     await this.responder.drain(graceMs);
-    await new Promise((resolve) => setImmediate(resolve)); // let the last answers reach their sockets
     await this.listeners.close();
     await this.closeSources();
   }

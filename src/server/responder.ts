@@ -42,7 +42,7 @@ export class Responder {
       const reply = await this.resolve(bytes, parsed.question, transport);
       return transport === 'udp' ? this.fitUdp(reply, parsed.question) : reply;
     } finally {
-      if (--this.inFlight === 0) this.idle.splice(0).forEach((wake) => wake());
+      if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
     }
   }
 
@@ -71,7 +71,11 @@ export class Responder {
       : truncateReply(reply, question.end);
   }
 
-  /** Resolves when no query is in flight, or after `ms`. */
+  private wakeIfIdle(): void {
+    if (this.inFlight === 0) this.idle.splice(0).forEach((wake) => wake());
+  }
+
+  /** Resolves when no query is in flight (and the last reply was handed to its listener), or after `ms`. */
   drain(ms: number): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => {
