@@ -179,7 +179,7 @@ function flagRoute(text: string): Parsed<RouteConfig> {
   if (serverText.trim() === '') return flagError('--route', `"${text}": a route needs at least one server`);
   const servers = flagEndpoints('--route', [serverText]);
   if (!servers.ok) return servers;
-  return { ok: true, value: { zone: zone.value, servers: servers.value } };
+  return { ok: true, value: { zone: zone.value, servers: servers.value, cache: true } };
 }
 
 /** `FILE:LINE:COL: reason`, or `<command line>: --flag: reason`. */
@@ -200,13 +200,23 @@ export function describeConfig(c: Config): string {
     `listen:    ${list(c.listen)}`,
     `log level: ${c.logLevel}`,
     'routes:',
-    ...c.routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}`),
-    `  ${'.'.padEnd(width)}  -> default route:`,
+    ...c.routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.cache ? '' : '  (not cached)'}`),
+    `  ${'.'.padEnd(width)}  -> default route:${c.default.cache ? '' : '  (not cached)'}`,
     ...c.default.sources.map((src) => `       source: ${src.kind} ${src.path}`),
     ...(c.default.sources.length ? [] : ['       sources: (none)']),
     `       static servers (used when the sources give none): ${list(c.default.servers)}`,
     `upstream:  timeout ${u.timeoutMs} ms, deadline ${u.deadlineMs} ms, down for ${u.downMs} ms, EDNS size ${u.ednsSize}`,
     `server:    UDP max size ${s.udpMaxSize}, TCP idle timeout ${s.tcpIdleTimeoutMs} ms, ` +
       `TCP max connections ${s.tcpMaxConnections}`,
+    describeCache(c.cache),
   ].join('\n');
+}
+
+function describeCache(k: Config['cache']): string {
+  if (k.size === 0) return 'cache:     off';
+  const stale = k.serveStale ? `serve stale up to ${k.staleMaxAge} s (after ${k.staleAnswerTimeoutMs} ms)` : 'no serve-stale';
+  return (
+    `cache:     ${k.size} entries, ${k.maxBytes} bytes, TTL ${k.minTtl}..${k.maxTtl} s, negative ≤ ${k.negativeMaxTtl} s, ` +
+    `SERVFAIL ${k.servfailTtl} s, ${stale}, prefetch ${k.prefetch ? 'on' : 'off'}`
+  );
 }

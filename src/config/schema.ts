@@ -4,7 +4,7 @@ import { parseEndpoint, type Endpoint, type ParseResult } from '../address.js';
 import { deepFreeze, parseSourcePath, parseZone } from './values.js';
 import { LOG_LEVELS } from '../log.js';
 import { SOURCE_KINDS, type Config, type ConfigError, type ConfigResult } from './types.js';
-import type { DefaultRouteConfig, RouteConfig, ServerConfig, SourceConfig, UpstreamConfig } from './types.js';
+import type { CacheConfig, DefaultRouteConfig, RouteConfig, ServerConfig, SourceConfig, UpstreamConfig } from './types.js';
 
 export type PathSegment = string | number;
 /** Where the key or the value at `path` sits in the source text (1-based; 0:0 when unknown). */
@@ -27,9 +27,22 @@ export const DEFAULTS = deepFreeze({
       { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases' },
     ],
     servers: [] as string[],
+    cache: true,
   },
   upstream: { timeout_ms: 1500, deadline_ms: 4000, down_ms: 30000, edns_size: 1232 },
   server: { udp_max_size: 4096, tcp_idle_timeout_ms: 10000, tcp_max_connections: 256 },
+  cache: {
+    size: 10000,
+    max_bytes: 33554432,
+    min_ttl: 0,
+    max_ttl: 86400,
+    negative_max_ttl: 300,
+    servfail_ttl: 0,
+    serve_stale: true,
+    stale_max_age: 86400,
+    stale_answer_timeout_ms: 1800,
+    prefetch: true,
+  },
 });
 
 /** A numeric setting: its YAML key and its inclusive range. */
@@ -45,6 +58,17 @@ const SERVER_FIELDS = {
   tcpIdleTimeoutMs: ['tcp_idle_timeout_ms', 100, 600000],
   tcpMaxConnections: ['tcp_max_connections', 1, 65535],
 } as const satisfies Record<keyof ServerConfig, Field>;
+const CACHE_FIELDS = {
+  size: ['size', 0, 1_000_000],
+  maxBytes: ['max_bytes', 65536, 1 << 30],
+  minTtl: ['min_ttl', 0, 86400],
+  maxTtl: ['max_ttl', 1, 604800],
+  negativeMaxTtl: ['negative_max_ttl', 0, 86400], // RFC 2308 §5: 1-3 hours is reasonable, 1 day the most
+  servfailTtl: ['servfail_ttl', 0, 300], // RFC 2308 §7.1: at most five minutes
+  staleMaxAge: ['stale_max_age', 0, 604800], // RFC 8767 §4: 1 to 3 days suggested
+  staleAnswerTimeoutMs: ['stale_answer_timeout_ms', 0, 30000], // RFC 8767 §5: 1.8 s suggested
+} as const satisfies Record<Exclude<keyof CacheConfig, 'serveStale' | 'prefetch'>, Field>;
+const CACHE_FLAGS = { serveStale: 'serve_stale', prefetch: 'prefetch' } as const;
 
 type Check<T> = { ok: true; value: T } | { ok: false; error: ConfigError };
 type Failure = { ok: false; error: ConfigError };
@@ -88,6 +112,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!upstream.ok) return upstream;
   const server = numbers(c, pick(top.value, 'server', DEFAULTS.server), 'server', SERVER_FIELDS);
   if (!server.ok) return server;
+  const cache = cacheSection(c, pick(top.value, 'cache', DEFAULTS.cache));
+  if (!cache.ok) return cache;
   const config: Config = {
     ...(options.file === undefined ? {} : { file: options.file }),
     listen: listen.value,
@@ -96,6 +122,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
     default: dflt.value,
     upstream: upstream.value,
     server: server.value,
+    cache: cache.value,
   };
   return { ok: true, config: deepFreeze(config) };
 }
@@ -175,7 +202,7 @@ function endpoints(c: Checker, raw: unknown, path: PathSegment[], ifEmpty: strin
 }
 
 function route(c: Checker, raw: unknown, path: PathSegment[], done: readonly RouteConfig[]): Check<RouteConfig> {
-  const m = mapping(c, raw, path, ['zone', 'servers'], ['zone', 'servers']);
+  const m = mapping(c, raw, path, ['zone', 'servers', 'cache'], ['zone', 'servers']);
   if (!m.ok) return m;
   const zone = parsed(c, m.value.zone, [...path, 'zone'], parseZone);
   if (!zone.ok) return zone;
@@ -186,7 +213,9 @@ function route(c: Checker, raw: unknown, path: PathSegment[], done: readonly Rou
     return c.fail([...path, 'zone'], `duplicate zone "${zone.value}" (first defined at ${where})`);
   }
   const servers = endpoints(c, m.value.servers, [...path, 'servers'], 'a route needs at least one server');
-  return servers.ok ? ok({ zone: zone.value, servers: servers.value }) : servers;
+  if (!servers.ok) return servers;
+  const cache = flag(c, pick(m.value, 'cache', true), [...path, 'cache']);
+  return cache.ok ? ok({ zone: zone.value, servers: servers.value, cache: cache.value }) : cache;
 }
 
 function source(c: Checker, raw: unknown, path: PathSegment[]): Check<SourceConfig> {
@@ -205,7 +234,25 @@ function defaultRoute(c: Checker, raw: unknown): Check<DefaultRouteConfig> {
   const sources = each(c, rawSources, ['default', 'sources'], (item, p) => source(c, item, p));
   if (!sources.ok) return sources;
   const servers = endpoints(c, pick(m.value, 'servers', DEFAULTS.default.servers), ['default', 'servers'], null);
-  return servers.ok ? ok({ sources: sources.value, servers: servers.value }) : servers;
+  if (!servers.ok) return servers;
+  const cache = flag(c, pick(m.value, 'cache', DEFAULTS.default.cache), ['default', 'cache']);
+  return cache.ok ? ok({ sources: sources.value, servers: servers.value, cache: cache.value }) : cache;
+}
+
+function flag(c: Checker, raw: unknown, path: PathSegment[]): Check<boolean> {
+  return typeof raw === 'boolean' ? ok(raw) : c.fail(path, `expected true or false, got ${describe(raw)}`);
+}
+
+function cacheSection(c: Checker, raw: unknown): Check<CacheConfig> {
+  const n = numbers(c, raw, 'cache', CACHE_FIELDS, Object.values(CACHE_FLAGS));
+  if (!n.ok) return n;
+  const m = (raw ?? {}) as Raw;
+  const serveStale = flag(c, pick(m, CACHE_FLAGS.serveStale, DEFAULTS.cache.serve_stale), ['cache', CACHE_FLAGS.serveStale]);
+  if (!serveStale.ok) return serveStale;
+  const prefetch = flag(c, pick(m, CACHE_FLAGS.prefetch, DEFAULTS.cache.prefetch), ['cache', CACHE_FLAGS.prefetch]);
+  if (!prefetch.ok) return prefetch;
+  if (n.value.minTtl > n.value.maxTtl) return c.fail(['cache', 'min_ttl'], `must not exceed max_ttl (${n.value.maxTtl})`);
+  return ok({ ...n.value, serveStale: serveStale.value, prefetch: prefetch.value });
 }
 
 function upstreamSection(c: Checker, raw: unknown): Check<UpstreamConfig> {
@@ -224,13 +271,14 @@ function upstreamSection(c: Checker, raw: unknown): Check<UpstreamConfig> {
 function numbers<K extends string>(
   c: Checker,
   raw: unknown,
-  section: 'upstream' | 'server',
+  section: 'upstream' | 'server' | 'cache',
   fields: Readonly<Record<K, Field>>,
+  otherKeys: readonly string[] = [],
 ): Check<Record<K, number>> {
   const names = Object.keys(fields) as K[];
-  const m = mapping(c, raw, [section], names.map((k) => fields[k][0]));
+  const m = mapping(c, raw, [section], [...names.map((k) => fields[k][0]), ...otherKeys]);
   if (!m.ok) return m;
-  const defaults: Readonly<Record<string, number>> = DEFAULTS[section];
+  const defaults: Readonly<Record<string, unknown>> = DEFAULTS[section];
   const out = {} as Record<K, number>;
   for (const name of names) {
     const [key, min, max] = fields[name];

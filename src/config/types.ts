@@ -15,6 +15,8 @@ export interface RouteConfig {
   /** Lower-case zone name without the trailing dot, e.g. `consul`, `121.168.192.in-addr.arpa`. */
   readonly zone: string;
   readonly servers: readonly Endpoint[];
+  /** Whether answers learned through this route are cached (e.g. false for a Consul with TTLs). */
+  readonly cache: boolean;
 }
 
 export interface DefaultRouteConfig {
@@ -22,6 +24,7 @@ export interface DefaultRouteConfig {
   readonly sources: readonly SourceConfig[];
   /** Static servers, used when the sources give none. */
   readonly servers: readonly Endpoint[];
+  readonly cache: boolean;
 }
 
 export interface UpstreamConfig {
@@ -42,6 +45,28 @@ export interface ServerConfig {
   readonly tcpMaxConnections: number;
 }
 
+export interface CacheConfig {
+  /** Most entries kept (LRU); 0 turns the cache off. */
+  readonly size: number;
+  /** Upper bound on the bytes the entries hold. */
+  readonly maxBytes: number;
+  /** Clamp on positive TTLs, in seconds (TTL 0 answers are never cached). */
+  readonly minTtl: number;
+  readonly maxTtl: number;
+  /** Cap on the negative-caching TTL derived from the SOA (RFC 2308 §5). */
+  readonly negativeMaxTtl: number;
+  /** Seconds a SERVFAIL from upstream is cached; 0: never. */
+  readonly servfailTtl: number;
+  /** Serve expired entries when every server fails (RFC 8767). */
+  readonly serveStale: boolean;
+  /** Seconds past expiry an entry may still be served stale. */
+  readonly staleMaxAge: number;
+  /** With a stale entry at hand, how long to wait for upstream before answering from it (RFC 8767 §5). */
+  readonly staleAnswerTimeoutMs: number;
+  /** Refresh entries still in demand when 10% of their TTL is left. */
+  readonly prefetch: boolean;
+}
+
 export interface Config {
   /** The file this came from, if any. */
   readonly file?: string;
@@ -51,6 +76,7 @@ export interface Config {
   readonly default: DefaultRouteConfig;
   readonly upstream: UpstreamConfig;
   readonly server: ServerConfig;
+  readonly cache: CacheConfig;
 }
 
 /** A configuration error, located in its file: rendered as `FILE:LINE:COL: reason`. */

@@ -28,7 +28,7 @@ t.test('the default configuration', async (t) => {
     { host: '::1', port: 53, family: 6 },
   ]);
   t.equal(c.logLevel, 'info');
-  t.same(c.routes, [{ zone: 'consul', servers: [{ host: '127.0.0.1', port: 8600, family: 4 }] }]);
+  t.same(c.routes, [{ zone: 'consul', servers: [{ host: '127.0.0.1', port: 8600, family: 4 }], cache: true }]);
   t.same(c.default.sources, [
     { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases' },
     { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases' },
@@ -148,9 +148,9 @@ t.test('each kind of error', async (t) => {
   const cases: Array<[unknown, string, RegExp]> = [
     [[], '', /^expected a mapping, got a list$/],
     ['listen: x', '', /expected a mapping, got the string/],
-    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, routes, default, upstream, server\)/],
+    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, routes, default, upstream, server, cache\)/],
     [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size/],
-    [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers/],
+    [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers, cache/],
     [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path/],
     [{ listen: [] }, 'listen', /needs at least one address/],
     [{ listen: null }, 'listen', /needs at least one address/],
@@ -259,4 +259,32 @@ t.test('the file is recorded in the config', async (t) => {
   t.equal(config(null).file, undefined);
   const r = validateConfig({}, { file: '/etc/dnsfwd/dnsfwd.yaml' });
   t.equal(r.ok && r.config.file, '/etc/dnsfwd/dnsfwd.yaml');
+});
+
+t.test('the cache section: defaults, per-route switch, errors', async (t) => {
+  const c = defaultConfig();
+  t.same(c.cache, {
+    size: 10000,
+    maxBytes: 33554432,
+    minTtl: 0,
+    maxTtl: 86400,
+    negativeMaxTtl: 300,
+    servfailTtl: 0,
+    serveStale: true,
+    staleMaxAge: 86400,
+    staleAnswerTimeoutMs: 1800,
+    prefetch: true,
+  });
+  t.equal(c.default.cache, true);
+  const off = validateConfig({ routes: [{ zone: 'consul', servers: ['127.0.0.1:8600'], cache: false }], cache: { prefetch: false } });
+  t.ok(off.ok && off.config.routes[0]!.cache === false && off.config.cache.prefetch === false && off.config.cache.size === 10000);
+  const bad = (raw: unknown) => {
+    const r = validateConfig(raw);
+    return r.ok ? '' : `${r.error.key}: ${r.error.reason}`;
+  };
+  t.match(bad({ cache: { serve_stale: 'yes' } }), /^cache\.serve_stale: .*expected true or false/);
+  t.match(bad({ cache: { size: -1 } }), /^cache\.size: .*must be from 0/);
+  t.match(bad({ cache: { min_ttl: 600, max_ttl: 60 } }), /^cache\.min_ttl: .*must not exceed max_ttl/);
+  t.match(bad({ cache: { ttl: 5 } }), /^cache\.ttl: unknown key/);
+  t.match(bad({ default: { cache: 1 } }), /^default\.cache: .*expected true or false/);
 });
