@@ -66,6 +66,7 @@ function handleSignals(daemon: Daemon, flags: Flags, log: Logger): void {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  process.on('SIGUSR1', () => daemon.logStats());
   let reloading = Promise.resolve();
   process.on('SIGHUP', () => {
     reloading = reloading.then(() => reload(daemon, flags, log));

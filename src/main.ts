@@ -4,6 +4,10 @@ import { formatEndpoint, uniqueEndpoints, type Endpoint } from './address.js';
 import type { Config } from './config/types.js';
 import { Listeners } from './listeners.js';
 import type { Logger } from './log.js';
+import { PacketCache } from './cache/packet-cache.js';
+import { Counters } from './metrics.js';
+import { cacheStage } from './pipeline/cache.js';
+import { coalesceStage } from './pipeline/coalesce.js';
 import { compose } from './pipeline/handler.js';
 import { routeHandler } from './pipeline/route.js';
 import { buildTable, type DroppedServer } from './router/build.js';
@@ -32,6 +36,8 @@ export class Daemon {
   private readonly listeners: Listeners;
   private sources: ServerSource[] = [];
   private table!: ZoneTable<UpstreamGroup>;
+  private cache: PacketCache | null;
+  private readonly counters = new Counters();
   private defaultServers = '';
   private droppedKey = '';
   private closed = false;
@@ -41,7 +47,21 @@ export class Daemon {
     this.log = deps.log;
     this.transports = deps.transports ?? { udp: udpExchange, tcp: tcpExchange };
     this.makeSource = deps.createSource ?? createSource;
-    const handler = compose([], routeHandler(() => this.table, this.log.child({ component: 'route' })));
+    this.cache = makeCache(config);
+    const handler = compose(
+      [
+        cacheStage({
+          cache: () => this.cache,
+          config: () => this.config.cache,
+          routeOf: (name) => this.table.lookup(name),
+          deadlineMs: () => this.config.upstream.deadlineMs,
+          counters: this.counters,
+          log: this.log.child({ component: 'cache' }),
+        }),
+        coalesceStage(this.counters),
+      ],
+      routeHandler(() => this.table, this.log.child({ component: 'route' })),
+    );
     this.responder = new Responder(handler, this.responderOptions(config), this.log.child({ component: 'server' }));
     this.listeners = new Listeners(this.responder, this.log.child({ component: 'listener' }));
     this.rebuild();
@@ -68,6 +88,7 @@ export class Daemon {
     this.config = next;
     this.log.level = next.logLevel;
     this.responder.setOptions(this.responderOptions(next));
+    if (JSON.stringify(prev.cache) !== JSON.stringify(next.cache)) this.cache = makeCache(next);
     if (!sameSources(prev.default.sources, next.default.sources)) {
       await this.closeSources();
       await this.startSources(next);
@@ -107,9 +128,41 @@ export class Daemon {
       transports: this.transports,
       log: this.log.child({ component: 'upstream' }),
     });
+    const previous = this.table as ZoneTable<UpstreamGroup> | undefined;
     this.table = built.table;
+    if (previous) this.flushChangedRoutes(previous, built.table);
     this.reportDropped(built.dropped);
     this.reportDefault(built.defaultServers);
+  }
+
+  /** Drops cached answers learned through a route whose servers changed (e.g. a new lease). */
+  private flushChangedRoutes(before: ZoneTable<UpstreamGroup>, after: ZoneTable<UpstreamGroup>): void {
+    if (!this.cache) return;
+    const servers = (t: ZoneTable<UpstreamGroup>) =>
+      new Map([...t.routes()].map((r) => [r.zone, r.group.upstreams.map((u) => u.label).join(' ')]));
+    const old = servers(before);
+    for (const [zone, now] of servers(after)) {
+      if (old.get(zone) === now) continue;
+      const dropped = this.cache.dropZone(zone);
+      if (dropped) this.log.info({ zone: zone || '.', entries: dropped }, 'route servers changed: cached answers dropped');
+    }
+  }
+
+  /** Logs cache and coalescing counters (SIGUSR1). */
+  logStats(): void {
+    const c = this.counters;
+    this.log.info(
+      {
+        entries: this.cache?.entries ?? 0,
+        bytes: this.cache?.bytes ?? 0,
+        hits: c.hits,
+        misses: c.misses,
+        stale: c.staleServed,
+        prefetches: c.prefetches,
+        coalesced: c.coalesced,
+      },
+      'cache statistics',
+    );
   }
 
   private reportDropped(dropped: readonly DroppedServer[]): void {
@@ -140,4 +193,10 @@ export class Daemon {
   private tcpOptions(c: Config) {
     return { idleTimeoutMs: c.server.tcpIdleTimeoutMs, maxConnections: c.server.tcpMaxConnections };
   }
+}
+
+function makeCache(c: Config): PacketCache | null {
+  const k = c.cache;
+  if (k.size === 0) return null;
+  return new PacketCache({ size: k.size, maxBytes: k.maxBytes, staleMs: k.serveStale ? k.staleMaxAge * 1000 : 0 });
 }

@@ -8,6 +8,8 @@ export interface Query {
   /** The client's message as received; stages must not modify it. */
   readonly bytes: Buffer;
   readonly question: Question;
+  /** What changes the answer (cache/key.ts): name, type, class, RD/CD/DO. */
+  readonly key: string;
   readonly transport: Transport;
   /** Absolute time (ms, the pipeline's clock) by which an answer must be ready. */
   readonly deadline: number;

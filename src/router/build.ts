@@ -55,10 +55,14 @@ export function buildTable(config: Config, sourceServers: readonly Endpoint[], d
     });
   let defaultServers = keep('', sourceServers);
   if (defaultServers.length === 0) defaultServers = keep('', config.default.servers);
-  const specs = [...config.routes.map((r) => ({ zone: r.zone, servers: keep(r.zone, r.servers) })), { zone: '', servers: defaultServers }];
+  const specs = [
+    ...config.routes.map((r) => ({ zone: r.zone, servers: keep(r.zone, r.servers), cache: r.cache })),
+    { zone: '', servers: defaultServers, cache: config.default.cache },
+  ];
   const opts = { timeoutMs: config.upstream.timeoutMs, downMs: config.upstream.downMs, ednsSize: config.upstream.ednsSize };
-  const routes: Route<UpstreamGroup>[] = specs.map(({ zone, servers }) => ({
+  const routes: Route<UpstreamGroup>[] = specs.map(({ zone, servers, cache }) => ({
     zone,
+    cache,
     group: new UpstreamGroup(zone, servers.map((s) => deps.registry.get(s)), opts, deps.transports, deps.log, deps.now),
   }));
   deps.registry.retain(specs.flatMap((s) => s.servers));

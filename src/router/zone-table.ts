@@ -5,6 +5,8 @@ export interface Route<G> {
   /** Lower-case zone without trailing dot; '' is the root. */
   readonly zone: string;
   readonly group: G;
+  /** Whether answers learned through this route may be cached. */
+  readonly cache: boolean;
 }
 
 export class ZoneTable<G> {

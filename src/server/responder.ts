@@ -1,5 +1,6 @@
 // What every listener calls with a client's bytes: classify, run the pipeline under the deadline,
 // and return the bytes to send (or null to stay silent). Nothing a client sends can throw past it.
+import { cacheKey } from '../cache/key.js';
 import type { Logger } from '../log.js';
 import type { Handler, Transport } from '../pipeline/handler.js';
 import { Rcode } from '../wire/header.js';
@@ -53,7 +54,8 @@ export class Responder {
       timer = setTimeout(resolve, this.opts.deadlineMs, null);
     });
     try {
-      const reply = await Promise.race([this.handler({ bytes, question, transport, deadline }), expired]);
+      const query = { bytes, question, key: cacheKey(bytes, question), transport, deadline };
+      const reply = await Promise.race([this.handler(query), expired]);
       if (reply !== null) return reply;
       this.log.debug({ name: question.name, rcode: 'SERVFAIL' }, 'query deadline passed');
     } catch (err) {

@@ -2,6 +2,7 @@ import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
 import { silentLogger } from '../../src/log.js';
 import { routeHandler } from '../../src/pipeline/route.js';
+import { cacheKey } from '../../src/cache/key.js';
 import { ZoneTable } from '../../src/router/zone-table.js';
 import { UpstreamGroup, type Transports } from '../../src/upstream/group.js';
 import { UpstreamRegistry } from '../../src/upstream/upstream.js';
@@ -21,15 +22,15 @@ const opts = { timeoutMs: 1000, downMs: 1000, ednsSize: 1232 };
 function table(transports: Transports, defaultServers: string[]) {
   const log = silentLogger();
   return new ZoneTable([
-    { zone: '', group: new UpstreamGroup('', defaultServers.map(ep), opts, transports, log) },
-    { zone: 'consul', group: new UpstreamGroup('consul', [ep('127.0.0.1:8600')], opts, transports, log) },
+    { zone: '', cache: true, group: new UpstreamGroup('', defaultServers.map(ep), opts, transports, log) },
+    { zone: 'consul', cache: true, group: new UpstreamGroup('consul', [ep('127.0.0.1:8600')], opts, transports, log) },
   ]);
 }
 
 function q(bytes: Buffer) {
   const p = parseQuery(bytes);
   if (p.kind !== 'query') throw new Error('bad test query');
-  return { bytes, question: p.question, transport: 'udp' as const, deadline: Date.now() + 4000 };
+  return { bytes, question: p.question, key: cacheKey(bytes, p.question), transport: 'udp' as const, deadline: Date.now() + 4000 };
 }
 
 t.test('the reply gets the client ID and question bytes back, RA set; upstream saw another ID', async (t) => {

@@ -4,11 +4,11 @@ import { selfReason } from '../../src/router/build.js';
 import { parseEndpoint, type Endpoint } from '../../src/address.js';
 
 const table = new ZoneTable([
-  { zone: '', group: 'dhcp' },
-  { zone: 'consul', group: 'consul' },
-  { zone: 'service.dc2.consul', group: 'dc2' },
-  { zone: 'vagrant.test', group: 'libvirt' },
-  { zone: '121.168.192.in-addr.arpa', group: 'libvirt-reverse' },
+  { zone: '', group: 'dhcp', cache: true },
+  { zone: 'consul', group: 'consul', cache: true },
+  { zone: 'service.dc2.consul', group: 'dc2', cache: true },
+  { zone: 'vagrant.test', group: 'libvirt', cache: true },
+  { zone: '121.168.192.in-addr.arpa', group: 'libvirt-reverse', cache: true },
 ]);
 
 t.test('longest suffix wins, label by label', async (t) => {
@@ -28,7 +28,7 @@ t.test('longest suffix wins, label by label', async (t) => {
 });
 
 t.test('a table needs a root route', async (t) => {
-  t.throws(() => new ZoneTable([{ zone: 'consul', group: 1 }]));
+  t.throws(() => new ZoneTable([{ zone: 'consul', group: 1, cache: true }]));
 });
 
 const ep = (s: string): Endpoint => {

@@ -1,0 +1,106 @@
+// A cache entry: an upstream reply stored as bytes (OPT removed) with the offsets and values of
+// its TTL fields, and how to turn it back into a reply for a client without decoding it.
+import type { CacheConfig } from '../config/types.js';
+import * as h from '../wire/header.js';
+import type { Question } from '../wire/question.js';
+import { OUR_EDNS_SIZE } from '../wire/replies.js';
+import { analyseReply, writeTtl } from '../wire/ttl.js';
+
+/** TTL of records served stale (RFC 8767 §4). */
+export const STALE_TTL = 30;
+
+export type EntryKind = 'positive' | 'negative' | 'servfail';
+
+export interface CacheEntry {
+  readonly kind: EntryKind;
+  /** The reply without its OPT record; ID and question name are the client's on each hit. */
+  readonly bytes: Buffer;
+  readonly ttlOffsets: Uint16Array;
+  /** TTLs as stored (clamped), aged on each hit by the time spent in the cache. */
+  readonly ttls: Uint32Array;
+  readonly storedAt: number;
+  readonly expiresAt: number;
+  /** The route the answer came through, so a change of its servers can drop it. */
+  readonly zone: string;
+  /** A background refresh is under way. */
+  prefetching: boolean;
+}
+
+export type EntryPolicy = Pick<CacheConfig, 'minTtl' | 'maxTtl' | 'negativeMaxTtl' | 'servfailTtl'>;
+
+/** Why a reply is not cached, or the entry to store (RFC 2308 for negative answers). */
+export function makeEntry(reply: Buffer, questionEnd: number, zone: string, policy: EntryPolicy, now: number): CacheEntry | string {
+  if (h.isTruncated(reply)) return 'truncated';
+  const rcode = h.rcode(reply);
+  if (rcode === h.Rcode.SERVFAIL) return servfailEntry(reply, questionEnd, zone, policy, now);
+  if (rcode !== h.Rcode.NOERROR && rcode !== h.Rcode.NXDOMAIN) return `rcode ${rcode}`;
+  const shape = analyseReply(reply, questionEnd);
+  if (!shape) return 'records do not parse';
+  if (shape.optStart >= 0 && shape.optEnd !== shape.end) return 'OPT is not the last record';
+  const negative = rcode === h.Rcode.NXDOMAIN || h.ancount(reply) === 0;
+  let ttls: number[];
+  if (negative) {
+    if (shape.negativeTtl <= 0) return shape.negativeTtl < 0 ? 'negative answer without SOA' : 'SOA gives TTL 0';
+    const ttl = Math.min(shape.negativeTtl, policy.negativeMaxTtl);
+    if (ttl === 0) return 'negative caching off';
+    ttls = shape.ttls.map((t) => Math.min(t, ttl));
+  } else {
+    if (shape.ttls.some((t) => t === 0)) return 'TTL 0';
+    ttls = shape.ttls.map((t) => Math.min(Math.max(t, policy.minTtl), policy.maxTtl));
+  }
+  const lifetime = Math.min(...ttls);
+  const bytes = Buffer.from(reply.subarray(0, shape.optStart >= 0 ? shape.optStart : shape.end));
+  if (shape.optStart >= 0) h.writeCounts(bytes, h.qdcount(bytes), h.ancount(bytes), h.nscount(bytes), h.arcount(bytes) - 1);
+  bytes[2]! &= ~0x04; // AA: a cached answer is not authoritative
+  return {
+    kind: negative ? 'negative' : 'positive',
+    bytes,
+    ttlOffsets: Uint16Array.from(shape.ttlOffsets),
+    ttls: Uint32Array.from(ttls),
+    storedAt: now,
+    expiresAt: now + lifetime * 1000,
+    zone,
+    prefetching: false,
+  };
+}
+
+function servfailEntry(reply: Buffer, questionEnd: number, zone: string, policy: EntryPolicy, now: number): CacheEntry | string {
+  if (policy.servfailTtl === 0) return 'SERVFAIL (servfail_ttl 0)';
+  const bytes = Buffer.from(reply.subarray(0, questionEnd));
+  h.writeCounts(bytes, 1, 0, 0, 0);
+  const none = new Uint16Array(0);
+  return { kind: 'servfail', bytes, ttlOffsets: none, ttls: new Uint32Array(0), storedAt: now, expiresAt: now + policy.servfailTtl * 1000, zone, prefetching: false };
+}
+
+/**
+ * The reply for this client: the stored bytes with its ID, its question name bytes (its 0x20
+ * case) and RD bit, TTLs aged by the time in cache (or STALE_TTL), and an OPT record when the
+ * client sent one (RFC 6891 §7), carrying its DO bit (RFC 3225 §3).
+ */
+export function renderEntry(e: CacheEntry, query: Buffer, q: Question, now: number, stale: boolean): Buffer {
+  const optLen = q.edns ? 11 : 0;
+  const len = e.bytes.length;
+  const out = Buffer.allocUnsafe(len + optLen);
+  e.bytes.copy(out, 0, 0, len);
+  out[0] = query[0]!;
+  out[1] = query[1]!;
+  out[2] = (out[2]! & 0xfe) | (query[2]! & 0x01);
+  query.copy(out, h.HEADER_SIZE, h.HEADER_SIZE, q.end - 4);
+  const age = Math.floor((now - e.storedAt) / 1000);
+  const offsets = e.ttlOffsets;
+  for (let i = 0; i < offsets.length; i++) {
+    const ttl = stale ? STALE_TTL : e.ttls[i]! - age;
+    writeTtl(out, offsets[i]!, ttl > 0 ? ttl : 0);
+  }
+  if (optLen) {
+    out[len] = 0;
+    out.writeUInt16BE(41, len + 1);
+    out.writeUInt16BE(OUR_EDNS_SIZE, len + 3);
+    out.writeUInt32BE(q.edns!.dnssecOk ? 0x8000 : 0, len + 5);
+    out.writeUInt16BE(0, len + 9);
+    const ar = h.arcount(out) + 1;
+    out[10] = ar >>> 8;
+    out[11] = ar & 0xff;
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+// The answer cache: an LRU (lru-cache) of CacheEntry by key, bounded in entries and bytes.
+// Expired entries stay while they may still be served stale (RFC 8767).
+import { LRUCache } from 'lru-cache';
+import type { CacheEntry } from './entry.js';
+
+/** Bytes an entry costs beyond its message: key, arrays, object (an estimate). */
+const ENTRY_OVERHEAD = 200;
+
+export interface CacheLimits {
+  readonly size: number;
+  readonly maxBytes: number;
+  /** Milliseconds past expiry an entry is kept for serving stale; 0 without serve-stale. */
+  readonly staleMs: number;
+}
+
+export type Lookup =
+  | { readonly state: 'fresh'; readonly entry: CacheEntry }
+  | { readonly state: 'stale'; readonly entry: CacheEntry }
+  | { readonly state: 'miss' };
+
+const MISS: Lookup = { state: 'miss' };
+
+export class PacketCache {
+  private readonly lru: LRUCache<string, CacheEntry>;
+
+  constructor(private readonly limits: CacheLimits) {
+    this.lru = new LRUCache<string, CacheEntry>({
+      max: Math.max(1, limits.size),
+      maxSize: limits.maxBytes,
+      sizeCalculation: (e, key) => e.bytes.length + e.ttlOffsets.length * 6 + key.length + ENTRY_OVERHEAD,
+    });
+  }
+
+  lookup(key: string, now: number): Lookup {
+    const entry = this.lru.get(key);
+    if (entry === undefined) return MISS;
+    if (now < entry.expiresAt) return { state: 'fresh', entry };
+    if (entry.kind !== 'servfail' && now < entry.expiresAt + this.limits.staleMs) return { state: 'stale', entry };
+    this.lru.delete(key);
+    return MISS;
+  }
+
+  /** Stores `entry`; a SERVFAIL never replaces an answer that could still be served stale. */
+  store(key: string, entry: CacheEntry): void {
+    if (entry.kind === 'servfail' && this.lru.has(key)) return;
+    this.lru.set(key, entry);
+  }
+
+  /** Drops every entry learned through `zone` (its servers changed). Returns how many. */
+  dropZone(zone: string): number {
+    const doomed: string[] = [];
+    for (const [key, e] of this.lru.entries()) if (e.zone === zone) doomed.push(key);
+    for (const key of doomed) this.lru.delete(key);
+    return doomed.length;
+  }
+
+  get entries(): number {
+    return this.lru.size;
+  }
+
+  get bytes(): number {
+    return this.lru.calculatedSize;
+  }
+}

@@ -1,0 +1,27 @@
+import t from 'tap';
+import { cacheKey } from '../../src/cache/key.js';
+import { parseQuery } from '../../src/wire/question.js';
+import { query } from '../helpers/packets.js';
+
+function key(b: Buffer): string {
+  const p = parseQuery(b);
+  if (p.kind !== 'query') throw new Error('bad test query');
+  return cacheKey(b, p.question);
+}
+
+t.test('case does not change the key; type, class, DO, CD and RD do', async (t) => {
+  t.equal(key(query('WWW.Example.COM')), key(query('www.example.com')));
+  t.equal(key(query('a.example', 'A', { edns: 512 })), key(query('a.example', 'A', { edns: 4096 })), 'EDNS size does not matter');
+  t.not(key(query('a.example', 'A')), key(query('a.example', 'AAAA')));
+  t.not(key(query('a.example', 'A', { edns: 1232, do: true })), key(query('a.example', 'A', { edns: 1232 })));
+  const cd = query('a.example');
+  cd[3] |= 0x10;
+  t.not(key(cd), key(query('a.example')));
+  const noRd = query('a.example');
+  noRd[2] &= ~0x01;
+  t.not(key(noRd), key(query('a.example')));
+  const chaos = query('a.example');
+  chaos[chaos.length - 1] = 3;
+  t.not(key(chaos), key(query('a.example')), 'class CH');
+  t.not(key(query('a.b.example')), key(query('a\\.b.example')), 'a dot inside a label is another name');
+});
