@@ -50,19 +50,28 @@ class CachingHandler {
       return Promise.resolve(renderEntry(found.entry, q.bytes, q.question, t, false));
     }
     this.deps.counters.misses++;
-    const pending = this.next(q).then((reply) => this.store(cache, reply, q, route.zone));
+    const pending = this.next(q).then((reply) => this.store(cache, reply, q, route.zone, t));
     return found.state === 'stale' && this.deps.config().serveStale ? this.orStale(pending, found.entry, q) : pending;
   };
 
-  private store(cache: PacketCache, reply: Buffer, q: Query, zone: string): Buffer {
-    const entry = makeEntry(reply, q.question.end, zone, this.deps.config(), this.now());
+  /**
+   * Stores the reply if it may be cached and answers from the entry, so a miss looks like a hit
+   * (RFC 2308 negative TTL, clamps, no AA). Coalesced queries find the entry the first one stored.
+   */
+  private store(cache: PacketCache, reply: Buffer, q: Query, zone: string, asked: number): Buffer {
+    const t = this.now();
+    const current = cache.lookup(q.key, t);
+    if (current.state === 'fresh' && current.entry.storedAt >= asked) {
+      return renderEntry(current.entry, q.bytes, q.question, t, false);
+    }
+    const entry = makeEntry(reply, q.question.end, zone, this.deps.config(), t);
     if (typeof entry === 'string') {
       this.deps.log.trace({ name: q.question.name, why: entry }, 'not cached');
-    } else {
-      cache.store(q.key, entry);
-      this.deps.counters.stored++;
+      return reply;
     }
-    return reply;
+    cache.store(q.key, entry);
+    this.deps.counters.stored++;
+    return renderEntry(entry, q.bytes, q.question, t, false);
   }
 
   /** RFC 8767 §5: the upstream's answer if it is not SERVFAIL and comes in time, else the stale one. */
@@ -85,7 +94,7 @@ class CachingHandler {
     entry.prefetching = true;
     this.deps.counters.prefetches++;
     this.next({ ...q, deadline: t + this.deps.deadlineMs() })
-      .then((reply) => this.store(cache, reply, q, entry.zone))
+      .then((reply) => this.store(cache, reply, q, entry.zone, t))
       .catch((err: unknown) => this.deps.log.debug({ name: q.question.name, err: String(err) }, 'prefetch failed'))
       .finally(() => (entry.prefetching = false));
   }
