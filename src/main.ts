@@ -160,6 +160,7 @@ export class Daemon {
         stale: c.staleServed,
         prefetches: c.prefetches,
         coalesced: c.coalesced,
+        memory: process.memoryUsage(),
       },
       'cache statistics',
     );

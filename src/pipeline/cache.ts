@@ -47,10 +47,10 @@ class CachingHandler {
     if (found.state === 'fresh') {
       this.deps.counters.hits++;
       if (this.deps.config().prefetch) this.maybePrefetch(cache, found.entry, q, t);
-      return Promise.resolve(renderEntry(found.entry, q.bytes, q.question, t, false));
+      return renderEntry(found.entry, q.bytes, q.question, t, false);
     }
     this.deps.counters.misses++;
-    const pending = this.next(q).then((reply) => this.store(cache, reply, q, route.zone, t));
+    const pending = Promise.resolve(this.next(q)).then((reply) => this.store(cache, reply, q, route.zone, t));
     return found.state === 'stale' && this.deps.config().serveStale ? this.orStale(pending, found.entry, q) : pending;
   };
 
@@ -93,7 +93,7 @@ class CachingHandler {
     if (entry.expiresAt - t > (entry.expiresAt - entry.storedAt) * PREFETCH_AT) return;
     entry.prefetching = true;
     this.deps.counters.prefetches++;
-    this.next({ ...q, deadline: t + this.deps.deadlineMs() })
+    Promise.resolve(this.next({ ...q, deadline: t + this.deps.deadlineMs() }))
       .then((reply) => this.store(cache, reply, q, entry.zone, t))
       .catch((err: unknown) => this.deps.log.debug({ name: q.question.name, err: String(err) }, 'prefetch failed'))
       .finally(() => (entry.prefetching = false));

@@ -14,7 +14,7 @@ export function coalesceStage(counters: Counters): Stage {
       counters.coalesced++;
       return first.then((reply) => forClient(reply, q));
     }
-    const pending = next(q);
+    const pending = Promise.resolve(next(q));
     inFlight.set(key, pending);
     const done = () => inFlight.delete(key);
     pending.then(done, done);

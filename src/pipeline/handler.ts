@@ -15,8 +15,12 @@ export interface Query {
   readonly deadline: number;
 }
 
-/** Resolves to a complete reply carrying the client's ID and question bytes. */
-export type Handler = (query: Query) => Promise<Buffer>;
+/**
+ * A complete reply carrying the client's ID and question bytes: at once when it is at hand (a
+ * cache hit goes out without a trip through the event loop), or later.
+ */
+export type Reply = Buffer | Promise<Buffer>;
+export type Handler = (query: Query) => Reply;
 
 /** A stage: given the next handler, returns the handler that runs this stage first. */
 export type Stage = (next: Handler) => Handler;

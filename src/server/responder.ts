@@ -2,7 +2,7 @@
 // and return the bytes to send (or null to stay silent). Nothing a client sends can throw past it.
 import { cacheKey } from '../cache/key.js';
 import type { Logger } from '../log.js';
-import type { Handler, Transport } from '../pipeline/handler.js';
+import type { Handler, Reply, Transport } from '../pipeline/handler.js';
 import { Rcode } from '../wire/header.js';
 import { parseQuery, type Question } from '../wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../wire/replies.js';
@@ -27,8 +27,11 @@ export class Responder {
     this.opts = opts;
   }
 
-  /** The reply for `bytes` received over `transport`, or null when the message is dropped. */
-  async answer(bytes: Buffer, transport: Transport): Promise<Buffer | null> {
+  /**
+   * The reply for `bytes` received over `transport`, or null when the message is dropped. A reply
+   * the pipeline has at hand (a cache hit) comes back at once, not as a promise.
+   */
+  answer(bytes: Buffer, transport: Transport): Buffer | null | Promise<Buffer | null> {
     const parsed = parseQuery(bytes);
     if (parsed.kind === 'drop') {
       this.log.debug({ transport, why: parsed.why }, 'dropped message');
@@ -38,32 +41,41 @@ export class Responder {
       this.log.debug({ transport, rcode: parsed.rcode, why: parsed.why }, 'refused query');
       return errorReply(bytes, parsed.rcode, parsed.question);
     }
-    this.inFlight++;
+    const question = parsed.question;
+    const query = { bytes, question, key: cacheKey(bytes, question), transport, deadline: Date.now() + this.opts.deadlineMs };
+    let reply: Reply;
     try {
-      const reply = await this.resolve(bytes, parsed.question, transport);
-      return transport === 'udp' ? this.fitUdp(reply, parsed.question) : reply;
-    } finally {
-      if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
+      reply = this.handler(query);
+    } catch (err) {
+      this.log.error({ err, name: question.name }, 'handler failed');
+      reply = errorReply(bytes, Rcode.SERVFAIL, question);
     }
+    if (Buffer.isBuffer(reply)) return this.fit(reply, question, transport);
+    return this.later(reply, bytes, question, transport);
   }
 
-  private async resolve(bytes: Buffer, question: Question, transport: Transport): Promise<Buffer> {
-    const deadline = Date.now() + this.opts.deadlineMs;
+  /** Waits for the pipeline under the deadline; SERVFAIL when it passes or the pipeline fails. */
+  private async later(pending: Promise<Buffer>, bytes: Buffer, question: Question, transport: Transport): Promise<Buffer> {
+    this.inFlight++;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<null>((resolve) => {
       timer = setTimeout(resolve, this.opts.deadlineMs, null);
     });
     try {
-      const query = { bytes, question, key: cacheKey(bytes, question), transport, deadline };
-      const reply = await Promise.race([this.handler(query), expired]);
-      if (reply !== null) return reply;
+      const reply = await Promise.race([pending, expired]);
+      if (reply !== null) return this.fit(reply, question, transport);
       this.log.debug({ name: question.name, rcode: 'SERVFAIL' }, 'query deadline passed');
     } catch (err) {
       this.log.error({ err, name: question.name }, 'handler failed');
     } finally {
       clearTimeout(timer);
+      if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
     }
     return errorReply(bytes, Rcode.SERVFAIL, question);
+  }
+
+  private fit(reply: Buffer, question: Question, transport: Transport): Buffer {
+    return transport === 'udp' ? this.fitUdp(reply, question) : reply;
   }
 
   /** RFC 1035 §4.2.1 / RFC 6891 §6.2.5: an answer over the client's size goes out with TC=1. */

@@ -9,8 +9,6 @@ export class UdpListener {
   private readonly socket: dgram.Socket;
   private accepting = true;
   private closed = false;
-  private sending = 0;
-  private sent: (() => void) | null = null;
 
   constructor(
     readonly endpoint: Endpoint,
@@ -35,19 +33,15 @@ export class UdpListener {
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (!this.accepting) return;
-    this.responder.answer(msg, 'udp').then(
-      (reply) => {
-        if (!reply || this.closed) return;
-        this.sending++;
-        this.socket.send(reply, rinfo.port, rinfo.address, (err) => this.afterSend(err));
-      },
-      (err: unknown) => this.log.error({ err }, 'UDP answer failed'),
-    );
+    const reply = this.responder.answer(msg, 'udp');
+    if (Buffer.isBuffer(reply)) this.send(reply, rinfo);
+    else if (reply !== null) reply.then((r) => r && this.send(r, rinfo), (err: unknown) => this.log.error({ err }, 'UDP answer failed'));
   }
 
-  private afterSend(err: Error | null): void {
-    if (err) this.log.debug({ err: err.message }, 'UDP send failed');
-    if (--this.sending === 0 && this.sent) this.sent();
+  private send(reply: Buffer, rinfo: dgram.RemoteInfo): void {
+    // No callback: Node then tries a synchronous send first (uv_udp_try_send), which saves a
+    // trip through the event loop per answer; errors still reach the socket's 'error' listener.
+    if (!this.closed) this.socket.send(reply, rinfo.port, rinfo.address);
   }
 
   /** Ignores new queries; answers to those in flight still go out until close(). */
@@ -55,12 +49,11 @@ export class UdpListener {
     this.accepting = false;
   }
 
-  /** Closes the socket once queued answers are sent; answers still being computed are discarded. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Closes the socket; answers still being computed are discarded. Idempotent. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     this.accepting = false;
-    if (this.sending > 0) await new Promise<void>((resolve) => (this.sent = resolve));
     return new Promise((resolve) => {
       try {
         this.socket.close(() => resolve());
