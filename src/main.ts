@@ -17,7 +17,7 @@ import { createSource, sameSources } from './sources/index.js';
 import { SOURCE_CHANGE, type ServerSource } from './sources/source.js';
 import type { Transports, UpstreamGroup } from './upstream/group.js';
 import { tcpExchange } from './upstream/transport/tcp.js';
-import { udpExchange } from './upstream/transport/udp.js';
+import { UdpPool } from './upstream/transport/udp-pool.js';
 import { UpstreamRegistry } from './upstream/upstream.js';
 
 export interface DaemonDeps {
@@ -30,6 +30,7 @@ export class Daemon {
   private config: Config;
   private readonly log: Logger;
   private readonly registry = new UpstreamRegistry();
+  private readonly udpPool = new UdpPool({ socketsPerServer: 8, queriesPerSocket: 100 });
   private readonly transports: Transports;
   private readonly makeSource: typeof createSource;
   private readonly responder: Responder;
@@ -45,7 +46,7 @@ export class Daemon {
   constructor(config: Config, deps: DaemonDeps) {
     this.config = config;
     this.log = deps.log;
-    this.transports = deps.transports ?? { udp: udpExchange, tcp: tcpExchange };
+    this.transports = deps.transports ?? { udp: this.udpPool.exchange, tcp: tcpExchange };
     this.makeSource = deps.createSource ?? createSource;
     this.cache = makeCache(config);
     const handler = compose(
@@ -105,6 +106,7 @@ export class Daemon {
     await this.responder.drain(graceMs);
     await this.listeners.close();
     await this.closeSources();
+    this.udpPool.close();
   }
 
   private async startSources(config: Config): Promise<void> {

@@ -98,9 +98,11 @@ export class UpstreamGroup {
   }
 }
 
-/** Accepts only a response with our ID and the same question (RFC 5452 §9.1). */
+/** Accepts only a response with the query's ID (as finally sent) and the same question (RFC 5452 §9.1). */
 function matcher(query: Buffer, questionEnd: number): (reply: Buffer) => boolean {
-  const id = readId(query);
   return (reply) =>
-    reply.length >= questionEnd && (reply[2]! & 0x80) !== 0 && readId(reply) === id && sameQuestion(query, reply, questionEnd);
+    reply.length >= questionEnd &&
+    (reply[2]! & 0x80) !== 0 &&
+    readId(reply) === readId(query) &&
+    sameQuestion(query, reply, questionEnd);
 }

@@ -1,0 +1,121 @@
+// Upstream UDP through a few long-lived connected sockets per server, instead of one socket per
+// query. Each socket keeps a random source port for at most `queriesPerSocket` queries, then is
+// replaced (RFC 5452 §9.2: unpredictable ID and port); being connected, it hears only that server
+// and gets ICMP unreachable as ECONNREFUSED (an immediate failure of the queries waiting on it).
+import dgram from 'node:dgram';
+import { formatEndpoint, type Endpoint } from '../../address.js';
+import { DnsfwdError } from '../../errors.js';
+import { readId, writeId } from '../../wire/header.js';
+import { randomId } from '../ids.js';
+import type { Exchange, Transport } from './exchange.js';
+
+export interface UdpPoolOptions {
+  readonly socketsPerServer: number;
+  readonly queriesPerSocket: number;
+}
+
+interface Waiter {
+  readonly matches: (reply: Buffer) => boolean;
+  readonly resolve: (reply: Buffer) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** One connected socket and the queries waiting on it, by ID. */
+class PooledSocket {
+  readonly pending = new Map<number, Waiter>();
+  private readonly socket: dgram.Socket;
+  uses = 0;
+  private retired = false;
+  /** Queries sent before the socket finished connecting. */
+  private queued: Buffer[] | null = [];
+
+  constructor(private readonly server: Endpoint) {
+    this.socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+    this.socket.on('message', (msg) => this.onMessage(msg));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
+    this.socket.connect(server.port, server.host, () => {
+      const queued = this.queued ?? [];
+      this.queued = null;
+      for (const q of queued) this.socket.send(q);
+    });
+  }
+
+  send(ex: Exchange): Promise<Buffer> {
+    this.uses++;
+    let id = readId(ex.query);
+    while (this.pending.has(id)) id = randomId();
+    writeId(ex.query, id);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.settle(id, new DnsfwdError('UPSTREAM_TIMEOUT')), ex.timeoutMs);
+      this.pending.set(id, { matches: ex.matches, resolve, reject, timer });
+      if (this.queued) this.queued.push(ex.query);
+      else this.socket.send(ex.query);
+    });
+  }
+
+  private onMessage(msg: Buffer): void {
+    if (msg.length < 12) return;
+    const w = this.pending.get(readId(msg));
+    if (w && w.matches(msg)) this.settle(readId(msg), null, msg); // anything else is ignored
+  }
+
+  private onError(err: NodeJS.ErrnoException): void {
+    const refused = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH';
+    const error = refused ? new DnsfwdError('UPSTREAM_REFUSED', `${formatEndpoint(this.server)}: ${err.code}`) : err;
+    for (const id of [...this.pending.keys()]) this.settle(id, error);
+  }
+
+  private settle(id: number, err: Error | null, reply?: Buffer): void {
+    const w = this.pending.get(id);
+    if (!w) return;
+    this.pending.delete(id);
+    clearTimeout(w.timer);
+    if (err) w.reject(err);
+    else w.resolve(reply!);
+    if (this.retired && this.pending.size === 0) this.close();
+  }
+
+  /** Takes no more queries; closes once those waiting are settled. */
+  retire(): void {
+    this.retired = true;
+    if (this.pending.size === 0) this.close();
+  }
+
+  close(): void {
+    try {
+      this.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export class UdpPool {
+  private readonly byServer = new Map<string, PooledSocket[]>();
+  private turn = 0;
+
+  constructor(private readonly opts: UdpPoolOptions) {}
+
+  readonly exchange: Transport = (ex) => {
+    const key = formatEndpoint(ex.server);
+    let sockets = this.byServer.get(key);
+    if (!sockets) {
+      sockets = [];
+      this.byServer.set(key, sockets);
+    }
+    const slot = this.turn++ % this.opts.socketsPerServer;
+    let s = sockets[slot];
+    if (!s || s.uses >= this.opts.queriesPerSocket) {
+      s?.retire();
+      s = sockets[slot] = new PooledSocket(ex.server);
+    }
+    return s.send(ex);
+  };
+
+  /** Closes every socket; queries still waiting time out. */
+  close(): void {
+    for (const sockets of this.byServer.values()) for (const s of sockets) s.retire();
+    this.byServer.clear();
+  }
+}

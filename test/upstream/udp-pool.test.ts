@@ -1,0 +1,80 @@
+import dgram from 'node:dgram';
+import t from 'tap';
+import { parseEndpoint, type Endpoint } from '../../src/address.js';
+import { UdpPool } from '../../src/upstream/transport/udp-pool.js';
+import { readId } from '../../src/wire/header.js';
+import { sameQuestion } from '../../src/wire/question.js';
+import { answer, query } from '../helpers/packets.js';
+import { freePort } from '../helpers/ports.js';
+
+const ADDR = '127.0.12.1';
+
+async function server(reply: (msg: Buffer, rinfo: dgram.RemoteInfo, sock: dgram.Socket) => void) {
+  const port = await freePort(ADDR);
+  const sock = dgram.createSocket('udp4');
+  const ports = new Set<number>();
+  sock.on('message', (msg, rinfo) => {
+    ports.add(rinfo.port);
+    reply(msg, rinfo, sock);
+  });
+  await new Promise<void>((r) => sock.bind(port, ADDR, r));
+  const ep = parseEndpoint(`${ADDR}:${port}`);
+  if (!ep.ok) throw new Error(ep.reason);
+  return { endpoint: ep.value, ports, close: () => sock.close() };
+}
+
+const exchange = (pool: UdpPool, server: Endpoint, name: string, id: number, timeoutMs = 1000) => {
+  const q = query(name, 'A', { id });
+  const matches = (r: Buffer) => readId(r) === readId(q) && sameQuestion(q, r, q.length);
+  return pool.exchange({ server, query: q, matches, timeoutMs });
+};
+
+t.test('answers come back to the right query; sockets are replaced after their share of queries', async (t) => {
+  const s = await server((msg, rinfo, sock) => sock.send(answer(msg, ['10.0.0.1']), rinfo.port, rinfo.address));
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 2, queriesPerSocket: 5 });
+  t.teardown(() => pool.close());
+  const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => exchange(pool, s.endpoint, `n${i}.example`, 7)));
+  t.equal(replies.length, 40, 'all answered, although every query asked for ID 7');
+  t.ok(s.ports.size >= 8, `the server saw ${s.ports.size} source ports for 40 queries`);
+});
+
+t.test('a reply with the wrong question is ignored; the right one is taken', async (t) => {
+  const s = await server((msg, rinfo, sock) => {
+    const wrong = answer(query('other.example', 'A', { id: readId(msg) }), ['10.6.6.6']);
+    sock.send(wrong, rinfo.port, rinfo.address);
+    setTimeout(() => sock.send(answer(msg, ['10.0.0.2']), rinfo.port, rinfo.address), 20);
+  });
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 100 });
+  t.teardown(() => pool.close());
+  const r = await exchange(pool, s.endpoint, 'right.example', 1);
+  t.equal(r.subarray(-4).join('.'), '10.0.0.2');
+});
+
+t.test('timeout, and ICMP port unreachable as an immediate failure', async (t) => {
+  const s = await server(() => {});
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 100 });
+  t.teardown(() => pool.close());
+  await t.rejects(exchange(pool, s.endpoint, 'silent.example', 1, 200), { code: 'UPSTREAM_TIMEOUT' });
+  const deadPort = await freePort(ADDR);
+  const dead = parseEndpoint(`${ADDR}:${deadPort}`);
+  if (!dead.ok) throw new Error();
+  const started = Date.now();
+  await t.rejects(exchange(pool, dead.value, 'dead.example', 2, 3000), { code: 'UPSTREAM_REFUSED' });
+  t.ok(Date.now() - started < 1000, 'refused without waiting for the timeout');
+});
+
+t.test('a reply whose ID was rewritten on collision still matches', async (t) => {
+  const s = await server((msg, rinfo, sock) => setTimeout(() => sock.send(answer(msg, ['10.0.0.3']), rinfo.port, rinfo.address), 30));
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 100 });
+  t.teardown(() => pool.close());
+  const q1 = exchange(pool, s.endpoint, 'a.example', 99);
+  const q2 = query('b.example', 'A', { id: 99 });
+  const p2 = pool.exchange({ server: s.endpoint, query: q2, matches: (r) => readId(r) === readId(q2), timeoutMs: 1000 });
+  const [, r2] = await Promise.all([q1, p2]);
+  t.not(readId(q2), 99, 'the second query was sent with another ID');
+  t.equal(readId(r2), readId(q2));
+});
