@@ -6,6 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { applyOverrides, defaultConfig, describeConfig, formatConfigError, loadConfigFile } from './config/load.js';
 import type { ConfigOverrides, ConfigResult } from './config/types.js';
+import { isWorker, reportStarted, runPrimary } from './cluster.js';
 import { isDnsfwdError } from './errors.js';
 import { createLogger, LOG_LEVELS, type Logger } from './log.js';
 import { Daemon } from './main.js';
@@ -23,7 +24,8 @@ function options(y: Argv): Argv<Flags> {
     .option('route', { type: 'string', array: true, describe: 'ZONE=SERVER[,SERVER...]: forward ZONE to these servers (SERVER is ADDR[:PORT], port 53 by default); adds to or replaces a configured route' })
     .option('lease-file', { type: 'string', array: true, describe: 'dhclient lease file naming the default route servers (* allowed in the file name); replaces the configured sources' })
     .option('upstream', { type: 'string', array: true, describe: 'static server for the default route, used when no source gives any; replaces the configured list' })
-    .option('log-level', { type: 'string', choices: LOG_LEVELS as unknown as string[], describe: 'log level' }) as Argv<Flags>;
+    .option('log-level', { type: 'string', choices: LOG_LEVELS as unknown as string[], describe: 'log level' })
+    .option('workers', { type: 'number', describe: 'processes answering queries (cluster; each has its own cache)' }) as Argv<Flags>;
 }
 
 async function loadConfig(flags: Flags): Promise<ConfigResult> {
@@ -47,7 +49,8 @@ async function run(flags: Flags): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(result.config.logLevel);
-  const daemon = new Daemon(result.config, { log });
+  if (result.config.server.workers > 1 && !isWorker()) return runPrimary(result.config.server.workers, log);
+  const daemon = new Daemon(result.config, { log: isWorker() ? log.child({ worker: process.pid }) : log });
   try {
     await daemon.start();
   } catch (err) {
@@ -57,6 +60,7 @@ async function run(flags: Flags): Promise<void> {
     process.exit(1);
   }
   handleSignals(daemon, flags, log);
+  reportStarted();
 }
 
 function handleSignals(daemon: Daemon, flags: Flags, log: Logger): void {

@@ -127,6 +127,12 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
     if (!level) return flagError('--log-level', `"${o.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
     next = { ...next, logLevel: level };
   }
+  if (o.workers !== undefined) {
+    if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 64) {
+      return flagError('--workers', `"${o.workers}": must be a whole number from 1 to 64`);
+    }
+    next = { ...next, server: { ...next.server, workers: o.workers } };
+  }
   for (const text of o.route ?? []) {
     const route = flagRoute(text);
     if (!route.ok) return route;
@@ -207,7 +213,7 @@ export function describeConfig(c: Config): string {
     `       static servers (used when the sources give none): ${list(c.default.servers)}`,
     `upstream:  timeout ${u.timeoutMs} ms, deadline ${u.deadlineMs} ms, down for ${u.downMs} ms, EDNS size ${u.ednsSize}`,
     `server:    UDP max size ${s.udpMaxSize}, TCP idle timeout ${s.tcpIdleTimeoutMs} ms, ` +
-      `TCP max connections ${s.tcpMaxConnections}`,
+      `TCP max connections ${s.tcpMaxConnections}, workers ${s.workers}`,
     describeCache(c.cache),
   ].join('\n');
 }

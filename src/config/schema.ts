@@ -30,7 +30,7 @@ export const DEFAULTS = deepFreeze({
     cache: true,
   },
   upstream: { timeout_ms: 1500, deadline_ms: 4000, down_ms: 30000, edns_size: 1232 },
-  server: { udp_max_size: 4096, tcp_idle_timeout_ms: 10000, tcp_max_connections: 256 },
+  server: { udp_max_size: 4096, tcp_idle_timeout_ms: 10000, tcp_max_connections: 256, workers: 1 },
   cache: {
     size: 10000,
     max_bytes: 33554432,
@@ -57,6 +57,7 @@ const SERVER_FIELDS = {
   udpMaxSize: ['udp_max_size', 512, 65535], // RFC 1035 §4.2.1: 512 is what every client accepts
   tcpIdleTimeoutMs: ['tcp_idle_timeout_ms', 100, 600000],
   tcpMaxConnections: ['tcp_max_connections', 1, 65535],
+  workers: ['workers', 1, 64],
 } as const satisfies Record<keyof ServerConfig, Field>;
 const CACHE_FIELDS = {
   size: ['size', 0, 1_000_000],

@@ -43,6 +43,8 @@ export interface ServerConfig {
   readonly udpMaxSize: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  /** Processes answering queries (Node's cluster module shares the sockets); 1: no cluster. */
+  readonly workers: number;
 }
 
 export interface CacheConfig {
@@ -98,4 +100,5 @@ export interface ConfigOverrides {
   readonly leaseFile?: readonly string[];
   readonly upstream?: readonly string[];
   readonly logLevel?: string;
+  readonly workers?: number;
 }

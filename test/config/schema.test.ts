@@ -35,7 +35,7 @@ t.test('the default configuration', async (t) => {
   ]);
   t.same(c.default.servers, []);
   t.same(c.upstream, { timeoutMs: 1500, deadlineMs: 4000, downMs: 30000, ednsSize: 1232 });
-  t.same(c.server, { udpMaxSize: 4096, tcpIdleTimeoutMs: 10000, tcpMaxConnections: 256 });
+  t.same(c.server, { udpMaxSize: 4096, tcpIdleTimeoutMs: 10000, tcpMaxConnections: 256, workers: 1 });
   t.equal(c.file, undefined, 'the defaults come from no file');
   t.equal(defaultConfig(), c, 'built once');
 });
