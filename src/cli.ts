@@ -66,7 +66,13 @@ async function run(flags: Flags): Promise<void> {
 function handleSignals(daemon: Daemon, flags: Flags, log: Logger): void {
   const stop = (signal: NodeJS.Signals) => {
     log.info({ signal }, 'shutting down');
-    daemon.shutdown(SHUTDOWN_GRACE_MS).then(() => process.exit(0));
+    daemon.shutdown(SHUTDOWN_GRACE_MS).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -44,7 +44,10 @@ t.test('SIGHUP: a bad config is rejected with file and line, the old one keeps w
 
 t.test('SIGTERM: the query in flight is answered, then exit 0', async (t) => {
   const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
-  const d = await startDnsfwd(['--config', `${dir}/dnsfwd.yaml`]);
+  const d = await startDnsfwd(['--config', `${dir}/dnsfwd.yaml`, '--upstream', `${B}:${bPort}`]);
+  // Traffic to two servers first, so shutdown closes upstream sockets of more than one server.
+  t.same((await dig(LISTEN, port, 'x.svc.test')).answers.map((r) => r.data), ['10.6.0.1']);
+  t.same((await dig(LISTEN, port, 'elsewhere.example')).answers.map((r) => r.data), ['10.6.0.2']);
   const inFlight = dig(LISTEN, port, 'slow.svc.test');
   await new Promise((r) => setTimeout(r, 300));
   const code = await d.stop('SIGTERM');

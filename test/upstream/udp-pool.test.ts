@@ -78,3 +78,14 @@ t.test('a reply whose ID was rewritten on collision still matches', async (t) =>
   t.not(readId(q2), 99, 'the second query was sent with another ID');
   t.equal(readId(r2), readId(q2));
 });
+
+t.test('close() after queries to several servers (slots filled with holes) is clean and idempotent', async (t) => {
+  const a = await server((msg, rinfo, sock) => sock.send(answer(msg, ['10.0.0.4']), rinfo.port, rinfo.address));
+  const b = await server((msg, rinfo, sock) => sock.send(answer(msg, ['10.0.0.5']), rinfo.port, rinfo.address));
+  t.teardown(() => (a.close(), b.close()));
+  const pool = new UdpPool({ socketsPerServer: 4, queriesPerSocket: 100 });
+  // Alternating servers: each server's socket array gets every other slot.
+  for (let i = 0; i < 4; i++) await exchange(pool, i % 2 ? b.endpoint : a.endpoint, `h${i}.example`, i);
+  t.doesNotThrow(() => pool.close());
+  t.doesNotThrow(() => pool.close(), 'a second close is harmless');
+});

@@ -92,7 +92,7 @@ class PooledSocket {
 }
 
 export class UdpPool {
-  private readonly byServer = new Map<string, PooledSocket[]>();
+  private readonly byServer = new Map<string, (PooledSocket | undefined)[]>();
   private turn = 0;
 
   constructor(private readonly opts: UdpPoolOptions) {}
@@ -115,7 +115,8 @@ export class UdpPool {
 
   /** Closes every socket; queries still waiting time out. */
   close(): void {
-    for (const sockets of this.byServer.values()) for (const s of sockets) s.retire();
+    // Slots fill in turn order, so a server's array may have holes.
+    for (const sockets of this.byServer.values()) for (const s of sockets) s?.retire();
     this.byServer.clear();
   }
 }
