@@ -3,11 +3,12 @@
 import { EventEmitter } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Endpoint, formatEndpoint, type ParseResult, sameEndpoint, uniqueEndpoints } from '../address.js';
+import { type Endpoint, formatEndpoint, type ParseResult, sameEndpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import { DirectoryWatcher, splitWatchPath, type WatchPath } from './dir-watch.js';
+import { chooseLeases, type LeaseServers } from './lease-choice.js';
 import type { ParseFunction } from './parse-outcome.js';
-import { parseDhclientLeases } from './parsers/dhclient.js';
+import { dhclientOutcome } from './parsers/dhclient.js';
 import { SOURCE_CHANGE, type ServerSource } from './source.js';
 
 export type { ParseFunction, ParseOutcome } from './parse-outcome.js';
@@ -22,8 +23,9 @@ export interface LeaseFileOptions {
   readonly logger: Logger;
   /** Quiet time after the last change before reading (default 100 ms; at most 4× that in all). */
   readonly debounceMs?: number;
-  readonly now?: () => Date;
-  /** How often the directory is stat'ed to notice it missing, appearing or replaced (default 1000 ms). */
+  /** The clock that decides which leases have expired (ms since the epoch). */
+  readonly now?: () => number;
+  /** How often the directory is stat'ed to notice it missing, appearing or replaced (default 300 ms). */
   readonly dirPollMs?: number;
   /** How file bytes become the parser's text; `latin1` keeps one char per byte for binary files. */
   readonly encoding?: BufferEncoding;
@@ -36,8 +38,8 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
   private readonly log: Logger;
   private readonly debounceMs: number;
   private readonly watcher: DirectoryWatcher;
-  /** The last good servers of each file, by file name. */
-  private readonly lastGood = new Map<string, readonly Endpoint[]>();
+  /** The last good leases of each file, by file name. */
+  private readonly lastGood = new Map<string, readonly LeaseServers[]>();
   /** The problem last warned about, by file (or directory / pattern). */
   private readonly reported = new Map<string, string>();
   /** Files whose last read failed once: the next failure is confirmed and warned about. */
@@ -45,6 +47,8 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
   private readonly skippedValues = new Map<string, string>();
   private current: readonly Endpoint[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Fires when a lease expires, to choose the current leases again. */
+  private expiryTimer: NodeJS.Timeout | undefined;
   private pendingSince: number | undefined;
   private scanning: Promise<void> | undefined;
   private rescan = false;
@@ -64,7 +68,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
     this.watcher = new DirectoryWatcher({
       dir: this.where.dir,
       accept: this.where.accept,
-      pollMs: opts.dirPollMs ?? 1000,
+      pollMs: opts.dirPollMs ?? 300,
       onChange: () => this.schedule(),
       onError: (err) => this.log.warn({ source: this.name, file: this.where.dir, reason: err.message }, 'watch error'),
     });
@@ -87,6 +91,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
     this.closing ??= (async () => {
       this.closed = true;
       clearTimeout(this.timer);
+      clearTimeout(this.expiryTimer);
       await this.watcher.close();
       await this.scanning;
     })();
@@ -144,12 +149,12 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
       this.problem(file, code === 'ENOENT' ? this.missingReason(name) : `cannot read the file (${code})`);
       return;
     }
-    const outcome = this.opts.parse(text, (this.opts.now ?? (() => new Date()))());
+    const outcome = this.opts.parse(text);
     if (!outcome.ok) {
       this.problem(file, outcome.reason);
       return;
     }
-    this.lastGood.set(name, outcome.servers);
+    this.lastGood.set(name, outcome.leases.map((l) => ({ ...l, link: `${name}/${l.link}` })));
     this.fine(file);
     this.noteSkipped(file, outcome.warnings ?? []);
   }
@@ -197,15 +202,34 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
     if (reason !== '') this.log.warn({ source: this.name, file, reason }, 'source file values skipped');
   }
 
-  /** Swaps in the union of the files' last good servers (by file name) and announces a change. */
+  /**
+   * Swaps in the servers of the current leases over every file's last good parse (the files in
+   * name order), announces a change, and sets a timer for the next lease to expire.
+   */
   private publish(): void {
     const names = [...this.lastGood.keys()].sort();
-    const next = uniqueEndpoints(names.flatMap((n) => this.lastGood.get(n) ?? []));
+    const now = (this.opts.now ?? Date.now)();
+    const choice = chooseLeases(names.flatMap((n) => this.lastGood.get(n) ?? []), now);
+    this.scheduleExpiry(choice.recheckAt, now);
+    const next = choice.servers;
     const old = this.current;
     if (next.length === old.length && next.every((e, i) => sameEndpoint(e, old[i]!))) return;
     this.current = next;
-    this.log.info({ source: this.name, old: old.map(formatEndpoint), new: next.map(formatEndpoint) }, 'servers changed');
+    this.log.debug({ source: this.name, old: old.map(formatEndpoint), new: next.map(formatEndpoint) }, 'servers changed');
     this.emit(SOURCE_CHANGE, next);
+  }
+
+  private scheduleExpiry(at: number | undefined, now: number): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (at === undefined || this.closed) return;
+    // setTimeout takes at most 2^31-1 ms (~24.8 days); a later expiry is looked at again then.
+    const wait = Math.min(at - now + 1, 0x7fffffff);
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      if (!this.closed) this.publish();
+    }, wait);
+    this.expiryTimer.unref();
   }
 }
 
@@ -223,5 +247,5 @@ async function listFiles(where: WatchPath): Promise<ParseResult<string[]>> {
 
 /** The default route's servers from ISC dhclient lease files. */
 export function dhclientSource(path: string, logger: Logger): LeaseFileSource {
-  return new LeaseFileSource({ path, parse: parseDhclientLeases, kind: 'dhclient', logger });
+  return new LeaseFileSource({ path, parse: dhclientOutcome, kind: 'dhclient', logger });
 }

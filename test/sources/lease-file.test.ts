@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { type Endpoint, formatEndpoint } from '../../src/address.js';
 import { dhclientSource, LeaseFileSource, splitWatchPath } from '../../src/sources/lease-file.js';
-import { parseDhclientLeases } from '../../src/sources/parsers/dhclient.js';
+import { dhclientOutcome } from '../../src/sources/parsers/dhclient.js';
 import { SOURCE_CHANGE } from '../../src/sources/source.js';
 
 interface LogLine {
@@ -21,6 +21,7 @@ interface LogLine {
 }
 const WARN = 40;
 const INFO = 30;
+const DEBUG = 20;
 const WAIT_MS = 3000;
 
 /** A pino logger writing into an array. */
@@ -31,8 +32,14 @@ function captureLog() {
   return { logger, lines, warnings };
 }
 
-const lease = (dns: string, iface = 'eth0'): string =>
-  `lease {\n  interface "${iface}";\n  option domain-name-servers ${dns};\n  expire never;\n}\n`;
+const lease = (dns: string, iface = 'eth0', expire = 'never'): string =>
+  `lease {\n  interface "${iface}";\n  option domain-name-servers ${dns};\n  expire ${expire};\n}\n`;
+/** A dhclient date (`W YYYY/MM/DD HH:MM:SS`, UTC) `ms` from now. */
+const dhclientDate = (ms: number): string => {
+  const d = new Date(Date.now() + ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCDay()} ${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+};
 const show = (list: readonly Endpoint[]): string[] => list.map(formatEndpoint);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +67,7 @@ async function setup(t: Test, initial?: string, name = 'dhclient.leases', patter
   const file = join(dir, name);
   if (initial !== undefined) await writeFile(file, initial);
   const log = captureLog();
-  const src = new LeaseFileSource({ path: join(dir, pattern), parse: parseDhclientLeases, kind: 'dhclient', logger: log.logger });
+  const src = new LeaseFileSource({ path: join(dir, pattern), parse: dhclientOutcome, kind: 'dhclient', logger: log.logger });
   t.teardown(async () => {
     await src.close();
     await rm(dir, { recursive: true, force: true });
@@ -75,7 +82,8 @@ t.test('initial read: servers, a change event and an info line', async (t) => {
   t.same(await first, ['10.0.0.1:53', '10.0.0.2:53']);
   t.same(show(src.servers()), ['10.0.0.1:53', '10.0.0.2:53']);
   t.equal(src.name, `dhclient:${file}`);
-  const info = log.lines.filter((l) => l.level === INFO && l.msg === 'servers changed');
+  // The daemon logs the route's change at info; the source's own line is debug.
+  const info = log.lines.filter((l) => l.level === DEBUG && l.msg === 'servers changed');
   t.match(info, [{ source: src.name, old: [], new: ['10.0.0.1:53', '10.0.0.2:53'] }]);
   t.equal(info.length, 1);
   t.same(log.warnings(), []);
@@ -95,7 +103,7 @@ t.test('appends through a handle kept open (dhclient): MODIFY without close', as
   await fh.write(lease('10.0.0.4,10.0.0.3'));
   t.same(await changed, ['10.0.0.4:53', '10.0.0.3:53']);
   const last = log.lines.filter((l) => l.msg === 'servers changed').at(-1);
-  t.match(last, { level: INFO, source: src.name, old: ['10.0.0.3:53'], new: ['10.0.0.4:53', '10.0.0.3:53'] });
+  t.match(last, { level: DEBUG, source: src.name, old: ['10.0.0.3:53'], new: ['10.0.0.4:53', '10.0.0.3:53'] });
   t.same(log.warnings(), []);
 });
 
@@ -191,6 +199,28 @@ t.test('wildcard: union over matching files sorted by name, files appearing late
   t.same(log.warnings(), []);
 });
 
+t.test('expiry counts across files: an expired file yields to a live one, and is used when nothing else is left', async (t) => {
+  const { dir, src, log } = await setup(t, lease('10.5.0.1', 'enp0s3', dhclientDate(-86400_000)), 'dhclient.a.leases', 'dhclient*.leases');
+  await writeFile(join(dir, 'dhclient.b.leases'), lease('10.5.0.2', 'eth0', dhclientDate(86400_000)));
+  await src.start();
+  t.same(show(src.servers()), ['10.5.0.2:53'], 'the expired lease of dhclient.a (sorted first) does not count');
+  const changed = nextChange(src);
+  await writeFile(join(dir, 'dhclient.b.leases'), lease('10.5.0.2', 'eth0', dhclientDate(-3600_000)));
+  t.same(await changed, ['10.5.0.1:53', '10.5.0.2:53'], 'all expired: every last lease counts again');
+  t.same(log.warnings(), []);
+});
+
+t.test('a lease that expires while its file stays unchanged stops counting then', async (t) => {
+  const { file, src } = await setup(t, lease('10.6.0.1', 'eth0', dhclientDate(1500)) + lease('10.6.0.2', 'eth1'));
+  await src.start();
+  t.same(show(src.servers()), ['10.6.0.1:53', '10.6.0.2:53']);
+  const started = Date.now();
+  const changed = nextChange(src, 5000);
+  t.same(await changed, ['10.6.0.2:53'], "eth0's servers go when its lease expires");
+  t.ok(Date.now() - started < 3500, `within a second of the expiry (${Date.now() - started} ms after start)`);
+  t.match(file, /dhclient\.leases$/);
+});
+
 t.test('wildcard in an empty directory: warns that nothing matches, then picks up a new file', async (t) => {
   const { dir, src, log } = await setup(t, undefined, 'x', 'dhclient*.leases');
   await src.start();
@@ -212,7 +242,7 @@ t.test('a directory created later, removed, and created again', async (t) => {
   let changed = nextChange(src);
   await mkdir(join(sub, 'dhcp'), { recursive: true });
   await writeFile(file, lease('10.4.0.1'));
-  t.same(await changed, ['10.4.0.1:53'], 'read once the directory appears (polled every second)');
+  t.same(await changed, ['10.4.0.1:53'], 'read once the directory appears (the missing directory is polled)');
   changed = nextChange(src);
   await writeFile(file, lease('10.4.0.2'));
   t.same(await changed, ['10.4.0.2:53'], 'and then watched');

@@ -2,6 +2,8 @@
 // the default route's nameservers. Pure: text and the clock in, a value out (DESIGN.md §4).
 import { isIP } from 'node:net';
 import { type Endpoint, parseEndpoint, uniqueEndpoints } from '../../address.js';
+import { chooseLeases, type LeaseServers } from '../lease-choice.js';
+import type { ParseOutcome } from '../parse-outcome.js';
 import { parseStatements, type Statement, type Token, tokenize } from './dhclient-syntax.js';
 
 export interface Lease {
@@ -23,7 +25,9 @@ export interface Lease {
 export type DhclientParse =
   | {
       readonly ok: true;
-      /** The current leases: one per interface and family, ordered by the interface's first block. */
+      /** Every complete lease block, in file order. */
+      readonly all: readonly Lease[];
+      /** The current leases at `now`: one per interface and family, ordered by the interface's first block. */
       readonly leases: readonly Lease[];
       /** Union of the current leases' nameservers in that order, without duplicates. */
       readonly servers: readonly Endpoint[];
@@ -47,9 +51,23 @@ export function parseDhclientLeases(text: string, now: Date): DhclientParse {
   }
   const warnings: string[] = [];
   const all = complete.map((b) => (keyword(b) === 'lease' ? lease4(b, warnings) : lease6(b, warnings)));
-  const leases = currentLeases(all, now);
-  const servers = uniqueEndpoints(leases.flatMap((l) => l.servers));
-  return { ok: true, leases, servers, warnings };
+  const views = all.map(leaseServers);
+  const choice = chooseLeases(views, now.getTime());
+  const leases = choice.leases.map((v) => all[views.indexOf(v)]!);
+  return { ok: true, all, leases, servers: choice.servers, warnings };
+}
+
+/**
+ * The lease-file source's view of a dhclient file: every lease with its link and expiry, so the
+ * source decides what is current across files, and decides again when a lease expires.
+ */
+export function dhclientOutcome(text: string): ParseOutcome {
+  const r = parseDhclientLeases(text, new Date());
+  return r.ok ? { ok: true, leases: r.all.map(leaseServers), warnings: r.warnings } : r;
+}
+
+function leaseServers(l: Lease): LeaseServers {
+  return { link: `${l.family}/${l.interface}`, servers: l.servers, ...(l.expire ? { expires: l.expire.getTime() } : {}) };
 }
 
 function keyword(s: Statement): string {
@@ -58,21 +76,6 @@ function keyword(s: Statement): string {
 
 function isLeaseBlock(s: Statement): boolean {
   return s.block !== undefined && (keyword(s) === 'lease' || keyword(s) === 'lease6');
-}
-
-/**
- * Per interface, the last lease in the file that has not expired; when no lease in the file is
- * unexpired (a stale file, or a clock that jumped), the last lease per interface anyway.
- */
-function currentLeases(all: readonly Lease[], now: Date): Lease[] {
-  const live = all.filter((l) => l.expire === undefined || l.expire.getTime() >= now.getTime());
-  const pool = live.length > 0 ? live : all;
-  const key = (l: Lease): string => `${l.family}/${l.interface}`;
-  // Order by the interface's first block, so a renewal on one link does not reorder the servers.
-  const order = [...new Set(all.map(key))];
-  const last = new Map<string, Lease>();
-  for (const l of pool) last.set(key(l), l);
-  return order.flatMap((k) => last.get(k) ?? []);
 }
 
 /** `lease { interface "x"; fixed-address …; option …; renew|rebind|expire <date>; }` */
