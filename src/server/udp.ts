@@ -32,7 +32,8 @@ export class UdpListener {
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (!this.accepting) return;
+    // Port 0 cannot be answered (and dgram throws on it): such a datagram is dropped.
+    if (!this.accepting || rinfo.port === 0) return;
     const reply = this.responder.answer(msg, 'udp');
     if (Buffer.isBuffer(reply)) this.send(reply, rinfo);
     else if (reply !== null) reply.then((r) => r && this.send(r, rinfo), (err: unknown) => this.log.error({ err }, 'UDP answer failed'));
@@ -41,7 +42,12 @@ export class UdpListener {
   private send(reply: Buffer, rinfo: dgram.RemoteInfo): void {
     // No callback: Node then tries a synchronous send first (uv_udp_try_send), which saves a
     // trip through the event loop per answer; errors still reach the socket's 'error' listener.
-    if (!this.closed) this.socket.send(reply, rinfo.port, rinfo.address);
+    if (this.closed) return;
+    try {
+      this.socket.send(reply, rinfo.port, rinfo.address);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message, to: rinfo.address }, 'UDP reply not sent');
+    }
   }
 
   /** Ignores new queries; answers to those in flight still go out until close(). */
