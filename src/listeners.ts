@@ -43,6 +43,7 @@ export class Listeners {
       throw err;
     }
     const removed = this.pairs.filter((p) => !kept.includes(p));
+    for (const p of kept) p.tcp.setOptions(tcp);
     this.pairs = [...kept, ...opened];
     await Promise.all(removed.map(closePair));
   }

@@ -3,7 +3,7 @@
 import type { CacheConfig } from '../config/types.js';
 import * as h from '../wire/header.js';
 import type { Question } from '../wire/question.js';
-import { OUR_EDNS_SIZE } from '../wire/replies.js';
+import { OPT_SIZE, writeOpt } from '../wire/opt.js';
 import { analyseReply, writeTtl } from '../wire/ttl.js';
 
 /** TTL of records served stale (RFC 8767 §4). */
@@ -78,7 +78,7 @@ function servfailEntry(reply: Buffer, questionEnd: number, zone: string, policy:
  * client sent one (RFC 6891 §7), carrying its DO bit (RFC 3225 §3).
  */
 export function renderEntry(e: CacheEntry, query: Buffer, q: Question, now: number, stale: boolean): Buffer {
-  const optLen = q.edns ? 11 : 0;
+  const optLen = q.edns ? OPT_SIZE : 0;
   const len = e.bytes.length;
   const out = Buffer.allocUnsafe(len + optLen);
   e.bytes.copy(out, 0, 0, len);
@@ -93,11 +93,7 @@ export function renderEntry(e: CacheEntry, query: Buffer, q: Question, now: numb
     writeTtl(out, offsets[i]!, ttl > 0 ? ttl : 0);
   }
   if (optLen) {
-    out[len] = 0;
-    out.writeUInt16BE(41, len + 1);
-    out.writeUInt16BE(OUR_EDNS_SIZE, len + 3);
-    out.writeUInt32BE(q.edns!.dnssecOk ? 0x8000 : 0, len + 5);
-    out.writeUInt16BE(0, len + 9);
+    writeOpt(out, len, q.edns!.dnssecOk);
     const ar = h.arcount(out) + 1;
     out[10] = ar >>> 8;
     out[11] = ar & 0xff;

@@ -5,6 +5,7 @@ import type { ZoneTable } from '../router/zone-table.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import { Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
 import { summariseReply } from '../wire/codec.js';
+import { withClientOpt } from '../wire/opt.js';
 import { errorReply } from '../wire/replies.js';
 import type { Handler, Query } from './handler.js';
 
@@ -47,8 +48,12 @@ export function routeHandler(table: () => ZoneTable<UpstreamGroup>, log: Logger,
   };
 }
 
-/** The upstream's reply (ours to change) with the client's ID and question bytes (its 0x20 case), RA set. */
-function toClient(out: Buffer, q: Query): Buffer {
+/**
+ * The upstream's reply (ours to change) with the client's ID and question bytes (its 0x20 case),
+ * RA set, and an OPT record for this client in place of the upstream's (RFC 6891 §7).
+ */
+function toClient(reply: Buffer, q: Query): Buffer {
+  const out = withClientOpt(reply, q.question.end, q.question.edns);
   out[0] = q.bytes[0]!;
   out[1] = q.bytes[1]!;
   out.set(q.bytes.subarray(12, q.question.end), 12);

@@ -7,6 +7,8 @@ import { Rcode } from '../wire/header.js';
 import { parseQuery, type Question } from '../wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../wire/replies.js';
 
+const MAX_TCP_MESSAGE = 0xffff;
+
 export interface ResponderOptions {
   readonly deadlineMs: number;
   readonly udpMaxSize: number;
@@ -50,7 +52,7 @@ export class Responder {
       this.log.error({ err, name: question.name }, 'handler failed');
       reply = errorReply(bytes, Rcode.SERVFAIL, question);
     }
-    if (Buffer.isBuffer(reply)) return this.fit(reply, question, transport);
+    if (Buffer.isBuffer(reply)) return this.fit(reply, question, transport, bytes);
     return this.later(reply, bytes, question, transport);
   }
 
@@ -63,7 +65,7 @@ export class Responder {
     });
     try {
       const reply = await Promise.race([pending, expired]);
-      if (reply !== null) return this.fit(reply, question, transport);
+      if (reply !== null) return this.fit(reply, question, transport, bytes);
       this.log.debug({ name: question.name, rcode: 'SERVFAIL' }, 'query deadline passed');
     } catch (err) {
       this.log.error({ err, name: question.name }, 'handler failed');
@@ -74,8 +76,10 @@ export class Responder {
     return errorReply(bytes, Rcode.SERVFAIL, question);
   }
 
-  private fit(reply: Buffer, question: Question, transport: Transport): Buffer {
-    return transport === 'udp' ? this.fitUdp(reply, question) : reply;
+  private fit(reply: Buffer, question: Question, transport: Transport, query: Buffer): Buffer {
+    if (transport === 'udp') return this.fitUdp(reply, question);
+    // RFC 1035 §4.2.2: a TCP message has a 16-bit length; a bigger one cannot be sent.
+    return reply.length <= MAX_TCP_MESSAGE ? reply : errorReply(query, Rcode.SERVFAIL, question);
   }
 
   /** RFC 1035 §4.2.1 / RFC 6891 §6.2.5: an answer over the client's size goes out with TC=1. */

@@ -50,10 +50,10 @@ export class UpstreamGroup {
 
   /**
    * The upstream's reply (with our ID still in it), or an error when every server failed.
-   * SERVFAIL and REFUSED from a server count as failures; if all fail, the last such reply is returned.
+   * SERVFAIL and REFUSED from a server count as failures: the next server is tried, and when all
+   * have failed the client gets SERVFAIL (or a stale answer), never a server's REFUSED.
    */
   async resolve(out: Outgoing): Promise<Buffer> {
-    let lastReply: Buffer | null = null;
     for (const u of this.order()) {
       const remaining = out.deadline - this.now();
       if (remaining <= 0) break;
@@ -63,13 +63,11 @@ export class UpstreamGroup {
           this.succeeded(u);
           return reply;
         }
-        lastReply = reply;
         this.failed(u, `rcode ${rcode(reply)}`);
       } catch (err) {
         this.failed(u, err instanceof DnsfwdError ? err.code : String(err));
       }
     }
-    if (lastReply) return lastReply;
     throw new DnsfwdError('ALL_FAILED', `zone ${this.zone || '.'}: every server failed`);
   }
 
@@ -78,6 +76,8 @@ export class UpstreamGroup {
     writeId(query, randomId());
     if (out.optOffset >= 0) query.writeUInt16BE(this.opts.ednsSize, out.optOffset + 3);
     const ex: Exchange = { server: u.endpoint, query, timeoutMs, matches: matcher(query, out.questionEnd) };
+    // A query bigger than the EDNS size we offer (a client's big TCP query) goes over TCP.
+    if (query.length > this.opts.ednsSize) return this.transports.tcp(ex);
     const reply = await this.transports.udp(ex);
     if (!isTruncated(reply)) return reply;
     const remaining = out.deadline - this.now();

@@ -10,6 +10,8 @@ export const Rcode = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  /** Extended RCODE (RFC 6891 §9): the upper 8 bits travel in the OPT record. */
+  BADVERS: 16,
 } as const;
 export type RcodeValue = (typeof Rcode)[keyof typeof Rcode];
 

@@ -10,6 +10,8 @@ export interface Edns {
   readonly udpSize: number;
   /** DNSSEC OK bit (RFC 3225). */
   readonly dnssecOk: boolean;
+  /** EDNS version; we speak 0 (RFC 6891 §6.1.3). */
+  readonly version: number;
 }
 
 export interface Question {
@@ -39,6 +41,9 @@ export function parseQuery(b: Uint8Array): QueryParse {
   const question: Question = { ...qn, edns };
   if (h.opcode(b) !== h.OPCODE_QUERY) {
     return { kind: 'error', rcode: h.Rcode.NOTIMP, question, why: `opcode ${h.opcode(b)}` };
+  }
+  if (edns !== null && edns.version !== 0) {
+    return { kind: 'error', rcode: h.Rcode.BADVERS, question, why: `EDNS version ${edns.version}` };
   }
   return { kind: 'query', question };
 }
@@ -92,7 +97,8 @@ function findEdns(b: Uint8Array, afterQuestion: number): Edns | null | 'bad' {
   const end = walkRecords(b, additionalStart, h.arcount(b), (r) => {
     if (r.type !== TYPE_OPT) return;
     if (edns !== null || b[r.start] !== 0) twice = true; // RFC 6891 §6.1.1: one OPT, root owner
-    edns = { offset: r.start, udpSize: (b[r.start + 3]! << 8) | b[r.start + 4]!, dnssecOk: (b[r.ttl + 2]! & 0x80) !== 0 };
+    const udpSize = (b[r.start + 3]! << 8) | b[r.start + 4]!;
+    edns = { offset: r.start, udpSize, dnssecOk: (b[r.ttl + 2]! & 0x80) !== 0, version: b[r.ttl + 1]! };
   });
   if (end < 0 || twice) return 'bad';
   return edns;

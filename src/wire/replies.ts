@@ -1,35 +1,27 @@
 // Replies dnsfwd makes itself: FORMERR/SERVFAIL/NOTIMP for a query, and truncation (TC=1) of an
 // answer too big for the client's UDP size (RFC 1035 §4.2.1, RFC 6891 §7).
 import * as h from './header.js';
+import { OPT_SIZE, writeOpt } from './opt.js';
 import { findOptOffset, type Question } from './question.js';
 import { readRecord } from './records.js';
 
-/** EDNS UDP size we advertise to clients in replies we build. */
-export const OUR_EDNS_SIZE = 1232;
-
 /**
  * An error reply to `query`: same ID, opcode and RD, QR=1, RA=1, the client's question when it
- * parsed (RFC 1035 §4.1.1), and an OPT record when the client sent one (RFC 6891 §7).
+ * parsed (RFC 1035 §4.1.1), and an OPT record when the client sent one (RFC 6891 §7), which also
+ * carries the upper bits of an extended RCODE such as BADVERS.
  */
-export function errorReply(query: Uint8Array, rcode: h.RcodeValue, question: Question | null): Buffer {
+export function errorReply(query: Uint8Array, rcode: number, question: Question | null): Buffer {
   const qEnd = question ? question.end : h.HEADER_SIZE;
-  const opt = question?.edns ? 11 : 0;
+  const opt = question?.edns ? OPT_SIZE : 0;
   const out = Buffer.alloc(qEnd + opt);
   out[0] = query[0]!;
   out[1] = query[1]!;
   out[2] = 0x80 | (query[2]! & 0x79); // QR, opcode, RD
-  out[3] = 0x80 | rcode; // RA
+  out[3] = 0x80 | (rcode & 0x0f); // RA
   if (question) out.set(query.subarray(h.HEADER_SIZE, qEnd), h.HEADER_SIZE);
   h.writeCounts(out, question ? 1 : 0, 0, 0, opt ? 1 : 0);
-  if (opt) writeOpt(out, qEnd, OUR_EDNS_SIZE);
+  if (question?.edns) writeOpt(out, qEnd, question.edns.dnssecOk, rcode);
   return out;
-}
-
-function writeOpt(out: Buffer, off: number, udpSize: number): void {
-  out[off] = 0; // root owner
-  out.writeUInt16BE(41, off + 1);
-  out.writeUInt16BE(udpSize, off + 3);
-  // extended rcode, version, flags, rdlength: all zero
 }
 
 /**
@@ -48,8 +40,11 @@ export function truncateReply(reply: Uint8Array, questionEnd: number): Buffer {
   return out;
 }
 
+/** The largest UDP payload there is: 65,535 less the IPv4 and UDP headers. */
+const MAX_UDP_PAYLOAD = 65507;
+
 /** The largest UDP reply this client accepts: 512 without EDNS, else its size capped by ours. */
 export function clientUdpLimit(question: Question, udpMaxSize: number): number {
   if (!question.edns) return 512;
-  return Math.max(512, Math.min(question.edns.udpSize, udpMaxSize));
+  return Math.max(512, Math.min(question.edns.udpSize, udpMaxSize, MAX_UDP_PAYLOAD));
 }

@@ -8,7 +8,7 @@ import { UpstreamRegistry } from '../../src/upstream/upstream.js';
 import { readId } from '../../src/wire/header.js';
 import { answer, query } from '../helpers/packets.js';
 
-type Behaviour = 'ok' | 'timeout' | 'refused' | 'servfail' | 'tc';
+type Behaviour = 'ok' | 'timeout' | 'refused' | 'servfail' | 'rcode-refused' | 'tc';
 
 function fakeTransports(plan: Record<string, Behaviour>, calls: string[]): Transports {
   const reply = (ex: Exchange, tc = false) => {
@@ -23,6 +23,7 @@ function fakeTransports(plan: Record<string, Behaviour>, calls: string[]): Trans
     if (b === 'timeout') throw new DnsfwdError('UPSTREAM_TIMEOUT');
     if (b === 'refused') throw new DnsfwdError('UPSTREAM_REFUSED');
     if (b === 'servfail') return answer(ex.query, [], { rcode: 2 });
+    if (b === 'rcode-refused') return answer(ex.query, [], { rcode: 5 });
     return reply(ex, b === 'tc');
   };
   const tcp = async (ex: Exchange) => {
@@ -71,13 +72,23 @@ t.test('failover: timeout, refused and SERVFAIL move on; a failed server goes to
   t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53', '10.0.0.3:53'], 'after down_ms the configured order is back');
 });
 
-t.test('all failed → error; all SERVFAIL → the last SERVFAIL', async (t) => {
+t.test('all failed → error, whether by timeout, ICMP, SERVFAIL or REFUSED replies', async (t) => {
   const calls: string[] = [];
   const g = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': 'refused', '10.0.0.2:53': 'timeout' }, calls);
   await t.rejects(g.resolve(out(query('a.example'))), { code: 'ALL_FAILED' });
   const g2 = group(['10.0.0.1'], { '10.0.0.1:53': 'servfail' }, []);
-  const r = await g2.resolve(out(query('a.example')));
-  t.equal(r[3]! & 0x0f, 2);
+  await t.rejects(g2.resolve(out(query('a.example'))), { code: 'ALL_FAILED' });
+  const g3 = group(['10.0.0.1'], { '10.0.0.1:53': 'rcode-refused' }, []);
+  await t.rejects(g3.resolve(out(query('a.example'))), { code: 'ALL_FAILED' }, 'a REFUSED reply is not passed on');
+});
+
+t.test('a query bigger than our EDNS size goes over TCP', async (t) => {
+  const calls: string[] = [];
+  const g = group(['10.0.0.1'], {}, calls);
+  const q = query('a.example', 'TXT');
+  const big = Buffer.concat([q, Buffer.alloc(1300)]); // trailing bytes stand in for a big query
+  await g.resolve({ ...out(big), questionEnd: q.length });
+  t.same(calls, ['tcp 10.0.0.1:53']);
 });
 
 t.test('a truncated UDP answer is retried over TCP to the same server', async (t) => {

@@ -1,0 +1,53 @@
+// The OPT pseudo-record (RFC 6891) of the replies dnsfwd sends. OPT is hop-by-hop (§6.1.1, §7):
+// a client gets our OPT (our UDP size, no options) when it sent one, never the upstream's.
+import * as h from './header.js';
+import { findOptOffset, type Edns } from './question.js';
+import { readRecord } from './records.js';
+
+/** EDNS UDP size we advertise to clients in our replies. */
+export const OUR_EDNS_SIZE = 1232;
+/** An OPT record without options: root name, type, class, TTL, RDLENGTH. */
+export const OPT_SIZE = 11;
+
+/**
+ * Writes our OPT record at `off`: UDP size OUR_EDNS_SIZE, the upper 8 bits of a 12-bit RCODE
+ * (RFC 6891 §6.1.3), version 0, the DO bit (RFC 3225 §3), no options.
+ */
+export function writeOpt(out: Uint8Array, off: number, dnssecOk: boolean, extendedRcode = 0): void {
+  out[off] = 0;
+  out[off + 1] = 0;
+  out[off + 2] = 41;
+  out[off + 3] = OUR_EDNS_SIZE >>> 8;
+  out[off + 4] = OUR_EDNS_SIZE & 0xff;
+  out[off + 5] = extendedRcode >>> 4;
+  out[off + 6] = 0;
+  out[off + 7] = dnssecOk ? 0x80 : 0;
+  out[off + 8] = 0;
+  out[off + 9] = 0;
+  out[off + 10] = 0;
+}
+
+/**
+ * `reply` with the upstream's OPT record (if any) replaced by ours for this client: kept out when
+ * the client sent no EDNS, else ours with the upstream's extended RCODE and the client's DO bit.
+ * Returns `reply` itself when there is nothing to change.
+ */
+export function withClientOpt(reply: Buffer, questionEnd: number, client: Edns | null): Buffer {
+  const at = h.arcount(reply) > 0 ? findOptOffset(reply, questionEnd) : -1;
+  const upstream = at >= 0 ? readRecord(reply, at) : null;
+  if (!upstream && !client) return reply;
+  const extendedRcode = upstream ? reply[upstream.ttl]! << 4 : 0;
+  const before = upstream ? upstream.start : reply.length;
+  const after = upstream ? reply.subarray(upstream.end) : reply.subarray(reply.length);
+  const out = Buffer.allocUnsafe(before + after.length + (client ? OPT_SIZE : 0));
+  reply.copy(out, 0, 0, before);
+  after.copy(out, before);
+  let ar = h.arcount(reply) - (upstream ? 1 : 0);
+  if (client) {
+    writeOpt(out, before + after.length, client.dnssecOk, extendedRcode);
+    ar++;
+  }
+  out[10] = ar >>> 8;
+  out[11] = ar & 0xff;
+  return out;
+}
