@@ -59,8 +59,23 @@ export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return a.host === b.host && a.port === b.port;
 }
 
+/** An IPv4-mapped IPv6 host (`::ffff:7f00:1`, as the URL parser writes it) as IPv4; others as they are. */
+export function unmappedHost(host: string): string {
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (!m) return host;
+  const hi = parseInt(m[1]!, 16);
+  const lo = parseInt(m[2]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** Same address and port, an IPv4-mapped IPv6 address being the IPv4 address it maps. */
+export function sameDestination(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && unmappedHost(a.host) === unmappedHost(b.host);
+}
+
 export function isLoopbackHost(host: string): boolean {
-  return host === '::1' || /^127\./.test(host) || host === '::ffff:127.0.0.1';
+  const h = unmappedHost(host);
+  return h === '::1' || /^127\./.test(h);
 }
 
 /** Unique endpoints in first-seen order. */

@@ -71,7 +71,7 @@ export class Daemon {
   /** Binds every listen address (throws a DnsfwdError with an operator-facing message), starts sources. */
   async start(): Promise<void> {
     await this.listeners.apply(this.config.listen, this.tcpOptions(this.config));
-    await this.startSources(this.config);
+    await this.startSources(this.createSources(this.config));
     this.log.info(
       {
         listen: this.listeners.endpoints().map(formatEndpoint),
@@ -82,17 +82,27 @@ export class Daemon {
     );
   }
 
-  /** Applies a new, already validated config; a failure (e.g. a bind) keeps the old one. */
+  /**
+   * Applies a new, already validated config, all or nothing: what can fail (creating the sources,
+   * binding new listen addresses) happens before anything is swapped, and a failure keeps the old.
+   */
   async reload(next: Config): Promise<void> {
-    await this.listeners.apply(next.listen, this.tcpOptions(next));
     const prev = this.config;
+    const fresh = sameSources(prev.default.sources, next.default.sources) ? null : this.createSources(next);
+    try {
+      await this.listeners.apply(next.listen, this.tcpOptions(next));
+    } catch (err) {
+      await Promise.all((fresh ?? []).map((src) => src.close()));
+      throw err;
+    }
     this.config = next;
     this.log.level = next.logLevel;
     this.responder.setOptions(this.responderOptions(next));
     if (JSON.stringify(prev.cache) !== JSON.stringify(next.cache)) this.cache = makeCache(next);
-    if (!sameSources(prev.default.sources, next.default.sources)) {
-      await this.closeSources();
-      await this.startSources(next);
+    if (fresh) {
+      const old = this.sources;
+      await this.startSources(fresh);
+      await Promise.all(old.map((src) => src.close()));
     }
     this.rebuild();
     this.log.info({ file: next.file, routes: this.describeRoutes() }, 'configuration reloaded');
@@ -109,10 +119,15 @@ export class Daemon {
     this.udpPool.close();
   }
 
-  private async startSources(config: Config): Promise<void> {
-    this.sources = config.default.sources.map((s) => this.makeSource(s, this.log.child({ component: 'source' })));
-    for (const s of this.sources) s.on(SOURCE_CHANGE, () => this.rebuild());
-    await Promise.all(this.sources.map((s) => s.start()));
+  private createSources(config: Config): ServerSource[] {
+    return config.default.sources.map((s) => this.makeSource(s, this.log.child({ component: 'source' })));
+  }
+
+  /** Makes `sources` the default route's, and starts them (resolves after their first read). */
+  private async startSources(sources: ServerSource[]): Promise<void> {
+    this.sources = sources;
+    for (const s of sources) s.on(SOURCE_CHANGE, () => this.sources === sources && this.rebuild());
+    await Promise.all(sources.map((s) => s.start()));
     this.rebuild();
   }
 
@@ -132,18 +147,28 @@ export class Daemon {
     });
     const previous = this.table as ZoneTable<UpstreamGroup> | undefined;
     this.table = built.table;
+    this.udpPool.retain([...built.table.routes()].flatMap((r) => r.group.upstreams.map((u) => u.endpoint)));
     if (previous) this.flushChangedRoutes(previous, built.table);
     this.reportDropped(built.dropped);
     this.reportDefault(built.defaultServers);
   }
 
-  /** Drops cached answers learned through a route whose servers changed (e.g. a new lease). */
+  /**
+   * Drops cached answers learned through a route whose servers changed (e.g. a new lease); when
+   * zones were added or removed (a reload), names may have moved to another route: drops all.
+   */
   private flushChangedRoutes(before: ZoneTable<UpstreamGroup>, after: ZoneTable<UpstreamGroup>): void {
     if (!this.cache) return;
     const servers = (t: ZoneTable<UpstreamGroup>) =>
       new Map([...t.routes()].map((r) => [r.zone, r.group.upstreams.map((u) => u.label).join(' ')]));
     const old = servers(before);
-    for (const [zone, now] of servers(after)) {
+    const next = servers(after);
+    if (old.size !== next.size || [...next.keys()].some((zone) => !old.has(zone))) {
+      const dropped = this.cache.clear();
+      if (dropped) this.log.info({ entries: dropped }, 'zones changed: cached answers dropped');
+      return;
+    }
+    for (const [zone, now] of next) {
       if (old.get(zone) === now) continue;
       const dropped = this.cache.dropZone(zone);
       if (dropped) this.log.info({ zone: zone || '.', entries: dropped }, 'route servers changed: cached answers dropped');

@@ -54,6 +54,13 @@ export class PacketCache {
     return doomed.length;
   }
 
+  /** Drops every entry. Returns how many there were. */
+  clear(): number {
+    const n = this.lru.size;
+    this.lru.clear();
+    return n;
+  }
+
   get entries(): number {
     return this.lru.size;
   }

@@ -16,10 +16,17 @@ export function parseZone(text: string): ParseResult<string> {
   return { ok: true, value: zone };
 }
 
-/** A source path: absolute, with `*` wildcards allowed only in the last component. */
-export function parseSourcePath(text: string): ParseResult<string> {
-  if (!text.startsWith('/')) return { ok: false, reason: `"${text}": must be an absolute path` };
-  if (text.endsWith('/')) return { ok: false, reason: `"${text}": must name a file, not a directory` };
+/**
+ * A source path: absolute, naming a file (no `.` or `..` components), with `*` wildcards allowed
+ * only in the last component. Repeated slashes are folded.
+ */
+export function parseSourcePath(raw: string): ParseResult<string> {
+  if (!raw.startsWith('/')) return { ok: false, reason: `"${raw}": must be an absolute path` };
+  if (raw.endsWith('/')) return { ok: false, reason: `"${raw}": must name a file, not a directory` };
+  const text = raw.replace(/\/{2,}/g, '/');
+  if (text.split('/').some((part) => part === '.' || part === '..')) {
+    return { ok: false, reason: `"${raw}": "." and ".." are not allowed in a source path; write it out in full` };
+  }
   if (text.slice(0, text.lastIndexOf('/')).includes('*')) {
     return { ok: false, reason: `"${text}": "*" is allowed only in the file name, not in directories` };
   }

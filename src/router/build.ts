@@ -1,6 +1,7 @@
 // Builds the immutable zone table from the config and the servers the sources currently give,
 // dropping any server that is dnsfwd itself (a forwarding loop).
-import { formatEndpoint, isLoopbackHost, sameEndpoint, uniqueEndpoints, type Endpoint } from '../address.js';
+import { networkInterfaces } from 'node:os';
+import { formatEndpoint, isLoopbackHost, sameDestination, unmappedHost, uniqueEndpoints, type Endpoint } from '../address.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { UpstreamGroup, type Transports } from '../upstream/group.js';
@@ -8,18 +9,23 @@ import type { UpstreamRegistry } from '../upstream/upstream.js';
 import { ZoneTable, type Route } from './zone-table.js';
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::']);
+const DNS_PORT = 53;
 
 /**
- * Why `server` is dnsfwd itself, or null: it is one of our listen addresses, or a loopback
- * address on a port we listen on at loopback (or on every address).
+ * Why `server` is dnsfwd itself, or null: it is one of our listen addresses (an IPv4-mapped
+ * spelling included); or we listen on port 53 at loopback and it is a loopback address on port 53
+ * (a lease naming 127.0.0.1 or 127.0.0.53); or we listen on every address of a port and it is an
+ * address of this host (`localAddresses`) or loopback on that port.
  */
-export function selfReason(server: Endpoint, listen: readonly Endpoint[]): string | null {
-  if (listen.some((l) => sameEndpoint(l, server))) return 'it is one of our listen addresses';
-  const loopbackPort = listen.some(
-    (l) => l.port === server.port && (isLoopbackHost(l.host) || UNSPECIFIED.has(l.host)),
-  );
-  if (loopbackPort && isLoopbackHost(server.host)) {
-    return `a loopback address on port ${server.port}, where dnsfwd itself listens`;
+export function selfReason(server: Endpoint, listen: readonly Endpoint[], localAddresses: readonly string[] = []): string | null {
+  if (listen.some((l) => sameDestination(l, server))) return 'it is one of our listen addresses';
+  const host = unmappedHost(server.host);
+  const loopback = isLoopbackHost(host);
+  const on53 = server.port === DNS_PORT && listen.some((l) => l.port === DNS_PORT && isLoopbackHost(l.host));
+  if (loopback && on53) return `a loopback address on port ${DNS_PORT}, where dnsfwd itself listens`;
+  const wildcard = listen.some((l) => l.port === server.port && UNSPECIFIED.has(l.host));
+  if (wildcard && (loopback || localAddresses.includes(host))) {
+    return `an address of this host on port ${server.port}, where dnsfwd listens on every address`;
   }
   return null;
 }
@@ -42,14 +48,22 @@ export interface TableDeps {
   readonly transports: Transports;
   readonly log: Logger;
   readonly now?: () => number;
+  /** This host's addresses (for a listener on every address); default: os.networkInterfaces(). */
+  readonly localAddresses?: () => string[];
+}
+
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => unmappedHost(i.address)));
 }
 
 /** The table for `config`, with the default route served by `sourceServers` (or the static ones). */
 export function buildTable(config: Config, sourceServers: readonly Endpoint[], deps: TableDeps): BuiltTable {
   const dropped: DroppedServer[] = [];
+  const wildcard = config.listen.some((l) => UNSPECIFIED.has(l.host));
+  const local = wildcard ? (deps.localAddresses ?? hostAddresses)() : [];
   const keep = (zone: string, servers: readonly Endpoint[]) =>
     uniqueEndpoints(servers).filter((s) => {
-      const reason = selfReason(s, config.listen);
+      const reason = selfReason(s, config.listen, local);
       if (reason) dropped.push({ zone: zone || '.', server: formatEndpoint(s), reason });
       return reason === null;
     });

@@ -103,9 +103,11 @@ export class DirectoryWatcher {
     this.watcher = w;
     this.watchedId = id;
     w.on('all', (event, p) => this.onEvent(event, p));
-    // A rename seen by the directory's own fs.watch may be the directory itself going away.
-    w.on('raw', (event, _name, details) => {
+    w.on('raw', (event, name, details) => {
+      // A rename seen by the directory's own fs.watch may be the directory itself going away.
       if (event === 'rename' && watchedPathOf(details) === this.dir) void this.check(true);
+      // chokidar reports no 'add' for a symbolic link that replaces a dangling one: the raw event does.
+      if (typeof name === 'string' && name !== '' && this.opts.accept(basename(name))) this.opts.onChange(`${event} ${name}`);
     });
     w.on('error', (err) => this.opts.onError(err instanceof Error ? err : new Error(String(err))));
     await new Promise<void>((done) => {

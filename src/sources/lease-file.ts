@@ -146,7 +146,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
       text = await readFile(file, this.opts.encoding ?? 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      this.problem(file, code === 'ENOENT' ? this.missingReason(name) : `cannot read the file (${code})`);
+      this.problem(file, readProblem(code, () => this.missingReason(name)));
       return;
     }
     const outcome = this.opts.parse(text);
@@ -233,11 +233,17 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
   }
 }
 
-/** The matching regular files (or symlinks) of the directory, sorted by name. */
+function readProblem(code: string, missing: () => string): string {
+  if (code === 'ENOENT') return missing();
+  if (code === 'EISDIR') return 'it is a directory, not a file';
+  return `cannot read the file (${code})`;
+}
+
+/** The matching entries of the directory, sorted by name (reading tells a file from anything else). */
 async function listFiles(where: WatchPath): Promise<ParseResult<string[]>> {
   try {
     const entries = await readdir(where.dir, { withFileTypes: true });
-    const names = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && where.accept(e.name));
+    const names = entries.filter((e) => where.accept(e.name));
     return { ok: true, value: names.map((e) => e.name).sort() };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);

@@ -118,7 +118,12 @@ t.test('parseSourcePath', async (t) => {
     ['./x.leases', /absolute/],
     ['/var/lib/*/dhclient.leases', /only in the file name/],
     ['/var/lib/dhcp/', /not a directory/],
+    ['/..', /"\." and "\.\." are not allowed/],
+    ['/.', /"\." and "\.\." are not allowed/],
+    ['/tmp/x/.', /"\." and "\.\." are not allowed/],
+    ['/var/lib/../lib/dhcp/dhclient.leases', /"\." and "\.\." are not allowed/],
   ];
+  t.same(parseSourcePath('//var//lib/dhcp/x.leases'), { ok: true, value: '/var/lib/dhcp/x.leases' }, 'slashes folded');
   for (const [text, reason] of bad) {
     const r = parseSourcePath(text);
     t.equal(r.ok, false, `"${text}" is rejected`);

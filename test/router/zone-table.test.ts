@@ -48,4 +48,9 @@ t.test('never forward to ourselves', async (t) => {
   t.ok(selfReason(ep('127.0.0.2:5300'), custom), 'exact listen address');
   t.equal(selfReason(ep('127.0.0.1:53'), custom), null, 'not listening on 53: 127.0.0.1:53 is someone else');
   t.ok(selfReason(ep('127.0.0.1'), [ep('0.0.0.0:53')]), 'wildcard listener covers loopback');
+  t.ok(selfReason(ep('[::ffff:127.0.0.2]:5300'), custom), 'an IPv4-mapped spelling of a listen address');
+  t.ok(selfReason(ep('[::ffff:127.0.0.9]:53'), on53), 'an IPv4-mapped loopback address on 53');
+  t.equal(selfReason(ep('127.0.0.99:5300'), custom), null, 'another loopback address on our (non-53) port is someone else');
+  t.ok(selfReason(ep('192.168.121.10'), [ep('0.0.0.0:53')], ['192.168.121.10']), 'wildcard listener: our own interface address');
+  t.equal(selfReason(ep('192.168.121.1'), [ep('0.0.0.0:53')], ['192.168.121.10']), null, 'wildcard listener: another host');
 });

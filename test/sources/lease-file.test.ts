@@ -1,6 +1,6 @@
 // LeaseFileSource on real files in a temp dir: appends through an open handle (like dhclient),
 // in-place rewrites, rename replacement, deletion, garbage, wildcards, a directory that appears later.
-import { mkdir, mkdtemp, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -219,6 +219,30 @@ t.test('a lease that expires while its file stays unchanged stops counting then'
   t.same(await changed, ['10.6.0.2:53'], "eth0's servers go when its lease expires");
   t.ok(Date.now() - started < 3500, `within a second of the expiry (${Date.now() - started} ms after start)`);
   t.match(file, /dhclient\.leases$/);
+});
+
+t.test('symbolic links: a dangling one keeps the last servers; a valid one replacing it is read', async (t) => {
+  const { dir, file, src, log } = await setup(t, lease('10.7.0.1'));
+  await src.start();
+  await writeFile(join(dir, 'target'), lease('10.7.0.2'));
+  await unlink(file);
+  await symlink(join(dir, 'missing'), file);
+  await waitFor('a warning', () => log.warnings().length > 0);
+  t.same(show(src.servers()), ['10.7.0.1:53'], 'dangling: last good kept');
+  const changed = nextChange(src);
+  await symlink(join(dir, 'target'), `${file}.new`);
+  await rename(`${file}.new`, file); // ln -sfn
+  t.same(await changed, ['10.7.0.2:53'], 'the valid link is followed');
+});
+
+t.test('a directory in place of the file is named as such', async (t) => {
+  const { file, src, log } = await setup(t, lease('10.7.1.1'));
+  await src.start();
+  await unlink(file);
+  await mkdir(file);
+  await waitFor('a warning', () => log.warnings().length > 0);
+  t.match(log.warnings(), [{ file, reason: 'it is a directory, not a file' }]);
+  t.same(show(src.servers()), ['10.7.1.1:53']);
 });
 
 t.test('wildcard in an empty directory: warns that nothing matches, then picks up a new file', async (t) => {

@@ -91,32 +91,45 @@ class PooledSocket {
   }
 }
 
+/** The sockets of one server, used in turn. */
+interface ServerSockets {
+  readonly slots: (PooledSocket | undefined)[];
+  turn: number;
+}
+
 export class UdpPool {
-  private readonly byServer = new Map<string, (PooledSocket | undefined)[]>();
-  private turn = 0;
+  private readonly byServer = new Map<string, ServerSockets>();
 
   constructor(private readonly opts: UdpPoolOptions) {}
 
   readonly exchange: Transport = (ex) => {
     const key = formatEndpoint(ex.server);
-    let sockets = this.byServer.get(key);
-    if (!sockets) {
-      sockets = [];
-      this.byServer.set(key, sockets);
+    let server = this.byServer.get(key);
+    if (!server) {
+      server = { slots: [], turn: 0 };
+      this.byServer.set(key, server);
     }
-    const slot = this.turn++ % this.opts.socketsPerServer;
-    let s = sockets[slot];
+    const slot = server.turn++ % this.opts.socketsPerServer;
+    let s = server.slots[slot];
     if (!s || s.uses >= this.opts.queriesPerSocket) {
       s?.retire();
-      s = sockets[slot] = new PooledSocket(ex.server);
+      s = server.slots[slot] = new PooledSocket(ex.server);
     }
     return s.send(ex);
   };
 
+  /** Retires the sockets of servers not in `inUse` (gone from every route), once their queries settle. */
+  retain(inUse: Iterable<Endpoint>): void {
+    const keep = new Set([...inUse].map(formatEndpoint));
+    for (const [key, server] of this.byServer) {
+      if (keep.has(key)) continue;
+      for (const s of server.slots) s?.retire();
+      this.byServer.delete(key);
+    }
+  }
+
   /** Closes every socket; queries still waiting time out. */
   close(): void {
-    // Slots fill in turn order, so a server's array may have holes.
-    for (const sockets of this.byServer.values()) for (const s of sockets) s?.retire();
-    this.byServer.clear();
+    this.retain([]);
   }
 }
