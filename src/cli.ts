@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { applyOverrides, defaultConfig, describeConfig, formatConfigError, loadConfigFile } from './config/load.js';
+import { applyOverrides, COMMAND_LINE, defaultConfig, describeConfig, formatConfigError, loadConfigFile } from './config/load.js';
 import type { ConfigOverrides, ConfigResult } from './config/types.js';
 import { isWorker, reportStarted, runPrimary } from './cluster.js';
 import { isDnsfwdError } from './errors.js';
@@ -19,17 +19,20 @@ interface Flags extends ConfigOverrides {
 
 function options(y: Argv): Argv<Flags> {
   return y
-    .option('config', { alias: 'c', type: 'string', describe: 'YAML config file (default: the embedded default)' })
-    .option('listen', { type: 'string', array: true, describe: 'listen on ADDR[:PORT] (UDP+TCP), e.g. 127.0.0.1:53 or [::1]:53; replaces the configured list' })
-    .option('route', { type: 'string', array: true, describe: 'ZONE=SERVER[,SERVER...]: forward ZONE to these servers (SERVER is ADDR[:PORT], port 53 by default); adds to or replaces a configured route' })
-    .option('lease-file', { type: 'string', array: true, describe: 'dhclient lease file naming the default route servers (* allowed in the file name); replaces the configured sources' })
-    .option('upstream', { type: 'string', array: true, describe: 'static server for the default route, used when no source gives any; replaces the configured list' })
-    .option('log-level', { type: 'string', choices: LOG_LEVELS as unknown as string[], describe: 'log level' })
-    .option('workers', { type: 'number', describe: 'processes answering queries (cluster; each has its own cache)' }) as Argv<Flags>;
+    .option('config', { alias: 'c', type: 'string', requiresArg: true, describe: 'YAML config file (default: the embedded default)' })
+    .option('listen', { type: 'string', array: true, requiresArg: true, describe: 'listen on ADDR[:PORT] (UDP+TCP), e.g. 127.0.0.1:53 or [::1]:53; replaces the configured list' })
+    .option('route', { type: 'string', array: true, requiresArg: true, describe: 'ZONE=SERVER[,SERVER...]: forward ZONE to these servers (SERVER is ADDR[:PORT], port 53 by default); adds to or replaces a configured route' })
+    .option('lease-file', { type: 'string', array: true, requiresArg: true, describe: 'dhclient lease file naming the default route servers (* allowed in the file name); replaces the configured sources' })
+    .option('upstream', { type: 'string', array: true, requiresArg: true, describe: 'static server for the default route, used when no source gives any; replaces the configured list' })
+    .option('log-level', { type: 'string', requiresArg: true, choices: LOG_LEVELS as unknown as string[], describe: 'log level' })
+    .option('workers', { type: 'number', requiresArg: true, describe: 'processes answering queries (cluster; each has its own cache)' }) as Argv<Flags>;
 }
 
 async function loadConfig(flags: Flags): Promise<ConfigResult> {
-  const base: ConfigResult = flags.config ? await loadConfigFile(flags.config) : { ok: true, config: defaultConfig() };
+  const file: unknown = flags.config;
+  if (Array.isArray(file)) return flagError('--config', 'given more than once');
+  if (file === '') return flagError('--config', 'needs a file name');
+  const base: ConfigResult = typeof file === 'string' ? await loadConfigFile(file) : { ok: true, config: defaultConfig() };
   return base.ok ? applyOverrides(base.config, flags) : base;
 }
 
@@ -51,35 +54,50 @@ async function run(flags: Flags): Promise<void> {
   const log = createLogger(result.config.logLevel);
   if (result.config.server.workers > 1 && !isWorker()) return runPrimary(result.config.server.workers, log);
   const daemon = new Daemon(result.config, { log: isWorker() ? log.child({ worker: process.pid }) : log });
+  const started = daemon.start();
+  // Signals that arrive while starting wait for the start to finish.
+  handleSignals(daemon, flags, log, started);
   try {
-    await daemon.start();
+    await started;
   } catch (err) {
     await daemon.shutdown(0);
     if (!isDnsfwdError(err)) throw err;
     process.stderr.write(`dnsfwd: ${err.message}\n`);
     process.exit(1);
   }
-  handleSignals(daemon, flags, log);
   reportStarted();
 }
 
-function handleSignals(daemon: Daemon, flags: Flags, log: Logger): void {
+/**
+ * SIGTERM/SIGINT: one graceful shutdown, however many signals arrive during it. SIGHUP: reloads,
+ * one at a time, in order. SIGUSR1: cache statistics.
+ */
+function handleSignals(daemon: Daemon, flags: Flags, log: Logger, started: Promise<void>): void {
+  const afterStart = started.catch(() => undefined);
+  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.info({ signal }, 'already shutting down');
+      return;
+    }
+    stopping = true;
     log.info({ signal }, 'shutting down');
-    daemon.shutdown(SHUTDOWN_GRACE_MS).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    afterStart
+      .then(() => daemon.shutdown(SHUTDOWN_GRACE_MS))
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   process.on('SIGUSR1', () => daemon.logStats());
-  let reloading = Promise.resolve();
+  let reloading = afterStart;
   process.on('SIGHUP', () => {
-    reloading = reloading.then(() => reload(daemon, flags, log));
+    reloading = reloading.then(() => (stopping ? undefined : reload(daemon, flags, log)));
   });
 }
 
@@ -97,6 +115,10 @@ async function reload(daemon: Daemon, flags: Flags, log: Logger): Promise<void> 
   }
 }
 
+function flagError(flag: string, reason: string): ConfigResult {
+  return { ok: false, error: { file: COMMAND_LINE, line: 0, col: 0, key: flag, reason } };
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -110,8 +132,8 @@ await yargs(hideBin(process.argv))
   .version(version())
   .strict()
   .fail((msg, err) => {
-    if (err) throw err; // a bug: let Node print the stack
-    process.stderr.write(`dnsfwd: ${msg}\nRun "dnsfwd --help" for the options.\n`);
+    if (err && err.name !== 'YError') throw err; // a bug: let Node print the stack
+    process.stderr.write(`dnsfwd: ${msg ?? err?.message}\nRun "dnsfwd --help" for the options.\n`);
     process.exit(2);
   })
   .help()

@@ -45,12 +45,15 @@ export function runPrimary(count: number, log: Logger): void {
     log.warn({ worker: w.process.pid, code, signal }, 'worker died: starting another');
     fork();
   });
-  const stop = (signal: NodeJS.Signals) => {
+  let signalled = false;
+  const stop = () => {
+    if (signalled) return; // one shutdown, however many signals
+    signalled = true;
     stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGTERM'));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   for (const signal of FORWARDED) {
     process.on(signal, () => {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);

@@ -6,7 +6,7 @@ import type { Document, Node } from 'yaml';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../address.js';
 import { LOG_LEVELS } from '../log.js';
 export { defaultConfig } from './schema.js';
-import { validateConfig, type Locator, type PathSegment } from './schema.js';
+import { duplicateAt, validateConfig, type Locator, type PathSegment } from './schema.js';
 import { deepFreeze, parseSourcePath, parseZone } from './values.js';
 import type { Config, ConfigError, ConfigOverrides, ConfigResult, RouteConfig } from './types.js';
 
@@ -120,6 +120,8 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
   if (o.listen?.length) {
     const listen = flagEndpoints('--listen', o.listen);
     if (!listen.ok) return listen;
+    const twice = duplicateAt(listen.value);
+    if (twice >= 0) return flagError('--listen', `"${formatEndpoint(listen.value[twice]!)}" is given twice`);
     next = { ...next, listen: listen.value };
   }
   if (o.logLevel !== undefined) {

@@ -1,6 +1,6 @@
 // The built-in defaults and the validator that turns a parsed YAML object into a deep-frozen
 // Config, or the first ConfigError, located in the source through a Locator the loader supplies.
-import { parseEndpoint, type Endpoint, type ParseResult } from '../address.js';
+import { formatEndpoint, parseEndpoint, sameEndpoint, type Endpoint, type ParseResult } from '../address.js';
 import { deepFreeze, parseSourcePath, parseZone } from './values.js';
 import { LOG_LEVELS } from '../log.js';
 import { SOURCE_KINDS, type Config, type ConfigError, type ConfigResult } from './types.js';
@@ -101,6 +101,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!top.ok) return top;
   const listen = endpoints(c, pick(top.value, 'listen', DEFAULTS.listen), ['listen'], 'needs at least one address');
   if (!listen.ok) return listen;
+  const twice = duplicateAt(listen.value);
+  if (twice >= 0) return c.fail(['listen', twice], `"${formatEndpoint(listen.value[twice]!)}" is listed twice`);
   const logLevel = oneOf(c, pick(top.value, 'log_level', DEFAULTS.log_level), ['log_level'], LOG_LEVELS);
   if (!logLevel.ok) return logLevel;
   const routes = each<RouteConfig>(c, pick(top.value, 'routes', DEFAULTS.routes), ['routes'], (item, p, done) =>
@@ -195,6 +197,11 @@ function oneOf<T extends string>(c: Checker, raw: unknown, path: PathSegment[], 
     if (found !== undefined) return { ok: true, value: found };
     return { ok: false, reason: `"${s}" is not one of ${choices.join(', ')}` };
   });
+}
+
+/** Index of the first endpoint that repeats an earlier one, or -1. */
+export function duplicateAt(list: readonly Endpoint[]): number {
+  return list.findIndex((e, i) => list.slice(0, i).some((o) => sameEndpoint(o, e)));
 }
 
 function endpoints(c: Checker, raw: unknown, path: PathSegment[], ifEmpty: string | null): Check<Endpoint[]> {

@@ -66,7 +66,7 @@ class CachingHandler {
     }
     const entry = makeEntry(reply, q.question.end, zone, this.deps.config(), t);
     if (typeof entry === 'string') {
-      this.deps.log.trace({ name: q.question.name, why: entry }, 'not cached');
+      this.deps.log.trace({ qname: q.question.name, why: entry }, 'not cached');
       return reply;
     }
     cache.store(q.key, entry);
@@ -83,7 +83,7 @@ class CachingHandler {
     clearTimeout(timer);
     if (reply !== null && rcode(reply) !== Rcode.SERVFAIL) return reply;
     this.deps.counters.staleServed++;
-    this.deps.log.debug({ name: q.question.name }, 'serving stale answer');
+    this.deps.log.debug({ qname: q.question.name }, 'serving stale answer');
     return renderEntry(stale, q.bytes, q.question, this.now(), true);
   }
 
@@ -95,7 +95,7 @@ class CachingHandler {
     this.deps.counters.prefetches++;
     Promise.resolve(this.next({ ...q, deadline: t + this.deps.deadlineMs() }))
       .then((reply) => this.store(cache, reply, q, entry.zone, t))
-      .catch((err: unknown) => this.deps.log.debug({ name: q.question.name, err: String(err) }, 'prefetch failed'))
+      .catch((err: unknown) => this.deps.log.debug({ qname: q.question.name, err: String(err) }, 'prefetch failed'))
       .finally(() => (entry.prefetching = false));
   }
 }

@@ -35,14 +35,13 @@ export function routeHandler(table: () => ZoneTable<UpstreamGroup>, log: Logger,
         optOffset: q.question.edns ? q.question.edns.offset : -1,
         deadline: q.deadline,
       });
-      if (log.isLevelEnabled('debug')) {
-        const fields = { zone: group.zone || '.', name: q.question.name, type: q.question.type, transport: q.transport };
-        log.debug({ ...fields, rcode: rcode(reply), ms: now() - started }, 'query');
-        if (log.isLevelEnabled('trace')) log.trace({ ...fields, reply: summariseReply(reply) }, 'reply');
+      if (log.isLevelEnabled('trace')) {
+        const fields = { zone: group.zone || '.', qname: q.question.name, qtype: q.question.type, ms: now() - started };
+        log.trace({ ...fields, rcode: rcode(reply), reply: summariseReply(reply) }, 'forwarded');
       }
       return toClient(reply, q);
     } catch (err) {
-      log.debug({ zone: group.zone || '.', name: q.question.name, err: (err as Error).message }, 'SERVFAIL');
+      log.debug({ zone: group.zone || '.', qname: q.question.name, err: (err as Error).message }, 'every server failed: SERVFAIL');
       return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
     }
   };

@@ -3,11 +3,13 @@
 import { cacheKey } from '../cache/key.js';
 import type { Logger } from '../log.js';
 import type { Handler, Reply, Transport } from '../pipeline/handler.js';
-import { Rcode } from '../wire/header.js';
+import { Rcode, rcode } from '../wire/header.js';
 import { parseQuery, type Question } from '../wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../wire/replies.js';
 
 const MAX_TCP_MESSAGE = 0xffff;
+/** pino's numeric value of the debug level. */
+const DEBUG = 20;
 
 export interface ResponderOptions {
   readonly deadlineMs: number;
@@ -44,36 +46,48 @@ export class Responder {
       return errorReply(bytes, parsed.rcode, parsed.question);
     }
     const question = parsed.question;
-    const query = { bytes, question, key: cacheKey(bytes, question), transport, deadline: Date.now() + this.opts.deadlineMs };
+    const now = Date.now();
+    const query = { bytes, question, key: cacheKey(bytes, question), transport, deadline: now + this.opts.deadlineMs };
     let reply: Reply;
     try {
       reply = this.handler(query);
     } catch (err) {
-      this.log.error({ err, name: question.name }, 'handler failed');
+      this.log.error({ err, qname: question.name }, 'handler failed');
       reply = errorReply(bytes, Rcode.SERVFAIL, question);
     }
-    if (Buffer.isBuffer(reply)) return this.fit(reply, question, transport, bytes);
-    return this.later(reply, bytes, question, transport);
+    if (!Buffer.isBuffer(reply)) return this.later(reply, bytes, question, transport, now);
+    const out = this.fit(reply, question, transport, bytes);
+    if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, now);
+    return out;
   }
 
   /** Waits for the pipeline under the deadline; SERVFAIL when it passes or the pipeline fails. */
-  private async later(pending: Promise<Buffer>, bytes: Buffer, question: Question, transport: Transport): Promise<Buffer> {
+  private async later(pending: Promise<Buffer>, bytes: Buffer, question: Question, transport: Transport, since: number): Promise<Buffer> {
     this.inFlight++;
     let timer: NodeJS.Timeout | undefined;
+    let out: Buffer | undefined;
     const expired = new Promise<null>((resolve) => {
       timer = setTimeout(resolve, this.opts.deadlineMs, null);
     });
     try {
       const reply = await Promise.race([pending, expired]);
-      if (reply !== null) return this.fit(reply, question, transport, bytes);
-      this.log.debug({ name: question.name, rcode: 'SERVFAIL' }, 'query deadline passed');
+      if (reply !== null) out = this.fit(reply, question, transport, bytes);
+      else this.log.debug({ qname: question.name, rcode: Rcode.SERVFAIL }, 'query deadline passed');
     } catch (err) {
-      this.log.error({ err, name: question.name }, 'handler failed');
+      this.log.error({ err, qname: question.name }, 'handler failed');
     } finally {
       clearTimeout(timer);
       if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
     }
-    return errorReply(bytes, Rcode.SERVFAIL, question);
+    out ??= errorReply(bytes, Rcode.SERVFAIL, question);
+    if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, since);
+    return out;
+  }
+
+  /** One debug line per answered query (from the cache or not). */
+  private logQuery(q: Question, transport: Transport, reply: Buffer, since: number): void {
+    const fields = { qname: q.name, qtype: q.type, transport, rcode: rcode(reply), bytes: reply.length, ms: Date.now() - since };
+    this.log.debug(fields, 'query');
   }
 
   private fit(reply: Buffer, question: Question, transport: Transport, query: Buffer): Buffer {

@@ -110,6 +110,10 @@ t.test('bad values are located at the value', async (t) => {
   located(t, 'server: 4096\n', 1, 9, 'server', /expected a mapping, got number 4096/);
 });
 
+t.test('a listen address given twice is located at its second mention', async (t) => {
+  located(t, 'listen:\n  - 127.0.0.1:53\n  - "127.0.0.2"\n  - 127.0.0.1\n', 4, 5, 'listen[2]', /"127\.0\.0\.1:53" is listed twice/);
+});
+
 t.test('route errors', async (t) => {
   const text = (zone: string, servers: string) => `log_level: info\nroutes:\n  - zone: ${zone}\n    servers: ${servers}\n`;
   located(t, text('consul', '[]'), 4, 14, 'routes[0].servers', /a route needs at least one server/);

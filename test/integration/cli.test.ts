@@ -45,6 +45,24 @@ t.test('check on a bad file: FILE:LINE:COL: reason, exit 2', async (t) => {
   t.match(badFlag.stderr, '--route');
 });
 
+t.test('flags without their value, a repeated --config, a repeated listen address: one line, exit 2', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['check', '--listen'], /Not enough arguments following: listen/],
+    [['check', '--route'], /Not enough arguments following: route/],
+    [['check', '--config'], /Not enough arguments following: config/],
+    [['check', '--config', ''], /--config: needs a file name/],
+    [['check', '-c', 'a.yaml', '-c', 'b.yaml'], /--config: given more than once/],
+    [['check', '--listen', '127.0.0.9:5353', '--listen', '127.0.0.9:5353'], /"127\.0\.0\.9:5353" is given twice/],
+    [['check', '--lease-file', '/var/lib/../x.leases'], /"\." and "\.\." are not allowed/],
+  ];
+  for (const [args, reason] of cases) {
+    const r = await runDnsfwd(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, reason);
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
 t.test('run on a bad file exits 2 without starting', async (t) => {
   const dir = t.testdir({ 'bad.yaml': 'listen: ["127.0.0.1:53"]\nbogus_key: 1\n' });
   const r = await runDnsfwd(['run', '--config', `${dir}/bad.yaml`]);

@@ -57,3 +57,31 @@ t.test('SIGTERM: the query in flight is answered, then exit 0', async (t) => {
   const after = await dig(LISTEN, port, 'x.svc.test', { timeout: 1 });
   t.equal(after.status, 'TIMEOUT', 'nothing listens any more');
 });
+
+for (const [first, second] of [['SIGTERM', 'SIGTERM'], ['SIGINT', 'SIGTERM']] as const) {
+  t.test(`${first} then ${second} while draining: one graceful shutdown, the query in flight answered`, async (t) => {
+    const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
+    const d = await startDnsfwd(['--config', `${dir}/dnsfwd.yaml`]);
+    const inFlight = dig(LISTEN, port, 'slow2.svc.test');
+    await new Promise((r) => setTimeout(r, 300));
+    d.child.kill(first);
+    await new Promise((r) => setTimeout(r, 100));
+    const code = await d.stop(second);
+    t.equal(code, 0, 'exit code 0');
+    t.same((await inFlight).answers.map((x) => x.data), ['10.6.0.1'], 'the query in flight got its answer');
+    t.ok(d.logs.some((l) => l.msg === 'already shutting down'), 'the second signal is noted');
+  });
+}
+
+t.test('SIGHUP that adds a zone: names under it stop coming from the old route\'s cached answers', async (t) => {
+  const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
+  const file = `${dir}/dnsfwd.yaml`;
+  const d = await startDnsfwd(['--config', file]);
+  t.teardown(() => d.stop());
+  t.same((await dig(LISTEN, port, 'x.sub.svc.test')).answers.map((r) => r.data), ['10.6.0.1'], 'cached via svc.test');
+  writeFileSync(file, config(`${A}:${aPort}`).replace('default:', `  - zone: sub.svc.test\n    servers: ["${B}:${bPort}"]\ndefault:`));
+  const since = d.logs.length;
+  d.child.kill('SIGHUP');
+  await d.waitForMsg('configuration reloaded', 5000, since);
+  t.same((await dig(LISTEN, port, 'x.sub.svc.test')).answers.map((r) => r.data), ['10.6.0.2'], 'the new zone answers');
+});

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { pino } from 'pino';
 import { silentLogger } from '../../src/log.js';
 import type { Handler } from '../../src/pipeline/handler.js';
 import { Responder } from '../../src/server/responder.js';
@@ -47,4 +48,22 @@ t.test('drain waits for queries in flight', async (t) => {
   void Promise.resolve(r.answer(query('a.example'), 'udp')).then(() => (answered = true));
   await r.drain(2000);
   t.ok(answered, 'drained after the answer');
+});
+
+t.test('at debug, one line per answered query, at once or later, with qname (not the logger name)', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'debug', base: { name: 'dnsfwd' } }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const hit = new Responder((q) => answer(q.bytes, ['10.0.0.1']), opts, log);
+  hit.answer(query('Hit.Example'), 'udp');
+  const miss = new Responder(async (q) => answer(q.bytes, ['10.0.0.1']), opts, log);
+  await miss.answer(query('miss.example', 'AAAA'), 'tcp');
+  const queries = lines.filter((l) => l.msg === 'query');
+  t.match(queries, [
+    { name: 'dnsfwd', qname: 'hit.example', qtype: 1, transport: 'udp', rcode: 0 },
+    { name: 'dnsfwd', qname: 'miss.example', qtype: 28, transport: 'tcp', rcode: 0 },
+  ]);
+  lines.length = 0;
+  log.level = 'info';
+  hit.answer(query('quiet.example'), 'udp');
+  t.same(lines, [], 'nothing at info');
 });

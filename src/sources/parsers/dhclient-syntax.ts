@@ -97,26 +97,34 @@ function isPunct(t: Token | undefined, p: string): boolean {
   return t !== undefined && !t.quoted && t.text === p;
 }
 
+/** `lease {` or `lease6 {` at `i`: only ever a top-level statement in a lease file. */
+function startsLeaseBlock(tokens: readonly Token[], i: number): boolean {
+  const t = tokens[i]!;
+  return !t.quoted && (t.text === 'lease' || t.text === 'lease6') && isPunct(tokens[i + 1], '{');
+}
+
 /** One statement from `start`: words up to `;`, `{ … }` or a `}` that closes the enclosing block. */
 function readStatement(tokens: readonly Token[], start: number): { statement: Statement; next: number } {
   const words: Token[] = [];
   const line = tokens[start]!.line;
   let i = start;
   while (i < tokens.length && !isPunct(tokens[i], ';') && !isPunct(tokens[i], '{') && !isPunct(tokens[i], '}')) {
+    if (i > start && startsLeaseBlock(tokens, i)) break; // cut off mid-statement
     words.push(tokens[i]!);
     i++;
   }
-  if (i >= tokens.length) return { statement: { words, incomplete: true, line }, next: i };
+  if (i >= tokens.length || startsLeaseBlock(tokens, i)) return { statement: { words, incomplete: true, line }, next: i };
   if (isPunct(tokens[i], ';')) return { statement: { words, incomplete: false, line }, next: i + 1 };
   if (isPunct(tokens[i], '}')) return { statement: { words, incomplete: false, line }, next: i };
   const block: Statement[] = [];
   i++;
-  while (i < tokens.length && !isPunct(tokens[i], '}')) {
+  // A `lease {` inside a block means the block was cut off (a rewrite, a NUL hole): end it there.
+  while (i < tokens.length && !isPunct(tokens[i], '}') && !startsLeaseBlock(tokens, i)) {
     const r = readStatement(tokens, i);
     block.push(r.statement);
     i = r.next;
   }
-  const closed = i < tokens.length;
+  const closed = i < tokens.length && isPunct(tokens[i], '}');
   const incomplete = !closed || block.some((s) => s.incomplete);
   return { statement: { words, block, incomplete, line }, next: closed ? i + 1 : i };
 }

@@ -158,5 +158,7 @@ function dateMatch(day: string, time: string): Date | undefined {
   const [y, mo, da] = [Number(d[1]), Number(d[2]), Number(d[3])];
   const [hh, mi, ss] = [Number(h[1]), Number(h[2]), Number(h[3])];
   if (mo < 1 || mo > 12 || da < 1 || da > 31 || hh > 23 || mi > 59 || ss > 60) return undefined;
-  return new Date(Date.UTC(y, mo - 1, da, hh, mi, ss));
+  const date = new Date(Date.UTC(y, mo - 1, da, hh, mi, ss));
+  // Date.UTC rolls 2026/02/30 over into March: such a day does not exist.
+  return date.getUTCMonth() === mo - 1 && date.getUTCDate() === da ? date : undefined;
 }

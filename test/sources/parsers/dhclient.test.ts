@@ -140,6 +140,22 @@ t.test('a partial trailing block is ignored', async (t) => {
   t.same(ok(openString).servers.map(formatEndpoint), ['10.0.0.1:53']);
 });
 
+t.test('a block cut off in the middle of the file does not swallow the complete one after it', async (t) => {
+  const cut = 'lease {\n  interface "eth0";\n  option domain-name-servers 10.0.0.8;\n  renew 2 20';
+  const r = ok(parseDhclientLeases(block('eth0', '10.0.0.1') + cut + '\0\0\0' + block('eth0', '10.0.0.2'), LATER));
+  t.same(hosts(r), ['10.0.0.2:53'], 'the last complete lease wins');
+  t.equal(r.all.length, 2, 'the cut-off block is not a lease');
+  const inner = 'lease6 {\n  interface "eth0";\n  ia-na 1a:2b { starts 1; iaaddr fd00::5 { starts 1; ';
+  t.same(hosts(ok(parseDhclientLeases(inner + block('eth1', '10.0.0.3'), LATER))), ['10.0.0.3:53'], 'cut inside a nested block too');
+});
+
+t.test('a date that does not exist is skipped with a warning, not rolled over', async (t) => {
+  const text = 'lease {\n  interface "eth0";\n  option domain-name-servers 10.0.0.1;\n  expire 1 2026/02/30 00:00:00;\n}\n';
+  const r = ok(parseDhclientLeases(text, LATER));
+  t.equal(r.leases[0]!.expire, undefined);
+  t.match(r.warnings, [/date "1 2026\/02\/30 00:00:00" not understood/]);
+});
+
 t.test('garbage and empty files are failures with a reason', async (t) => {
   t.same(parseDhclientLeases('', LATER), { ok: false, reason: 'empty file' });
   t.match(parseDhclientLeases('\0\0\n  \0', LATER), { ok: false, reason: /whitespace and NUL/ });
