@@ -1,8 +1,8 @@
 // SIGHUP reloads the config file (a bad one is rejected and the old kept); SIGTERM stops
 // listening, lets the query in flight finish, and exits 0.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
-import { startDnsfwd } from '../helpers/daemon.js';
+import { spawnDnsfwd, startDnsfwd } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 import { aRecord, startFake } from '../helpers/fake-upstream.js';
 import { freePort } from '../helpers/ports.js';
@@ -84,4 +84,29 @@ t.test('SIGHUP that adds a zone: names under it stop coming from the old route\'
   d.child.kill('SIGHUP');
   await d.waitForMsg('configuration reloaded', 5000, since);
   t.same((await dig(LISTEN, port, 'x.sub.svc.test')).answers.map((r) => r.data), ['10.6.0.2'], 'the new zone answers');
+});
+
+/** True once `pid` catches `signal` (its bit in SigCgt of /proc/PID/status). */
+function catches(pid: number, signal: number): boolean {
+  try {
+    const mask = /SigCgt:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
+    return (BigInt(`0x${mask}`) >> BigInt(signal - 1)) % 2n === 1n;
+  } catch {
+    return false;
+  }
+}
+
+t.test('a SIGHUP during start-up is held and acted on once started, not fatal', async (t) => {
+  const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
+  const d = spawnDnsfwd(['run', '--config', `${dir}/dnsfwd.yaml`]);
+  t.teardown(() => d.stop());
+  const pid = d.child.pid!;
+  const until = Date.now() + 5000;
+  while (!catches(pid, 1) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+  const startedBefore = d.logs.some((l) => l.msg === 'dnsfwd started');
+  d.child.kill('SIGHUP');
+  await d.waitForMsg('configuration reloaded', 10_000);
+  t.ok(d.alive, 'still running');
+  t.notOk(startedBefore, 'the signal came before the daemon had started');
+  t.same((await dig(LISTEN, port, 'x.svc.test')).answers.map((r) => r.data), ['10.6.0.1']);
 });
