@@ -6,6 +6,10 @@ import { fileURLToPath } from 'node:url';
 const INSTALL: Record<string, string> = {
   dig: 'apt-get install -y bind9-dnsutils',
   dnsmasq: 'apt-get install -y dnsmasq-base',
+  ip: 'apt-get install -y iproute2',
+  unshare: 'apt-get install -y util-linux',
+  nsenter: 'apt-get install -y util-linux',
+  setpriv: 'apt-get install -y util-linux',
 };
 
 /** Absolute path of `tool`, or throws an error that says how to install it. */

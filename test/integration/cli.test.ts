@@ -1,9 +1,11 @@
 // The command line: --help, --version, `check` (effective config or FILE:LINE:COL: reason, exit
 // 2), the embedded default, and a clear one-line failure when port 53 needs privilege.
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { runDnsfwd, startDnsfwd } from '../helpers/daemon.js';
-import { ROOT, requireRoot } from '../helpers/tools.js';
+import { DaemonProcess, runDnsfwd, startDnsfwd } from '../helpers/daemon.js';
+import { parseDig } from '../helpers/dig.js';
+import { CLI, ROOT, requireRoot, requireTool } from '../helpers/tools.js';
 
 t.test('--help and --version', async (t) => {
   const help = await runDnsfwd(['--help']);
@@ -90,5 +92,31 @@ t.test('the embedded default: 127.0.0.1:53 (+ ::1), .consul to 127.0.0.1:8600, d
   t.same((line.routes as Record<string, string[]>).consul, ['127.0.0.1:8600']);
   t.match(JSON.stringify(line.sources), '/var/lib/dhcp/dhclient*.leases');
   t.match(JSON.stringify(line.sources), '/var/lib/dhclient/dhclient*.leases');
+  t.equal(await d.stop(), 0);
+});
+
+t.test('the embedded default on a host without IPv6: ::1 skipped with a warning, 127.0.0.1:53 answers', async (t) => {
+  requireRoot();
+  // A network namespace of the test's own (removed with its last process), IPv6 switched off in it.
+  requireTool('ip');
+  requireTool('unshare');
+  const script = [
+    'ip link set lo up',
+    'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6',
+    'echo 1 > /proc/sys/net/ipv6/conf/lo/disable_ipv6',
+    `exec env -u NODE_OPTIONS "${process.execPath}" "${CLI}" run`,
+  ].join(' && ');
+  const d = new DaemonProcess(spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', '--net', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  t.teardown(() => d.stop());
+  const started = await d.waitForMsg('dnsfwd started', 10_000);
+  t.same(started.listen, ['127.0.0.1:53'], 'only the IPv4 loopback');
+  t.ok(d.logs.some((l) => l.msg === 'no IPv6 on this host: not listening on ::1' && l.level === 40), 'a warning says why');
+  const inside = await new Promise<string>((resolve) => {
+    const args = [`--net=/proc/${d.child.pid}/ns/net`, requireTool('dig'), '@127.0.0.1', 'web.service.consul', '+tries=1', '+time=3'];
+    execFile(requireTool('nsenter'), args, (_err, stdout, stderr) => resolve(stdout + stderr));
+  });
+  const r = parseDig(inside);
+  t.equal(r.status, 'SERVFAIL', 'answered (no Consul there: SERVFAIL at once)');
+  t.ok(r.flags.includes('ra'));
   t.equal(await d.stop(), 0);
 });
