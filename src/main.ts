@@ -154,13 +154,14 @@ export class Daemon {
   }
 
   /**
-   * Drops cached answers learned through a route whose servers changed (e.g. a new lease); when
-   * zones were added or removed (a reload), names may have moved to another route: drops all.
+   * Drops cached answers learned through a route whose servers (or cache switch) changed, e.g. a
+   * new lease; when zones were added or removed (a reload), names may have moved to another
+   * route: drops all.
    */
   private flushChangedRoutes(before: ZoneTable<UpstreamGroup>, after: ZoneTable<UpstreamGroup>): void {
     if (!this.cache) return;
     const servers = (t: ZoneTable<UpstreamGroup>) =>
-      new Map([...t.routes()].map((r) => [r.zone, r.group.upstreams.map((u) => u.label).join(' ')]));
+      new Map([...t.routes()].map((r) => [r.zone, `${r.cache} ${r.group.upstreams.map((u) => u.label).join(' ')}`]));
     const old = servers(before);
     const next = servers(after);
     if (old.size !== next.size || [...next.keys()].some((zone) => !old.has(zone))) {

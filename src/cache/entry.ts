@@ -81,11 +81,11 @@ export function renderEntry(e: CacheEntry, query: Buffer, q: Question, now: numb
   const optLen = q.edns ? OPT_SIZE : 0;
   const len = e.bytes.length;
   const out = Buffer.allocUnsafe(len + optLen);
-  e.bytes.copy(out, 0, 0, len);
+  out.set(e.bytes); // TypedArray#set: a memcpy without a call into C++
   out[0] = query[0]!;
   out[1] = query[1]!;
   out[2] = (out[2]! & 0xfe) | (query[2]! & 0x01);
-  query.copy(out, h.HEADER_SIZE, h.HEADER_SIZE, q.end - 4);
+  for (let i = h.HEADER_SIZE, end = q.end - 4; i < end; i++) out[i] = query[i]!; // the client's name bytes
   const age = Math.floor((now - e.storedAt) / 1000);
   const offsets = e.ttlOffsets;
   for (let i = 0; i < offsets.length; i++) {

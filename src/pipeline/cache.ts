@@ -40,8 +40,9 @@ class CachingHandler {
 
   readonly handle: Handler = (q) => {
     const cache = this.deps.cache();
-    const route = this.deps.routeOf(q.question.name);
-    if (cache === null || !route.cache) return this.next(q);
+    if (cache === null) return this.next(q);
+    // A hit needs no route: only routes that cache have entries (a route switched to
+    // `cache: false` has its entries dropped), so the name is decoded on a miss only.
     const t = this.now();
     const found = cache.lookup(q.key, t);
     if (found.state === 'fresh') {
@@ -49,6 +50,8 @@ class CachingHandler {
       if (this.deps.config().prefetch) this.maybePrefetch(cache, found.entry, q, t);
       return renderEntry(found.entry, q.bytes, q.question, t, false);
     }
+    const route = this.deps.routeOf(q.question.name);
+    if (!route.cache) return this.next(q);
     this.deps.counters.misses++;
     const pending = Promise.resolve(this.next(q)).then((reply) => this.store(cache, reply, q, route.zone, t));
     return found.state === 'stale' && this.deps.config().serveStale ? this.orStale(pending, found.entry, q) : pending;

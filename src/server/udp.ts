@@ -5,6 +5,15 @@ import type { Logger } from '../log.js';
 import { bindError } from './bind.js';
 import type { Responder } from './responder.js';
 
+/**
+ * dgram resolves the address of every datagram it sends (dns.lookup, answered on the next tick
+ * even for an IP literal). Replies go to the sender's address, always a literal: hand it back at
+ * once, which saves a trip through the tick queue per answer.
+ */
+function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, family === 6 ? 6 : 4);
+}
+
 export class UdpListener {
   private readonly socket: dgram.Socket;
   private accepting = true;
@@ -15,7 +24,8 @@ export class UdpListener {
     private readonly responder: Responder,
     private readonly log: Logger,
   ) {
-    this.socket = dgram.createSocket(endpoint.family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+    const type = endpoint.family === 6 ? 'udp6' : 'udp4';
+    this.socket = dgram.createSocket({ type, ipv6Only: endpoint.family === 6, lookup: literalLookup });
     this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
   }
 

@@ -24,6 +24,35 @@ export interface Question {
   readonly edns: Edns | null;
 }
 
+/**
+ * A question read from a message's bytes. The hot path (a cache hit) needs only offsets, type
+ * and class; the name is decoded the first time something asks for it (routing, logs).
+ */
+class WireQuestion implements Question {
+  private decoded: string | undefined;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    readonly type: number,
+    readonly klass: number,
+    readonly end: number,
+    readonly edns: Edns | null,
+  ) {}
+
+  get class(): number {
+    return this.klass;
+  }
+
+  get name(): string {
+    this.decoded ??= nameText(this.bytes, h.HEADER_SIZE);
+    return this.decoded;
+  }
+
+  withEdns(edns: Edns | null): WireQuestion {
+    return new WireQuestion(this.bytes, this.type, this.klass, this.end, edns);
+  }
+}
+
 export type QueryParse =
   | { readonly kind: 'drop'; readonly why: string }
   | { readonly kind: 'error'; readonly rcode: h.RcodeValue; readonly question: Question | null; readonly why: string }
@@ -34,11 +63,11 @@ export function parseQuery(b: Uint8Array): QueryParse {
   if (b.length < h.HEADER_SIZE) return { kind: 'drop', why: 'shorter than a header' };
   if (h.isResponse(b)) return { kind: 'drop', why: 'QR=1 (a response, not a query)' };
   if (h.qdcount(b) !== 1) return formerr(null, `QDCOUNT=${h.qdcount(b)}`);
-  const qn = readQuestion(b, h.HEADER_SIZE);
+  const qn = readQuestionAt(b, h.HEADER_SIZE);
   if (qn === null) return formerr(null, 'question does not parse');
   const edns = findEdns(b, qn.end);
-  if (edns === 'bad') return formerr({ ...qn, edns: null }, 'malformed records after the question');
-  const question: Question = { ...qn, edns };
+  if (edns === 'bad') return formerr(qn, 'malformed records after the question');
+  const question = edns === null ? qn : qn.withEdns(edns);
   if (h.opcode(b) !== h.OPCODE_QUERY) {
     return { kind: 'error', rcode: h.Rcode.NOTIMP, question, why: `opcode ${h.opcode(b)}` };
   }
@@ -52,26 +81,37 @@ function formerr(question: Question | null, why: string): QueryParse {
   return { kind: 'error', rcode: h.Rcode.FORMERR, question, why };
 }
 
-/** Reads an uncompressed question name + type + class at `off`. */
-export function readQuestion(b: Uint8Array, off: number): Omit<Question, 'edns'> | null {
-  const labels: string[] = [];
+/** Reads an uncompressed question name + type + class at `off` (no EDNS). */
+export function readQuestion(b: Uint8Array, off: number): Question | null {
+  return readQuestionAt(b, off);
+}
+
+function readQuestionAt(b: Uint8Array, off: number): WireQuestion | null {
   let pos = off;
-  let total = 0;
   for (;;) {
     if (pos >= b.length) return null;
     const len = b[pos]!;
     if (len === 0) break;
     if (len > 63) return null; // compression in a question's name is not something clients do
-    total += len + 1;
-    if (total > 254 || pos + 1 + len > b.length) return null;
-    labels.push(labelText(b, pos + 1, pos + 1 + len));
     pos += len + 1;
+    if (pos - off > 254) return null; // RFC 1035 §3.1: 255 bytes with the root label
   }
   const end = pos + 5;
   if (end > b.length) return null;
   const type = (b[pos + 1]! << 8) | b[pos + 2]!;
   const klass = (b[pos + 3]! << 8) | b[pos + 4]!;
-  return { name: labels.join('.'), type, class: klass, end };
+  return new WireQuestion(b, type, klass, end, null);
+}
+
+/** The (already validated) uncompressed name at `off` in presentation form, lower case. */
+function nameText(b: Uint8Array, off: number): string {
+  const labels: string[] = [];
+  let pos = off;
+  for (let len = b[pos]!; len !== 0; len = b[pos]!) {
+    labels.push(labelText(b, pos + 1, pos + 1 + len));
+    pos += len + 1;
+  }
+  return labels.join('.');
 }
 
 function labelText(b: Uint8Array, from: number, to: number): string {
@@ -90,6 +130,23 @@ function labelText(b: Uint8Array, from: number, to: number): string {
 
 /** Finds the OPT record in the additional section; 'bad' for malformed records or two OPTs. */
 function findEdns(b: Uint8Array, afterQuestion: number): Edns | null | 'bad' {
+  // What nearly every client sends: nothing after the question, or exactly one OPT record there.
+  const counts = h.ancount(b) + h.nscount(b) + h.arcount(b);
+  if (counts === 0) return null;
+  if (counts === 1 && h.arcount(b) === 1 && b.length >= afterQuestion + 11 && b[afterQuestion] === 0) {
+    const type = (b[afterQuestion + 1]! << 8) | b[afterQuestion + 2]!;
+    const rdlength = (b[afterQuestion + 9]! << 8) | b[afterQuestion + 10]!;
+    if (type === TYPE_OPT && afterQuestion + 11 + rdlength <= b.length) return optAt(b, afterQuestion, afterQuestion + 5);
+  }
+  return generalEdns(b, afterQuestion);
+}
+
+function optAt(b: Uint8Array, start: number, ttl: number): Edns {
+  const udpSize = (b[start + 3]! << 8) | b[start + 4]!;
+  return { offset: start, udpSize, dnssecOk: (b[ttl + 2]! & 0x80) !== 0, version: b[ttl + 1]! };
+}
+
+function generalEdns(b: Uint8Array, afterQuestion: number): Edns | null | 'bad' {
   const additionalStart = walkRecords(b, afterQuestion, h.ancount(b) + h.nscount(b));
   if (additionalStart < 0) return 'bad';
   let edns: Edns | null = null;
@@ -97,8 +154,7 @@ function findEdns(b: Uint8Array, afterQuestion: number): Edns | null | 'bad' {
   const end = walkRecords(b, additionalStart, h.arcount(b), (r) => {
     if (r.type !== TYPE_OPT) return;
     if (edns !== null || b[r.start] !== 0) twice = true; // RFC 6891 §6.1.1: one OPT, root owner
-    const udpSize = (b[r.start + 3]! << 8) | b[r.start + 4]!;
-    edns = { offset: r.start, udpSize, dnssecOk: (b[r.ttl + 2]! & 0x80) !== 0, version: b[r.ttl + 1]! };
+    edns = optAt(b, r.start, r.ttl);
   });
   if (end < 0 || twice) return 'bad';
   return edns;

@@ -25,3 +25,16 @@ t.test('case does not change the key; type, class, DO, CD and RD do', async (t) 
   t.not(key(chaos), key(query('a.example')), 'class CH');
   t.not(key(query('a.b.example')), key(query('a\\.b.example')), 'a dot inside a label is another name');
 });
+
+t.test('only ASCII letters fold: other bytes in a label keep the key apart', async (t) => {
+  const upper = query('x.example');
+  const lower = query('x.example');
+  upper[13] = 0xc0; // À in Latin-1
+  lower[13] = 0xe0; // à
+  t.not(key(upper), key(lower));
+  const httpsType = query('a.example');
+  httpsType[httpsType.length - 3] = 65; // type 65 (HTTPS): its low byte is 'A'
+  const otherType = query('a.example');
+  otherType[otherType.length - 3] = 97;
+  t.not(key(httpsType), key(otherType), 'type bytes are not folded');
+});
