@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The `dnsfwd` executable. It holds early signals first, then loads the command line and the
-// daemon (a few hundred milliseconds), so a SIGHUP or SIGTERM during start-up is acted on, not fatal.
+// The `dnsfwd` executable. It holds early signals first, then loads what the command line asks
+// for (a few hundred milliseconds), so a SIGHUP or SIGTERM during start-up is acted on, not fatal.
+// A plain `dnsfwd [run] ...` goes straight to the daemon; everything else goes through yargs.
 import { holdEarlySignals } from './early-signals.js';
 
 holdEarlySignals();
-await import('./command.js');
+const { plainRun } = await import('./argv.js');
+const flags = plainRun(process.argv.slice(2));
+if (flags) await (await import('./run.js')).run(flags);
+else await import('./command.js');

@@ -15,9 +15,11 @@ export interface CacheEntry {
   readonly kind: EntryKind;
   /** The reply without its OPT record; ID and question name are the client's on each hit. */
   readonly bytes: Buffer;
-  readonly ttlOffsets: Uint16Array;
-  /** TTLs as stored (clamped), aged on each hit by the time spent in the cache. */
-  readonly ttls: Uint32Array;
+  /**
+   * Every TTL field as a pair: its offset in `bytes`, then the TTL as stored (clamped), aged on
+   * each hit by the time spent in the cache. One small-integer array: a few bytes per field.
+   */
+  readonly ttlFields: readonly number[];
   readonly storedAt: number;
   readonly expiresAt: number;
   /** The route the answer came through, so a change of its servers can drop it. */
@@ -55,8 +57,7 @@ export function makeEntry(reply: Buffer, questionEnd: number, zone: string, poli
   return {
     kind: negative ? 'negative' : 'positive',
     bytes,
-    ttlOffsets: Uint16Array.from(shape.ttlOffsets),
-    ttls: Uint32Array.from(ttls),
+    ttlFields: pairs(shape.ttlOffsets, ttls),
     storedAt: now,
     expiresAt: now + lifetime * 1000,
     zone,
@@ -64,12 +65,21 @@ export function makeEntry(reply: Buffer, questionEnd: number, zone: string, poli
   };
 }
 
+/** [offset0, ttl0, offset1, ttl1, …] in an array of exactly that length (push would leave spare room). */
+function pairs(offsets: readonly number[], ttls: readonly number[]): number[] {
+  const out = new Array<number>(offsets.length * 2);
+  for (let i = 0; i < offsets.length; i++) {
+    out[2 * i] = offsets[i]!;
+    out[2 * i + 1] = ttls[i]!;
+  }
+  return out;
+}
+
 function servfailEntry(reply: Buffer, questionEnd: number, zone: string, policy: EntryPolicy, now: number): CacheEntry | string {
   if (policy.servfailTtl === 0) return 'SERVFAIL (servfail_ttl 0)';
   const bytes = Buffer.from(reply.subarray(0, questionEnd));
   h.writeCounts(bytes, 1, 0, 0, 0);
-  const none = new Uint16Array(0);
-  return { kind: 'servfail', bytes, ttlOffsets: none, ttls: new Uint32Array(0), storedAt: now, expiresAt: now + policy.servfailTtl * 1000, zone, prefetching: false };
+  return { kind: 'servfail', bytes, ttlFields: [], storedAt: now, expiresAt: now + policy.servfailTtl * 1000, zone, prefetching: false };
 }
 
 /**
@@ -87,10 +97,10 @@ export function renderEntry(e: CacheEntry, query: Buffer, q: Question, now: numb
   out[2] = (out[2]! & 0xfe) | (query[2]! & 0x01);
   for (let i = h.HEADER_SIZE, end = q.end - 4; i < end; i++) out[i] = query[i]!; // the client's name bytes
   const age = Math.floor((now - e.storedAt) / 1000);
-  const offsets = e.ttlOffsets;
-  for (let i = 0; i < offsets.length; i++) {
-    const ttl = stale ? STALE_TTL : e.ttls[i]! - age;
-    writeTtl(out, offsets[i]!, ttl > 0 ? ttl : 0);
+  const fields = e.ttlFields;
+  for (let i = 0; i < fields.length; i += 2) {
+    const ttl = stale ? STALE_TTL : fields[i + 1]! - age;
+    writeTtl(out, fields[i]!, ttl > 0 ? ttl : 0);
   }
   if (optLen) {
     writeOpt(out, len, q.edns!.dnssecOk);

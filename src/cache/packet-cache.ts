@@ -27,7 +27,7 @@ export class PacketCache {
     this.lru = new LRUCache<string, CacheEntry>({
       max: Math.max(1, limits.size),
       maxSize: limits.maxBytes,
-      sizeCalculation: (e, key) => e.bytes.length + e.ttlOffsets.length * 6 + key.length + ENTRY_OVERHEAD,
+      sizeCalculation: (e, key) => e.bytes.length + e.ttlFields.length * 8 + key.length + ENTRY_OVERHEAD,
     });
   }
 

@@ -54,7 +54,7 @@ t.test('TTLs age at the recorded offsets: compressed names, three sections, OPT 
   const e = entry(r, q);
   t.equal(e.kind, 'positive');
   t.equal(e.expiresAt, 1_000_000 + 300_000, 'lives for the smallest TTL');
-  t.equal(e.ttlOffsets.length, 4, 'four TTL fields, the OPT record has none');
+  t.equal(e.ttlFields.length, 8, 'four TTL fields (offset, TTL), the OPT record has none');
   t.ok(e.bytes.length < r.length, 'OPT record not stored');
   const client = query('WWW.Example.com', 'A', { id: 0x7777 });
   const out = decode(renderEntry(e, client, question(client), 1_000_000 + 100_400, false));

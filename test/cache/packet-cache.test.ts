@@ -5,8 +5,7 @@ import { PacketCache } from '../../src/cache/packet-cache.js';
 const entry = (zone: string, expiresAt: number, kind: CacheEntry['kind'] = 'positive', size = 100): CacheEntry => ({
   kind,
   bytes: Buffer.alloc(size),
-  ttlOffsets: new Uint16Array(0),
-  ttls: new Uint32Array(0),
+  ttlFields: [],
   storedAt: 0,
   expiresAt,
   zone,
