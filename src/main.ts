@@ -19,6 +19,7 @@ import type { Transports, UpstreamGroup } from './upstream/group.js';
 import { tcpExchange } from './upstream/transport/tcp.js';
 import { UdpPool } from './upstream/transport/udp-pool.js';
 import { UpstreamRegistry } from './upstream/upstream.js';
+import { HEADER_SIZE } from './wire/header.js';
 
 export interface DaemonDeps {
   readonly log: Logger;
@@ -54,7 +55,7 @@ export class Daemon {
         cacheStage({
           cache: () => this.cache,
           config: () => this.config.cache,
-          routeOf: (name) => this.table.lookup(name),
+          routeOf: (q) => this.table.lookupWire(q.bytes, HEADER_SIZE),
           deadlineMs: () => this.config.upstream.deadlineMs,
           counters: this.counters,
           log: this.log.child({ component: 'cache' }),

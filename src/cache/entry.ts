@@ -40,39 +40,33 @@ export function makeEntry(reply: Buffer, questionEnd: number, zone: string, poli
   if (!shape) return 'records do not parse';
   if (shape.optStart >= 0 && shape.optEnd !== shape.end) return 'OPT is not the last record';
   const negative = rcode === h.Rcode.NXDOMAIN || h.ancount(reply) === 0;
-  let ttls: number[];
+  const fields = shape.ttlFields; // [offset, ttl, …]: clamped in place, then kept by the entry
+  let lifetime = Infinity;
   if (negative) {
     if (shape.negativeTtl <= 0) return shape.negativeTtl < 0 ? 'negative answer without SOA' : 'SOA gives TTL 0';
     const ttl = Math.min(shape.negativeTtl, policy.negativeMaxTtl);
     if (ttl === 0) return 'negative caching off';
-    ttls = shape.ttls.map((t) => Math.min(t, ttl));
+    for (let i = 1; i < fields.length; i += 2) lifetime = Math.min(lifetime, (fields[i] = Math.min(fields[i]!, ttl)));
   } else {
-    if (shape.ttls.some((t) => t === 0)) return 'TTL 0';
-    ttls = shape.ttls.map((t) => Math.min(Math.max(t, policy.minTtl), policy.maxTtl));
+    for (let i = 1; i < fields.length; i += 2) {
+      if (fields[i] === 0) return 'TTL 0';
+      lifetime = Math.min(lifetime, (fields[i] = Math.min(Math.max(fields[i]!, policy.minTtl), policy.maxTtl)));
+    }
   }
-  const lifetime = Math.min(...ttls);
-  const bytes = Buffer.from(reply.subarray(0, shape.optStart >= 0 ? shape.optStart : shape.end));
+  const length = shape.optStart >= 0 ? shape.optStart : shape.end;
+  const bytes = Buffer.allocUnsafe(length);
+  reply.copy(bytes, 0, 0, length);
   if (shape.optStart >= 0) h.writeCounts(bytes, h.qdcount(bytes), h.ancount(bytes), h.nscount(bytes), h.arcount(bytes) - 1);
   bytes[2]! &= ~0x04; // AA: a cached answer is not authoritative
   return {
     kind: negative ? 'negative' : 'positive',
     bytes,
-    ttlFields: pairs(shape.ttlOffsets, ttls),
+    ttlFields: fields,
     storedAt: now,
     expiresAt: now + lifetime * 1000,
     zone,
     prefetching: false,
   };
-}
-
-/** [offset0, ttl0, offset1, ttl1, …] in an array of exactly that length (push would leave spare room). */
-function pairs(offsets: readonly number[], ttls: readonly number[]): number[] {
-  const out = new Array<number>(offsets.length * 2);
-  for (let i = 0; i < offsets.length; i++) {
-    out[2 * i] = offsets[i]!;
-    out[2 * i + 1] = ttls[i]!;
-  }
-  return out;
 }
 
 function servfailEntry(reply: Buffer, questionEnd: number, zone: string, policy: EntryPolicy, now: number): CacheEntry | string {

@@ -16,8 +16,8 @@ export interface CacheStageDeps {
   /** The cache in force (null when it is off); replaced whole on reload. */
   readonly cache: () => PacketCache | null;
   readonly config: () => CacheConfig;
-  /** The route a name goes to: its zone and whether its answers are cached. */
-  readonly routeOf: (name: string) => { readonly zone: string; readonly cache: boolean };
+  /** The route a query goes to: its zone and whether its answers are cached. */
+  readonly routeOf: (q: Query) => { readonly zone: string; readonly cache: boolean };
   readonly deadlineMs: () => number;
   readonly counters: Counters;
   readonly log: Logger;
@@ -42,7 +42,7 @@ class CachingHandler {
     const cache = this.deps.cache();
     if (cache === null) return this.next(q);
     // A hit needs no route: only routes that cache have entries (a route switched to
-    // `cache: false` has its entries dropped), so the name is decoded on a miss only.
+    // `cache: false` has its entries dropped).
     const t = this.now();
     const found = cache.lookup(q.key, t);
     if (found.state === 'fresh') {
@@ -50,7 +50,7 @@ class CachingHandler {
       if (this.deps.config().prefetch) this.maybePrefetch(cache, found.entry, q, t);
       return renderEntry(found.entry, q.bytes, q.question, t, false);
     }
-    const route = this.deps.routeOf(q.question.name);
+    const route = this.deps.routeOf(q);
     if (!route.cache) return this.next(q);
     this.deps.counters.misses++;
     const pending = Promise.resolve(this.next(q)).then((reply) => this.store(cache, reply, q, route.zone, t));

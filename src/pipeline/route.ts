@@ -3,7 +3,7 @@
 import type { Logger } from '../log.js';
 import type { ZoneTable } from '../router/zone-table.js';
 import type { UpstreamGroup } from '../upstream/group.js';
-import { Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
+import { HEADER_SIZE, Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
 import { summariseReply } from '../wire/codec.js';
 import { withClientOpt } from '../wire/opt.js';
 import { errorReply } from '../wire/replies.js';
@@ -21,29 +21,27 @@ export function routeHandler(table: () => ZoneTable<UpstreamGroup>, log: Logger,
     log.warn({ zone: zone || '.' }, 'route has no servers: answering SERVFAIL');
   };
 
-  return async (q: Query) => {
-    const { group } = table().lookup(q.question.name);
+  return (q: Query) => {
+    const { group } = table().lookupWire(q.bytes, HEADER_SIZE);
     if (group.upstreams.length === 0) {
       warnNoServers(group.zone);
       return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
     }
-    const started = now();
-    try {
-      const reply = await group.resolve({
-        bytes: q.bytes,
-        questionEnd: q.question.end,
-        optOffset: q.question.edns ? q.question.edns.offset : -1,
-        deadline: q.deadline,
-      });
-      if (log.isLevelEnabled('trace')) {
-        const fields = { zone: group.zone || '.', qname: q.question.name, qtype: q.question.type, ms: now() - started };
-        log.trace({ ...fields, rcode: rcode(reply), reply: summariseReply(reply) }, 'forwarded');
-      }
-      return toClient(reply, q);
-    } catch (err) {
-      log.debug({ zone: group.zone || '.', qname: q.question.name, err: (err as Error).message }, 'every server failed: SERVFAIL');
-      return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
-    }
+    const started = log.isLevelEnabled('trace') ? now() : 0;
+    const optOffset = q.question.edns ? q.question.edns.offset : -1;
+    return group.resolve({ bytes: q.bytes, questionEnd: q.question.end, optOffset, deadline: q.deadline }).then(
+      (reply) => {
+        if (started) {
+          const fields = { zone: group.zone || '.', qname: q.question.name, qtype: q.question.type, ms: now() - started };
+          log.trace({ ...fields, rcode: rcode(reply), reply: summariseReply(reply) }, 'forwarded');
+        }
+        return toClient(reply, q);
+      },
+      (err: unknown) => {
+        log.debug({ zone: group.zone || '.', qname: q.question.name, err: (err as Error).message }, 'every server failed: SERVFAIL');
+        return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
+      },
+    );
   };
 }
 

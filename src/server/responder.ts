@@ -62,26 +62,27 @@ export class Responder {
   }
 
   /** Waits for the pipeline under the deadline; SERVFAIL when it passes or the pipeline fails. */
-  private async later(pending: Promise<Buffer>, bytes: Buffer, question: Question, transport: Transport, since: number): Promise<Buffer> {
+  private later(pending: Promise<Buffer>, bytes: Buffer, question: Question, transport: Transport, since: number): Promise<Buffer> {
     this.inFlight++;
-    let timer: NodeJS.Timeout | undefined;
-    let out: Buffer | undefined;
-    const expired = new Promise<null>((resolve) => {
-      timer = setTimeout(resolve, this.opts.deadlineMs, null);
+    // One promise and one timer per query: whichever of answer, failure and deadline comes first.
+    return new Promise<Buffer>((resolve) => {
+      let settled = false;
+      const finish = (reply: Buffer | null, why?: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (why) why();
+        const out = reply === null ? errorReply(bytes, Rcode.SERVFAIL, question) : this.fit(reply, question, transport, bytes);
+        if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, since);
+        if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
+        resolve(out);
+      };
+      const timer = setTimeout(() => finish(null, () => this.log.debug({ qname: question.name }, 'query deadline passed: SERVFAIL')), this.opts.deadlineMs);
+      pending.then(
+        (reply) => finish(reply),
+        (err: unknown) => finish(null, () => this.log.error({ err, qname: question.name }, 'handler failed')),
+      );
     });
-    try {
-      const reply = await Promise.race([pending, expired]);
-      if (reply !== null) out = this.fit(reply, question, transport, bytes);
-      else this.log.debug({ qname: question.name, rcode: Rcode.SERVFAIL }, 'query deadline passed');
-    } catch (err) {
-      this.log.error({ err, qname: question.name }, 'handler failed');
-    } finally {
-      clearTimeout(timer);
-      if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
-    }
-    out ??= errorReply(bytes, Rcode.SERVFAIL, question);
-    if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, since);
-    return out;
   }
 
   /** One debug line per answered query (from the cache or not). */

@@ -41,8 +41,9 @@ export class UpstreamGroup {
   ) {}
 
   /** Servers in the order they will be tried: healthy ones as configured, then those marked down. */
-  order(): Upstream[] {
+  order(): readonly Upstream[] {
     const t = this.now();
+    if (this.upstreams.every((u) => !u.isDown(t))) return this.upstreams; // the usual case: no copy
     const up = this.upstreams.filter((u) => !u.isDown(t));
     const down = this.upstreams.filter((u) => u.isDown(t)).sort((a, b) => a.downUntilMs - b.downUntilMs);
     return up.concat(down);
@@ -54,7 +55,9 @@ export class UpstreamGroup {
    * have failed the client gets SERVFAIL (or a stale answer), never a server's REFUSED.
    */
   async resolve(out: Outgoing): Promise<Buffer> {
-    for (const u of this.order()) {
+    const order = this.order();
+    for (let i = 0; i < order.length; i++) {
+      const u = order[i]!;
       const remaining = out.deadline - this.now();
       if (remaining <= 0) break;
       try {
@@ -71,17 +74,21 @@ export class UpstreamGroup {
     throw new DnsfwdError('ALL_FAILED', `zone ${this.zone || '.'}: every server failed`);
   }
 
-  private async attempt(u: Upstream, out: Outgoing, timeoutMs: number): Promise<Buffer> {
-    const query = Buffer.from(out.bytes);
+  private attempt(u: Upstream, out: Outgoing, timeoutMs: number): Promise<Buffer> {
+    const query = Buffer.allocUnsafe(out.bytes.length);
+    out.bytes.copy(query);
     writeId(query, randomId());
     if (out.optOffset >= 0) query.writeUInt16BE(this.opts.ednsSize, out.optOffset + 3);
     const ex: Exchange = { server: u.endpoint, query, timeoutMs, matches: matcher(query, out.questionEnd) };
     // A query bigger than the EDNS size we offer (a client's big TCP query) goes over TCP.
     if (query.length > this.opts.ednsSize) return this.transports.tcp(ex);
-    const reply = await this.transports.udp(ex);
-    if (!isTruncated(reply)) return reply;
+    return this.transports.udp(ex).then((reply) => (isTruncated(reply) ? this.overTcp(u, out, ex) : reply));
+  }
+
+  /** RFC 7766 §5: a truncated UDP answer is asked for again over TCP, of the same server. */
+  private overTcp(u: Upstream, out: Outgoing, ex: Exchange): Promise<Buffer> {
     const remaining = out.deadline - this.now();
-    if (remaining <= 0) throw new DnsfwdError('DEADLINE');
+    if (remaining <= 0) return Promise.reject(new DnsfwdError('DEADLINE'));
     this.log.debug({ server: u.label }, 'truncated answer: retrying over TCP');
     return this.transports.tcp({ ...ex, timeoutMs: Math.min(this.opts.timeoutMs, remaining) });
   }

@@ -2,13 +2,16 @@
 // TTL field is (never the OPT record's, RFC 6891 §6.1.3), the OPT record's span, and the negative
 // TTL its SOA gives (RFC 2308 §5: the smaller of the SOA's TTL and its MINIMUM field).
 import * as h from './header.js';
-import { TYPE_OPT, readRecord, skipName, type RecordSpan } from './records.js';
+import { TYPE_OPT, skipName } from './records.js';
 
 const TYPE_SOA = 6;
 
 export interface ReplyShape {
-  readonly ttlOffsets: number[];
-  readonly ttls: number[];
+  /**
+   * Every TTL field as a pair, [offset0, ttl0, offset1, ttl1, …], in an array of exactly that
+   * length: the caller may clamp the TTLs in place and keep it (a cache entry does).
+   */
+  readonly ttlFields: number[];
   /** Span of the OPT record, or -1/-1 without one. */
   readonly optStart: number;
   readonly optEnd: number;
@@ -18,43 +21,42 @@ export interface ReplyShape {
   readonly end: number;
 }
 
-/** The reply's shape, or null when its records do not parse. */
+/** The reply's shape, or null when its records do not parse. Walks the records in place. */
 export function analyseReply(b: Uint8Array, questionEnd: number): ReplyShape | null {
-  const shape = { ttlOffsets: [] as number[], ttls: [] as number[], optStart: -1, optEnd: -1, negativeTtl: -1, end: 0 };
-  const counts = [h.ancount(b), h.nscount(b), h.arcount(b)];
+  const answers = h.ancount(b);
+  const authority = h.nscount(b);
+  const total = answers + authority + h.arcount(b);
+  const ttlFields = new Array<number>(2 * total);
+  const shape = { ttlFields, optStart: -1, optEnd: -1, negativeTtl: -1, end: 0 };
+  let fields = 0;
   let pos = questionEnd;
-  for (let section = 0; section < 3; section++) {
-    for (let i = 0; i < counts[section]!; i++) {
-      const r = readRecord(b, pos);
-      if (r === null) return null;
-      if (!visit(b, r, section, shape)) return null;
-      pos = r.end;
+  for (let i = 0; i < total; i++) {
+    const afterName = skipName(b, pos);
+    if (afterName < 0 || afterName + 10 > b.length) return null;
+    const end = afterName + 10 + ((b[afterName + 8]! << 8) | b[afterName + 9]!);
+    if (end > b.length) return null;
+    const type = (b[afterName]! << 8) | b[afterName + 1]!;
+    if (type === TYPE_OPT) {
+      if (i < answers + authority || shape.optStart >= 0) return null; // RFC 6891 §6.1.1: one, in additional
+      shape.optStart = pos;
+      shape.optEnd = end;
+    } else {
+      const ttl = readTtl(b, afterName + 4);
+      ttlFields[fields++] = afterName + 4;
+      ttlFields[fields++] = ttl;
+      if (type === TYPE_SOA && i >= answers && i < answers + authority) {
+        const minimum = soaMinimum(b, afterName + 10, end);
+        if (minimum < 0) return null;
+        const negative = Math.min(ttl, minimum);
+        shape.negativeTtl = shape.negativeTtl < 0 ? negative : Math.min(shape.negativeTtl, negative);
+      }
     }
+    pos = end;
   }
+  ttlFields.length = fields; // one OPT record at most: shrinks by two, or not at all
   shape.end = pos;
   return shape;
 }
-
-function visit(b: Uint8Array, r: RecordSpan, section: number, shape: Mutable<ReplyShape>): boolean {
-  if (r.type === TYPE_OPT) {
-    if (section !== 2 || shape.optStart >= 0) return false; // RFC 6891 §6.1.1: one, in additional
-    shape.optStart = r.start;
-    shape.optEnd = r.end;
-    return true;
-  }
-  const ttl = readTtl(b, r.ttl);
-  shape.ttlOffsets.push(r.ttl);
-  shape.ttls.push(ttl);
-  if (section === 1 && r.type === TYPE_SOA) {
-    const minimum = soaMinimum(b, r);
-    if (minimum < 0) return false;
-    const negative = Math.min(ttl, minimum);
-    shape.negativeTtl = shape.negativeTtl < 0 ? negative : Math.min(shape.negativeTtl, negative);
-  }
-  return true;
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** RFC 2181 §8: a TTL with the top bit set is treated as zero. */
 export function readTtl(b: Uint8Array, off: number): number {
@@ -70,9 +72,9 @@ export function writeTtl(b: Uint8Array, off: number, ttl: number): void {
 }
 
 /** The SOA's MINIMUM field (RFC 1035 §3.3.13): after MNAME, RNAME and four 32-bit fields. */
-function soaMinimum(b: Uint8Array, r: RecordSpan): number {
-  const afterMname = skipName(b, r.rdata);
+function soaMinimum(b: Uint8Array, rdata: number, end: number): number {
+  const afterMname = skipName(b, rdata);
   const afterRname = afterMname < 0 ? -1 : skipName(b, afterMname);
-  if (afterRname < 0 || afterRname + 20 > r.end) return -1;
+  if (afterRname < 0 || afterRname + 20 > end) return -1;
   return readTtl(b, afterRname + 16);
 }

@@ -1,6 +1,6 @@
 // Starts the built daemon (dist/cli.js) as a child process and follows its JSON log lines.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { CLI, requireBuild } from './tools.js';
+import { CLI, NODE_FLAGS, requireBuild } from './tools.js';
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
@@ -84,7 +84,7 @@ export function spawnDnsfwd(args: string[], opts: SpawnOptions = {}): DaemonProc
   requireBuild();
   // setpriv --pdeathsig: the daemon dies with the test process even if the test crashes;
   // env -u: the test runner re-adds its loaders to NODE_OPTIONS of every child it sees spawned.
-  const argv = ['--pdeathsig', 'KILL', 'env', '-u', 'NODE_OPTIONS', process.execPath, CLI, ...args];
+  const argv = ['--pdeathsig', 'KILL', 'env', '-u', 'NODE_OPTIONS', process.execPath, ...NODE_FLAGS, CLI, ...args];
   const child = spawn('setpriv', argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: cleanEnv(),

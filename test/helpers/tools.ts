@@ -1,6 +1,6 @@
 // Prerequisites of the integration tests: a missing tool fails the run with how to install it.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const INSTALL: Record<string, string> = {
@@ -30,8 +30,13 @@ export function requireRoot(): void {
 }
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** What ships and what the service files run: the single-file build (npm run bundle). */
+export const CLI = fileURLToPath(new URL('../../dist/dnsfwd.mjs', import.meta.url));
+/** The V8 settings it runs with (package.json config.node_flags), as the service files give them. */
+export const NODE_FLAGS: readonly string[] = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { config: { node_flags: string } }
+).config.node_flags.split(' ');
 
 export function requireBuild(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run bundle" first (npm test does)`);
 }

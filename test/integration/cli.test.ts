@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { DaemonProcess, runDnsfwd, startDnsfwd } from '../helpers/daemon.js';
 import { parseDig } from '../helpers/dig.js';
-import { CLI, ROOT, requireRoot, requireTool } from '../helpers/tools.js';
+import { CLI, NODE_FLAGS, ROOT, requireRoot, requireTool } from '../helpers/tools.js';
 
 t.test('--help and --version', async (t) => {
   const help = await runDnsfwd(['--help']);
@@ -104,7 +104,7 @@ t.test('the embedded default on a host without IPv6: ::1 skipped with a warning,
     'ip link set lo up',
     'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6',
     'echo 1 > /proc/sys/net/ipv6/conf/lo/disable_ipv6',
-    `exec env -u NODE_OPTIONS "${process.execPath}" "${CLI}" run`,
+    `exec env -u NODE_OPTIONS "${process.execPath}" ${NODE_FLAGS.join(' ')} "${CLI}" run`,
   ].join(' && ');
   const d = new DaemonProcess(spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', '--net', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
   t.teardown(() => d.stop());
@@ -119,4 +119,16 @@ t.test('the embedded default on a host without IPv6: ::1 skipped with a warning,
   t.equal(r.status, 'SERVFAIL', 'answered (no Consul there: SERVFAIL at once)');
   t.ok(r.flags.includes('ra'));
   t.equal(await d.stop(), 0);
+});
+
+t.test('the tsc build (dist/cli.js, the package bin) runs the same commands', async (t) => {
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile(process.execPath, [`${ROOT}/dist/cli.js`, ...args], (err, stdout) => resolve({ code: err ? (err.code as number) : 0, stdout }));
+    });
+  const version = await run(['--version']);
+  t.equal(version.stdout.trim(), JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version);
+  const check = await run(['check', '--listen', '127.0.0.9:5353']);
+  t.equal(check.code, 0);
+  t.match(check.stdout, 'listen:    127.0.0.9:5353');
 });

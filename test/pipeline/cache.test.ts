@@ -29,7 +29,7 @@ function setup(upstream: Handler, over: Partial<CacheConfig> = {}, cached = (_: 
       cacheStage({
         cache: () => cache,
         config: () => config,
-        routeOf: (name) => ({ zone: name.endsWith('consul') ? 'consul' : '', cache: cached(name) }),
+        routeOf: (q) => ({ zone: q.question.name.endsWith('consul') ? 'consul' : '', cache: cached(q.question.name) }),
         deadlineMs: () => 4000,
         counters,
         log: silentLogger(),

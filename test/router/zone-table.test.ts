@@ -54,3 +54,23 @@ t.test('never forward to ourselves', async (t) => {
   t.ok(selfReason(ep('192.168.121.10'), [ep('0.0.0.0:53')], ['192.168.121.10']), 'wildcard listener: our own interface address');
   t.equal(selfReason(ep('192.168.121.1'), [ep('0.0.0.0:53')], ['192.168.121.10']), null, 'wildcard listener: another host');
 });
+
+t.test('lookupWire routes a question in wire format as lookup() routes its name', async (t) => {
+  const names = [
+    'web.service.consul', 'WEB.Service.CONSUL', 'consul', 'db.service.dc2.consul', 'service.dc2.consul', 'dc2.consul',
+    'notconsul', 'consul.example.com', 'a\\046consul', 'node1.vagrant.test', 'Node1.Vagrant.Test', 'vagrant.test.evil',
+    '10.121.168.192.in-addr.arpa', '10.122.168.192.in-addr.arpa', '', 'example.com', 'x.sul', 'onsul',
+  ];
+  for (const name of names) {
+    const labels = name === '' ? [] : name.split(/(?<!\\046)\./);
+    const wire = Buffer.concat([
+      Buffer.alloc(12),
+      ...labels.map((l) => {
+        const text = Buffer.from(l.replace('\\046', '.'), 'latin1');
+        return Buffer.concat([Buffer.from([text.length]), text]);
+      }),
+      Buffer.from([0, 0, 1, 0, 1]),
+    ]);
+    t.equal(table.lookupWire(wire, 12).group, table.lookup(name.toLowerCase()).group, name || '(root)');
+  }
+});
