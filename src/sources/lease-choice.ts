@@ -9,6 +9,11 @@ export interface LeaseServers {
   readonly servers: readonly Endpoint[];
   /** Expiry in ms since the epoch; absent when the lease never expires (or has no expiry). */
   readonly expires?: number;
+  /**
+   * The link's own domains: the lease's domain name and search domains (lower case, no trailing
+   * dot), routed to this lease's servers (like systemd-resolved's per-link domains).
+   */
+  readonly domains?: readonly string[];
 }
 
 export interface LeaseChoice {
