@@ -46,6 +46,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'log-level', type: 'string', choices: LOG_LEVELS, describe: 'log level' },
   { name: 'workers', type: 'number', describe: 'processes answering queries (cluster; each has its own cache)' },
+  { name: 'user', type: 'string', describe: 'started as root: run as this user once the sockets are bound' },
 ];
 
 const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -23,7 +23,7 @@ export function reportStarted(): void {
  * Forks `count` workers, the first alone: if it cannot start (say, port 53 without privilege),
  * the primary exits with its exit code and the operator sees its one error line, not `count`.
  */
-export function runPrimary(count: number, log: Logger): void {
+export function runPrimary(count: number, log: Logger, allStarted: () => void = () => {}): void {
   let stopping = false;
   let started = 0;
   const fork = (): Worker => {
@@ -32,7 +32,10 @@ export function runPrimary(count: number, log: Logger): void {
       if (m !== STARTED) return;
       started++;
       if (started < count) fork();
-      else if (started === count) log.info({ workers: count }, 'all workers started');
+      else if (started === count) {
+        log.info({ workers: count }, 'all workers started');
+        allStarted();
+      }
     });
     return w;
   };

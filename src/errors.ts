@@ -17,6 +17,8 @@ export const ErrorCodes = {
   NO_SERVERS: 'route has no servers',
   ALL_FAILED: 'every server of the route failed',
   DEADLINE: 'query deadline passed',
+  USER_UNKNOWN: 'the user to run as does not exist',
+  USER_SWITCH: 'becoming the configured user failed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

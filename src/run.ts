@@ -8,6 +8,7 @@ import { releaseEarlySignals, replayEarlySignals } from './early-signals.js';
 import { isDnsfwdError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { Daemon } from './main.js';
+import { dropPrivileges } from './privileges.js';
 
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -36,13 +37,24 @@ export async function run(flags: Flags): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(result.config.logLevel);
-  if (result.config.server.workers > 1 && !isWorker()) return runPrimary(result.config.server.workers, log);
+  if (result.config.server.workers > 1 && !isWorker()) {
+    // The primary holds the shared sockets: it too drops privileges once every worker listens.
+    return runPrimary(result.config.server.workers, log, () => {
+      try {
+        dropPrivileges(result.config.user, log);
+      } catch (err) {
+        process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
+    });
+  }
   const daemon = new Daemon(result.config, { log: isWorker() ? log.child({ worker: process.pid }) : log });
   const started = daemon.start();
   // Signals that arrive while starting wait for the start to finish.
   handleSignals(daemon, flags, log, started);
   try {
     await started;
+    dropPrivileges(result.config.user, log);
   } catch (err) {
     await daemon.shutdown(0);
     if (!isDnsfwdError(err)) throw err;

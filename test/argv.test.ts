@@ -36,5 +36,5 @@ t.test('left to yargs: help, version, check, unknown flags, missing or bad value
 t.test('the table names every flag once', async (t) => {
   const names = OPTIONS.flatMap((o) => [o.name, ...(o.alias ? [o.alias] : [])]);
   t.equal(new Set(names).size, names.length);
-  t.same(OPTIONS.map((o) => o.name), ['config', 'listen', 'route', 'lease-file', 'upstream', 'log-level', 'workers']);
+  t.same(OPTIONS.map((o) => o.name), ['config', 'listen', 'route', 'lease-file', 'upstream', 'log-level', 'workers', 'user']);
 });

@@ -7,7 +7,7 @@ import { formatEndpoint, parseEndpoint, type Endpoint } from '../address.js';
 import { LOG_LEVELS } from '../log.js';
 export { defaultConfig } from './schema.js';
 import { duplicateAt, validateConfig, type Locator, type PathSegment } from './schema.js';
-import { deepFreeze, parseSourcePath, parseZone } from './values.js';
+import { deepFreeze, parseSourcePath, parseUser, parseZone } from './values.js';
 import type { Config, ConfigError, ConfigOverrides, ConfigResult, RouteConfig } from './types.js';
 
 /** The `file` of errors in command-line flags. */
@@ -129,6 +129,11 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
     if (!level) return flagError('--log-level', `"${o.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
     next = { ...next, logLevel: level };
   }
+  if (o.user !== undefined) {
+    const user = parseUser(o.user);
+    if (!user.ok || o.user === '') return flagError('--user', user.ok ? 'needs a user name' : user.reason);
+    next = { ...next, user: user.value };
+  }
   if (o.workers !== undefined) {
     if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 64) {
       return flagError('--workers', `"${o.workers}": must be a whole number from 1 to 64`);
@@ -207,6 +212,7 @@ export function describeConfig(c: Config): string {
     `config:    ${c.file ?? '(built-in defaults)'}`,
     `listen:    ${list(c.listen)}`,
     `log level: ${c.logLevel}`,
+    `user:      ${c.user || '(as started)'}`,
     'routes:',
     ...c.routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.cache ? '' : '  (not cached)'}`),
     `  ${'.'.padEnd(width)}  -> default route:${c.default.cache ? '' : '  (not cached)'}`,

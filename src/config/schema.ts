@@ -1,7 +1,7 @@
 // The built-in defaults and the validator that turns a parsed YAML object into a deep-frozen
 // Config, or the first ConfigError, located in the source through a Locator the loader supplies.
 import { formatEndpoint, parseEndpoint, sameEndpoint, type Endpoint, type ParseResult } from '../address.js';
-import { deepFreeze, parseSourcePath, parseZone } from './values.js';
+import { deepFreeze, parseSourcePath, parseUser, parseZone } from './values.js';
 import { LOG_LEVELS } from '../log.js';
 import { SOURCE_KINDS, type Config, type ConfigError, type ConfigResult } from './types.js';
 import type { CacheConfig, DefaultRouteConfig, RouteConfig, ServerConfig, SourceConfig, UpstreamConfig } from './types.js';
@@ -20,6 +20,7 @@ export interface ValidateOptions {
 export const DEFAULTS = deepFreeze({
   listen: ['127.0.0.1:53', '[::1]:53'],
   log_level: 'info',
+  user: '',
   routes: [{ zone: 'consul', servers: ['127.0.0.1:8600'] }],
   default: {
     sources: [
@@ -105,6 +106,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (twice >= 0) return c.fail(['listen', twice], `"${formatEndpoint(listen.value[twice]!)}" is listed twice`);
   const logLevel = oneOf(c, pick(top.value, 'log_level', DEFAULTS.log_level), ['log_level'], LOG_LEVELS);
   if (!logLevel.ok) return logLevel;
+  const user = parsed(c, pick(top.value, 'user', DEFAULTS.user), ['user'], parseUser);
+  if (!user.ok) return user;
   const routes = each<RouteConfig>(c, pick(top.value, 'routes', DEFAULTS.routes), ['routes'], (item, p, done) =>
     route(c, item, p, done),
   );
@@ -121,6 +124,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
     ...(options.file === undefined ? {} : { file: options.file }),
     listen: listen.value,
     logLevel: logLevel.value,
+    user: user.value,
     routes: routes.value,
     default: dflt.value,
     upstream: upstream.value,

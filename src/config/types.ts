@@ -74,6 +74,8 @@ export interface Config {
   readonly file?: string;
   readonly listen: readonly Endpoint[];
   readonly logLevel: LogLevel;
+  /** The user to run as once the sockets are bound, when started as root; '' to stay as started. */
+  readonly user: string;
   readonly routes: readonly RouteConfig[];
   readonly default: DefaultRouteConfig;
   readonly upstream: UpstreamConfig;
@@ -101,4 +103,5 @@ export interface ConfigOverrides {
   readonly upstream?: readonly string[];
   readonly logLevel?: string;
   readonly workers?: number;
+  readonly user?: string;
 }

@@ -33,6 +33,12 @@ export function parseSourcePath(raw: string): ParseResult<string> {
   return { ok: true, value: text };
 }
 
+/** A user to run as: a name as /etc/passwd spells them, or a numeric uid; '' for none. */
+export function parseUser(text: string): ParseResult<string> {
+  if (text === '' || /^[a-z_][a-z0-9_.-]*\$?$/i.test(text) || /^\d+$/.test(text)) return { ok: true, value: text };
+  return { ok: false, reason: `"${text}": not a user name or numeric uid` };
+}
+
 /** Freezes `value` and everything reachable from it. */
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {

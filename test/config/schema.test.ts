@@ -153,7 +153,8 @@ t.test('each kind of error', async (t) => {
   const cases: Array<[unknown, string, RegExp]> = [
     [[], '', /^expected a mapping, got a list$/],
     ['listen: x', '', /expected a mapping, got the string/],
-    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, routes, default, upstream, server, cache\)/],
+    [{ user: 'not a user' }, 'user', /"not a user": not a user name or numeric uid/],
+    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, user, routes, default, upstream, server, cache\)/],
     [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size/],
     [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers, cache/],
     [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path/],
