@@ -42,6 +42,7 @@ export class Daemon {
   private readonly counters = new Counters();
   private defaultServers = '';
   private droppedKey = '';
+  private linkRoutes = '';
   private closed = false;
 
   constructor(config: Config, deps: DaemonDeps) {
@@ -140,8 +141,9 @@ export class Daemon {
 
   /** Builds a fresh zone table from the config and the sources' current servers, and swaps it in. */
   private rebuild(): void {
-    const fromSources = uniqueEndpoints(this.sources.flatMap((s) => s.servers()));
-    const built = buildTable(this.config, fromSources, {
+    const servers = uniqueEndpoints(this.sources.flatMap((s) => s.servers()));
+    const links = this.sources.flatMap((s) => s.leases());
+    const built = buildTable(this.config, { servers, links }, {
       registry: this.registry,
       transports: this.transports,
       log: this.log.child({ component: 'upstream' }),
@@ -152,6 +154,16 @@ export class Daemon {
     if (previous) this.flushChangedRoutes(previous, built.table);
     this.reportDropped(built.dropped);
     this.reportDefault(built.defaultServers);
+    this.reportLinks(built.linkRoutes);
+  }
+
+  private reportLinks(routes: Readonly<Record<string, string[]>>): void {
+    const now = JSON.stringify(routes);
+    if (now === this.linkRoutes) return;
+    const old = this.linkRoutes;
+    this.linkRoutes = now;
+    if (old === '' && now === '{}') return;
+    this.log.info({ old: old === '' ? {} : (JSON.parse(old) as unknown), new: routes }, 'link domain routes changed');
   }
 
   /**

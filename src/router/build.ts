@@ -3,6 +3,8 @@
 import { networkInterfaces } from 'node:os';
 import { formatEndpoint, isLoopbackHost, sameDestination, unmappedHost, uniqueEndpoints, type Endpoint } from '../address.js';
 import type { Config } from '../config/types.js';
+import { parseZone } from '../config/values.js';
+import type { LeaseServers } from '../sources/lease-choice.js';
 import type { Logger } from '../log.js';
 import { UpstreamGroup, type Transports } from '../upstream/group.js';
 import type { UpstreamRegistry } from '../upstream/upstream.js';
@@ -41,6 +43,8 @@ export interface BuiltTable {
   /** The default route's servers after filtering. */
   readonly defaultServers: readonly Endpoint[];
   readonly dropped: readonly DroppedServer[];
+  /** The routes made from the links' domains, for logs: zone → servers. */
+  readonly linkRoutes: Readonly<Record<string, string[]>>;
 }
 
 export interface TableDeps {
@@ -56,8 +60,19 @@ function hostAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => unmappedHost(i.address)));
 }
 
-/** The table for `config`, with the default route served by `sourceServers` (or the static ones). */
-export function buildTable(config: Config, sourceServers: readonly Endpoint[], deps: TableDeps): BuiltTable {
+/** What the sources currently say: the default route's servers, and each link's lease. */
+export interface SourceState {
+  readonly servers: readonly Endpoint[];
+  /** Current leases; those naming domains route them to their own servers. */
+  readonly links: readonly LeaseServers[];
+}
+
+/**
+ * The table for `config`: its routes; a route per link domain (a lease's domain name and search
+ * domains, to that lease's servers, unless the config routes that zone itself); and the default
+ * route served by the sources' servers (or the static ones).
+ */
+export function buildTable(config: Config, from: SourceState, deps: TableDeps): BuiltTable {
   const dropped: DroppedServer[] = [];
   const wildcard = config.listen.some((l) => UNSPECIFIED.has(l.host));
   const local = wildcard ? (deps.localAddresses ?? hostAddresses)() : [];
@@ -67,10 +82,12 @@ export function buildTable(config: Config, sourceServers: readonly Endpoint[], d
       if (reason) dropped.push({ zone: zone || '.', server: formatEndpoint(s), reason });
       return reason === null;
     });
-  let defaultServers = keep('', sourceServers);
+  let defaultServers = keep('', from.servers);
   if (defaultServers.length === 0) defaultServers = keep('', config.default.servers);
+  const perLink = linkRoutes(config, from.links, keep);
   const specs = [
     ...config.routes.map((r) => ({ zone: r.zone, servers: keep(r.zone, r.servers), cache: r.cache })),
+    ...perLink,
     { zone: '', servers: defaultServers, cache: config.default.cache },
   ];
   const opts = { timeoutMs: config.upstream.timeoutMs, downMs: config.upstream.downMs, ednsSize: config.upstream.ednsSize };
@@ -80,5 +97,30 @@ export function buildTable(config: Config, sourceServers: readonly Endpoint[], d
     group: new UpstreamGroup(zone, servers.map((s) => deps.registry.get(s)), opts, deps.transports, deps.log, deps.now),
   }));
   deps.registry.retain(specs.flatMap((s) => s.servers));
-  return { table: new ZoneTable(routes), defaultServers, dropped };
+  const linkRoutesByZone = Object.fromEntries(perLink.map((r) => [r.zone, r.servers.map(formatEndpoint)]));
+  return { table: new ZoneTable(routes), defaultServers, dropped, linkRoutes: linkRoutesByZone };
+}
+
+/**
+ * Per-link domains (like systemd-resolved's): each domain of a current lease goes to that lease's
+ * servers. The config's own routes win; the first lease naming a domain wins; a domain whose
+ * servers are all dnsfwd itself gets no route (it stays with the default route).
+ */
+function linkRoutes(
+  config: Config,
+  links: readonly LeaseServers[],
+  keep: (zone: string, servers: readonly Endpoint[]) => Endpoint[],
+): { zone: string; servers: Endpoint[]; cache: boolean }[] {
+  const taken = new Set(config.routes.map((r) => r.zone));
+  const out: { zone: string; servers: Endpoint[]; cache: boolean }[] = [];
+  for (const link of links) {
+    for (const domain of link.domains ?? []) {
+      const zone = parseZone(domain);
+      if (!zone.ok || taken.has(zone.value)) continue;
+      taken.add(zone.value);
+      const servers = keep(zone.value, link.servers);
+      if (servers.length > 0) out.push({ zone: zone.value, servers, cache: config.default.cache });
+    }
+  }
+  return out;
 }

@@ -46,6 +46,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
   private readonly suspects = new Set<string>();
   private readonly skippedValues = new Map<string, string>();
   private current: readonly Endpoint[] = [];
+  private currentLeases: readonly LeaseServers[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** Fires when a lease expires, to choose the current leases again. */
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -85,6 +86,10 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
 
   servers(): readonly Endpoint[] {
     return this.current;
+  }
+
+  leases(): readonly LeaseServers[] {
+    return this.currentLeases;
   }
 
   close(): Promise<void> {
@@ -213,7 +218,9 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
     this.scheduleExpiry(choice.recheckAt, now);
     const next = choice.servers;
     const old = this.current;
-    if (next.length === old.length && next.every((e, i) => sameEndpoint(e, old[i]!))) return;
+    const linksBefore = linkKey(this.currentLeases);
+    this.currentLeases = choice.leases;
+    if (next.length === old.length && next.every((e, i) => sameEndpoint(e, old[i]!)) && linkKey(choice.leases) === linksBefore) return;
     this.current = next;
     this.log.debug({ source: this.name, old: old.map(formatEndpoint), new: next.map(formatEndpoint) }, 'servers changed');
     this.emit(SOURCE_CHANGE, next);
@@ -237,6 +244,11 @@ function readProblem(code: string, missing: () => string): string {
   if (code === 'ENOENT') return missing();
   if (code === 'EISDIR') return 'it is a directory, not a file';
   return `cannot read the file (${code})`;
+}
+
+/** What per-link routing depends on: each lease's domains and servers. */
+function linkKey(leases: readonly LeaseServers[]): string {
+  return leases.map((l) => `${(l.domains ?? []).join(',')}>${l.servers.map(formatEndpoint).join(',')}`).join(' ');
 }
 
 /** The matching entries of the directory, sorted by name (reading tells a file from anything else). */

@@ -1,7 +1,8 @@
 // What a source of upstream servers looks like to the rest of dnsfwd: it knows nothing about DNS
-// packets, it only says "the servers are now [...]" through a 'change' event.
+// packets, it only says "the servers (and the links' domains) are now [...]" through a 'change' event.
 import type { EventEmitter } from 'node:events';
 import type { Endpoint } from '../address.js';
+import type { LeaseServers } from './lease-choice.js';
 
 export interface ServerSource extends EventEmitter {
   /** Short description for logs, e.g. `dhclient:/var/lib/dhcp/dhclient*.leases`. */
@@ -10,6 +11,8 @@ export interface ServerSource extends EventEmitter {
   start(): Promise<void>;
   /** The last good list of servers (empty until something was read). */
   servers(): readonly Endpoint[];
+  /** The current leases behind them, one per link, with the domains each link names. */
+  leases(): readonly LeaseServers[];
   /** Idempotent; stops watching. */
   close(): Promise<void>;
 }
