@@ -17,7 +17,10 @@ t.test('two workers answer on UDP and TCP; SIGHUP and SIGUSR1 reach both; SIGTER
   const port = await freePort(LISTEN);
   const d = await startDnsfwd(['--workers', '2', '--listen', `${LISTEN}:${port}`, '--upstream', `${UP}:${upPort}`, '--lease-file', '/nonexistent/x.leases']);
   await d.waitForMsg('all workers started', 10_000);
-  const pids = new Set(d.logs.filter((l) => l.msg === 'dnsfwd started').map((l) => l.worker));
+  // A worker's own log line may reach stdout after the primary heard from it over IPC.
+  const started = () => d.logs.filter((l) => l.msg === 'dnsfwd started');
+  await d.waitForLog(() => started().length >= 2, 5000);
+  const pids = new Set(started().map((l) => l.worker));
   t.equal(pids.size, 2, 'two workers started');
   for (let i = 0; i < 20; i++) t.equal((await dig(LISTEN, port, `n${i}.example`, { tcp: i % 2 === 1 })).answers[0]?.data, '10.13.0.1');
   d.child.kill('SIGUSR1');

@@ -63,7 +63,15 @@ t.test('a burst of 2000 malformed datagrams, then a normal query', async (t) => 
     sock.send(b, port, LISTEN);
     if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
   }
-  const r = await dig(LISTEN, port, 'after.example');
+  // The burst's still-valid queries (about 1000) went upstream to a JavaScript fake: on a loaded
+  // machine the answer may wait behind them past the 1.5 s attempt timeout (SERVFAIL, an answer
+  // too). What must hold is that the daemon is up and answers normally once that backlog is gone.
+  let r = await dig(LISTEN, port, 'after.example');
+  for (let i = 0; i < 5 && r.status !== 'NOERROR'; i++) {
+    t.equal(r.status, 'SERVFAIL', 'while the backlog drains, an answer all the same');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    r = await dig(LISTEN, port, `after${i}.example`);
+  }
   t.equal(r.status, 'NOERROR');
   t.same(r.answers.map((a) => a.data), ['10.4.0.1']);
   t.ok(daemon.alive, 'still running');
