@@ -20,7 +20,9 @@ export function splitWatchPath(path: string): ParseResult<WatchPath> {
   if (name === '' || full === dir) return { ok: false, reason: `"${path}": no file name` };
   if (!name.includes('*')) return { ok: true, value: { dir, wildcard: false, accept: (n) => n === name } };
   const re = new RegExp(`^${name.split('*').map(escapeRegExp).join('.*')}$`);
-  return { ok: true, value: { dir, wildcard: true, accept: (n) => re.test(n) } };
+  // As in the shell, `*` does not match a leading dot: writers' temporary files (networkd's `.#2…`) stay out.
+  const hidden = name.startsWith('.');
+  return { ok: true, value: { dir, wildcard: true, accept: (n) => (hidden || !n.startsWith('.')) && re.test(n) } };
 }
 
 function escapeRegExp(s: string): string {

@@ -9,6 +9,7 @@ import { DirectoryWatcher, splitWatchPath, type WatchPath } from './dir-watch.js
 import { chooseLeases, type LeaseServers } from './lease-choice.js';
 import type { ParseFunction } from './parse-outcome.js';
 import { dhclientOutcome } from './parsers/dhclient.js';
+import { SourceReport } from './source-report.js';
 import { SOURCE_CHANGE, type ServerSource } from './source.js';
 
 export type { ParseFunction, ParseOutcome } from './parse-outcome.js';
@@ -29,6 +30,13 @@ export interface LeaseFileOptions {
   readonly dirPollMs?: number;
   /** How file bytes become the parser's text; `latin1` keeps one char per byte for binary files. */
   readonly encoding?: BufferEncoding;
+  /** May well not exist (the embedded default watches every client's places): absence is info, not a warning. */
+  readonly optional?: boolean;
+  /**
+   * A deleted file's servers go away (systemd-networkd deletes a link's lease when the link goes
+   * down). Otherwise a deleted file keeps its last good servers (dhclient rewrites in place).
+   */
+  readonly forgetDeleted?: boolean;
 }
 
 export class LeaseFileSource extends EventEmitter implements ServerSource {
@@ -40,11 +48,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
   private readonly watcher: DirectoryWatcher;
   /** The last good leases of each file, by file name. */
   private readonly lastGood = new Map<string, readonly LeaseServers[]>();
-  /** The problem last warned about, by file (or directory / pattern). */
-  private readonly reported = new Map<string, string>();
-  /** Files whose last read failed once: the next failure is confirmed and warned about. */
-  private readonly suspects = new Set<string>();
-  private readonly skippedValues = new Map<string, string>();
+  private readonly report: SourceReport;
   private current: readonly Endpoint[] = [];
   private currentLeases: readonly LeaseServers[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -66,6 +70,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
     this.name = `${opts.kind}:${opts.path}`;
     this.log = opts.logger;
     this.debounceMs = opts.debounceMs ?? 100;
+    this.report = new SourceReport(this.name, this.log, opts.optional ?? false, () => this.schedule());
     this.watcher = new DirectoryWatcher({
       dir: this.where.dir,
       accept: this.where.accept,
@@ -135,9 +140,9 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
     const names = await listFiles(this.where);
     if (this.closed) return;
     if (!names.ok) {
-      this.problem(this.where.dir, names.reason);
+      this.report.problem(this.where.dir, names.reason, names.absent);
     } else {
-      this.fine(this.where.dir);
+      this.report.fine(this.where.dir);
       for (const name of names.value) await this.readOne(name);
       this.noteMissing(names.value);
     }
@@ -151,60 +156,45 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
       text = await readFile(file, this.opts.encoding ?? 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      this.problem(file, readProblem(code, () => this.missingReason(name)));
+      this.report.problem(file, readProblem(code, () => this.missingReason(name)), code === 'ENOENT' && !this.lastGood.has(name));
       return;
     }
     const outcome = this.opts.parse(text);
     if (!outcome.ok) {
-      this.problem(file, outcome.reason);
+      this.report.problem(file, outcome.reason);
       return;
     }
     this.lastGood.set(name, outcome.leases.map((l) => ({ ...l, link: `${name}/${l.link}` })));
-    this.fine(file);
-    this.noteSkipped(file, outcome.warnings ?? []);
+    this.report.fine(file);
+    this.report.skipped(file, outcome.warnings ?? []);
   }
 
-  /** Files read before and gone now keep their servers: a vanished lease file is a problem. */
+  /**
+   * Files read before and gone now keep their servers (a vanished lease file is a problem), unless
+   * deletion means the lease is over (forgetDeleted).
+   */
   private noteMissing(present: readonly string[]): void {
-    for (const name of this.lastGood.keys()) {
-      if (!present.includes(name)) this.problem(join(this.where.dir, name), this.missingReason(name));
+    for (const name of [...this.lastGood.keys()]) {
+      if (present.includes(name)) continue;
+      const file = join(this.where.dir, name);
+      if (!this.opts.forgetDeleted) {
+        this.report.problem(file, this.missingReason(name));
+        continue;
+      }
+      this.lastGood.delete(name);
+      this.log.info({ source: this.name, file }, 'lease file deleted (the link went down): its servers go');
     }
     // Without a wildcard the pattern is the file, whose own reads report on it.
     const pattern = join(this.where.dir, basename(resolve(this.opts.path)));
     if (present.length === 0 && this.lastGood.size === 0) {
-      this.problem(pattern, this.where.wildcard ? 'no file matches' : 'the file does not exist');
+      this.report.problem(pattern, this.where.wildcard ? 'no file matches' : 'the file does not exist', true);
     } else if (this.where.wildcard) {
-      this.fine(pattern);
+      this.report.fine(pattern);
     }
   }
 
   private missingReason(name: string): string {
     return this.lastGood.has(name) ? 'the file was deleted; keeping its last servers' : 'the file does not exist';
-  }
-
-  /** Warns about a problem once; a first failure waits for one more read to rule out a rewrite. */
-  private problem(file: string, reason: string): void {
-    if (this.reported.get(file) === reason) return;
-    if (!this.suspects.has(file)) {
-      this.suspects.add(file);
-      this.schedule();
-      return;
-    }
-    this.suspects.delete(file);
-    this.reported.set(file, reason);
-    this.log.warn({ source: this.name, file, reason }, 'source file unusable; keeping the last good servers');
-  }
-
-  private fine(file: string): void {
-    this.suspects.delete(file);
-    if (this.reported.delete(file)) this.log.info({ source: this.name, file }, 'source file usable again');
-  }
-
-  private noteSkipped(file: string, warnings: readonly string[]): void {
-    const reason = warnings.join('; ');
-    if (this.skippedValues.get(file) === reason) return;
-    this.skippedValues.set(file, reason);
-    if (reason !== '') this.log.warn({ source: this.name, file, reason }, 'source file values skipped');
   }
 
   /**
@@ -252,14 +242,15 @@ function linkKey(leases: readonly LeaseServers[]): string {
 }
 
 /** The matching entries of the directory, sorted by name (reading tells a file from anything else). */
-async function listFiles(where: WatchPath): Promise<ParseResult<string[]>> {
+async function listFiles(where: WatchPath): Promise<{ ok: true; value: string[] } | { ok: false; reason: string; absent: boolean }> {
   try {
     const entries = await readdir(where.dir, { withFileTypes: true });
     const names = entries.filter((e) => where.accept(e.name));
     return { ok: true, value: names.map((e) => e.name).sort() };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    return { ok: false, reason: code === 'ENOENT' ? 'the directory does not exist' : `cannot list the directory (${code})` };
+    if (code === 'ENOENT') return { ok: false, reason: 'the directory does not exist', absent: true };
+    return { ok: false, reason: `cannot list the directory (${code})`, absent: false };
   }
 }
 

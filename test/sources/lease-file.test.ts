@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { type Endpoint, formatEndpoint } from '../../src/address.js';
-import { dhclientSource, LeaseFileSource, splitWatchPath } from '../../src/sources/lease-file.js';
+import { dhclientSource, LeaseFileSource, type LeaseFileOptions, splitWatchPath } from '../../src/sources/lease-file.js';
 import { dhclientOutcome } from '../../src/sources/parsers/dhclient.js';
 import { SOURCE_CHANGE } from '../../src/sources/source.js';
 
@@ -62,12 +62,12 @@ function nextChange(src: LeaseFileSource, ms = WAIT_MS): Promise<string[]> {
   });
 }
 
-async function setup(t: Test, initial?: string, name = 'dhclient.leases', pattern = name) {
+async function setup(t: Test, initial?: string, name = 'dhclient.leases', pattern = name, more: Partial<LeaseFileOptions> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'dnsfwd-lease-'));
   const file = join(dir, name);
   if (initial !== undefined) await writeFile(file, initial);
   const log = captureLog();
-  const src = new LeaseFileSource({ path: join(dir, pattern), parse: dhclientOutcome, kind: 'dhclient', logger: log.logger });
+  const src = new LeaseFileSource({ path: join(dir, pattern), parse: dhclientOutcome, kind: 'dhclient', logger: log.logger, ...more });
   t.teardown(async () => {
     await src.close();
     await rm(dir, { recursive: true, force: true });
@@ -243,6 +243,32 @@ t.test('a directory in place of the file is named as such', async (t) => {
   await waitFor('a warning', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ file, reason: 'it is a directory, not a file' }]);
   t.same(show(src.servers()), ['10.7.1.1:53']);
+});
+
+t.test('optional: a missing file is info, not a warning, and is read when it appears', async (t) => {
+  const { file, src, log } = await setup(t, undefined, 'dhclient.leases', 'dhclient.leases', { optional: true });
+  await src.start();
+  await waitFor('an info line', () => log.lines.some((l) => l.msg === 'source not present: watching for it'));
+  t.same(log.warnings(), []);
+  const changed = nextChange(src);
+  await writeFile(file, lease('10.8.0.1'));
+  t.same(await changed, ['10.8.0.1:53']);
+  await writeFile(file, 'garbage');
+  await waitFor('a warning', () => log.warnings().length > 0, 5000);
+  t.match(log.warnings(), [{ reason: 'no lease { } block found' }], 'garbage in an optional source is still a warning');
+});
+
+t.test('forgetDeleted (networkd): a deleted lease takes its servers with it; hidden temporary files are not read', async (t) => {
+  const { dir, src, log } = await setup(t, lease('10.9.0.1', 'a'), '2', '*', { forgetDeleted: true });
+  await writeFile(join(dir, '3'), lease('10.9.0.2', 'b'));
+  await src.start();
+  t.same(show(src.servers()), ['10.9.0.1:53', '10.9.0.2:53']);
+  await writeFile(join(dir, '.#4tmp'), lease('10.9.0.9', 'c'));
+  const changed = nextChange(src);
+  await unlink(join(dir, '2'));
+  t.same(await changed, ['10.9.0.2:53'], "the link's servers go, the hidden file never counted");
+  t.ok(log.lines.some((l) => l.msg === 'lease file deleted (the link went down): its servers go'));
+  t.same(log.warnings(), []);
 });
 
 t.test('wildcard in an empty directory: warns that nothing matches, then picks up a new file', async (t) => {
