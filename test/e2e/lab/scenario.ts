@@ -1,0 +1,110 @@
+// The end-to-end story every DHCP client goes through: a real DHCP server hands the guest its
+// nameservers, dnsfwd follows them, dig, glibc and musl resolve through dnsfwd, the server hands
+// out other nameservers, dnsfwd follows again; the machine itself is left as it was.
+import { existsSync } from 'node:fs';
+import type { Test } from 'tap';
+import type { DaemonProcess } from '../../helpers/daemon.js';
+import { requireE2eTool, requireRootForE2e } from '../../helpers/e2e-tools.js';
+import type { ClientSetup, DhcpClient } from './clients/client.js';
+import { measureFollow } from './follow.js';
+import { Guest } from './guest.js';
+import { CONSUL, startConsulDns, startGuestDnsfwd } from './guest-services.js';
+import { snapshotHostState } from './host-state.js';
+import { NODE1, OUTSIDE, startHostServers, type HostNameserver } from './host-servers.js';
+import { Lab, NET } from './lab.js';
+import { buildMuslLookup, digGuest, lookup, type Resolver } from './lookups.js';
+
+/** Generous: the target is 1 s, measured in bench/; this only catches "did not follow". */
+const FOLLOW_BOUND_MS = 5000;
+const RESOLVERS: readonly Resolver[] = ['dig', 'getent', 'musl'];
+
+interface World {
+  readonly lab: Lab;
+  readonly guest: Guest;
+  readonly dhcpServer: HostNameserver;
+  readonly daemon: DaemonProcess;
+  readonly client: DhcpClient;
+  readonly musl: string;
+}
+
+export async function clientScenario(t: Test, setup: ClientSetup): Promise<void> {
+  requireRootForE2e();
+  for (const tool of [...setup.tools, 'dnsmasq', 'dig', 'getent', 'musl-gcc']) requireE2eTool(tool);
+  const before = snapshotHostState();
+  let names: string[] = [];
+  await t.test(`${setup.name} on a guest of a libvirt-like network`, async (t) => {
+    const world = await buildWorld(t, setup);
+    names = [world.lab.host, world.lab.guest];
+    const steps: Array<[string, (t: Test) => Promise<void>]> = [
+      ['the lease reaches dnsfwd', (t) => leaseReachesDnsfwd(t, world)],
+      ['dig, glibc and musl resolve through dnsfwd', (t) => resolveAll(t, world, OUTSIDE.viaHost1)],
+      ['other nameservers from the DHCP server are followed', (t) => followsChange(t, world, setup.name)],
+      ['and resolve through dnsfwd', (t) => resolveAll(t, world, OUTSIDE.viaHost2)],
+      ['dnsfwd stops', (t) => daemonStops(t, world)],
+    ];
+    for (const [name, step] of steps) {
+      const result = await t.test(name, step);
+      if (result?.ok === false) {
+        t.comment(`the steps after "${name}" depend on it: not run`);
+        break;
+      }
+    }
+  });
+  t.test('the machine is as it was', async (t) => {
+    t.same(snapshotHostState(), before, 'resolv.conf, DHCP client state, /etc/dnsfwd, /run/systemd/netif, hostname');
+    t.same(Lab.listed(names), [], 'the namespaces are gone');
+    t.notOk(existsSync(`/etc/netns/${names[1]}`), 'and the guest\'s /etc/netns directory');
+  });
+}
+
+async function buildWorld(t: Test, setup: ClientSetup): Promise<World> {
+  const lab = Lab.create(t);
+  const [dhcpServer] = await startHostServers(lab, [NET.host1, NET.host2]);
+  const guest = await Guest.start(lab, setup.etc());
+  const musl = buildMuslLookup(lab.dir);
+  await startConsulDns(guest);
+  const daemon = await startGuestDnsfwd(guest);
+  const client = setup.start(guest);
+  return { lab, guest, dhcpServer, daemon, client, musl };
+}
+
+async function leaseReachesDnsfwd(t: Test, w: World): Promise<void> {
+  const started = await w.daemon.waitForMsg('dnsfwd started');
+  t.same(started.listen, ['127.0.0.1:53', '[::1]:53'], 'the embedded default: 127.0.0.1:53 and [::1]:53');
+  const line = await w.daemon.waitForLog((l) => l.msg === 'default route servers changed', 20_000);
+  t.same(line.new, [`${NET.host1}:53`, `${NET.host2}:53`], 'the DHCP server\'s nameservers, in its order');
+  t.same(w.client.servers(), [NET.host1, NET.host2], 'the client\'s state file names them');
+  const resolv = await w.guest.exec(['cat', '/etc/resolv.conf']);
+  t.equal(resolv.stdout, 'nameserver 127.0.0.1\n', 'the guest\'s resolv.conf is left at 127.0.0.1 by the client');
+}
+
+async function resolveAll(t: Test, w: World, outside: string): Promise<void> {
+  const expected: Array<[string, string]> = [[CONSUL.name, CONSUL.address], [NODE1.name, NODE1.address], [OUTSIDE.name, outside]];
+  for (const resolver of RESOLVERS) {
+    for (const [name, address] of expected) {
+      const r = await lookup(w.guest, resolver, name, w.musl);
+      t.same(r.addresses, [address], `${resolver}: ${name} is ${address}`, { raw: r.raw });
+    }
+  }
+  const ptr = await digGuest(w.guest, NODE1.address, { reverse: true });
+  t.same(ptr.answers.map((a) => a.data), [`${NODE1.name}.`], 'dig -x: the reverse zone', { raw: ptr.raw });
+  const v6 = await digGuest(w.guest, OUTSIDE.name, { server: '::1' });
+  t.same(v6.answers.map((a) => a.data), [outside], 'dig @::1 answers too', { raw: v6.raw });
+}
+
+async function followsChange(t: Test, w: World, name: string): Promise<void> {
+  const since = w.daemon.logs.length;
+  await w.dhcpServer.restart([NET.host2]);
+  w.client.renew();
+  const times = await measureFollow({
+    guest: w.guest, daemon: w.daemon, client: w.client, since, servers: [NET.host2],
+    probe: { name: OUTSIDE.name, address: OUTSIDE.viaHost2 }, timeoutMs: 30_000,
+  });
+  t.comment(`${name}: state file changed -> dnsfwd's log line ${times.logMs.toFixed(0)} ms, -> dig answered by the new nameserver ${times.digMs.toFixed(0)} ms`);
+  t.ok(times.logMs <= FOLLOW_BOUND_MS, `logged the change within ${FOLLOW_BOUND_MS} ms (${times.logMs.toFixed(0)} ms)`);
+  t.ok(times.digMs <= FOLLOW_BOUND_MS, `answers came from the new nameserver within ${FOLLOW_BOUND_MS} ms (${times.digMs.toFixed(0)} ms)`);
+}
+
+async function daemonStops(t: Test, w: World): Promise<void> {
+  t.equal(await w.daemon.stop(), 0, 'exit 0 on SIGTERM');
+}
