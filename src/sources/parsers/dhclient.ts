@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { type Endpoint, parseEndpoint, uniqueEndpoints } from '../../address.js';
 import { chooseLeases, type LeaseServers } from '../lease-choice.js';
 import type { ParseOutcome } from '../parse-outcome.js';
-import { linkDomains } from './domains.js';
+import { linkDomains, splitNames } from './domains.js';
 import { parseStatements, type Statement, type Token, tokenize } from './dhclient-syntax.js';
 
 export interface Lease {
@@ -139,10 +139,7 @@ function numberIn(block: readonly Statement[], name: string): number | undefined
   return s && /^\d+$/.test(s.words[1]!.text) ? Number(s.words[1]!.text) : undefined;
 }
 
-/**
- * `domain-name` is one string (RFC 2132 §3.17), though some servers put several names in it:
- * split on whitespace. `domain-search` is a list of strings (RFC 3397).
- */
+/** `domain-name` is one string that may hold several names; `domain-search` a list (RFC 3397). */
 function applyOption(l: MutableLease, s: Statement, warnings: string[], lists: DomainLists): void {
   const name = s.words[1]?.text;
   const values = s.words.slice(2).filter((w) => !(w.text === ',' && !w.quoted));
@@ -150,7 +147,7 @@ function applyOption(l: MutableLease, s: Statement, warnings: string[], lists: D
     l.servers = uniqueEndpoints(values.flatMap((w) => nameserver(w, warnings)));
   } else if (name === 'domain-name' && values[0] !== undefined) {
     l.domainName = values[0].text;
-    lists.name = linkDomains([l.domainName], warnings, `line ${s.line}`);
+    lists.name = linkDomains(splitNames(l.domainName), warnings, `line ${s.line}`);
   } else if (name === 'domain-search' || name === 'dhcp6.domain-search') {
     l.searchDomains = values.map((w) => w.text);
     lists.search = linkDomains(l.searchDomains, warnings, `line ${s.line}`);

@@ -4,7 +4,7 @@ import { type Endpoint, uniqueEndpoints } from '../../address.js';
 import type { ParseOutcome } from '../parse-outcome.js';
 import { type DhcpMessage, ipv4, OPTION, readDhcpMessage } from './dhcp-message.js';
 import { decodeDomainSearch } from './domain-search.js';
-import { linkDomains } from './domains.js';
+import { linkDomains, splitNames } from './domains.js';
 
 export interface DhcpcdLease {
   /** Option 53 (RFC 2132 §9.6): 5 is DHCPACK, the only kind dhcpcd writes. */
@@ -51,7 +51,7 @@ export function parseDhcpcdLease(bytes: Uint8Array): DhcpcdParse {
     servers: nameservers(options.get(OPTION.domainNameServers), warnings),
     ...(domainName !== undefined ? { domainName } : {}),
     ...(searchDomains !== undefined ? { searchDomains } : {}),
-    domains: linkDomains([domainName ?? '', ...(searchDomains ?? [])], warnings, 'options 15/119'),
+    domains: linkDomains([...splitNames(domainName), ...(searchDomains ?? [])], warnings, 'options 15/119'),
     ...leaseTime(options.get(OPTION.leaseTime), warnings),
   };
   return { ok: true, lease, warnings };

@@ -7,21 +7,27 @@ const MAX_NAME = 253;
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /**
- * `names` (each may hold several names separated by whitespace) as a link's domains; a name that
- * is not a hostname-style domain is skipped with a warning naming `where`. The root (`.`) is no
- * domain of a link and is skipped quietly (`search .` means "no search list").
+ * `names` as a link's domains; a name that is not a hostname-style domain is skipped with a
+ * warning naming `where`. The root (`.`) is no domain of a link and is skipped quietly, like an
+ * empty name (`search .` means "no search list").
  */
 export function linkDomains(names: Iterable<string>, warnings: string[], where: string): string[] {
   const out: string[] = [];
   for (const name of names) {
-    for (const word of name.split(/\s+/)) {
-      if (word === '' || word === '.') continue;
-      const domain = word.toLowerCase().replace(/\.$/, '');
-      if (!isDomainName(domain)) warnings.push(`${where}: domain "${word}" is not a domain name`);
-      else if (!out.includes(domain)) out.push(domain);
-    }
+    if (name === '' || name === '.') continue;
+    const domain = name.toLowerCase().replace(/\.$/, '');
+    if (!isDomainName(domain)) warnings.push(`${where}: domain "${name}" is not a domain name`);
+    else if (!out.includes(domain)) out.push(domain);
   }
   return out;
+}
+
+/**
+ * The names in a domain-name option: one name (RFC 2132 §3.17), but some servers send several
+ * separated by spaces, which resolvers read as a search list.
+ */
+export function splitNames(text: string | undefined): string[] {
+  return text === undefined ? [] : text.split(/\s+/).filter((s) => s !== '');
 }
 
 function isDomainName(name: string): boolean {
