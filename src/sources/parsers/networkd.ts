@@ -24,7 +24,7 @@ export type NetworkdParse =
   | { readonly ok: true; readonly lease: NetworkdLease; readonly warnings: readonly string[] }
   | { readonly ok: false; readonly reason: string };
 
-/** The link every networkd lease reports: one DHCPv4 lease per file, and the source adds the file name (the ifindex). */
+/** The link every networkd lease reports: one DHCPv4 lease per file; the source adds the file name (the ifindex). */
 const LINK = '4';
 /**
  * Keys only the link state file (`/run/systemd/netif/links/<ifindex>`) has. Its `DNS=` is the
