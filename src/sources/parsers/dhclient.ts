@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { type Endpoint, parseEndpoint, uniqueEndpoints } from '../../address.js';
 import { chooseLeases, type LeaseServers } from '../lease-choice.js';
 import type { ParseOutcome } from '../parse-outcome.js';
+import { linkDomains, splitNames } from './domains.js';
 import { parseStatements, type Statement, type Token, tokenize } from './dhclient-syntax.js';
 
 export interface Lease {
@@ -16,6 +17,8 @@ export interface Lease {
   readonly domainName?: string;
   /** `option domain-search` / `option dhcp6.domain-search`. */
   readonly searchDomains?: readonly string[];
+  /** The domain name's and search list's names: lower case, no trailing dot, each once. */
+  readonly domains: readonly string[];
   readonly renew?: Date;
   readonly rebind?: Date;
   /** Absent when the file says `never` or gives no expiry: such a lease does not expire. */
@@ -38,6 +41,11 @@ export type DhclientParse =
 
 const INFINITE_LIFETIME = 0xffffffff;
 type MutableLease = { -readonly [K in keyof Lease]: Lease[K] };
+/** A block's domain names as each option last gave them, joined once the block is read. */
+interface DomainLists {
+  name: string[];
+  search: string[];
+}
 
 export function parseDhclientLeases(text: string, now: Date): DhclientParse {
   if (text.length === 0) return { ok: false, reason: 'empty file' };
@@ -67,7 +75,16 @@ export function dhclientOutcome(text: string): ParseOutcome {
 }
 
 function leaseServers(l: Lease): LeaseServers {
-  return { link: `${l.family}/${l.interface}`, servers: l.servers, ...(l.expire ? { expires: l.expire.getTime() } : {}) };
+  return {
+    link: `${l.family}/${l.interface}`,
+    servers: l.servers,
+    ...(l.expire ? { expires: l.expire.getTime() } : {}),
+    ...(l.domains.length > 0 ? { domains: l.domains } : {}),
+  };
+}
+
+function joinDomains(lists: DomainLists): string[] {
+  return [...new Set([...lists.name, ...lists.search])];
 }
 
 function keyword(s: Statement): string {
@@ -80,7 +97,8 @@ function isLeaseBlock(s: Statement): boolean {
 
 /** `lease { interface "x"; fixed-address …; option …; renew|rebind|expire <date>; }` */
 function lease4(block: Statement, warnings: string[]): Lease {
-  const l: MutableLease = { family: 4, interface: '', servers: [] };
+  const l: MutableLease = { family: 4, interface: '', servers: [], domains: [] };
+  const lists: DomainLists = { name: [], search: [] };
   for (const s of block.block ?? []) {
     const [name, ...args] = s.words.map((w) => w.text);
     if (name === 'interface' && args[0] !== undefined) l.interface = args[0];
@@ -88,19 +106,21 @@ function lease4(block: Statement, warnings: string[]): Lease {
     else if (name === 'renew' || name === 'rebind' || name === 'expire') {
       const d = parseLeaseDate(s.words.slice(1), warnings);
       if (d !== undefined) l[name] = d;
-    } else if (name === 'option') applyOption(l, s, warnings);
+    } else if (name === 'option') applyOption(l, s, warnings, lists);
   }
+  l.domains = joinDomains(lists);
   return l;
 }
 
 /** `lease6 { interface "x"; ia-na ID { starts N; … iaaddr A { starts N; max-life N; } } option …; }` */
 function lease6(block: Statement, warnings: string[]): Lease {
-  const l: MutableLease = { family: 6, interface: '', servers: [] };
+  const l: MutableLease = { family: 6, interface: '', servers: [], domains: [] };
+  const lists: DomainLists = { name: [], search: [] };
   let expire = 0;
   for (const s of block.block ?? []) {
     const name = s.words[0]?.text;
     if (name === 'interface' && s.words[1] !== undefined) l.interface = s.words[1].text;
-    else if (name === 'option') applyOption(l, s, warnings);
+    else if (name === 'option') applyOption(l, s, warnings, lists);
     for (const addr of (s.block ?? []).filter((a) => a.block !== undefined && a.words.length >= 2)) {
       if (addr.words[0]!.text === 'iaaddr') l.fixedAddress ??= addr.words[1]!.text;
       const starts = numberIn(addr.block!, 'starts');
@@ -110,6 +130,7 @@ function lease6(block: Statement, warnings: string[]): Lease {
     }
   }
   if (expire > 0 && Number.isFinite(expire)) l.expire = new Date(expire * 1000);
+  l.domains = joinDomains(lists);
   return l;
 }
 
@@ -118,15 +139,18 @@ function numberIn(block: readonly Statement[], name: string): number | undefined
   return s && /^\d+$/.test(s.words[1]!.text) ? Number(s.words[1]!.text) : undefined;
 }
 
-function applyOption(l: MutableLease, s: Statement, warnings: string[]): void {
+/** `domain-name` is one string that may hold several names; `domain-search` a list (RFC 3397). */
+function applyOption(l: MutableLease, s: Statement, warnings: string[], lists: DomainLists): void {
   const name = s.words[1]?.text;
   const values = s.words.slice(2).filter((w) => !(w.text === ',' && !w.quoted));
   if (name === 'domain-name-servers' || name === 'dhcp6.name-servers') {
     l.servers = uniqueEndpoints(values.flatMap((w) => nameserver(w, warnings)));
   } else if (name === 'domain-name' && values[0] !== undefined) {
     l.domainName = values[0].text;
+    lists.name = linkDomains(splitNames(l.domainName), warnings, `line ${s.line}`);
   } else if (name === 'domain-search' || name === 'dhcp6.domain-search') {
     l.searchDomains = values.map((w) => w.text);
+    lists.search = linkDomains(l.searchDomains, warnings, `line ${s.line}`);
   }
 }
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { formatEndpoint } from '../../../src/address.js';
-import { type DhclientParse, parseDhclientLeases } from '../../../src/sources/parsers/dhclient.js';
+import { type DhclientParse, dhclientOutcome, parseDhclientLeases } from '../../../src/sources/parsers/dhclient.js';
 
 const FIXTURES = new URL('../../fixtures/dhcp/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
@@ -210,4 +210,39 @@ t.test('dhclient -6 lease6 blocks', async (t) => {
   t.equal(v6.fixedAddress, '2001:db8::100');
   t.same(v6.searchDomains, ['lab.test.']);
   t.equal(v6.expire?.getTime(), 1795000600 * 1000);
+});
+
+t.test('domains: domain-name and domain-search, lower case, no trailing dot, each once', async (t) => {
+  const samples = ['after-first-bind_2dns', 'bind+renew+renew-after-dns-change', 'supersede-dns-127.0.0.1'];
+  for (const name of samples.map((s) => `dhclient-4.4.3-debian12_${s}.leases`)) {
+    const outcome = dhclientOutcome(fixture(name));
+    t.ok(outcome.ok, name);
+    if (outcome.ok) t.ok(outcome.leases.every((l) => l.domains?.join() === 'lab.test'), `${name}: every lease has lab.test`);
+  }
+  const text = [
+    'lease {',
+    '  interface "eth0";',
+    '  option domain-search "Corp.Example.", "lab.test.", "corp.example";',
+    '  option domain-name "LAB.test. other.example";',
+    '  option domain-name-servers 10.0.0.1;',
+    '}',
+  ].join('\n');
+  const r = ok(parseDhclientLeases(text, LATER));
+  t.same(r.leases[0]!.domains, ['lab.test', 'other.example', 'corp.example'], 'domain-name first, then the search list');
+  t.equal(r.leases[0]!.domainName, 'LAB.test. other.example', 'the raw option stays as written');
+  const outcome = dhclientOutcome(text);
+  t.same(outcome.ok && outcome.leases[0]!.domains, ['lab.test', 'other.example', 'corp.example']);
+  t.same(r.warnings, []);
+});
+
+t.test('domains: bad names skipped with a warning; no domains, no field', async (t) => {
+  const extra = '  option domain-name "bad name!. .";\n  option domain-search "ok.test", "-x.test";\n';
+  const text = block('eth0', '10.0.0.1', 'never', extra);
+  const r = ok(parseDhclientLeases(text, LATER));
+  t.same(r.leases[0]!.domains, ['bad', 'ok.test']);
+  t.match(r.warnings, [/line 4: domain "name!\." is not a domain name/, /line 5: domain "-x.test" is not a domain name/]);
+  const none = dhclientOutcome(block('eth0', '10.0.0.1'));
+  t.ok(none.ok && !('domains' in none.leases[0]!), 'a lease without domain options has no domains field');
+  const v6 = ok(parseDhclientLeases('lease6 {\n  interface "eth0";\n  option dhcp6.domain-search "v6.test.";\n}\n', LATER));
+  t.same(v6.leases[0]!.domains, ['v6.test']);
 });
