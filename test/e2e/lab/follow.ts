@@ -6,7 +6,7 @@ import type { DaemonProcess, LogLine } from '../../helpers/daemon.js';
 import type { DhcpClient } from './clients/client.js';
 import type { Guest } from './guest.js';
 import { digGuest } from './lookups.js';
-import { sleep } from './process.js';
+import { pollUntil, sleep } from './process.js';
 
 export interface FollowTimes {
   /** The state file's mtime when it first named the new servers (ms since the epoch). */
@@ -41,12 +41,9 @@ export async function measureFollow(o: FollowOptions): Promise<FollowTimes> {
 
 /** The state file's mtime once it names exactly `servers`. */
 async function waitStateFile(client: DhcpClient, servers: readonly string[], timeoutMs: number): Promise<number> {
-  const until = Date.now() + timeoutMs;
-  while (!same(client.servers(), servers)) {
-    if (Date.now() > until) {
-      throw new Error(`${client.stateFile} did not name ${servers.join(', ')} within ${timeoutMs} ms (it names ${client.servers().join(', ') || 'none'}); client output:\n${client.proc.output}`);
-    }
-    await sleep(10);
+  if (!(await pollUntil(() => same(client.servers(), servers), timeoutMs))) {
+    const now = client.servers().join(', ') || 'none';
+    throw new Error(`${client.stateFile} did not name ${servers.join(', ')} within ${timeoutMs} ms (it names ${now}); client output:\n${client.proc.output}`);
   }
   return statSync(client.stateFile).mtimeMs;
 }

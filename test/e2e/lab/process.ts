@@ -71,3 +71,13 @@ export function startProcess(name: string, argv: readonly string[]): LabProcess 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Polls `check` every `everyMs` until it is true (→ true) or `ms` have passed (→ false). */
+export async function pollUntil(check: () => boolean, ms: number, everyMs = 10): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) return false;
+    await sleep(everyMs);
+  }
+  return true;
+}
