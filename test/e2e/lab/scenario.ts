@@ -10,7 +10,7 @@ import { measureFollow } from './follow.js';
 import { Guest } from './guest.js';
 import { CONSUL, startConsulDns, startGuestDnsfwd } from './guest-services.js';
 import { snapshotHostState } from './host-state.js';
-import { NODE1, OUTSIDE, startHostServers, type HostNameserver } from './host-servers.js';
+import { DOMAIN, NODE1, OUTSIDE, startHostServers, type HostNameserver } from './host-servers.js';
 import { Lab, NET } from './lab.js';
 import { pollUntil } from './process.js';
 import { buildMuslLookup, digGuest, lookup, type Resolver } from './lookups.js';
@@ -77,7 +77,10 @@ async function leaseReachesDnsfwd(t: Test, w: World): Promise<void> {
   t.ok(leased, `the client got a lease: its state file names ${servers.join(', ')}`, { output: w.client.proc.output });
   if (!leased) return;
   const line = await w.daemon.waitForLog((l) => l.msg === 'default route servers changed', FOLLOW_BOUND_MS);
-  t.same(line.new, servers.map((s) => `${s}:53`), 'dnsfwd forwards to them, in the server\'s order');
+  const endpoints = servers.map((s) => `${s}:53`);
+  t.same(line.new, endpoints, 'dnsfwd forwards to them, in the server\'s order');
+  const domains = await w.daemon.waitForMsg('link domain routes changed', FOLLOW_BOUND_MS);
+  t.same(domains.new, { [DOMAIN]: endpoints }, `the lease's domain, ${DOMAIN}, goes to them too`);
   const resolv = await w.guest.exec(['cat', '/etc/resolv.conf']);
   t.equal(resolv.stdout, 'nameserver 127.0.0.1\n', 'the guest\'s resolv.conf is left at 127.0.0.1 by the client');
 }
@@ -107,6 +110,8 @@ async function followsChange(t: Test, w: World, name: string): Promise<void> {
   t.comment(`${name}: state file changed -> dnsfwd's log line ${times.logMs.toFixed(0)} ms, -> dig answered by the new nameserver ${times.digMs.toFixed(0)} ms`);
   t.ok(times.logMs <= FOLLOW_BOUND_MS, `logged the change within ${FOLLOW_BOUND_MS} ms (${times.logMs.toFixed(0)} ms)`);
   t.ok(times.digMs <= FOLLOW_BOUND_MS, `answers came from the new nameserver within ${FOLLOW_BOUND_MS} ms (${times.digMs.toFixed(0)} ms)`);
+  const domains = await w.daemon.waitForLog((l) => l.msg === 'link domain routes changed', FOLLOW_BOUND_MS, since);
+  t.same(domains.new, { [DOMAIN]: [`${NET.host2}:53`] }, `${DOMAIN} follows too`);
 }
 
 async function daemonStops(t: Test, w: World): Promise<void> {
