@@ -1,12 +1,12 @@
 // The end-to-end story every DHCP client goes through: a real DHCP server hands the guest its
 // nameservers, dnsfwd follows them, dig, glibc and musl resolve through dnsfwd, the server hands
 // out other nameservers, dnsfwd follows again; the machine itself is left as it was.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Test } from 'tap';
 import type { DaemonProcess } from '../../helpers/daemon.js';
 import { requireE2eTool, requireRootForE2e } from '../../helpers/e2e-tools.js';
 import type { ClientSetup, DhcpClient } from './clients/client.js';
-import { measureFollow } from './follow.js';
+import { logTime, measureFollow } from './follow.js';
 import { Guest } from './guest.js';
 import { CONSUL, startConsulDns, startGuestDnsfwd } from './guest-services.js';
 import { snapshotHostState } from './host-state.js';
@@ -76,7 +76,9 @@ async function leaseReachesDnsfwd(t: Test, w: World): Promise<void> {
   const leased = await pollUntil(() => same(w.client.servers(), servers), 20_000);
   t.ok(leased, `the client got a lease: its state file names ${servers.join(', ')}`, { output: w.client.proc.output });
   if (!leased) return;
+  const writtenAt = statSync(w.client.stateFile).mtimeMs;
   const line = await w.daemon.waitForLog((l) => l.msg === 'default route servers changed', FOLLOW_BOUND_MS);
+  t.comment(`first lease: state file written -> dnsfwd's log line ${(logTime(line) - writtenAt).toFixed(0)} ms`);
   const endpoints = servers.map((s) => `${s}:53`);
   t.same(line.new, endpoints, 'dnsfwd forwards to them, in the server\'s order');
   const domains = await w.daemon.waitForMsg('link domain routes changed', FOLLOW_BOUND_MS);
