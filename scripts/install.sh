@@ -494,7 +494,7 @@ start_service() {
 		if [ $CHANGED = yes ] && has_resolved; then systemctl try-restart systemd-resolved.service; fi
 		if ! systemctl is-enabled --quiet dnsfwd.service 2>/dev/null; then
 			systemctl enable dnsfwd.service
-			record enabled systemd
+			recorded enabled systemd || record enabled systemd
 		fi
 		if [ $CHANGED = yes ] || ! systemctl is-active --quiet dnsfwd.service; then
 			systemctl restart dnsfwd.service
@@ -503,7 +503,7 @@ start_service() {
 	else
 		if [ ! -e /etc/runlevels/default/dnsfwd ]; then
 			rc-update add dnsfwd default
-			record enabled openrc
+			recorded enabled openrc || record enabled openrc
 		fi
 		if [ $CHANGED = yes ] || ! rc-service dnsfwd status >/dev/null 2>&1; then
 			rc-service dnsfwd restart
@@ -645,7 +645,7 @@ remove_account() { # user|group
 	*:passwd) userdel dnsfwd ;;
 	*:group) groupdel dnsfwd ;;
 	esac
-	say "removed the $1 entry dnsfwd"
+	case "$1" in passwd) say "removed user dnsfwd" ;; *) say "removed group dnsfwd" ;; esac
 }
 
 # Undoes one manifest entry.
@@ -698,10 +698,15 @@ main() {
 	parse_args "$@"
 	detect_distro
 	check_distro
-	detect_dhcp
-	check_dhcp
-	print_plan
-	if [ "$ACTION" = install ]; then do_install; else do_uninstall; fi
+	if [ "$ACTION" = install ]; then
+		detect_dhcp
+		check_dhcp
+		print_plan
+		do_install
+	else
+		say "target ${ROOT:-/}: $DISTRO ($INIT): uninstalling"
+		do_uninstall
+	fi
 }
 
 main "$@"
