@@ -1,11 +1,19 @@
 // install.sh --root on an Alpine tree with busybox udhcpc: OpenRC service, account lines written
 // into etc/, udhcpc told to write /etc/dnsfwd/resolv.dhcp (seeded from the old resolv.conf).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import t from 'tap';
 import { ALPINE_UDHCPC } from '../helpers/fake-systems.js';
 import { snapshot } from '../helpers/file-tree.js';
 import { installedBlock, InstallSandbox, repoFile, requireRootForInstall, roundTrip } from '../helpers/install-script.js';
 
 requireRootForInstall();
+
+/** RESOLV_CONF as Alpine's udhcpc script sees it: its default, then udhcpc.conf sourced. */
+function udhcpcResolvConf(conf: string): string {
+  const script = 'RESOLV_CONF="/etc/resolv.conf"\n[ -f "$CONF" ] && . "$CONF"\nprintf %s "$RESOLV_CONF"';
+  return spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { CONF: conf } }).stdout;
+}
 
 t.test('Alpine + udhcpc: installs, changes nothing the second time, uninstalls to the original', async (t) => {
   const box = new InstallSandbox(ALPINE_UDHCPC);
@@ -26,6 +34,7 @@ t.test('Alpine + udhcpc: installs, changes nothing the second time, uninstalls t
     t.equal(box.read('usr/lib/dnsfwd/dnsfwd.mjs'), repoFile('dist/dnsfwd.mjs'));
     t.match(tree['usr/lib/dnsfwd/dnsfwd.mjs'], /^file 0644 0:0 /);
     t.equal(box.read('etc/udhcpc/udhcpc.conf'), `NO_GATEWAY="eth1"\n${installedBlock('udhcpc.conf')}`);
+    t.equal(udhcpcResolvConf(join(box.root, 'etc/udhcpc/udhcpc.conf')), '/etc/dnsfwd/resolv.dhcp', 'what the udhcpc script writes to');
     t.equal(box.read('etc/dnsfwd/resolv.dhcp'), 'search lab.test\nnameserver 192.168.121.1\nnameserver 192.168.121.2\n');
     t.equal(tree['etc/resolv.conf'], 'file 0644 0:0 "nameserver 127.0.0.1\\n"');
     t.notOk(tree['etc/dhclient-enter-hooks'], 'no dhclient hook');
@@ -38,4 +47,5 @@ t.test('Alpine + udhcpc: installs, changes nothing the second time, uninstalls t
   t.equal(r.uninstall.status, 0, r.uninstall.stderr);
   t.same(r.afterUninstall, r.before, 'uninstall restores the tree byte for byte');
   t.same(box.commandsRun(), [], 'no service manager or account command ran');
+  t.equal(udhcpcResolvConf(join(box.root, 'etc/udhcpc/udhcpc.conf')), '/etc/resolv.conf', 'after uninstall, udhcpc writes resolv.conf again');
 });
