@@ -70,7 +70,7 @@ check_inside() {
 	[ -n "$ROOT" ] || return 0
 	p=$(dirname -- "$(t "$1")")
 	while [ ! -e "$p" ] && [ ! -L "$p" ]; do p=$(dirname -- "$p"); done
-	real=$(realpath -- "$p" 2>/dev/null) || die "$p: cannot resolve"
+	real=$(realpath "$p" 2>/dev/null) || die "$p: cannot resolve"
 	case "$real/" in
 	"$ROOT"/*) ;;
 	*) die "$1: its directory resolves to $real, outside $ROOT" ;;
@@ -441,6 +441,7 @@ install_dhclient_glue() {
 # Lease files already there get the group dnsfwd now; the exit hook does it for later ones.
 share_dhcpcd_leases() {
 	[ -d "$(t /var/lib/dhcpcd)" ] || return 0
+	check_inside /var/lib/dhcpcd/x
 	for f in "$(t /var/lib/dhcpcd)"/*.lease*; do
 		is_plain_file "$f" || continue
 		p=${f#"$ROOT"}
@@ -601,7 +602,6 @@ remove_dir() { # PATH
 }
 
 restore() { # PATH
-	check_inside "$1"
 	rm -f "$(t "$1")"
 	cp -a "$(t "$STATE/backup$1")" "$(t "$1")"
 	say "restored $1"
@@ -650,6 +650,7 @@ remove_account() { # user|group
 
 # Undoes one manifest entry.
 undo() { # KIND PATH DETAIL
+	case "$1" in user | group | enabled) ;; *) check_inside "$2" ;; esac
 	case "$1" in
 	file) remove_file "$2" ;;
 	dir) remove_dir "$2" ;;
@@ -672,6 +673,7 @@ remove_glue_output() {
 	gid=$(id_of /etc/group dnsfwd)
 	[ -n "$gid" ] || return 0
 	[ -d "$(t /var/lib/dhcpcd)" ] || return 0
+	check_inside /var/lib/dhcpcd/x
 	for f in "$(t /var/lib/dhcpcd)"/*.lease*; do
 		is_plain_file "$f" || continue
 		[ "$(stat -c %g "$f")" = "$gid" ] || continue

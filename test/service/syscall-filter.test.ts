@@ -1,7 +1,7 @@
 // Everything the daemon does, traced with strace in a sandbox (start, UDP and TCP queries, a lease
-// change, SIGHUP, SIGUSR1, SIGTERM; once with --workers 2), stays within the unit's
-// SystemCallFilter= and RestrictAddressFamilies=, and V8 does map memory writable and executable
-// (why the unit cannot set MemoryDenyWriteExecute=).
+// change, SIGHUP, SIGUSR1, SIGTERM; once with --workers 2), and the `check` that ExecReload runs,
+// stay within the unit's SystemCallFilter= and RestrictAddressFamilies=; and V8 does map memory
+// writable and executable (why the unit cannot set MemoryDenyWriteExecute=).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -29,6 +29,8 @@ ip addr add 192.168.121.50/24 dev lo
 mkdir -p "$SANDBOX/leases"
 printf '%s' "$LEASE" >"$SANDBOX/leases/dhclient.eth0.leases"
 strace -f -qq -o "$SANDBOX/trace$WORKERS" "$NODE" $NODE_FLAGS "$CLI" run --config "$SANDBOX/dnsfwd.yaml" $WORKERS >"$SANDBOX/daemon.log" 2>&1 &
+# what ExecReload runs first
+strace -f -qq -o "$SANDBOX/trace-check$WORKERS" "$NODE" $NODE_FLAGS "$CLI" check --config "$SANDBOX/dnsfwd.yaml" >/dev/null
 for _ in $(seq 100); do dig +time=1 +tries=1 @127.0.0.1 -p 5300 example.com >/dev/null 2>&1 && break; sleep 0.1; done
 dig +time=2 +tries=1 @127.0.0.1 example.com >/dev/null || true
 dig +tcp +time=2 +tries=1 @127.0.0.1 web.service.consul >/dev/null || true
@@ -56,7 +58,7 @@ for (const workers of ['', '--workers 2']) {
     t.equal(r.status, 0, 'the sandbox script ran to its end', { stderr: r.stderr, log });
     t.match(log, /"msg":"configuration reloaded"/, 'SIGHUP was handled');
     t.match(log, /"msg":"cache statistics"/, 'SIGUSR1 was handled');
-    const trace = readFileSync(join(box.dir, `trace${workers}`), 'utf8');
+    const trace = readFileSync(join(box.dir, `trace${workers}`), 'utf8') + readFileSync(join(box.dir, `trace-check${workers}`), 'utf8');
     const calls = tracedCalls(trace);
     t.ok(calls.has('epoll_wait') || calls.has('epoll_pwait'), 'the trace has the event loop');
     const allowed = allowedSyscalls();
