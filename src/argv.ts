@@ -36,7 +36,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'lease-file',
     type: 'string',
     array: true,
-    describe: 'dhclient lease file naming the default route servers (* allowed in the file name); replaces the configured sources',
+    describe: '[KIND:]PATH: a file naming the default route servers, KIND dhclient (the default), dhcpcd, networkd or resolvconf; * allowed in the file name, DIR/ for the kind\'s files in DIR; replaces the configured sources',
   },
   {
     name: 'upstream',

@@ -8,7 +8,8 @@ import { LOG_LEVELS } from '../log.js';
 export { defaultConfig } from './schema.js';
 import { duplicateAt, validateConfig, type Locator, type PathSegment } from './schema.js';
 import { deepFreeze, parseSourcePath, parseUser, parseZone } from './values.js';
-import type { Config, ConfigError, ConfigOverrides, ConfigResult, RouteConfig } from './types.js';
+import { SOURCE_DIRECTORY_FILES, SOURCE_KINDS } from './types.js';
+import type { Config, ConfigError, ConfigOverrides, ConfigResult, RouteConfig, SourceConfig } from './types.js';
 
 /** The `file` of errors in command-line flags. */
 export const COMMAND_LINE = '<command line>';
@@ -148,11 +149,11 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
     next = { ...next, routes };
   }
   if (o.leaseFile?.length) {
-    const sources = [];
+    const sources: SourceConfig[] = [];
     for (const text of o.leaseFile) {
-      const path = parseSourcePath(text);
-      if (!path.ok) return flagError('--lease-file', path.reason);
-      sources.push({ kind: 'dhclient' as const, path: path.value });
+      const source = flagSource(text);
+      if (!source.ok) return source;
+      sources.push(source.value);
     }
     next = { ...next, default: { ...next.default, sources } };
   }
@@ -176,6 +177,16 @@ function flagEndpoints(flag: string, texts: readonly string[]): Parsed<Endpoint[
     out.push(e.value);
   }
   return { ok: true, value: out };
+}
+
+/** `[KIND:]PATH`: a source of the given kind (dhclient when none is named). */
+function flagSource(text: string): Parsed<SourceConfig> {
+  const m = /^([a-z]+):(\/.*)$/.exec(text);
+  const kind = m ? SOURCE_KINDS.find((k) => k === m[1]) : 'dhclient';
+  if (!kind) return flagError('--lease-file', `"${m![1]}" is not one of ${SOURCE_KINDS.join(', ')}`);
+  const path = parseSourcePath(m ? m[2]! : text, SOURCE_DIRECTORY_FILES[kind]);
+  if (!path.ok) return flagError('--lease-file', path.reason);
+  return { ok: true, value: { kind, path: path.value, optional: false } };
 }
 
 /** `ZONE=SERVER[,SERVER...]` */
@@ -216,7 +227,7 @@ export function describeConfig(c: Config): string {
     'routes:',
     ...c.routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.cache ? '' : '  (not cached)'}`),
     `  ${'.'.padEnd(width)}  -> default route:${c.default.cache ? '' : '  (not cached)'}`,
-    ...c.default.sources.map((src) => `       source: ${src.kind} ${src.path}`),
+    ...c.default.sources.map((src) => `       source: ${src.kind} ${src.path}${src.optional ? ' (optional)' : ''}`),
     ...(c.default.sources.length ? [] : ['       sources: (none)']),
     `       static servers (used when the sources give none): ${list(c.default.servers)}`,
     `upstream:  timeout ${u.timeoutMs} ms, deadline ${u.deadlineMs} ms, down for ${u.downMs} ms, EDNS size ${u.ednsSize}`,

@@ -3,7 +3,7 @@
 import { formatEndpoint, parseEndpoint, sameEndpoint, type Endpoint, type ParseResult } from '../address.js';
 import { deepFreeze, parseSourcePath, parseUser, parseZone } from './values.js';
 import { LOG_LEVELS } from '../log.js';
-import { SOURCE_KINDS, type Config, type ConfigError, type ConfigResult } from './types.js';
+import { SOURCE_DIRECTORY_FILES, SOURCE_KINDS, type Config, type ConfigError, type ConfigResult } from './types.js';
 import type { CacheConfig, DefaultRouteConfig, RouteConfig, ServerConfig, SourceConfig, UpstreamConfig } from './types.js';
 
 export type PathSegment = string | number;
@@ -23,9 +23,13 @@ export const DEFAULTS = deepFreeze({
   user: '',
   routes: [{ zone: 'consul', servers: ['127.0.0.1:8600'] }],
   default: {
+    // Where each DHCP client leaves its nameservers (DESIGN.md §4); whichever exist or appear.
     sources: [
-      { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases' },
-      { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases' },
+      { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases', optional: true },
+      { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases', optional: true },
+      { kind: 'dhcpcd', path: '/var/lib/dhcpcd/', optional: true },
+      { kind: 'networkd', path: '/run/systemd/netif/leases/', optional: true },
+      { kind: 'resolvconf', path: '/etc/dnsfwd/resolv.dhcp', optional: true },
     ],
     servers: [] as string[],
     cache: true,
@@ -231,12 +235,14 @@ function route(c: Checker, raw: unknown, path: PathSegment[], done: readonly Rou
 }
 
 function source(c: Checker, raw: unknown, path: PathSegment[]): Check<SourceConfig> {
-  const m = mapping(c, raw, path, ['kind', 'path'], ['kind', 'path']);
+  const m = mapping(c, raw, path, ['kind', 'path', 'optional'], ['kind', 'path']);
   if (!m.ok) return m;
   const kind = oneOf(c, m.value.kind, [...path, 'kind'], SOURCE_KINDS);
   if (!kind.ok) return kind;
-  const file = parsed(c, m.value.path, [...path, 'path'], parseSourcePath);
-  return file.ok ? ok({ kind: kind.value, path: file.value }) : file;
+  const file = parsed(c, m.value.path, [...path, 'path'], (p) => parseSourcePath(p, SOURCE_DIRECTORY_FILES[kind.value]));
+  if (!file.ok) return file;
+  const optional = flag(c, pick(m.value, 'optional', false), [...path, 'optional']);
+  return optional.ok ? ok({ kind: kind.value, path: file.value, optional: optional.value }) : optional;
 }
 
 function defaultRoute(c: Checker, raw: unknown): Check<DefaultRouteConfig> {

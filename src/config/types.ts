@@ -2,13 +2,26 @@
 import type { Endpoint } from '../address.js';
 import type { LogLevel } from '../log.js';
 
-export const SOURCE_KINDS = ['dhclient'] as const;
+export const SOURCE_KINDS = ['dhclient', 'dhcpcd', 'networkd', 'resolvconf'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/** The files of a kind in a directory given as a source path (`/var/lib/dhcpcd/`). */
+export const SOURCE_DIRECTORY_FILES: Readonly<Record<SourceKind, string>> = {
+  dhclient: 'dhclient*.leases',
+  dhcpcd: '*.lease',
+  networkd: '*',
+  resolvconf: '*.conf',
+};
 
 export interface SourceConfig {
   readonly kind: SourceKind;
-  /** A file path; the last path component may contain `*` wildcards (e.g. dhclient*.leases). */
+  /**
+   * A file path; the last path component may contain `*` wildcards (e.g. dhclient*.leases). A
+   * directory given as `DIR/` is stored as `DIR/` + the kind's SOURCE_DIRECTORY_FILES.
+   */
   readonly path: string;
+  /** A source that may well not exist (the embedded default watches every client's places). */
+  readonly optional: boolean;
 }
 
 export interface RouteConfig {

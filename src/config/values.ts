@@ -18,12 +18,13 @@ export function parseZone(text: string): ParseResult<string> {
 
 /**
  * A source path: absolute, naming a file (no `.` or `..` components), with `*` wildcards allowed
- * only in the last component. Repeated slashes are folded.
+ * only in the last component; or a directory written with a trailing `/`, which stands for the
+ * files `inDirectory` names in it. Repeated slashes are folded.
  */
-export function parseSourcePath(raw: string): ParseResult<string> {
+export function parseSourcePath(raw: string, inDirectory = '*'): ParseResult<string> {
   if (!raw.startsWith('/')) return { ok: false, reason: `"${raw}": must be an absolute path` };
-  if (raw.endsWith('/')) return { ok: false, reason: `"${raw}": must name a file, not a directory` };
-  const text = raw.replace(/\/{2,}/g, '/');
+  if (raw === '/') return { ok: false, reason: `"${raw}": the root directory is not a source` };
+  const text = (raw.endsWith('/') ? raw + inDirectory : raw).replace(/\/{2,}/g, '/');
   if (text.split('/').some((part) => part === '.' || part === '..')) {
     return { ok: false, reason: `"${raw}": "." and ".." are not allowed in a source path; write it out in full` };
   }

@@ -79,7 +79,9 @@ export function buildTable(config: Config, from: SourceState, deps: TableDeps): 
   const keep = (zone: string, servers: readonly Endpoint[]) =>
     uniqueEndpoints(servers).filter((s) => {
       const reason = selfReason(s, config.listen, local);
-      if (reason) dropped.push({ zone: zone || '.', server: formatEndpoint(s), reason });
+      const server = formatEndpoint(s);
+      // One report per server, though a lease's servers also serve its link's domains.
+      if (reason && !dropped.some((d) => d.server === server)) dropped.push({ zone: zone || '.', server, reason });
       return reason === null;
     });
   let defaultServers = keep('', from.servers);

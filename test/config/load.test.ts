@@ -143,7 +143,7 @@ t.test('source errors', async (t) => {
   const text = (kind: string, path: string) => `default:\n  sources:\n    - kind: ${kind}\n      path: ${path}\n`;
   located(t, text('dhclient', 'dhclient.leases'), 4, 13, 'default.sources[0].path', /"dhclient.leases": must be an absolute path/);
   located(t, text('dhclient', '/var/*/dhclient.leases'), 4, 13, 'default.sources[0].path', /only in the file name/);
-  located(t, text('networkd', '/run/x'), 3, 13, 'default.sources[0].kind', /"networkd" is not one of dhclient/);
+  located(t, text('udhcpc', '/run/x'), 3, 13, 'default.sources[0].kind', /"udhcpc" is not one of dhclient, dhcpcd, networkd, resolvconf/);
   located(t, 'default:\n  sources:\n    - kind: dhclient\n', 3, 7, 'default.sources[0]', /missing key "path"/);
   located(t, 'default:\n  servers: [1.1.1.1, 8.8.8.8:x]\n', 2, 22, 'default.servers[1]', /port must be a number/);
 });
@@ -197,7 +197,7 @@ t.test('applyOverrides', async (t) => {
     { zone: 'consul', servers: [{ host: '127.0.0.1', port: 8601, family: 4 }, { host: '127.0.0.2', port: 8601, family: 4 }], cache: true },
     { zone: 'vagrant.test', servers: [{ host: '192.168.121.1', port: 53, family: 4 }], cache: true },
   ], 'a route for an existing zone replaces it in place; a new zone is added');
-  t.same(c.default.sources, [{ kind: 'dhclient', path: '/var/lib/dhcp/dhclient.eth0.leases' }]);
+  t.same(c.default.sources, [{ kind: 'dhclient', path: '/var/lib/dhcp/dhclient.eth0.leases', optional: false }]);
   t.same(c.default.servers, [
     { host: '9.9.9.9', port: 53, family: 4 },
     { host: '1.1.1.1', port: 5353, family: 4 },
@@ -209,6 +209,12 @@ t.test('applyOverrides', async (t) => {
   t.same(base.routes.map((r) => r.zone), ['consul'], 'the input is untouched');
   const later = config(applyOverrides(base, { route: ['x=1.1.1.1', 'x=2.2.2.2'] }));
   t.same(later.routes.map((r) => `${r.zone}=${r.servers[0]!.host}`), ['consul=127.0.0.1', 'x=2.2.2.2'], 'the last --route for a zone wins');
+  const kinds = config(applyOverrides(base, { leaseFile: ['dhcpcd:/var/lib/dhcpcd/', 'resolvconf:/etc/dnsfwd/resolv.dhcp', '/x/dhclient.leases'] }));
+  t.same(kinds.default.sources, [
+    { kind: 'dhcpcd', path: '/var/lib/dhcpcd/*.lease', optional: false },
+    { kind: 'resolvconf', path: '/etc/dnsfwd/resolv.dhcp', optional: false },
+    { kind: 'dhclient', path: '/x/dhclient.leases', optional: false },
+  ], '--lease-file KIND:PATH; a directory stands for the kind\'s files');
   const leases = config(applyOverrides(base, { leaseFile: [] }));
   t.same(leases.default.sources, base.default.sources, 'an empty list is no flag');
 });
@@ -220,6 +226,7 @@ t.test('applyOverrides errors name the flag', async (t) => {
     [{ logLevel: 'loud' }, '--log-level', /^"loud" is not one of fatal, error, warn, info, debug, trace, silent$/],
     [{ leaseFile: ['dhclient.leases'] }, '--lease-file', /must be an absolute path/],
     [{ leaseFile: ['/var/*/x.leases'] }, '--lease-file', /only in the file name/],
+    [{ leaseFile: ['udhcpc:/x/y'] }, '--lease-file', /"udhcpc" is not one of dhclient, dhcpcd, networkd, resolvconf/],
     [{ route: ['consul:127.0.0.1'] }, '--route', /expected ZONE=SERVER\[,SERVER\.\.\.\]/],
     [{ route: ['consul='] }, '--route', /"consul=": a route needs at least one server/],
     [{ route: ['.=1.1.1.1'] }, '--route', /root zone is the default route: use --upstream or --lease-file/],
@@ -253,7 +260,8 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   t.equal(lines[2], 'log level: info');
   t.ok(lines.includes('  consul                    -> 127.0.0.1:8600'), out);
   t.ok(lines.includes('  121.168.192.in-addr.arpa  -> 192.168.121.1:53, 192.168.121.2:53'), out);
-  t.ok(lines.includes('       source: dhclient /var/lib/dhcp/dhclient*.leases'), out);
+  t.ok(lines.includes('       source: dhclient /var/lib/dhcp/dhclient*.leases (optional)'), out);
+  t.ok(lines.includes('       source: dhcpcd /var/lib/dhcpcd/*.lease (optional)'), out);
   t.match(out, /static servers \(used when the sources give none\): 9\.9\.9\.9:53/);
   t.match(out, /timeout 1000 ms, deadline 4000 ms, down for 30000 ms, EDNS size 1232/);
   t.match(out, /TCP max connections 16/);

@@ -30,8 +30,11 @@ t.test('the default configuration', async (t) => {
   t.equal(c.logLevel, 'info');
   t.same(c.routes, [{ zone: 'consul', servers: [{ host: '127.0.0.1', port: 8600, family: 4 }], cache: true }]);
   t.same(c.default.sources, [
-    { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases' },
-    { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases' },
+    { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases', optional: true },
+    { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases', optional: true },
+    { kind: 'dhcpcd', path: '/var/lib/dhcpcd/*.lease', optional: true },
+    { kind: 'networkd', path: '/run/systemd/netif/leases/*', optional: true },
+    { kind: 'resolvconf', path: '/etc/dnsfwd/resolv.dhcp', optional: true },
   ]);
   t.same(c.default.servers, []);
   t.same(c.upstream, { timeoutMs: 1500, deadlineMs: 4000, downMs: 30000, ednsSize: 1232 });
@@ -69,7 +72,7 @@ t.test('a key present replaces its default entirely; a missing key keeps it', as
   t.same(servers.default.sources, defaultConfig().default.sources, 'sources keep their default');
   t.same(servers.default.servers, [{ host: '9.9.9.9', port: 53, family: 4 }]);
   const sources = config({ default: { sources: [{ kind: 'dhclient', path: '/tmp/x.leases' }] } });
-  t.same(sources.default.sources, [{ kind: 'dhclient', path: '/tmp/x.leases' }]);
+  t.same(sources.default.sources, [{ kind: 'dhclient', path: '/tmp/x.leases', optional: false }]);
   t.same(sources.default.servers, [], 'a missing default.servers stays []');
   const up = config({ upstream: { timeout_ms: 200 } });
   t.same(up.upstream, { timeoutMs: 200, deadlineMs: 4000, downMs: 30000, ednsSize: 1232 });
@@ -117,13 +120,14 @@ t.test('parseSourcePath', async (t) => {
     ['var/lib/dhcp/x.leases', /absolute/],
     ['./x.leases', /absolute/],
     ['/var/lib/*/dhclient.leases', /only in the file name/],
-    ['/var/lib/dhcp/', /not a directory/],
+    ['/', /the root directory is not a source/],
     ['/..', /"\." and "\.\." are not allowed/],
     ['/.', /"\." and "\.\." are not allowed/],
     ['/tmp/x/.', /"\." and "\.\." are not allowed/],
     ['/var/lib/../lib/dhcp/dhclient.leases', /"\." and "\.\." are not allowed/],
   ];
   t.same(parseSourcePath('//var//lib/dhcp/x.leases'), { ok: true, value: '/var/lib/dhcp/x.leases' }, 'slashes folded');
+  t.same(parseSourcePath('/var/lib/dhcpcd/', '*.lease'), { ok: true, value: '/var/lib/dhcpcd/*.lease' }, 'a directory: its files of the kind');
   for (const [text, reason] of bad) {
     const r = parseSourcePath(text);
     t.equal(r.ok, false, `"${text}" is rejected`);
@@ -157,7 +161,8 @@ t.test('each kind of error', async (t) => {
     [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, user, routes, default, upstream, server, cache\)/],
     [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size/],
     [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers, cache/],
-    [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path/],
+    [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path, optional/],
+    [{ default: { sources: [{ kind: 'dhclient', path: '/x', optional: 'yes' }] } }, 'default.sources[0].optional', /expected true or false/],
     [{ listen: [] }, 'listen', /needs at least one address/],
     [{ listen: null }, 'listen', /needs at least one address/],
     [{ listen: '127.0.0.1' }, 'listen', /expected a list, got the string "127.0.0.1"/],
@@ -175,7 +180,7 @@ t.test('each kind of error', async (t) => {
     [{ routes: [{ zone: '.', servers: ['1.1.1.1'] }] }, 'routes[0].zone', /root zone is not a route: configure it under "default:"/],
     [{ routes: [{ zone: 8, servers: ['1.1.1.1'] }] }, 'routes[0].zone', /expected a string, got number 8/],
     [{ default: [] }, 'default', /expected a mapping, got a list/],
-    [{ default: { sources: [{ kind: 'dhcpcd', path: '/x' }] } }, 'default.sources[0].kind', /"dhcpcd" is not one of dhclient/],
+    [{ default: { sources: [{ kind: 'udhcpc', path: '/x' }] } }, 'default.sources[0].kind', /"udhcpc" is not one of dhclient, dhcpcd, networkd, resolvconf/],
     [{ default: { sources: [{ kind: 'dhclient' }] } }, 'default.sources[0]', /missing key "path"/],
     [{ default: { sources: [{ kind: 'dhclient', path: 'x.leases' }] } }, 'default.sources[0].path', /absolute/],
     [{ default: { servers: ['1.1.1.1', 'dns.google'] } }, 'default.servers[1]', /not an IP address/],

@@ -1,10 +1,12 @@
 // Dead upstreams: ICMP-refused and silent servers answer SERVFAIL well before the client's 5 s
 // timeout; a route whose first server is dead is answered by the next one.
+import { execFile, spawn } from 'node:child_process';
 import t from 'tap';
-import { startDnsfwd } from '../helpers/daemon.js';
-import { dig } from '../helpers/dig.js';
+import { DaemonProcess, startDnsfwd } from '../helpers/daemon.js';
+import { dig, parseDig } from '../helpers/dig.js';
 import { aRecord, startFake } from '../helpers/fake-upstream.js';
 import { freePort } from '../helpers/ports.js';
+import { CLI, NODE_FLAGS, requireRoot, requireTool } from '../helpers/tools.js';
 
 const LISTEN = '127.0.5.1';
 const DEAD = '127.0.5.2'; // nothing listens here: the kernel answers ICMP port unreachable
@@ -56,4 +58,24 @@ t.test('failover to the next server, and the failed ones go to the back', async 
   const warned = daemon.logs.filter((l) => l.msg === 'upstream failed: moved to the back of the order').map((l) => l.server);
   t.ok(warned.includes(`${SILENT2}:${silent2Port}`), 'a warning named the silent server');
   t.ok(warned.includes(`${DEAD}:${dead2Port}`), 'and the refused one');
+});
+
+t.test('an upstream with no route to it (at boot, before DHCP set up the network): SERVFAIL at once, no crash', async (t) => {
+  requireRoot();
+  requireTool('unshare');
+  requireTool('ip');
+  // A network namespace with only loopback: 192.0.2.1 (TEST-NET-1) is unreachable, connect() fails.
+  const script = `ip link set lo up && exec env -u NODE_OPTIONS "${process.execPath}" ${NODE_FLAGS.join(' ')} "${CLI}" run --listen 127.0.0.1:5399 --upstream 192.0.2.1 --lease-file /nonexistent/x.leases`;
+  const d = new DaemonProcess(spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', '--net', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  t.teardown(() => d.stop());
+  await d.waitForMsg('dnsfwd started', 10_000);
+  for (const name of ['a.example', 'b.example']) {
+    const out = await new Promise<string>((resolve) => {
+      const args = [`--net=/proc/${d.child.pid}/ns/net`, requireTool('dig'), '@127.0.0.1', '-p', '5399', name, '+tries=1', '+time=3'];
+      execFile(requireTool('nsenter'), args, (_err, stdout, stderr) => resolve(stdout + stderr));
+    });
+    t.equal(parseDig(out).status, 'SERVFAIL', name);
+  }
+  t.ok(d.alive, 'still running');
+  t.equal(await d.stop(), 0);
 });

@@ -34,11 +34,36 @@ class PooledSocket {
     this.socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
     this.socket.on('message', (msg) => this.onMessage(msg));
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    this.socket.connect(server.port, server.host, () => {
+    // A connect that fails (no route to the server yet, say at boot) is reported to this callback
+    // only: the socket is unusable, the queries waiting on it fail now and the pool replaces it.
+    this.socket.connect(server.port, server.host, (err?: Error) => {
       const queued = this.queued ?? [];
       this.queued = null;
-      for (const q of queued) this.socket.send(q);
+      if (err) return this.broken(err as NodeJS.ErrnoException);
+      for (const q of queued) this.write(q);
     });
+  }
+
+  /** True when this socket cannot be used (its connect failed): the pool replaces it. */
+  get failed(): boolean {
+    return this.isBroken;
+  }
+
+  private isBroken = false;
+
+  private broken(err: NodeJS.ErrnoException): void {
+    this.isBroken = true;
+    this.onError(err);
+    this.retire();
+  }
+
+  /** Sends on the connected socket; a send that throws fails the queries waiting here. */
+  private write(q: Buffer): void {
+    try {
+      this.socket.send(q);
+    } catch (err) {
+      this.broken(err as NodeJS.ErrnoException);
+    }
   }
 
   send(ex: Exchange): Promise<Buffer> {
@@ -50,7 +75,7 @@ class PooledSocket {
       const timer = setTimeout(() => this.settle(id, new DnsfwdError('UPSTREAM_TIMEOUT')), ex.timeoutMs);
       this.pending.set(id, { matches: ex.matches, resolve, reject, timer });
       if (this.queued) this.queued.push(ex.query);
-      else this.socket.send(ex.query);
+      else this.write(ex.query);
     });
   }
 
@@ -111,7 +136,7 @@ export class UdpPool {
     }
     const slot = server.turn++ % this.opts.socketsPerServer;
     let s = server.slots[slot];
-    if (!s || s.uses >= this.opts.queriesPerSocket) {
+    if (!s || s.uses >= this.opts.queriesPerSocket || s.failed) {
       s?.retire();
       s = server.slots[slot] = new PooledSocket(ex.server);
     }

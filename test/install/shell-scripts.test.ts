@@ -1,0 +1,25 @@
+// install.sh and every shell file it installs (hooks, udhcpc.conf, the OpenRC script and its
+// conf.d file) are POSIX sh that shellcheck has nothing to say about.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import t from 'tap';
+import { requireServiceTool } from '../helpers/service-tools.js';
+import { ROOT } from '../helpers/tools.js';
+
+requireServiceTool('shellcheck');
+
+const FILES = [
+  'scripts/install.sh',
+  'config/dhclient-enter-hook',
+  'config/dhcpcd.exit-hook',
+  'config/udhcpc.conf',
+  'openrc/dnsfwd',
+  'openrc/dnsfwd.confd',
+];
+
+for (const file of FILES) {
+  t.test(`shellcheck --shell=sh ${file}`, async (t) => {
+    const r = spawnSync('shellcheck', ['--shell=sh', '--severity=style', join(ROOT, file)], { encoding: 'utf8' });
+    t.equal(r.status, 0, 'clean', { output: r.stdout + r.stderr });
+  });
+}

@@ -1,0 +1,72 @@
+// Everything the daemon does, traced with strace in a sandbox (start, UDP and TCP queries, a lease
+// change, SIGHUP, SIGUSR1, SIGTERM; once with --workers 2), and the `check` that ExecReload runs,
+// stay within the unit's SystemCallFilter= and RestrictAddressFamilies=; and V8 does map memory
+// writable and executable (why the unit cannot set MemoryDenyWriteExecute=).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { Sandbox } from '../helpers/sandbox.js';
+import { requireServiceTool } from '../helpers/service-tools.js';
+import { allowedSyscalls, directive } from '../helpers/systemd-unit.js';
+import { CLI, NODE_FLAGS, requireBuild } from '../helpers/tools.js';
+
+requireBuild();
+for (const tool of ['strace', 'dig', 'systemd-analyze']) requireServiceTool(tool);
+
+const CONFIG = (dir: string) => `listen: ["127.0.0.1:53", "0.0.0.0:5300", "[::1]:53"]
+default:
+  sources:
+    - kind: dhclient
+      path: ${dir}/leases/dhclient*.leases
+  servers: ["127.0.0.1:5301"]
+`;
+
+const LEASE = 'lease {\n  interface "eth0";\n  fixed-address 192.168.121.168;\n  option domain-name-servers 192.168.121.1,192.168.121.2;\n  expire never;\n}\n';
+
+/** Runs the daemon under strace through its life; WORKERS is "" or "--workers 2". */
+const SCRIPT = `
+ip addr add 192.168.121.50/24 dev lo
+mkdir -p "$SANDBOX/leases"
+printf '%s' "$LEASE" >"$SANDBOX/leases/dhclient.eth0.leases"
+strace -f -qq -o "$SANDBOX/trace$WORKERS" "$NODE" $NODE_FLAGS "$CLI" run --config "$SANDBOX/dnsfwd.yaml" $WORKERS >"$SANDBOX/daemon.log" 2>&1 &
+# what ExecReload runs first
+strace -f -qq -o "$SANDBOX/trace-check$WORKERS" "$NODE" $NODE_FLAGS "$CLI" check --config "$SANDBOX/dnsfwd.yaml" >/dev/null
+for _ in $(seq 100); do dig +time=1 +tries=1 @127.0.0.1 -p 5300 example.com >/dev/null 2>&1 && break; sleep 0.1; done
+dig +time=2 +tries=1 @127.0.0.1 example.com >/dev/null || true
+dig +tcp +time=2 +tries=1 @127.0.0.1 web.service.consul >/dev/null || true
+pid=$(pgrep -o -f "^$NODE .*dnsfwd[.]mjs run")
+kill -HUP "$pid"; sleep 0.5
+kill -USR1 "$pid"; sleep 0.5
+printf '%s' "$LEASE" | sed 's/192.168.121.2/192.168.121.3/' >>"$SANDBOX/leases/dhclient.eth0.leases"; sleep 0.5
+dig +time=2 +tries=1 @127.0.0.1 example.org >/dev/null || true
+kill -TERM "$pid"
+wait
+`;
+
+/** System call names in an strace -f log ("PID name(...", not "<... name resumed>"). */
+function tracedCalls(trace: string): Set<string> {
+  return new Set([...trace.matchAll(/^\d+ +([a-z0-9_]+)\(/gm)].map((m) => m[1]!));
+}
+
+for (const workers of ['', '--workers 2']) {
+  t.test(`the daemon's system calls are within the unit's filter${workers ? ` (${workers})` : ''}`, async (t) => {
+    const box = new Sandbox('the system call test');
+    t.teardown(() => box.remove());
+    writeFileSync(join(box.dir, 'dnsfwd.yaml'), CONFIG(box.dir));
+    const r = box.run(SCRIPT, { LEASE, WORKERS: workers, NODE: process.execPath, NODE_FLAGS: NODE_FLAGS.join(' '), CLI });
+    const log = readFileSync(join(box.dir, 'daemon.log'), 'utf8');
+    t.equal(r.status, 0, 'the sandbox script ran to its end', { stderr: r.stderr, log });
+    t.match(log, /"msg":"configuration reloaded"/, 'SIGHUP was handled');
+    t.match(log, /"msg":"cache statistics"/, 'SIGUSR1 was handled');
+    const trace = readFileSync(join(box.dir, `trace${workers}`), 'utf8') + readFileSync(join(box.dir, `trace-check${workers}`), 'utf8');
+    const calls = tracedCalls(trace);
+    t.ok(calls.has('epoll_wait') || calls.has('epoll_pwait'), 'the trace has the event loop');
+    const allowed = allowedSyscalls();
+    t.same([...calls].filter((c) => !allowed.has(c)).sort(), [], 'every system call is allowed');
+    const families = new Set([...trace.matchAll(/socket(?:pair)?\((AF_[A-Z0-9]+)/g)].map((m) => m[1]!));
+    const restricted = new Set(directive('RestrictAddressFamilies').join(' ').split(/\s+/));
+    t.same([...families].filter((f) => !restricted.has(f)).sort(), [], `socket families ${[...families].join(' ')} are allowed`);
+    t.ok(families.has('AF_NETLINK'), 'the 0.0.0.0 listener lists the host addresses over netlink');
+    t.match(trace, /PROT_WRITE\|PROT_EXEC/, 'V8 maps memory writable and executable');
+  });
+}
