@@ -1,4 +1,5 @@
-// ISC dhclient as Debian and Ubuntu run it, with the enter hook dnsfwd's install adds so that
+// ISC dhclient as Debian and Ubuntu run it, with the enter hook scripts/install.sh adds
+// (config/dhclient-enter-hook as /etc/dhcp/dhclient-enter-hooks.d/zz-dnsfwd) so that
 // dhclient-script leaves resolv.conf alone while the lease file keeps the server's nameservers.
 // dhclient writes a renewed lease to the file at most every 15 s (MIN_LEASE_WRITE), so with the
 // lab's 4-second renewals the file, and dnsfwd, learn of new nameservers up to 15 s after the ACK.
@@ -6,13 +7,14 @@ import { dhclientServers, readServers } from '../client-state.js';
 import type { Guest } from '../guest.js';
 import { NET } from '../lab.js';
 import type { ClientSetup, DhcpClient } from './client.js';
+import { glue } from './glue.js';
 
 const LEASE_FILE = `/var/lib/dhcp/dhclient.${NET.guestIf}.leases`;
 
 export const dhclient: ClientSetup = {
   name: 'dhclient',
   tools: ['dhclient', 'dhclient-script'],
-  etc: () => ({ 'dhcp/dhclient-enter-hooks.d/dnsfwd': 'make_resolv_conf() { :; }\n' }),
+  etc: () => ({ 'dhcp/dhclient-enter-hooks.d/zz-dnsfwd': glue('dhclient-enter-hook') }),
   start(guest: Guest): DhcpClient {
     // ifupdown's command line, in the foreground (-d) so the test owns the process.
     const proc = guest.spawn('dhclient', [
