@@ -2,8 +2,10 @@
 // and whether it is a symbolic link and to what), the DHCP clients' state, dnsfwd's and the
 // clients' configuration, networkd's lease directory and the hostname.
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
+import type { Test } from 'tap';
+import { Lab } from './lab.js';
 
 export const WATCHED = [
   '/etc/resolv.conf',
@@ -24,6 +26,13 @@ export function snapshotHostState(): HostState {
   const state: HostState = { hostname: hostname() };
   for (const path of WATCHED) describe(path, state, 0);
   return state;
+}
+
+/** The machine as in `before`, and the lab's namespaces (`names`: host, guest) gone. */
+export function checkUntouched(t: Test, before: HostState, names: readonly string[]): void {
+  t.same(snapshotHostState(), before, 'resolv.conf, DHCP client state, /etc/dnsfwd, /run/systemd/netif, hostname');
+  t.same(Lab.listed(names), [], 'the namespaces are gone');
+  t.notOk(names.some((n) => existsSync(`/etc/netns/${n}`)), 'and their /etc/netns directories');
 }
 
 function describe(path: string, state: HostState, depth: number): void {
