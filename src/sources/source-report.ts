@@ -5,6 +5,8 @@ import type { Logger } from '../log.js';
 export class SourceReport {
   /** The problem last reported, by file (or directory / pattern). */
   private readonly reported = new Map<string, string>();
+  /** Of those, the ones reported as simply not there yet (an optional source). */
+  private readonly absentOnly = new Set<string>();
   /** Files whose last read failed once: the next failure is confirmed and reported. */
   private readonly suspects = new Set<string>();
   private readonly skippedValues = new Map<string, string>();
@@ -32,13 +34,20 @@ export class SourceReport {
     this.suspects.delete(file);
     this.reported.set(file, reason);
     const fields = { source: this.source, file, reason };
-    if (absent && this.optional) this.log.info(fields, 'source not present: watching for it');
-    else this.log.warn(fields, 'source file unusable; keeping the last good servers');
+    if (absent && this.optional) {
+      this.absentOnly.add(file);
+      this.log.info(fields, 'source not present: watching for it');
+    } else {
+      this.absentOnly.delete(file);
+      this.log.warn(fields, 'source file unusable; keeping the last good servers');
+    }
   }
 
   fine(file: string): void {
     this.suspects.delete(file);
-    if (this.reported.delete(file)) this.log.info({ source: this.source, file }, 'source file usable again');
+    if (!this.reported.delete(file)) return;
+    const appeared = this.absentOnly.delete(file);
+    this.log.info({ source: this.source, file }, appeared ? 'source appeared' : 'source file usable again');
   }
 
   /** Values a parser skipped (bad address, bad date): one warning per distinct set. */
