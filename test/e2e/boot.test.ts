@@ -3,7 +3,6 @@
 // and answers through them once dhclient has configured the interface.
 import { writeFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { requireE2eTool, requireRootForE2e } from '../helpers/e2e-tools.js';
 import { leaseBlock } from '../helpers/lease.js';
 import { dhclient } from './lab/clients/dhclient.js';
 import { Guest } from './lab/guest.js';
@@ -13,9 +12,10 @@ import { OUTSIDE, startHostServers } from './lab/host-servers.js';
 import { Lab, NET } from './lab/lab.js';
 import { digGuest } from './lab/lookups.js';
 import { sleep } from './lab/process.js';
+import { requireRoot, requireTool } from '../helpers/tools.js';
 
-requireRootForE2e();
-for (const tool of [...dhclient.tools, 'dnsmasq', 'dig']) requireE2eTool(tool);
+requireRoot('the end-to-end tests (test/e2e) create network namespaces and mounts');
+for (const tool of [...dhclient.tools, 'dnsmasq', 'dig']) requireTool(tool);
 const before = snapshotHostState();
 let names: string[] = [];
 

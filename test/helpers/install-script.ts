@@ -51,13 +51,6 @@ export class InstallSandbox {
   }
 }
 
-/** The install tests set owners with chown (root:dnsfwd config, leases for the group dnsfwd). */
-export function requireRootForInstall(): void {
-  if (process.getuid?.() !== 0) {
-    throw new Error('the install tests check file owners that only root can set: run them as root (sudo npm test)');
-  }
-}
-
 /** What one install, a second install and an uninstall did to a sandbox's tree. */
 export interface RoundTrip {
   readonly before: Record<string, string>;

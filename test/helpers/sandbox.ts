@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireRootForSandbox, requireServiceTool } from './service-tools.js';
+import { requireRoot, requireTool } from './tools.js';
 
 export interface SandboxRun {
   readonly status: number | null;
@@ -29,8 +29,8 @@ export class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), 'dnsfwd-sandbox-'));
 
   constructor(what: string) {
-    requireRootForSandbox(what);
-    for (const tool of ['unshare', 'mount', 'ip']) requireServiceTool(tool);
+    requireRoot(`${what} runs in mount, PID and network namespaces of its own`);
+    for (const tool of ['unshare', 'mount', 'ip']) requireTool(tool);
   }
 
   /** Runs `script` (sh, set -eu) after the prelude; $SANDBOX is this sandbox's directory. */

@@ -1,32 +1,46 @@
-// Prerequisites of the integration tests: a missing tool fails the run with how to install it.
+// Prerequisites of the tests: a missing tool fails the run with the Debian package that has it
+// (.ci/run installs them all), and tests that need root say why.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const INSTALL: Record<string, string> = {
-  dig: 'apt-get install -y bind9-dnsutils',
-  dnsmasq: 'apt-get install -y dnsmasq-base',
-  ip: 'apt-get install -y iproute2',
-  unshare: 'apt-get install -y util-linux',
-  nsenter: 'apt-get install -y util-linux',
-  setpriv: 'apt-get install -y util-linux',
+/** The Debian package of each program a test runs. */
+const PACKAGES: Readonly<Record<string, string>> = {
+  dig: 'bind9-dnsutils',
+  dnsmasq: 'dnsmasq-base',
+  ip: 'iproute2',
+  unshare: 'util-linux',
+  nsenter: 'util-linux',
+  setpriv: 'util-linux',
+  mount: 'mount',
+  getent: 'libc-bin',
+  dhclient: 'isc-dhcp-client',
+  'dhclient-script': 'isc-dhcp-client',
+  dhcpcd: 'dhcpcd-base',
+  udhcpc: 'udhcpc',
+  'musl-gcc': 'musl-tools',
+  'systemd-analyze': 'systemd',
+  'openrc-run': 'openrc',
+  'supervise-daemon': 'openrc',
+  strace: 'strace',
+  shellcheck: 'shellcheck',
+  useradd: 'passwd',
+  groupadd: 'passwd',
 };
 
-/** Absolute path of `tool`, or throws an error that says how to install it. */
+/** Absolute path of `tool` (sbin directories included), or throws an error that says how to install it. */
 export function requireTool(tool: string): string {
   try {
-    return execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+    const env = { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` };
+    return execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8', env }).trim();
   } catch {
-    const how = INSTALL[tool] ?? `install ${tool}`;
-    throw new Error(`${tool} is required by the integration tests and was not found on PATH: ${how} (or run .ci/run)`);
+    throw new Error(`${tool} is required by the tests and was not found: apt-get install -y ${PACKAGES[tool] ?? tool} (or run .ci/run)`);
   }
 }
 
-/** Binding port 53 on 127.0.0.x (the DHCP nameservers must be on port 53) needs root. */
-export function requireRoot(): void {
-  if (process.getuid?.() !== 0) {
-    throw new Error('the integration tests bind port 53 on 127.0.0.x addresses and must run as root (sudo npm test)');
-  }
+/** Throws unless running as root; `why` says what needs it. */
+export function requireRoot(why = 'the integration tests bind port 53 on 127.0.0.x addresses'): void {
+  if (process.getuid?.() !== 0) throw new Error(`${why}: run the tests as root (sudo npm test)`);
 }
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ALPINE_DHCLIENT } from '../helpers/fake-systems.js';
 import { snapshot } from '../helpers/file-tree.js';
-import { installedBlock, InstallSandbox, requireRootForInstall, roundTrip } from '../helpers/install-script.js';
+import { installedBlock, InstallSandbox, roundTrip } from '../helpers/install-script.js';
+import { requireRoot } from '../helpers/tools.js';
 
-requireRootForInstall();
+requireRoot('the install tests check file owners that only root can set');
 
 /** What a dhclient-script does: define make_resolv_conf, source the enter hook, then call it. */
 function dhclientScriptWrites(hook: string, dir: string): boolean {

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ALPINE_UDHCPC } from '../helpers/fake-systems.js';
 import { snapshot } from '../helpers/file-tree.js';
-import { installedBlock, InstallSandbox, repoFile, requireRootForInstall, roundTrip } from '../helpers/install-script.js';
+import { installedBlock, InstallSandbox, repoFile, roundTrip } from '../helpers/install-script.js';
+import { requireRoot } from '../helpers/tools.js';
 
-requireRootForInstall();
+requireRoot('the install tests check file owners that only root can set');
 
 /** RESOLV_CONF as Alpine's udhcpc script sees it: its default, then udhcpc.conf sourced. */
 function udhcpcResolvConf(conf: string): string {

@@ -4,9 +4,10 @@
 import t from 'tap';
 import { DEBIAN_DHCLIENT } from '../helpers/fake-systems.js';
 import { snapshot } from '../helpers/file-tree.js';
-import { installedBlock, InstallSandbox, repoFile, requireRootForInstall, roundTrip } from '../helpers/install-script.js';
+import { installedBlock, InstallSandbox, repoFile, roundTrip } from '../helpers/install-script.js';
+import { requireRoot } from '../helpers/tools.js';
 
-requireRootForInstall();
+requireRoot('the install tests check file owners that only root can set');
 
 t.test('Debian + dhclient + dhcpcd', async (t) => {
   const box = new InstallSandbox(DEBIAN_DHCLIENT);

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ALPINE_UDHCPC, DEBIAN_DHCLIENT, UBUNTU_NETWORKD } from '../helpers/fake-systems.js';
 import { snapshot } from '../helpers/file-tree.js';
-import { InstallSandbox, requireRootForInstall } from '../helpers/install-script.js';
+import { InstallSandbox } from '../helpers/install-script.js';
+import { requireRoot } from '../helpers/tools.js';
 
-requireRootForInstall();
+requireRoot('the install tests check file owners that only root can set');
 
 /** A directory standing for the host outside --root. */
 function outsideDir(t: { teardown: (f: () => void) => void }): string {

@@ -3,10 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
-import { requireServiceTool } from '../helpers/service-tools.js';
-import { ROOT } from '../helpers/tools.js';
+import { requireTool, ROOT } from '../helpers/tools.js';
 
-requireServiceTool('shellcheck');
+requireTool('shellcheck');
 
 const FILES = [
   'scripts/install.sh',

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { INSTALL_SH } from '../helpers/install-script.js';
 import { Sandbox } from '../helpers/sandbox.js';
-import { requireServiceTool } from '../helpers/service-tools.js';
+import { requireTool } from '../helpers/tools.js';
 
-for (const tool of ['useradd', 'groupadd']) requireServiceTool(tool);
+for (const tool of ['useradd', 'groupadd']) requireTool(tool);
 
 /** systemctl as far as install.sh needs it: enable/disable remembered, every call logged. */
 const SYSTEMD_COMMANDS: Record<string, string> = {

@@ -4,9 +4,10 @@
 import t from 'tap';
 import { UBUNTU_NETWORKD } from '../helpers/fake-systems.js';
 import { snapshot } from '../helpers/file-tree.js';
-import { InstallSandbox, repoFile, requireRootForInstall, roundTrip } from '../helpers/install-script.js';
+import { InstallSandbox, repoFile, roundTrip } from '../helpers/install-script.js';
+import { requireRoot } from '../helpers/tools.js';
 
-requireRootForInstall();
+requireRoot('the install tests check file owners that only root can set');
 
 t.test('Ubuntu + networkd + resolved', async (t) => {
   const box = new InstallSandbox(UBUNTU_NETWORKD);

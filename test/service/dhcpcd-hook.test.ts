@@ -6,9 +6,9 @@ import t from 'tap';
 import { DEBIAN_DHCLIENT } from '../helpers/fake-systems.js';
 import { InstallSandbox } from '../helpers/install-script.js';
 import { Sandbox } from '../helpers/sandbox.js';
-import { requireServiceTool } from '../helpers/service-tools.js';
+import { requireTool } from '../helpers/tools.js';
 
-requireServiceTool('groupadd');
+requireTool('groupadd');
 
 const SCRIPT = `
 cp "$TREE/etc/dhcpcd.exit-hook" /etc/dhcpcd.exit-hook

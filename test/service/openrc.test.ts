@@ -10,9 +10,9 @@ import t from 'tap';
 import { ALPINE_UDHCPC } from '../helpers/fake-systems.js';
 import { InstallSandbox } from '../helpers/install-script.js';
 import { Sandbox } from '../helpers/sandbox.js';
-import { requireServiceTool } from '../helpers/service-tools.js';
+import { requireTool } from '../helpers/tools.js';
 
-for (const tool of ['openrc-run', 'supervise-daemon', 'setpriv', 'dig', 'useradd', 'groupadd']) requireServiceTool(tool);
+for (const tool of ['openrc-run', 'supervise-daemon', 'setpriv', 'dig', 'useradd', 'groupadd']) requireTool(tool);
 
 /**
  * Stands in for supervise-daemon: logs its arguments to ARGS_LOG, turns `--capabilities ^cap_X

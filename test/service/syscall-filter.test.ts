@@ -6,12 +6,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { Sandbox } from '../helpers/sandbox.js';
-import { requireServiceTool } from '../helpers/service-tools.js';
 import { allowedSyscalls, directive } from '../helpers/systemd-unit.js';
-import { CLI, NODE_FLAGS, requireBuild } from '../helpers/tools.js';
+import { CLI, NODE_FLAGS, requireBuild, requireTool } from '../helpers/tools.js';
 
 requireBuild();
-for (const tool of ['strace', 'dig', 'systemd-analyze']) requireServiceTool(tool);
+for (const tool of ['strace', 'dig', 'systemd-analyze']) requireTool(tool);
 
 const CONFIG = (dir: string) => `listen: ["127.0.0.1:53", "0.0.0.0:5300", "[::1]:53"]
 default:

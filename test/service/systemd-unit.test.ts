@@ -5,11 +5,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { requireServiceTool } from '../helpers/service-tools.js';
 import { directive, recordedScore, UNIT } from '../helpers/systemd-unit.js';
-import { NODE_FLAGS } from '../helpers/tools.js';
+import { NODE_FLAGS, requireTool } from '../helpers/tools.js';
 
-requireServiceTool('systemd-analyze');
+requireTool('systemd-analyze');
 
 /** A root with the host's unit files, the unit and stand-ins for the programs it runs. */
 function verifyRoot(): string {

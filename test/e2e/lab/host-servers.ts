@@ -2,10 +2,10 @@
 // vagrant.test and its reverse zone, and a second nameserver on 192.168.121.2. Both also answer
 // one "outside" name, each with its own address, so an answer shows which server gave it.
 import { execFile } from 'node:child_process';
-import { requireE2eTool } from '../../helpers/e2e-tools.js';
 import { parseDig } from '../../helpers/dig.js';
 import { NET, type Lab } from './lab.js';
 import { sleep, startProcess, type LabProcess } from './process.js';
+import { requireTool } from '../../helpers/tools.js';
 
 export const DOMAIN = 'vagrant.test';
 export const NODE1 = { name: 'node1.vagrant.test', address: '192.168.121.10' } as const;
@@ -45,7 +45,7 @@ export class HostNameserver {
 
 /** The first serves DHCP, handing out `dnsServers`; the second is a nameserver only. */
 export async function startHostServers(lab: Lab, dnsServers: readonly string[]): Promise<[HostNameserver, HostNameserver]> {
-  requireE2eTool('dnsmasq');
+  requireTool('dnsmasq');
   const first = new HostNameserver(lab, NET.host1, OUTSIDE.viaHost1, dnsServers);
   lab.defer(() => first.stop());
   await first.start();

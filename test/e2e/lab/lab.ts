@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { requireE2eTool, requireRootForE2e } from '../../helpers/e2e-tools.js';
 import { removeNetnsResolvConf, writeNetnsResolvConf } from './netns-resolv.js';
 import { sleep } from './process.js';
+import { requireRoot, requireTool } from '../../helpers/tools.js';
 
 export const NET = {
   host1: '192.168.121.1',
@@ -37,8 +37,8 @@ export class Lab {
 
   /** Creates the namespaces; everything goes at `t`'s teardown, or when the process exits. */
   static create(t: Test): Lab {
-    requireRootForE2e();
-    for (const tool of ['ip', 'nsenter', 'unshare', 'setpriv', 'mount']) requireE2eTool(tool);
+    requireRoot('the end-to-end tests (test/e2e) create network namespaces and mounts');
+    for (const tool of ['ip', 'nsenter', 'unshare', 'setpriv', 'mount']) requireTool(tool);
     const lab = new Lab();
     process.on('exit', lab.onExit);
     for (const sig of ENDING_SIGNALS) process.on(sig, lab.onSignal);

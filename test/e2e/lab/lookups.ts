@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseDig, type DigResult } from '../../helpers/dig.js';
-import { requireE2eTool } from '../../helpers/e2e-tools.js';
 import type { Guest } from './guest.js';
+import { requireTool } from '../../helpers/tools.js';
 
 export type Resolver = 'dig' | 'getent' | 'musl';
 
@@ -32,7 +32,7 @@ export async function digGuest(guest: Guest, name: string, o: DigGuestOptions = 
 
 /** A static musl binary that prints the addresses getaddrinfo returns, built into `dir`. */
 export function buildMuslLookup(dir: string): string {
-  const gcc = requireE2eTool('musl-gcc');
+  const gcc = requireTool('musl-gcc');
   const source = fileURLToPath(new URL('./musl-lookup.c', import.meta.url));
   const out = `${dir}/musl-lookup`;
   execFileSync(gcc, ['-static', '-Os', '-o', out, source], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -45,7 +45,7 @@ export async function lookup(guest: Guest, resolver: Resolver, name: string, mus
     const r = await digGuest(guest, name);
     return { addresses: r.answers.filter((a) => a.type === 'A').map((a) => a.data), raw: r.raw };
   }
-  const argv = resolver === 'getent' ? [requireE2eTool('getent'), 'hosts', name] : [musl, name];
+  const argv = resolver === 'getent' ? [requireTool('getent'), 'hosts', name] : [musl, name];
   const r = await guest.exec(argv);
   const addresses = r.code === 0 ? r.stdout.split('\n').map((l) => l.split(/\s+/)[0]!).filter(Boolean) : [];
   return { addresses: [...new Set(addresses)], raw: `exit ${r.code}\n${r.stdout}${r.stderr}` };

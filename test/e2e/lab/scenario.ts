@@ -4,7 +4,6 @@
 import { statSync } from 'node:fs';
 import type { Test } from 'tap';
 import type { DaemonProcess } from '../../helpers/daemon.js';
-import { requireE2eTool, requireRootForE2e } from '../../helpers/e2e-tools.js';
 import type { ClientSetup, DhcpClient } from './clients/client.js';
 import { logTime, measureFollow } from './follow.js';
 import { Guest } from './guest.js';
@@ -14,6 +13,7 @@ import { DOMAIN, NODE1, OUTSIDE, startHostServers, type HostNameserver } from '.
 import { Lab, NET } from './lab.js';
 import { pollUntil } from './process.js';
 import { buildMuslLookup, digGuest, lookup, type Resolver } from './lookups.js';
+import { requireRoot, requireTool } from '../../helpers/tools.js';
 
 /** Generous: the target is 1 s, measured in bench/; this only catches "did not follow". */
 const FOLLOW_BOUND_MS = 5000;
@@ -29,8 +29,8 @@ interface World {
 }
 
 export async function clientScenario(t: Test, setup: ClientSetup): Promise<void> {
-  requireRootForE2e();
-  for (const tool of [...setup.tools, 'dnsmasq', 'dig', 'getent', 'musl-gcc']) requireE2eTool(tool);
+  requireRoot('the end-to-end tests (test/e2e) create network namespaces and mounts');
+  for (const tool of [...setup.tools, 'dnsmasq', 'dig', 'getent', 'musl-gcc']) requireTool(tool);
   const before = snapshotHostState();
   let names: string[] = [];
   await t.test(`${setup.name} on a guest of a libvirt-like network`, async (t) => {

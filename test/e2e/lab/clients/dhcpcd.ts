@@ -3,7 +3,6 @@
 // /var/lib/dhcpcd/<iface>.lease, where dnsfwd reads it. dnsfwd runs as root here, so the exit
 // hook that gives the lease files to the group dnsfwd is not installed.
 import { readFileSync } from 'node:fs';
-import { E2E_INSTALL } from '../../../helpers/e2e-tools.js';
 import { dhcpcdServers, readServers } from '../client-state.js';
 import type { Guest } from '../guest.js';
 import { NET } from '../lab.js';
@@ -16,7 +15,7 @@ function distributionConf(): string {
   try {
     return readFileSync('/etc/dhcpcd.conf', 'utf8');
   } catch {
-    throw new Error(`/etc/dhcpcd.conf is missing: ${E2E_INSTALL.dhcpcd}`);
+    throw new Error(`/etc/dhcpcd.conf is missing: apt-get install -y dhcpcd-base`);
   }
 }
 
