@@ -39,24 +39,17 @@ export class ZoneTable<G> {
   }
 
   /**
-   * The route of the longest zone that `name` (lower case, no trailing dot, as parseQuery gives)
-   * is in or under. Dots inside labels arrive escaped (`\046`), so splitting on '.' is label-wise.
+   * The route of the longest zone that `name` (lower case, no trailing dot, as parseQuery gives;
+   * `\DDD` escapes inside labels) is in or under: lookupWire() on the name's wire form.
    */
   lookup(name: string): Route<G> {
-    let suffix = name;
-    for (;;) {
-      const route = this.byZone.get(suffix);
-      if (route) return route;
-      const dot = suffix.indexOf('.');
-      if (dot < 0) return this.root;
-      suffix = suffix.slice(dot + 1);
-    }
+    return this.lookupWire(presentationToWire(name), 0);
   }
 
   /**
-   * The same as lookup(), for the uncompressed, already validated name at `offset` of `message`
-   * (a query's question): each label boundary, leftmost (longest suffix) first, is compared with
-   * the zones of that length, ASCII case-insensitively.
+   * The route for the uncompressed, already validated name at `offset` of `message` (a query's
+   * question), without decoding it: each label boundary, leftmost (longest suffix) first, is
+   * compared with the zones of that length, ASCII case-insensitively.
    */
   lookupWire(message: Uint8Array, offset: number): Route<G> {
     let end = offset;
@@ -76,11 +69,18 @@ export class ZoneTable<G> {
 
 /** `consul` → 06 'c' 'o' 'n' 's' 'u' 'l' (zones are letters, digits, '_' and '-': no escapes). */
 function wireName(zone: string): Uint8Array {
+  return presentationToWire(zone).subarray(0, -1);
+}
+
+/** A presentation name (`\DDD` escapes allowed, '' for the root) in wire format, root label included. */
+function presentationToWire(name: string): Uint8Array {
   const bytes: number[] = [];
-  for (const label of zone.split('.')) {
-    bytes.push(label.length);
-    for (let i = 0; i < label.length; i++) bytes.push(label.charCodeAt(i));
+  for (const label of name === '' ? [] : name.split('.')) {
+    const text = label.replace(/\\(\d{3})/g, (_, ddd: string) => String.fromCharCode(Number(ddd)));
+    bytes.push(text.length);
+    for (let i = 0; i < text.length; i++) bytes.push(text.charCodeAt(i));
   }
+  bytes.push(0);
   return Uint8Array.from(bytes);
 }
 

@@ -1,8 +1,7 @@
 // The OPT pseudo-record (RFC 6891) of the replies dnsfwd sends. OPT is hop-by-hop (§6.1.1, §7):
 // a client gets our OPT (our UDP size, no options) when it sent one, never the upstream's.
 import * as h from './header.js';
-import { findOptOffset, type Edns } from './question.js';
-import { readRecord } from './records.js';
+import { findOpt, type Edns } from './question.js';
 
 /** EDNS UDP size we advertise to clients in our replies. */
 export const OUR_EDNS_SIZE = 1232;
@@ -33,8 +32,7 @@ export function writeOpt(out: Uint8Array, off: number, dnssecOk: boolean, extend
  * Returns `reply` itself when there is nothing to change.
  */
 export function withClientOpt(reply: Buffer, questionEnd: number, client: Edns | null): Buffer {
-  const at = h.arcount(reply) > 0 ? findOptOffset(reply, questionEnd) : -1;
-  const upstream = at >= 0 ? readRecord(reply, at) : null;
+  const upstream = h.arcount(reply) > 0 ? findOpt(reply, questionEnd) : null;
   if (!upstream && !client) return reply;
   const extendedRcode = upstream ? reply[upstream.ttl]! << 4 : 0;
   const before = upstream ? upstream.start : reply.length;

@@ -1,7 +1,7 @@
 // Reads what dnsfwd needs from a client's query: the question (name in lower case for routing,
 // type, class), where it ends, and the EDNS OPT record (RFC 6891) if any. Decides drop/FORMERR/NOTIMP.
 import * as h from './header.js';
-import { TYPE_OPT, walkRecords } from './records.js';
+import { TYPE_OPT, walkRecords, type RecordSpan } from './records.js';
 
 export interface Edns {
   /** Offset of the OPT record (its root name byte). */
@@ -29,18 +29,17 @@ export interface Question {
  * and class; the name is decoded the first time something asks for it (routing, logs).
  */
 class WireQuestion implements Question {
+  readonly class: number;
   private decoded: string | undefined;
 
   constructor(
     private readonly bytes: Uint8Array,
     readonly type: number,
-    readonly klass: number,
+    klass: number,
     readonly end: number,
     readonly edns: Edns | null,
-  ) {}
-
-  get class(): number {
-    return this.klass;
+  ) {
+    this.class = klass;
   }
 
   get name(): string {
@@ -49,7 +48,7 @@ class WireQuestion implements Question {
   }
 
   withEdns(edns: Edns | null): WireQuestion {
-    return new WireQuestion(this.bytes, this.type, this.klass, this.end, edns);
+    return new WireQuestion(this.bytes, this.type, this.class, this.end, edns);
   }
 }
 
@@ -82,10 +81,6 @@ function formerr(question: Question | null, why: string): QueryParse {
 }
 
 /** Reads an uncompressed question name + type + class at `off` (no EDNS). */
-export function readQuestion(b: Uint8Array, off: number): Question | null {
-  return readQuestionAt(b, off);
-}
-
 function readQuestionAt(b: Uint8Array, off: number): WireQuestion | null {
   let pos = off;
   for (;;) {
@@ -160,13 +155,13 @@ function generalEdns(b: Uint8Array, afterQuestion: number): Edns | null | 'bad' 
   return edns;
 }
 
-/** Offset of the OPT record in any message (e.g. an upstream reply), or -1. */
-export function findOptOffset(b: Uint8Array, afterQuestion: number): number {
+/** The OPT record of any message (e.g. an upstream reply): where it starts and ends, or null. */
+export function findOpt(b: Uint8Array, afterQuestion: number): RecordSpan | null {
   const additionalStart = walkRecords(b, afterQuestion, h.ancount(b) + h.nscount(b));
-  if (additionalStart < 0) return -1;
-  let found = -1;
+  if (additionalStart < 0) return null;
+  let found: RecordSpan | null = null;
   walkRecords(b, additionalStart, h.arcount(b), (r) => {
-    if (r.type === TYPE_OPT && found < 0) found = r.start;
+    if (r.type === TYPE_OPT && found === null) found = r;
   });
   return found;
 }

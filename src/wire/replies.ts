@@ -2,8 +2,7 @@
 // answer too big for the client's UDP size (RFC 1035 §4.2.1, RFC 6891 §7).
 import * as h from './header.js';
 import { OPT_SIZE, writeOpt } from './opt.js';
-import { findOptOffset, type Question } from './question.js';
-import { readRecord } from './records.js';
+import { findOpt, type Question } from './question.js';
 
 /**
  * An error reply to `query`: same ID, opcode and RD, QR=1, RA=1, the client's question when it
@@ -29,8 +28,7 @@ export function errorReply(query: Uint8Array, rcode: number, question: Question 
  * `questionEnd` is where the question section ends.
  */
 export function truncateReply(reply: Uint8Array, questionEnd: number): Buffer {
-  const optAt = findOptOffset(reply, questionEnd);
-  const opt = optAt >= 0 ? readRecord(reply, optAt) : null;
+  const opt = findOpt(reply, questionEnd);
   const optLen = opt ? opt.end - opt.start : 0;
   const out = Buffer.alloc(questionEnd + optLen);
   out.set(reply.subarray(0, questionEnd), 0);
