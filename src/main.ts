@@ -42,7 +42,7 @@ export class Daemon {
   private readonly counters = new Counters();
   private defaultServers = '';
   private droppedKey = '';
-  private linkRoutes = '';
+  private linkRoutes: Readonly<Record<string, string[]>> = {};
   private closed = false;
 
   constructor(config: Config, deps: DaemonDeps) {
@@ -150,7 +150,9 @@ export class Daemon {
     });
     const previous = this.table as ZoneTable<UpstreamGroup> | undefined;
     this.table = built.table;
-    this.udpPool.retain([...built.table.routes()].flatMap((r) => r.group.upstreams.map((u) => u.endpoint)));
+    // Health and upstream sockets of servers no route uses any more are let go.
+    this.registry.retain(built.inUse);
+    this.udpPool.retain(built.inUse);
     if (previous) this.flushChangedRoutes(previous, built.table);
     this.reportDropped(built.dropped);
     this.reportDefault(built.defaultServers);
@@ -158,12 +160,9 @@ export class Daemon {
   }
 
   private reportLinks(routes: Readonly<Record<string, string[]>>): void {
-    const now = JSON.stringify(routes);
-    if (now === this.linkRoutes) return;
-    const old = this.linkRoutes;
-    this.linkRoutes = now;
-    if (old === '' && now === '{}') return;
-    this.log.info({ old: old === '' ? {} : (JSON.parse(old) as unknown), new: routes }, 'link domain routes changed');
+    if (JSON.stringify(routes) === JSON.stringify(this.linkRoutes)) return;
+    this.log.info({ old: this.linkRoutes, new: routes }, 'link domain routes changed');
+    this.linkRoutes = routes;
   }
 
   /**

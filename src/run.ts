@@ -1,6 +1,6 @@
 // The two commands, `run` and `check`, given flags already read from the command line (by
 // yargs, or by argv.ts for a plain `dnsfwd run`): load the config, then start or print it.
-import { applyOverrides, COMMAND_LINE, defaultConfig, describeConfig, formatConfigError, loadConfigFile } from './config/load.js';
+import { applyOverrides, defaultConfig, describeConfig, flagError, formatConfigError, loadConfigFile } from './config/load.js';
 import type { ConfigResult } from './config/types.js';
 import type { Flags } from './argv.js';
 import { isWorker, reportStarted, runPrimary } from './cluster.js';
@@ -110,9 +110,5 @@ async function reload(daemon: Daemon, flags: Flags, log: Logger): Promise<void> 
   } catch (err) {
     log.error({ error: (err as Error).message }, 'new configuration could not be applied: keeping the old one');
   }
-}
-
-function flagError(flag: string, reason: string): ConfigResult {
-  return { ok: false, error: { file: COMMAND_LINE, line: 0, col: 0, key: flag, reason } };
 }
 

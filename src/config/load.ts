@@ -165,7 +165,8 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
   return { ok: true, config: next === config ? config : deepFreeze(next) };
 }
 
-function flagError(flag: string, reason: string): Failure {
+/** An error in a command-line flag: `<command line>: --flag: reason`. */
+export function flagError(flag: string, reason: string): Failure {
   return { ok: false, error: { file: COMMAND_LINE, line: 0, col: 0, key: flag, reason } };
 }
 
@@ -181,7 +182,7 @@ function flagEndpoints(flag: string, texts: readonly string[]): Parsed<Endpoint[
 
 /** `[KIND:]PATH`: a source of the given kind (dhclient when none is named). */
 function flagSource(text: string): Parsed<SourceConfig> {
-  const m = /^([a-z]+):(\/.*)$/.exec(text);
+  const m = /^([a-z]+):(.*)$/s.exec(text); // a plain path starts with '/': a word before ':' is a kind
   const kind = m ? SOURCE_KINDS.find((k) => k === m[1]) : 'dhclient';
   if (!kind) return flagError('--lease-file', `"${m![1]}" is not one of ${SOURCE_KINDS.join(', ')}`);
   const path = parseSourcePath(m ? m[2]! : text, SOURCE_DIRECTORY_FILES[kind]);

@@ -45,6 +45,8 @@ export interface BuiltTable {
   readonly dropped: readonly DroppedServer[];
   /** The routes made from the links' domains, for logs: zone → servers. */
   readonly linkRoutes: Readonly<Record<string, string[]>>;
+  /** Every server some route uses. */
+  readonly inUse: readonly Endpoint[];
 }
 
 export interface TableDeps {
@@ -98,9 +100,9 @@ export function buildTable(config: Config, from: SourceState, deps: TableDeps): 
     cache,
     group: new UpstreamGroup(zone, servers.map((s) => deps.registry.get(s)), opts, deps.transports, deps.log, deps.now),
   }));
-  deps.registry.retain(specs.flatMap((s) => s.servers));
   const linkRoutesByZone = Object.fromEntries(perLink.map((r) => [r.zone, r.servers.map(formatEndpoint)]));
-  return { table: new ZoneTable(routes), defaultServers, dropped, linkRoutes: linkRoutesByZone };
+  const inUse = uniqueEndpoints(specs.flatMap((s) => s.servers));
+  return { table: new ZoneTable(routes), defaultServers, dropped, linkRoutes: linkRoutesByZone, inUse };
 }
 
 /**

@@ -67,21 +67,24 @@ export class Responder {
     // One promise and one timer per query: whichever of answer, failure and deadline comes first.
     return new Promise<Buffer>((resolve) => {
       let settled = false;
-      const finish = (reply: Buffer | null, why?: () => void) => {
+      const finish = (reply: Buffer | null) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (why) why();
         const out = reply === null ? errorReply(bytes, Rcode.SERVFAIL, question) : this.fit(reply, question, transport, bytes);
         if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, since);
         if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
         resolve(out);
       };
-      const timer = setTimeout(() => finish(null, () => this.log.debug({ qname: question.name }, 'query deadline passed: SERVFAIL')), this.opts.deadlineMs);
-      pending.then(
-        (reply) => finish(reply),
-        (err: unknown) => finish(null, () => this.log.error({ err, qname: question.name }, 'handler failed')),
-      );
+      // Cleared when the query settles: firing means the deadline came first.
+      const timer = setTimeout(() => {
+        this.log.debug({ qname: question.name }, 'query deadline passed: SERVFAIL');
+        finish(null);
+      }, this.opts.deadlineMs);
+      pending.then(finish, (err: unknown) => {
+        if (!settled) this.log.error({ err, qname: question.name }, 'handler failed');
+        finish(null);
+      });
     });
   }
 

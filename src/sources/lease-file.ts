@@ -3,12 +3,11 @@
 import { EventEmitter } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Endpoint, formatEndpoint, type ParseResult, sameEndpoint } from '../address.js';
+import { type Endpoint, formatEndpoint, sameEndpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import { DirectoryWatcher, splitWatchPath, type WatchPath } from './dir-watch.js';
 import { chooseLeases, type LeaseServers } from './lease-choice.js';
 import type { ParseFunction } from './parse-outcome.js';
-import { dhclientOutcome } from './parsers/dhclient.js';
 import { SourceReport } from './source-report.js';
 import { SOURCE_CHANGE, type ServerSource } from './source.js';
 
@@ -156,7 +155,8 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
       text = await readFile(file, this.opts.encoding ?? 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      this.report.problem(file, readProblem(code, () => this.missingReason(name)), code === 'ENOENT' && !this.lastGood.has(name));
+      const reason = code === 'ENOENT' ? this.missingReason(name) : readProblem(code);
+      this.report.problem(file, reason, code === 'ENOENT' && !this.lastGood.has(name));
       return;
     }
     const outcome = this.opts.parse(text);
@@ -230,10 +230,8 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
   }
 }
 
-function readProblem(code: string, missing: () => string): string {
-  if (code === 'ENOENT') return missing();
-  if (code === 'EISDIR') return 'it is a directory, not a file';
-  return `cannot read the file (${code})`;
+function readProblem(code: string): string {
+  return code === 'EISDIR' ? 'it is a directory, not a file' : `cannot read the file (${code})`;
 }
 
 /** What per-link routing depends on: each lease's domains and servers. */
@@ -252,9 +250,4 @@ async function listFiles(where: WatchPath): Promise<{ ok: true; value: string[] 
     if (code === 'ENOENT') return { ok: false, reason: 'the directory does not exist', absent: true };
     return { ok: false, reason: `cannot list the directory (${code})`, absent: false };
   }
-}
-
-/** The default route's servers from ISC dhclient lease files. */
-export function dhclientSource(path: string, logger: Logger): LeaseFileSource {
-  return new LeaseFileSource({ path, parse: dhclientOutcome, kind: 'dhclient', logger });
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { type Endpoint, formatEndpoint } from '../../src/address.js';
-import { dhclientSource, LeaseFileSource, type LeaseFileOptions, splitWatchPath } from '../../src/sources/lease-file.js';
+import { createSource } from '../../src/sources/index.js';
+import { LeaseFileSource, type LeaseFileOptions, splitWatchPath } from '../../src/sources/lease-file.js';
 import { dhclientOutcome } from '../../src/sources/parsers/dhclient.js';
 import { SOURCE_CHANGE } from '../../src/sources/source.js';
 
@@ -343,8 +344,9 @@ t.test('paths: "*" only in the last component; the dhclient factory', async (t) 
   t.ok(p.ok && p.value.accept('dhclient.eth0.leases') && !p.value.accept('dhclient.eth0.leases~'));
   t.ok(p.ok && !p.value.accept('xdhclient.leases'));
   t.match(splitWatchPath('/var/lib/*/dhclient.leases'), { ok: false, reason: /only allowed in the file name/ });
-  t.throws(() => dhclientSource('/run/*/x.leases', captureLog().logger), TypeError);
-  const src = dhclientSource('/nonexistent/dhclient.leases', captureLog().logger);
+  const dhclient = (path: string) => createSource({ kind: 'dhclient', path, optional: false }, captureLog().logger);
+  t.throws(() => dhclient('/run/*/x.leases'), TypeError);
+  const src = dhclient('/nonexistent/dhclient.leases');
   t.equal(src.name, 'dhclient:/nonexistent/dhclient.leases');
   await src.close();
 });

@@ -26,6 +26,8 @@ class PooledSocket {
   readonly pending = new Map<number, Waiter>();
   private readonly socket: dgram.Socket;
   uses = 0;
+  /** This socket cannot be used (its connect or a send failed): the pool replaces it. */
+  failed = false;
   private retired = false;
   /** Queries sent before the socket finished connecting. */
   private queued: Buffer[] | null = [];
@@ -44,15 +46,8 @@ class PooledSocket {
     });
   }
 
-  /** True when this socket cannot be used (its connect failed): the pool replaces it. */
-  get failed(): boolean {
-    return this.isBroken;
-  }
-
-  private isBroken = false;
-
   private broken(err: NodeJS.ErrnoException): void {
-    this.isBroken = true;
+    this.failed = true;
     this.onError(err);
     this.retire();
   }
