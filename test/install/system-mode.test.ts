@@ -6,7 +6,7 @@
 // that log their arguments and do the work with this host's tools.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { INSTALL_SH } from '../helpers/install-script.js';
 import { Sandbox } from '../helpers/sandbox.js';
 import { requireTool } from '../helpers/tools.js';
@@ -55,12 +55,22 @@ echo "@@ gone $(getent passwd dnsfwd || echo no-user) $(getent group dnsfwd || e
 state >"$SANDBOX/after"
 `;
 
-t.test('install.sh on the system itself (Debian, systemd), in a sandbox', async (t) => {
+/** Runs SCRIPT in a fresh sandbox with these stubs and install.sh arguments: each step's output, the commands run, /etc before and after. */
+function runSandboxed(t: Test, stubbed: Parameters<typeof stubs>[0], args: string) {
   const box = new Sandbox('the system-mode install test');
   t.teardown(() => box.remove());
-  const r = box.run(SCRIPT, { STUBS: stubs(SYSTEMD_COMMANDS), INSTALL_SH, NODE: process.execPath, ARGS: '--dhcp dhclient,dhcpcd' });
+  const r = box.run(SCRIPT, { STUBS: stubs(stubbed), INSTALL_SH, NODE: process.execPath, ARGS: args });
   t.equal(r.status, 0, 'the sandbox script ran to its end', { stdout: r.stdout, stderr: r.stderr });
-  const at = (step: string) => r.stdout.split('@@ ').find((s) => s.startsWith(step)) ?? '';
+  return {
+    at: (step: string) => r.stdout.split('@@ ').find((s) => s.startsWith(step)) ?? '',
+    commands: readFileSync(join(box.dir, 'commands.log'), 'utf8').trim().split('\n'),
+    before: readFileSync(join(box.dir, 'before'), 'utf8'),
+    after: readFileSync(join(box.dir, 'after'), 'utf8'),
+  };
+}
+
+t.test('install.sh on the system itself (Debian, systemd), in a sandbox', async (t) => {
+  const { at, commands, before, after } = runSandboxed(t, SYSTEMD_COMMANDS, '--dhcp dhclient,dhcpcd');
   t.match(at('first'), 'created group dnsfwd\n');
   t.match(at('first'), 'created user dnsfwd\n');
   t.match(at('user'), /^user dnsfwd:dnsfwd \/nonexistent:\/usr\/sbin\/nologin/);
@@ -68,7 +78,6 @@ t.test('install.sh on the system itself (Debian, systemd), in a sandbox', async 
   t.equal(at('resolv').trim(), 'resolv nameserver 127.0.0.1');
   t.match(at('second'), 'nothing to change');
   t.match(at('gone'), /^gone no-user no-group/);
-  const commands = readFileSync(join(box.dir, 'commands.log'), 'utf8').trim().split('\n');
   t.same(commands, [
     'systemctl daemon-reload',
     'systemctl is-enabled --quiet dnsfwd.service',
@@ -80,21 +89,15 @@ t.test('install.sh on the system itself (Debian, systemd), in a sandbox', async 
     'systemctl disable dnsfwd.service',
     'systemctl daemon-reload',
   ], 'enabled and started once; a second run starts nothing; uninstall stops, disables, reloads');
-  t.equal(readFileSync(join(box.dir, 'after'), 'utf8'), readFileSync(join(box.dir, 'before'), 'utf8'), '/etc as it was');
+  t.equal(after, before, '/etc as it was');
 });
 
 t.test('install.sh on the system itself as Alpine (OpenRC, busybox), in a sandbox', async (t) => {
-  const box = new Sandbox('the system-mode install test');
-  t.teardown(() => box.remove());
-  const args = '--distro alpine --dhcp udhcpc';
-  const r = box.run(SCRIPT, { STUBS: stubs(ALPINE_COMMANDS), INSTALL_SH, NODE: process.execPath, ARGS: args });
-  t.equal(r.status, 0, 'the sandbox script ran to its end', { stdout: r.stdout, stderr: r.stderr });
-  const at = (step: string) => r.stdout.split('@@ ').find((s) => s.startsWith(step)) ?? '';
+  const { at, commands, before, after } = runSandboxed(t, ALPINE_COMMANDS, '--distro alpine --dhcp udhcpc');
   t.match(at('user'), /^user dnsfwd:dnsfwd /);
   t.match(at('config'), /^config 640 root:dnsfwd/);
   t.match(at('second'), 'nothing to change');
   t.match(at('gone'), /^gone no-user no-group/);
-  const commands = readFileSync(join(box.dir, 'commands.log'), 'utf8').trim().split('\n');
   t.same(commands, [
     'addgroup -S dnsfwd',
     'adduser -S -D -H -h /var/empty -s /sbin/nologin -G dnsfwd -g dnsfwd DNS forwarder dnsfwd',
@@ -105,5 +108,5 @@ t.test('install.sh on the system itself as Alpine (OpenRC, busybox), in a sandbo
     'rc-update del dnsfwd default',
     'deluser dnsfwd',
   ], 'busybox account commands; enabled and started once; uninstall stops, disables, deletes');
-  t.equal(readFileSync(join(box.dir, 'after'), 'utf8'), readFileSync(join(box.dir, 'before'), 'utf8'), '/etc as it was');
+  t.equal(after, before, '/etc as it was');
 });
