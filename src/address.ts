@@ -40,6 +40,17 @@ export function parseEndpoint(text: string, defaultPort = 53): ParseResult<Endpo
   return { ok: true, value: { host: normaliseHost(host, family as 4 | 6), port, family: family as 4 | 6 } };
 }
 
+/** Endpoints from texts that may each hold a comma-separated list (`a,b` from the command line). */
+export function parseEndpoints(texts: readonly string[]): ParseResult<Endpoint[]> {
+  const out: Endpoint[] = [];
+  for (const text of texts.flatMap((t) => t.split(','))) {
+    const e = parseEndpoint(text);
+    if (!e.ok) return e;
+    out.push(e.value);
+  }
+  return { ok: true, value: out };
+}
+
 function normaliseHost(host: string, family: 4 | 6): string {
   if (family === 4) return host;
   // Let the URL parser canonicalise IPv6 (e.g. 0:0:0:0:0:0:0:1 → ::1); keep a zone id as is.

@@ -8,8 +8,3 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export function createLogger(level: LevelWithSilent = 'info'): Logger {
   return pino({ level, base: { name: 'dnsfwd' }, timestamp: pino.stdTimeFunctions.isoTime });
 }
-
-/** A logger that drops everything, for unit tests. */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
-}

@@ -1,10 +1,11 @@
 // A cache entry: an upstream reply stored as bytes (OPT removed) with the offsets and values of
 // its TTL fields, and how to turn it back into a reply for a client without decoding it.
-import type { CacheConfig } from '../config/types.js';
+import { stampClient } from '../wire/client-reply.js';
 import * as h from '../wire/header.js';
+import { appendOpt, OPT_SIZE } from '../wire/opt.js';
 import type { Question } from '../wire/question.js';
-import { OPT_SIZE, writeOpt } from '../wire/opt.js';
-import { analyseReply, writeTtl } from '../wire/ttl.js';
+import { analyseReply, writeTtl } from '../wire/reply-shape.js';
+import type { CacheConfig } from './config.js';
 
 /** TTL of records served stale (RFC 8767 §4). */
 export const STALE_TTL = 30;
@@ -56,7 +57,7 @@ export function makeEntry(reply: Buffer, questionEnd: number, zone: string, poli
   const length = shape.optStart >= 0 ? shape.optStart : shape.end;
   const bytes = Buffer.allocUnsafe(length);
   reply.copy(bytes, 0, 0, length);
-  if (shape.optStart >= 0) h.writeCounts(bytes, h.qdcount(bytes), h.ancount(bytes), h.nscount(bytes), h.arcount(bytes) - 1);
+  if (shape.optStart >= 0) h.writeArcount(bytes, h.arcount(bytes) - 1);
   bytes[2]! &= ~0x04; // AA: a cached answer is not authoritative
   return {
     kind: negative ? 'negative' : 'positive',
@@ -86,21 +87,13 @@ export function renderEntry(e: CacheEntry, query: Buffer, q: Question, now: numb
   const len = e.bytes.length;
   const out = Buffer.allocUnsafe(len + optLen);
   out.set(e.bytes); // TypedArray#set: a memcpy without a call into C++
-  out[0] = query[0]!;
-  out[1] = query[1]!;
-  out[2] = (out[2]! & 0xfe) | (query[2]! & 0x01);
-  for (let i = h.HEADER_SIZE, end = q.end - 4; i < end; i++) out[i] = query[i]!; // the client's name bytes
+  stampClient(out, query, q.end);
   const age = Math.floor((now - e.storedAt) / 1000);
   const fields = e.ttlFields;
   for (let i = 0; i < fields.length; i += 2) {
     const ttl = stale ? STALE_TTL : fields[i + 1]! - age;
     writeTtl(out, fields[i]!, ttl > 0 ? ttl : 0);
   }
-  if (optLen) {
-    writeOpt(out, len, q.edns!.dnssecOk);
-    const ar = h.arcount(out) + 1;
-    out[10] = ar >>> 8;
-    out[11] = ar & 0xff;
-  }
+  if (q.edns) appendOpt(out, len, q.edns.dnssecOk);
   return out;
 }

@@ -1,6 +1,7 @@
 // The cache key of a query: what changes the answer. The question's bytes with the name in lower
 // case (ASCII only, RFC 4343), type and class, and the RD, CD (RFC 4035 §3.2.2) and DO (RFC 3225)
 // bits: built from the bytes in one pass, without decoding the name.
+import { lowerAscii } from '../wire/name.js';
 import type { Question } from '../wire/question.js';
 
 /** Room for the longest question (255-byte name, type, class) and the flag byte. */
@@ -16,11 +17,7 @@ export function cacheKey(query: Uint8Array, q: Question): string {
   const start = 12;
   const nameEnd = q.end - 4;
   let n = 0;
-  for (let i = start; i < nameEnd; i++) {
-    const c = query[i]!;
-    // Label length bytes are at most 63, never in 'A'..'Z' (0x41..0x5a).
-    scratch[n++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-  }
+  for (let i = start; i < nameEnd; i++) scratch[n++] = lowerAscii(query[i]!);
   for (let i = nameEnd; i < q.end; i++) scratch[n++] = query[i]!;
   scratch[n++] = 0x40 | (query[2]! & 0x01) | ((query[3]! & 0x10) >>> 3) | (q.edns?.dnssecOk ? 4 : 0);
   return latin1(n);

@@ -3,19 +3,22 @@
 import { readFile } from 'node:fs/promises';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node } from 'yaml';
-import { formatEndpoint, parseEndpoint, type Endpoint } from '../address.js';
+import { formatEndpoint, parseEndpoints, type Endpoint, type ParseResult } from '../address.js';
+import { describeCache } from '../cache/config.js';
 import { LOG_LEVELS } from '../log.js';
+import { describeRoutes, parseRouteFlag } from '../route/config.js';
+import { describeServer } from '../server/config.js';
+import { parseSourceFlag, type SourceConfig } from '../sources/config.js';
+import { describeUpstream } from '../upstream/config.js';
+import { type Check, duplicateAt, type Failure, type Locator, type PathSegment } from './check.js';
 export { defaultConfig } from './schema.js';
-import { duplicateAt, validateConfig, type Locator, type PathSegment } from './schema.js';
-import { deepFreeze, parseSourcePath, parseUser, parseZone } from './values.js';
-import { SOURCE_DIRECTORY_FILES, SOURCE_KINDS } from './types.js';
-import type { Config, ConfigError, ConfigOverrides, ConfigResult, RouteConfig, SourceConfig } from './types.js';
+import { validateConfig } from './schema.js';
+import type { Config, ConfigError, ConfigOverrides, ConfigResult } from './types.js';
+import { deepFreeze, parseUser } from './values.js';
 
 /** The `file` of errors in command-line flags. */
 export const COMMAND_LINE = '<command line>';
 
-type Failure = { ok: false; error: ConfigError };
-type Parsed<T> = { ok: true; value: T } | Failure;
 
 /** Parses and validates config text; an empty document means all defaults. */
 export function parseConfigText(text: string, file: string): ConfigResult {
@@ -142,7 +145,7 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
     next = { ...next, server: { ...next.server, workers: o.workers } };
   }
   for (const text of o.route ?? []) {
-    const route = flagRoute(text);
+    const route = fromFlag('--route', parseRouteFlag(text));
     if (!route.ok) return route;
     const i = next.routes.findIndex((r) => r.zone === route.value.zone);
     const routes = i < 0 ? [...next.routes, route.value] : next.routes.map((r, j) => (j === i ? route.value : r));
@@ -151,7 +154,7 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
   if (o.leaseFile?.length) {
     const sources: SourceConfig[] = [];
     for (const text of o.leaseFile) {
-      const source = flagSource(text);
+      const source = fromFlag('--lease-file', parseSourceFlag(text));
       if (!source.ok) return source;
       sources.push(source.value);
     }
@@ -170,41 +173,12 @@ export function flagError(flag: string, reason: string): Failure {
   return { ok: false, error: { file: COMMAND_LINE, line: 0, col: 0, key: flag, reason } };
 }
 
-function flagEndpoints(flag: string, texts: readonly string[]): Parsed<Endpoint[]> {
-  const out: Endpoint[] = [];
-  for (const text of texts.flatMap((t) => t.split(','))) {
-    const e = parseEndpoint(text);
-    if (!e.ok) return flagError(flag, e.reason);
-    out.push(e.value);
-  }
-  return { ok: true, value: out };
+function flagEndpoints(flag: string, texts: readonly string[]): Check<Endpoint[]> {
+  return fromFlag(flag, parseEndpoints(texts));
 }
 
-/** `[KIND:]PATH`: a source of the given kind (dhclient when none is named). */
-function flagSource(text: string): Parsed<SourceConfig> {
-  const m = /^([a-z]+):(.*)$/s.exec(text); // a plain path starts with '/': a word before ':' is a kind
-  const kind = m ? SOURCE_KINDS.find((k) => k === m[1]) : 'dhclient';
-  if (!kind) return flagError('--lease-file', `"${m![1]}" is not one of ${SOURCE_KINDS.join(', ')}`);
-  const path = parseSourcePath(m ? m[2]! : text, SOURCE_DIRECTORY_FILES[kind]);
-  if (!path.ok) return flagError('--lease-file', path.reason);
-  return { ok: true, value: { kind, path: path.value, optional: false } };
-}
-
-/** `ZONE=SERVER[,SERVER...]` */
-function flagRoute(text: string): Parsed<RouteConfig> {
-  const eq = text.indexOf('=');
-  if (eq < 0) return flagError('--route', `"${text}": expected ZONE=SERVER[,SERVER...]`);
-  const zoneText = text.slice(0, eq);
-  if (/^\s*\.?\s*$/.test(zoneText)) {
-    return flagError('--route', `"${text}": the root zone is the default route: use --upstream or --lease-file`);
-  }
-  const zone = parseZone(zoneText);
-  if (!zone.ok) return flagError('--route', zone.reason);
-  const serverText = text.slice(eq + 1);
-  if (serverText.trim() === '') return flagError('--route', `"${text}": a route needs at least one server`);
-  const servers = flagEndpoints('--route', [serverText]);
-  if (!servers.ok) return servers;
-  return { ok: true, value: { zone: zone.value, servers: servers.value, cache: true } };
+function fromFlag<T>(flag: string, r: ParseResult<T>): Check<T> {
+  return r.ok ? r : flagError(flag, r.reason);
 }
 
 /** `FILE:LINE:COL: reason`, or `<command line>: --flag: reason`. */
@@ -217,32 +191,14 @@ export function formatConfigError(e: ConfigError): string {
 /** The effective configuration, one setting per line, as `dnsfwd check` prints it. */
 export function describeConfig(c: Config): string {
   const list = (es: readonly Endpoint[]) => (es.length ? es.map(formatEndpoint).join(', ') : '(none)');
-  const width = Math.max(1, ...c.routes.map((r) => r.zone.length));
-  const u = c.upstream;
-  const s = c.server;
   return [
     `config:    ${c.file ?? '(built-in defaults)'}`,
     `listen:    ${list(c.listen)}`,
     `log level: ${c.logLevel}`,
     `user:      ${c.user || '(as started)'}`,
-    'routes:',
-    ...c.routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.cache ? '' : '  (not cached)'}`),
-    `  ${'.'.padEnd(width)}  -> default route:${c.default.cache ? '' : '  (not cached)'}`,
-    ...c.default.sources.map((src) => `       source: ${src.kind} ${src.path}${src.optional ? ' (optional)' : ''}`),
-    ...(c.default.sources.length ? [] : ['       sources: (none)']),
-    `       static servers (used when the sources give none): ${list(c.default.servers)}`,
-    `upstream:  timeout ${u.timeoutMs} ms, deadline ${u.deadlineMs} ms, down for ${u.downMs} ms, EDNS size ${u.ednsSize}`,
-    `server:    UDP max size ${s.udpMaxSize}, TCP idle timeout ${s.tcpIdleTimeoutMs} ms, ` +
-      `TCP max connections ${s.tcpMaxConnections}, workers ${s.workers}`,
+    ...describeRoutes(c.routes, c.default),
+    describeUpstream(c.upstream),
+    describeServer(c.server),
     describeCache(c.cache),
   ].join('\n');
-}
-
-function describeCache(k: Config['cache']): string {
-  if (k.size === 0) return 'cache:     off';
-  const stale = k.serveStale ? `serve stale up to ${k.staleMaxAge} s (after ${k.staleAnswerTimeoutMs} ms)` : 'no serve-stale';
-  return (
-    `cache:     ${k.size} entries, ${k.maxBytes} bytes, TTL ${k.minTtl}..${k.maxTtl} s, negative ≤ ${k.negativeMaxTtl} s, ` +
-    `SERVFAIL ${k.servfailTtl} s, ${stale}, prefetch ${k.prefetch ? 'on' : 'off'}`
-  );
 }

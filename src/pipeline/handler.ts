@@ -1,19 +1,7 @@
 // The one handler shape every stage shares (like CoreDNS plugins): a query in, reply bytes out.
-// Stages wrap the next one; the order is fixed where the pipeline is built (main.ts).
-import type { Question } from '../wire/question.js';
-
-export type Transport = 'udp' | 'tcp';
-
-export interface Query {
-  /** The client's message as received; stages must not modify it. */
-  readonly bytes: Buffer;
-  readonly question: Question;
-  /** What changes the answer (cache/key.ts): name, type, class, RD/CD/DO. */
-  readonly key: string;
-  readonly transport: Transport;
-  /** Absolute time (ms, the pipeline's clock) by which an answer must be ready. */
-  readonly deadline: number;
-}
+// Stages wrap the next one; the order is fixed where the daemon wires the pipeline: the cache,
+// then coalescing, then the route to the upstreams.
+import type { Query } from './query.js';
 
 /**
  * A complete reply carrying the client's ID and question bytes: at once when it is at hand (a

@@ -1,8 +1,11 @@
 // What every listener calls with a client's bytes: classify, run the pipeline under the deadline,
-// and return the bytes to send (or null to stay silent). Nothing a client sends can throw past it.
-import { cacheKey } from '../cache/key.js';
+// fit the reply to the transport (TC=1 over the client's UDP size), and return the bytes to send
+// (or null to stay silent). Nothing a client sends can throw past it.
 import type { Logger } from '../log.js';
-import type { Handler, Reply, Transport } from '../pipeline/handler.js';
+import type { Reply } from '../pipeline/handler.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { Transport } from '../pipeline/query.js';
+import { beforeDeadline } from '../settle.js';
 import { Rcode, rcode } from '../wire/header.js';
 import { parseQuery, type Question } from '../wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../wire/replies.js';
@@ -21,7 +24,7 @@ export class Responder {
   private idle: (() => void)[] = [];
 
   constructor(
-    private readonly handler: Handler,
+    private readonly pipeline: Pipeline,
     private opts: ResponderOptions,
     private readonly log: Logger,
   ) {}
@@ -47,10 +50,9 @@ export class Responder {
     }
     const question = parsed.question;
     const now = Date.now();
-    const query = { bytes, question, key: cacheKey(bytes, question), transport, deadline: now + this.opts.deadlineMs };
     let reply: Reply;
     try {
-      reply = this.handler(query);
+      reply = this.pipeline.answer(bytes, question, transport, now + this.opts.deadlineMs);
     } catch (err) {
       this.log.error({ err, qname: question.name }, 'handler failed');
       reply = errorReply(bytes, Rcode.SERVFAIL, question);
@@ -64,27 +66,19 @@ export class Responder {
   /** Waits for the pipeline under the deadline; SERVFAIL when it passes or the pipeline fails. */
   private later(pending: Promise<Buffer>, bytes: Buffer, question: Question, transport: Transport, since: number): Promise<Buffer> {
     this.inFlight++;
-    // One promise and one timer per query: whichever of answer, failure and deadline comes first.
-    return new Promise<Buffer>((resolve) => {
-      let settled = false;
-      const finish = (reply: Buffer | null) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const out = reply === null ? errorReply(bytes, Rcode.SERVFAIL, question) : this.fit(reply, question, transport, bytes);
-        if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, since);
-        if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
-        resolve(out);
-      };
-      // Cleared when the query settles: firing means the deadline came first.
-      const timer = setTimeout(() => {
-        this.log.debug({ qname: question.name }, 'query deadline passed: SERVFAIL');
-        finish(null);
-      }, this.opts.deadlineMs);
-      pending.then(finish, (err: unknown) => {
-        if (!settled) this.log.error({ err, qname: question.name }, 'handler failed');
-        finish(null);
-      });
+    const done = (reply: Buffer | null): Buffer => {
+      const out = reply === null ? errorReply(bytes, Rcode.SERVFAIL, question) : this.fit(reply, question, transport, bytes);
+      if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, since);
+      if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
+      return out;
+    };
+    const deadline = () => {
+      this.log.debug({ qname: question.name }, 'query deadline passed: SERVFAIL');
+      return { value: null };
+    };
+    return beforeDeadline<Buffer | null>(pending, this.opts.deadlineMs, deadline).then(done, (err: unknown) => {
+      this.log.error({ err, qname: question.name }, 'handler failed');
+      return done(null);
     });
   }
 

@@ -4,7 +4,7 @@
 import type net from 'node:net';
 import type { Logger } from '../log.js';
 import { HEADER_SIZE } from '../wire/header.js';
-import { FrameReader, frame } from './framing.js';
+import { FrameReader, frame } from '../wire/framing.js';
 import type { Responder } from './responder.js';
 
 /** Queries of one connection being answered at once; more wait, unread, in the socket. */

@@ -4,9 +4,9 @@
 import net from 'node:net';
 import type { Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
-import { bindError } from './bind.js';
-import { TcpConnection } from './tcp-connection.js';
+import { Listener } from './listener.js';
 import type { Responder } from './responder.js';
+import { TcpConnection } from './tcp-connection.js';
 
 /** How long a closing connection may take to flush its last answers. */
 const CLOSE_FLUSH_MS = 500;
@@ -17,41 +17,28 @@ export interface TcpOptions {
   readonly maxConnections: number;
 }
 
-export class TcpListener {
-  private readonly server: net.Server;
+export class TcpListener extends Listener {
+  protected readonly socket: net.Server;
   private readonly connections = new Set<TcpConnection>();
   private opts: TcpOptions;
-  private accepting = true;
-  private closed = false;
 
-  constructor(
-    readonly endpoint: Endpoint,
-    private readonly responder: Responder,
-    opts: TcpOptions,
-    private readonly log: Logger,
-  ) {
+  constructor(endpoint: Endpoint, responder: Responder, opts: TcpOptions, log: Logger) {
+    super(endpoint, responder, log, 'TCP');
     this.opts = opts;
-    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.onConnection(socket));
-    this.server.maxConnections = opts.maxConnections;
-    this.server.on('drop', () => this.log.debug({ max: this.opts.maxConnections }, 'TCP connection refused: at the cap'));
+    this.socket = net.createServer({ allowHalfOpen: true }, (socket) => this.onConnection(socket));
+    this.socket.maxConnections = opts.maxConnections;
+    this.socket.on('drop', () => this.log.debug({ max: this.opts.maxConnections }, 'TCP connection refused: at the cap'));
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(bindError(err, this.endpoint, 'TCP'));
-      this.server.once('error', onError);
-      this.server.listen({ port: this.endpoint.port, host: this.endpoint.host, ipv6Only: this.endpoint.family === 6 }, () => {
-        this.server.off('error', onError);
-        this.server.on('error', (err) => this.log.warn({ err }, 'TCP server error'));
-        resolve();
-      });
-    });
+  protected bind(bound: () => void): void {
+    const { port, host, family } = this.endpoint;
+    this.socket.listen({ port, host, ipv6Only: family === 6 }, bound);
   }
 
   /** New limits (a reload): the cap applies to new connections, the idle timeout to all. */
   setOptions(opts: TcpOptions): void {
     this.opts = opts;
-    this.server.maxConnections = opts.maxConnections;
+    this.socket.maxConnections = opts.maxConnections;
     for (const c of this.connections) c.setIdleTimeout(opts.idleTimeoutMs);
   }
 
@@ -65,22 +52,19 @@ export class TcpListener {
     socket.on('close', () => this.connections.delete(c));
   }
 
-  /** Stops accepting connections and queries; answers in flight still go out until close(). */
-  stopAccepting(): void {
-    this.accepting = false;
+  /** Also stops reading queries on open connections, and stops listening. */
+  override stopAccepting(): void {
+    super.stopAccepting();
     for (const c of this.connections) c.stopReading();
-    this.server.close();
+    this.socket.close();
   }
 
-  /** Closes the listener and every connection (after flushing what was written). Idempotent. */
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
-    this.accepting = false;
+  /** Closes every connection (after flushing what was written) and the listener. */
+  protected shutdown(): Promise<void> {
     for (const c of this.connections) c.close(CLOSE_FLUSH_MS);
     return new Promise((resolve) => {
-      if (!this.server.listening) return resolve();
-      this.server.close(() => resolve());
+      if (!this.socket.listening) return resolve();
+      this.socket.close(() => resolve());
     });
   }
 }

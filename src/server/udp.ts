@@ -2,7 +2,7 @@
 import dgram from 'node:dgram';
 import type { Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
-import { bindError } from './bind.js';
+import { Listener } from './listener.js';
 import type { Responder } from './responder.js';
 
 /**
@@ -14,31 +14,18 @@ function literalLookup(address: string, family: unknown, callback: (err: Error |
   callback(null, address, family === 6 ? 6 : 4);
 }
 
-export class UdpListener {
-  private readonly socket: dgram.Socket;
-  private accepting = true;
-  private closed = false;
+export class UdpListener extends Listener {
+  protected readonly socket: dgram.Socket;
 
-  constructor(
-    readonly endpoint: Endpoint,
-    private readonly responder: Responder,
-    private readonly log: Logger,
-  ) {
+  constructor(endpoint: Endpoint, responder: Responder, log: Logger) {
+    super(endpoint, responder, log, 'UDP');
     const type = endpoint.family === 6 ? 'udp6' : 'udp4';
     this.socket = dgram.createSocket({ type, ipv6Only: endpoint.family === 6, lookup: literalLookup });
     this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(bindError(err, this.endpoint, 'UDP'));
-      this.socket.once('error', onError);
-      this.socket.bind(this.endpoint.port, this.endpoint.host, () => {
-        this.socket.off('error', onError);
-        this.socket.on('error', (err) => this.log.warn({ err }, 'UDP socket error'));
-        resolve();
-      });
-    });
+  protected bind(bound: () => void): void {
+    this.socket.bind(this.endpoint.port, this.endpoint.host, bound);
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -60,16 +47,8 @@ export class UdpListener {
     }
   }
 
-  /** Ignores new queries; answers to those in flight still go out until close(). */
-  stopAccepting(): void {
-    this.accepting = false;
-  }
-
-  /** Closes the socket; answers still being computed are discarded. Idempotent. */
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
-    this.accepting = false;
+  /** Answers still being computed are discarded. */
+  protected shutdown(): Promise<void> {
     return new Promise((resolve) => {
       try {
         this.socket.close(() => resolve());

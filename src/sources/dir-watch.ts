@@ -66,11 +66,6 @@ export class DirectoryWatcher {
     await this.check(false);
   }
 
-  /** True while chokidar watches the directory (false while it is missing). */
-  get watching(): boolean {
-    return this.watcher !== undefined;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.poll);

@@ -11,9 +11,6 @@ import type { ParseFunction } from './parse-outcome.js';
 import { SourceReport } from './source-report.js';
 import { SOURCE_CHANGE, type ServerSource } from './source.js';
 
-export type { ParseFunction, ParseOutcome } from './parse-outcome.js';
-export { splitWatchPath, type WatchPath } from './dir-watch.js';
-
 export interface LeaseFileOptions {
   /** A file, or a pattern with `*` in its last component: `/var/lib/dhcp/dhclient*.leases`. */
   readonly path: string;

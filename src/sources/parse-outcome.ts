@@ -1,6 +1,6 @@
 // What a pure source parser (dhclient, dhcpcd, networkd, resolv.conf) hands to LeaseFileSource:
 // the leases the file holds (servers per link, with their expiry), or why it holds none. A value,
-// never an exception.
+// never an exception. The source chooses which leases are current (lease-choice.ts).
 import type { LeaseServers } from './lease-choice.js';
 
 export type ParseOutcome =

@@ -19,3 +19,10 @@ export interface ServerSource extends EventEmitter {
 
 /** Event emitted with the new list whenever the servers change. */
 export const SOURCE_CHANGE = 'change';
+
+/** What the sources say now, together: the default route's servers, and each link's lease. */
+export interface SourceState {
+  readonly servers: readonly Endpoint[];
+  /** Current leases; those naming domains route them to their own servers. */
+  readonly links: readonly LeaseServers[];
+}

@@ -7,7 +7,7 @@ import { Rcode, isTruncated, rcode, readId, writeId } from '../wire/header.js';
 import { sameQuestion } from '../wire/question.js';
 import { randomId } from './ids.js';
 import type { Exchange, Transport } from './transport/exchange.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream } from './health.js';
 
 export interface GroupOptions {
   readonly timeoutMs: number;

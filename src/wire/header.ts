@@ -45,6 +45,11 @@ export const ancount = (b: Uint8Array): number => (b[6]! << 8) | b[7]!;
 export const nscount = (b: Uint8Array): number => (b[8]! << 8) | b[9]!;
 export const arcount = (b: Uint8Array): number => (b[10]! << 8) | b[11]!;
 
+export function writeArcount(b: Uint8Array, ar: number): void {
+  b[10] = ar >>> 8;
+  b[11] = ar & 0xff;
+}
+
 export function writeCounts(b: Uint8Array, qd: number, an: number, ns: number, ar: number): void {
   b[4] = qd >>> 8;
   b[5] = qd & 0xff;

@@ -12,7 +12,7 @@ export const OPT_SIZE = 11;
  * Writes our OPT record at `off`: UDP size OUR_EDNS_SIZE, the upper 8 bits of a 12-bit RCODE
  * (RFC 6891 §6.1.3), version 0, the DO bit (RFC 3225 §3), no options.
  */
-export function writeOpt(out: Uint8Array, off: number, dnssecOk: boolean, extendedRcode = 0): void {
+function writeOpt(out: Uint8Array, off: number, dnssecOk: boolean, extendedRcode = 0): void {
   out[off] = 0;
   out[off + 1] = 0;
   out[off + 2] = 41;
@@ -40,12 +40,13 @@ export function withClientOpt(reply: Buffer, questionEnd: number, client: Edns |
   const out = Buffer.allocUnsafe(before + after.length + (client ? OPT_SIZE : 0));
   reply.copy(out, 0, 0, before);
   after.copy(out, before);
-  let ar = h.arcount(reply) - (upstream ? 1 : 0);
-  if (client) {
-    writeOpt(out, before + after.length, client.dnssecOk, extendedRcode);
-    ar++;
-  }
-  out[10] = ar >>> 8;
-  out[11] = ar & 0xff;
+  if (upstream) h.writeArcount(out, h.arcount(reply) - 1);
+  if (client) appendOpt(out, before + after.length, client.dnssecOk, extendedRcode);
   return out;
+}
+
+/** Writes our OPT record at `off`, the end of `out`, and counts it in ARCOUNT. */
+export function appendOpt(out: Uint8Array, off: number, dnssecOk: boolean, extendedRcode = 0): void {
+  writeOpt(out, off, dnssecOk, extendedRcode);
+  h.writeArcount(out, h.arcount(out) + 1);
 }

@@ -1,6 +1,7 @@
 // Reads what dnsfwd needs from a client's query: the question (name in lower case for routing,
 // type, class), where it ends, and the EDNS OPT record (RFC 6891) if any. Decides drop/FORMERR/NOTIMP.
 import * as h from './header.js';
+import { lowerAscii, nameText } from './name.js';
 import { TYPE_OPT, walkRecords, type RecordSpan } from './records.js';
 
 export interface Edns {
@@ -98,31 +99,6 @@ function readQuestionAt(b: Uint8Array, off: number): WireQuestion | null {
   return new WireQuestion(b, type, klass, end, null);
 }
 
-/** The (already validated) uncompressed name at `off` in presentation form, lower case. */
-function nameText(b: Uint8Array, off: number): string {
-  const labels: string[] = [];
-  let pos = off;
-  for (let len = b[pos]!; len !== 0; len = b[pos]!) {
-    labels.push(labelText(b, pos + 1, pos + 1 + len));
-    pos += len + 1;
-  }
-  return labels.join('.');
-}
-
-function labelText(b: Uint8Array, from: number, to: number): string {
-  let s = '';
-  for (let i = from; i < to; i++) {
-    let c = b[i]!;
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    if (c === 0x2e || c === 0x5c || c <= 0x20 || c >= 0x7f) {
-      s += '\\' + String(c).padStart(3, '0'); // RFC 1035 §5.1 \DDD
-    } else {
-      s += String.fromCharCode(c);
-    }
-  }
-  return s;
-}
-
 /** Finds the OPT record in the additional section; 'bad' for malformed records or two OPTs. */
 function findEdns(b: Uint8Array, afterQuestion: number): Edns | null | 'bad' {
   // What nearly every client sends: nothing after the question, or exactly one OPT record there.
@@ -169,15 +145,8 @@ export function findOpt(b: Uint8Array, afterQuestion: number): RecordSpan | null
 /** Same question (name case-insensitively, type, class) in both messages at [12, end)? */
 export function sameQuestion(a: Uint8Array, b: Uint8Array, end: number): boolean {
   if (a.length < end || b.length < end) return false;
-  const nameEnd = end - 4; // type and class compare exactly
-  for (let i = h.HEADER_SIZE; i < end; i++) {
-    let x = a[i]!;
-    let y = b[i]!;
-    if (i < nameEnd) {
-      if (x >= 0x41 && x <= 0x5a) x |= 0x20; // label length bytes are ≤ 63, never in this range
-      if (y >= 0x41 && y <= 0x5a) y |= 0x20;
-    }
-    if (x !== y) return false;
-  }
+  const nameEnd = end - 4;
+  for (let i = h.HEADER_SIZE; i < nameEnd; i++) if (lowerAscii(a[i]!) !== lowerAscii(b[i]!)) return false;
+  for (let i = nameEnd; i < end; i++) if (a[i] !== b[i]) return false; // type and class compare exactly
   return true;
 }

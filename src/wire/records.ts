@@ -2,7 +2,6 @@
 // decoding them. Every function returns -1 (or null) for bytes that do not form a valid record.
 
 export const TYPE_OPT = 41;
-const MAX_POINTER_HOPS = 64;
 
 /** Offset just past the (possibly compressed) name at `off`, or -1 if malformed. */
 export function skipName(b: Uint8Array, off: number): number {
@@ -15,30 +14,6 @@ export function skipName(b: Uint8Array, off: number): number {
     pos += len + 1;
   }
   return -1;
-}
-
-/** Checks that the name at `off` decodes (pointers go backwards, length ≤ 255). */
-export function nameIsValid(b: Uint8Array, off: number): boolean {
-  let pos = off;
-  let total = 0;
-  for (let hops = 0; hops < MAX_POINTER_HOPS; ) {
-    if (pos >= b.length) return false;
-    const len = b[pos]!;
-    if (len === 0) return total + 1 <= 255;
-    if ((len & 0xc0) === 0xc0) {
-      if (pos + 1 >= b.length) return false;
-      const target = ((len & 0x3f) << 8) | b[pos + 1]!;
-      if (target >= pos) return false;
-      pos = target;
-      hops++;
-      continue;
-    }
-    if ((len & 0xc0) !== 0) return false;
-    total += len + 1;
-    if (total > 255) return false;
-    pos += len + 1;
-  }
-  return false;
 }
 
 /** Where one resource record's parts are. `ttl` is the offset of its 32-bit TTL field. */

@@ -1,7 +1,7 @@
 // Replies dnsfwd makes itself: FORMERR/SERVFAIL/NOTIMP for a query, and truncation (TC=1) of an
 // answer too big for the client's UDP size (RFC 1035 §4.2.1, RFC 6891 §7).
 import * as h from './header.js';
-import { OPT_SIZE, writeOpt } from './opt.js';
+import { appendOpt, OPT_SIZE } from './opt.js';
 import { findOpt, type Question } from './question.js';
 
 /**
@@ -18,8 +18,8 @@ export function errorReply(query: Uint8Array, rcode: number, question: Question 
   out[2] = 0x80 | (query[2]! & 0x79); // QR, opcode, RD
   out[3] = 0x80 | (rcode & 0x0f); // RA
   if (question) out.set(query.subarray(h.HEADER_SIZE, qEnd), h.HEADER_SIZE);
-  h.writeCounts(out, question ? 1 : 0, 0, 0, opt ? 1 : 0);
-  if (question?.edns) writeOpt(out, qEnd, question.edns.dnssecOk, rcode);
+  h.writeCounts(out, question ? 1 : 0, 0, 0, 0);
+  if (question?.edns) appendOpt(out, qEnd, question.edns.dnssecOk, rcode);
   return out;
 }
 

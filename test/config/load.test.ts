@@ -2,7 +2,6 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import {
   applyOverrides,
@@ -14,8 +13,9 @@ import {
 } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import type { Config, ConfigError, ConfigResult } from '../../src/config/types.js';
+import { ROOT } from '../helpers/tools.js';
 
-const EXAMPLE = fileURLToPath(new URL('../../config/dnsfwd.example.yaml', import.meta.url));
+const EXAMPLE = join(ROOT, 'config/dnsfwd.example.yaml');
 
 function error(r: ConfigResult): ConfigError {
   if (r.ok) throw new Error('expected a ConfigError, got a Config');

@@ -1,13 +1,7 @@
 // Defaults and validation of plain config objects (no YAML, no positions: see load.test.ts).
 import t from 'tap';
-import {
-  DEFAULTS,
-  defaultConfig,
-  keyPath,
-  validateConfig,
-  type Locator,
-} from '../../src/config/schema.js';
-import { parseSourcePath, parseZone } from '../../src/config/values.js';
+import { keyPath, type Locator } from '../../src/config/check.js';
+import { DEFAULTS, defaultConfig, validateConfig } from '../../src/config/schema.js';
 import type { ConfigError, ConfigResult } from '../../src/config/types.js';
 
 function error(r: ConfigResult): ConfigError {
@@ -91,48 +85,6 @@ t.test('zones are normalised', async (t) => {
   });
   t.same(c.routes.map((r) => r.zone), ['consul', '121.168.192.in-addr.arpa', '_tcp.svc-1.test']);
   t.same(c.routes[2]!.servers, [{ host: 'fd00::1', port: 5353, family: 6 }]);
-});
-
-t.test('parseZone', async (t) => {
-  t.same(parseZone(' Vagrant.Test. '), { ok: true, value: 'vagrant.test' });
-  const bad: Array<[string, RegExp]> = [
-    ['.', /root zone.*default:/],
-    ['', /root zone.*default:/],
-    ['a..b', /empty label/],
-    ['.consul', /empty label/],
-    [`${'a'.repeat(64)}.test`, /longer than 63/],
-    [`${'a'.repeat(63)}.`.repeat(4) + 'ab', /at most 253/],
-    ['*.consul', /label "\*" may contain only/],
-    ['my zone', /label "my zone"/],
-  ];
-  for (const [text, reason] of bad) {
-    const r = parseZone(text);
-    t.equal(r.ok, false, `"${text}" is rejected`);
-    if (!r.ok) t.match(r.reason, reason, `"${text}"`);
-  }
-  t.equal(parseZone(`${'a'.repeat(63)}.`.repeat(3) + 'a'.repeat(61)).ok, true, '253 characters are fine');
-});
-
-t.test('parseSourcePath', async (t) => {
-  t.same(parseSourcePath('/var/lib/dhcp/dhclient*.leases'), { ok: true, value: '/var/lib/dhcp/dhclient*.leases' });
-  t.same(parseSourcePath('/run/x.lease'), { ok: true, value: '/run/x.lease' });
-  const bad: Array<[string, RegExp]> = [
-    ['var/lib/dhcp/x.leases', /absolute/],
-    ['./x.leases', /absolute/],
-    ['/var/lib/*/dhclient.leases', /only in the file name/],
-    ['/', /the root directory is not a source/],
-    ['/..', /"\." and "\.\." are not allowed/],
-    ['/.', /"\." and "\.\." are not allowed/],
-    ['/tmp/x/.', /"\." and "\.\." are not allowed/],
-    ['/var/lib/../lib/dhcp/dhclient.leases', /"\." and "\.\." are not allowed/],
-  ];
-  t.same(parseSourcePath('//var//lib/dhcp/x.leases'), { ok: true, value: '/var/lib/dhcp/x.leases' }, 'slashes folded');
-  t.same(parseSourcePath('/var/lib/dhcpcd/', '*.lease'), { ok: true, value: '/var/lib/dhcpcd/*.lease' }, 'a directory: its files of the kind');
-  for (const [text, reason] of bad) {
-    const r = parseSourcePath(text);
-    t.equal(r.ok, false, `"${text}" is rejected`);
-    if (!r.ok) t.match(r.reason, reason);
-  }
 });
 
 t.test('errors name the key path; without a locator they sit at 0:0', async (t) => {

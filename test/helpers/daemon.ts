@@ -1,4 +1,4 @@
-// Starts the built daemon (dist/cli.js) as a child process and follows its JSON log lines.
+// Starts the single-file build (dist/dnsfwd.mjs) as a child process and follows its JSON log lines.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { CLI, NODE_FLAGS, requireBuild } from './tools.js';
 

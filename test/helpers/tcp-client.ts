@@ -1,6 +1,6 @@
 // A raw DNS-over-TCP client for tests: send frames, collect replies, see when the server closes.
 import net from 'node:net';
-import { FrameReader, frame } from '../../src/server/framing.js';
+import { FrameReader, frame } from '../../src/wire/framing.js';
 
 export class TcpClient {
   readonly replies: Buffer[] = [];
@@ -49,7 +49,11 @@ export class TcpClient {
 
   /** True if the server closed the connection within `ms`. */
   async closedWithin(ms: number): Promise<boolean> {
-    return Promise.race([this.closed.then(() => true), new Promise<boolean>((r) => setTimeout(r, ms, false))]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => (timer = setTimeout(r, ms, false)));
+    const closed = await Promise.race([this.closed.then(() => true), late]);
+    clearTimeout(timer);
+    return closed;
   }
 
   destroy(): void {

@@ -2,6 +2,7 @@
 // (.ci/run installs them all), and tests that need root say why.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The Debian package of each program a test runs. */
@@ -43,13 +44,28 @@ export function requireRoot(why = 'the integration tests bind port 53 on 127.0.0
   if (process.getuid?.() !== 0) throw new Error(`${why}: run the tests as root (sudo npm test)`);
 }
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository: the directory of package.json above this file (test/helpers, or its build under build/). */
+function repositoryRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = dirname(dir);
+  }
+  return dir;
+}
+
+export const ROOT = repositoryRoot();
 /** What ships and what the service files run: the single-file build (npm run bundle). */
-export const CLI = fileURLToPath(new URL('../../dist/dnsfwd.mjs', import.meta.url));
+export const CLI = join(ROOT, 'dist/dnsfwd.mjs');
 /** The V8 settings it runs with (package.json config.node_flags), as the service files give them. */
 export const NODE_FLAGS: readonly string[] = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { config: { node_flags: string } }
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { config: { node_flags: string } }
 ).config.node_flags.split(' ');
+
+/** A file of test/fixtures/, e.g. `dhcp/dhclient.leases`. */
+export function fixture(name: string): Buffer {
+  return readFileSync(join(ROOT, 'test/fixtures', name));
+}
 
 export function requireBuild(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run bundle" first (npm test does)`);

@@ -121,10 +121,10 @@ t.test('the embedded default on a host without IPv6: ::1 skipped with a warning,
   t.equal(await d.stop(), 0);
 });
 
-t.test('the tsc build (dist/cli.js, the package bin) runs the same commands', async (t) => {
+t.test('the tsc build (dist/cli/main.js, the package bin) runs the same commands', async (t) => {
   const run = (args: string[]) =>
     new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      execFile(process.execPath, [`${ROOT}/dist/cli.js`, ...args], (err, stdout) => resolve({ code: err ? (err.code as number) : 0, stdout }));
+      execFile(process.execPath, [`${ROOT}/dist/cli/main.js`, ...args], (err, stdout) => resolve({ code: err ? (err.code as number) : 0, stdout }));
     });
   const version = await run(['--version']);
   t.equal(version.stdout.trim(), JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version);

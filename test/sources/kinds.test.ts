@@ -1,38 +1,30 @@
 // Each kind of source, on its client's real files, written the way that client writes them:
 // dhcpcd rewrites its binary lease in place, networkd renames into place and deletes the file
 // when the link goes down, udhcpc's script writes a resolv.conf file and renames it into place.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { type Endpoint, formatEndpoint } from '../../src/address.js';
-import { SOURCE_DIRECTORY_FILES, type SourceKind } from '../../src/config/types.js';
-import { silentLogger } from '../../src/log.js';
-import { createSource } from '../../src/sources/index.js';
-import { SOURCE_CHANGE, type ServerSource } from '../../src/sources/source.js';
+import { SOURCE_DIRECTORY_FILES, type SourceKind } from '../../src/sources/config.js';
+import { createSource } from '../../src/sources/kinds.js';
+import { captureLog, LEVEL } from '../helpers/logger.js';
+import { nextChange, show } from '../helpers/sources.js';
+import { fixture as anyFixture } from '../helpers/tools.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/dhcp/${name}`, import.meta.url));
-const show = (list: readonly Endpoint[]) => list.map(formatEndpoint);
-
-function nextChange(src: ServerSource, ms = 3000): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${SOURCE_CHANGE} within ${ms} ms`)), ms);
-    src.once(SOURCE_CHANGE, (list: Endpoint[]) => (clearTimeout(timer), resolve(show(list))));
-  });
-}
+const fixture = (name: string) => anyFixture(`dhcp/${name}`);
 
 async function watch(t: Test, kind: SourceKind, files: Record<string, Buffer | string>) {
   const dir = await mkdtemp(join(tmpdir(), `dnsfwd-${kind}-`));
   for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
   const path = kind === 'resolvconf' ? join(dir, 'resolv.dhcp') : join(dir, SOURCE_DIRECTORY_FILES[kind]);
-  const src = createSource({ kind, path, optional: false }, silentLogger());
+  const log = captureLog();
+  const src = createSource({ kind, path, optional: false }, log.logger);
   t.teardown(async () => {
     await src.close();
     await rm(dir, { recursive: true, force: true });
   });
   await src.start();
-  return { dir, src };
+  return { dir, src, log };
 }
 
 t.test('dhcpcd: the raw DHCPACK, rewritten in place on renewal; the domain routes to its servers', async (t) => {
@@ -62,14 +54,17 @@ t.test('networkd: renamed into place; deleted when the link goes down, and its s
 });
 
 t.test('resolvconf (udhcpc): a temporary file renamed into place; deleted, the last servers stay', async (t) => {
-  const { dir, src } = await watch(t, 'resolvconf', { 'resolv.dhcp': fixture('udhcpc-busybox-1.35_custom-script_dns.lp-g.conf') });
+  const { dir, src, log } = await watch(t, 'resolvconf', { 'resolv.dhcp': fixture('udhcpc-busybox-1.35_custom-script_dns.lp-g.conf') });
   t.same(show(src.servers()), ['192.168.121.1:53', '192.168.121.2:53']);
   t.same(src.leases().map((l) => l.domains), [['lab.test']]);
   const changed = nextChange(src);
   await writeFile(join(dir, 'resolv.dhcp.tmp.123'), 'search lab.test\nnameserver 192.168.121.2\n');
   await rename(join(dir, 'resolv.dhcp.tmp.123'), join(dir, 'resolv.dhcp'));
   t.same(await changed, ['192.168.121.2:53']);
+  const since = log.lines.length;
   await unlink(join(dir, 'resolv.dhcp'));
-  await new Promise((r) => setTimeout(r, 600));
+  // The warning comes after the read that found the file gone: the servers are decided by then.
+  const warning = await log.next((l) => l.level === LEVEL.warn && l.msg === 'source file unusable; keeping the last good servers', since);
+  t.match(warning, { reason: /deleted/ });
   t.same(show(src.servers()), ['192.168.121.2:53'], 'kept');
 });

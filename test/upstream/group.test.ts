@@ -1,17 +1,18 @@
 import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
 import { DnsfwdError } from '../../src/errors.js';
-import { silentLogger } from '../../src/log.js';
 import { UpstreamGroup, type Transports } from '../../src/upstream/group.js';
 import type { Exchange } from '../../src/upstream/transport/exchange.js';
-import { UpstreamRegistry } from '../../src/upstream/upstream.js';
+import { Upstream } from '../../src/upstream/health.js';
 import { readId } from '../../src/wire/header.js';
+import { quietLogger } from '../helpers/logger.js';
 import { answer, query } from '../helpers/packets.js';
 
 type Behaviour = 'ok' | 'timeout' | 'refused' | 'servfail' | 'rcode-refused' | 'tc';
 
-function fakeTransports(plan: Record<string, Behaviour>, calls: string[]): Transports {
+function fakeTransports(plan: Record<string, Behaviour>, calls: string[], ids: number[] = []): Transports {
   const reply = (ex: Exchange, tc = false) => {
+    ids.push(readId(ex.query));
     const r = answer(ex.query, ['10.0.0.1']);
     if (tc) r[2] |= 0x02;
     return r;
@@ -33,26 +34,26 @@ function fakeTransports(plan: Record<string, Behaviour>, calls: string[]): Trans
   return { udp, tcp };
 }
 
-function group(servers: string[], plan: Record<string, Behaviour>, calls: string[], clock = { t: 1000 }) {
-  const reg = new UpstreamRegistry();
+function group(servers: string[], plan: Record<string, Behaviour>, calls: string[], clock = { t: 1000 }, ids: number[] = []) {
   const ups = servers.map((s) => {
     const r = parseEndpoint(s);
     if (!r.ok) throw new Error(r.reason);
-    return reg.get(r.value);
+    return new Upstream(r.value);
   });
   const opts = { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 };
-  return new UpstreamGroup('x', ups, opts, fakeTransports(plan, calls), silentLogger(), () => clock.t);
+  return new UpstreamGroup('x', ups, opts, fakeTransports(plan, calls, ids), quietLogger(), () => clock.t);
 }
 
 const out = (q: Buffer) => ({ bytes: q, questionEnd: q.length, optOffset: -1, deadline: 1_000_000 });
 
 t.test('the first healthy server answers; a fresh random ID goes upstream', async (t) => {
   const calls: string[] = [];
-  const g = group(['10.0.0.1', '10.0.0.2'], {}, calls);
+  const sent: number[] = [];
+  const g = group(['10.0.0.1', '10.0.0.2'], {}, calls, { t: 1000 }, sent);
   const q = query('a.example', 'A', { id: 7 });
   const r = await g.resolve(out(q));
   t.same(calls, ['udp 10.0.0.1:53']);
-  t.not(readId(r), -1);
+  t.equal(readId(r), sent[0], 'the reply to the ID that went upstream, which the route stage replaces by the client\'s');
   const ids = new Set<number>();
   for (let i = 0; i < 50; i++) ids.add(readId(await g.resolve(out(q))));
   t.ok(ids.size > 40, `IDs vary (${ids.size} distinct of 50)`);
@@ -109,14 +110,13 @@ t.test('the deadline stops further attempts', async (t) => {
 
 t.test('EDNS size is rewritten to ours in the forwarded copy only', async (t) => {
   const seen: Buffer[] = [];
-  const reg = new UpstreamRegistry();
   const r = parseEndpoint('10.0.0.1');
   if (!r.ok) throw new Error();
   const transports: Transports = {
     udp: async (ex) => (seen.push(ex.query), answer(ex.query, ['10.0.0.1'])),
     tcp: async () => Buffer.alloc(0),
   };
-  const g = new UpstreamGroup('', [reg.get(r.value)], { timeoutMs: 1000, downMs: 1000, ednsSize: 1232 }, transports, silentLogger());
+  const g = new UpstreamGroup('', [new Upstream(r.value)], { timeoutMs: 1000, downMs: 1000, ednsSize: 1232 }, transports, quietLogger());
   const q = query('a.example', 'A', { edns: 4096 });
   const optOffset = q.length - 11;
   await g.resolve({ bytes: q, questionEnd: optOffset, optOffset, deadline: Date.now() + 5000 });

@@ -3,7 +3,7 @@ import dns2 from 'dns2';
 import { Rcode } from '../../src/wire/header.js';
 import { parseQuery, type Question } from '../../src/wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../../src/wire/replies.js';
-import { summariseReply } from '../../src/wire/codec.js';
+import { summariseReply } from '../../src/wire/trace-summary.js';
 import { answer, decode, query } from '../helpers/packets.js';
 
 function question(q: Buffer): Question {

@@ -1,17 +1,14 @@
-// A DHCPv4 message as bytes (RFC 2131 §2): the fixed BOOTP header fields a lease needs and the
-// options, gathered across option overload (RFC 2132 §9.3) and split long options (RFC 3396).
+// The options of a DHCPv4 message's bytes (RFC 2131 §2), checked to be a server's reply, and
+// gathered across option overload (RFC 2132 §9.3) and split long options (RFC 3396).
 import type { ParseResult } from '../../address.js';
 
 /** Offsets in the fixed header (RFC 2131 §2, figure 1). */
 const OP = 0;
-const HLEN = 2;
-const YIADDR = 16;
-const CHADDR = 28;
 const SNAME = 44;
 const FILE = 108;
 const COOKIE = 236;
 /** The fixed header and the magic cookie: the options start here (RFC 2131 §3). */
-export const OPTIONS_START = 240;
+const OPTIONS_START = 240;
 /** `op` of a server's message (RFC 2131 §2). */
 const BOOTREPLY = 2;
 /** 99.130.83.99 (RFC 2131 §3, RFC 2132 §2). */
@@ -22,24 +19,13 @@ export const OPTION = {
   pad: 0,
   domainNameServers: 6,
   domainName: 15,
-  leaseTime: 51,
   overload: 52,
-  messageType: 53,
-  serverId: 54,
   domainSearch: 119,
   end: 255,
 } as const;
 
-export interface DhcpMessage {
-  /** `yiaddr`: the address the server gave the client. */
-  readonly yourAddress: string;
-  /** `chaddr`, `hlen` bytes as `52:54:00:00:12:34`. */
-  readonly hardwareAddress: string;
-  /** Every option's data by code; an option sent in several parts is their concatenation (RFC 3396 §7). */
-  readonly options: ReadonlyMap<number, Buffer>;
-}
-
-export function readDhcpMessage(bytes: Buffer): ParseResult<DhcpMessage> {
+/** Every option's data by code; an option sent in several parts is their concatenation (RFC 3396 §7). */
+export function readDhcpOptions(bytes: Buffer): ParseResult<ReadonlyMap<number, Buffer>> {
   if (bytes.length < OPTIONS_START) {
     return { ok: false, reason: `too short for a DHCP message: ${bytes.length} bytes, at least ${OPTIONS_START}` };
   }
@@ -48,17 +34,7 @@ export function readDhcpMessage(bytes: Buffer): ParseResult<DhcpMessage> {
   if (cookie !== MAGIC_COOKIE) {
     return { ok: false, reason: `no DHCP magic cookie at offset 0xec (found 0x${cookie.toString(16).padStart(8, '0')})` };
   }
-  const options = readAllOptions(bytes);
-  if (!options.ok) return options;
-  const hlen = Math.min(bytes[HLEN]!, 16);
-  return {
-    ok: true,
-    value: {
-      yourAddress: ipv4(bytes, YIADDR),
-      hardwareAddress: [...bytes.subarray(CHADDR, CHADDR + hlen)].map((b) => b.toString(16).padStart(2, '0')).join(':'),
-      options: options.value,
-    },
-  };
+  return readAllOptions(bytes);
 }
 
 /** Dotted-quad text of the 4 bytes at `at`. */

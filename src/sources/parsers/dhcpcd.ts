@@ -1,83 +1,28 @@
 // dhcpcd lease files (`/var/lib/dhcpcd/<iface>.lease`): the DHCPACK exactly as received, one per
-// file → the lease's nameservers and domains. Pure: the file's bytes in, a value out (DESIGN.md §4).
+// file → the lease's nameservers and domains. No expiry: the file holds the lease time relative
+// to an arrival it does not record, and dhcpcd rewrites it on every renewal and deletes it when
+// the lease expires or is released. Pure: the file's bytes in, a value out.
 import { type Endpoint, uniqueEndpoints } from '../../address.js';
 import type { ParseOutcome } from '../parse-outcome.js';
-import { type DhcpMessage, ipv4, OPTION, readDhcpMessage } from './dhcp-message.js';
+import { ipv4, OPTION, readDhcpOptions } from './dhcp-message.js';
 import { decodeDomainSearch } from './domain-search.js';
-import { linkDomains, splitNames } from './domains.js';
-
-export interface DhcpcdLease {
-  /** Option 53 (RFC 2132 §9.6): 5 is DHCPACK, the only kind dhcpcd writes. */
-  readonly messageType?: number;
-  /** `yiaddr`: the leased address. */
-  readonly address: string;
-  /** `chaddr`: the client's hardware address (the file name says which interface it is). */
-  readonly hardwareAddress: string;
-  /** Option 54 (RFC 2132 §9.7). */
-  readonly serverId?: string;
-  /** Option 6 (RFC 2132 §3.8), port 53, message order, without duplicates. */
-  readonly servers: readonly Endpoint[];
-  /** Option 15 (RFC 2132 §3.17) as sent. */
-  readonly domainName?: string;
-  /** Option 119 (RFC 3397), decoded. */
-  readonly searchDomains?: readonly string[];
-  /** Options 15 and 119 as the link's domains: lower case, no trailing dot, each once. */
-  readonly domains: readonly string[];
-  /**
-   * Option 51 (RFC 2132 §9.2) in seconds, counted from when the ACK arrived, which the file does
-   * not record; absent when the server sent none or 0xffffffff (infinite).
-   */
-  readonly leaseSeconds?: number;
-}
-
-export type DhcpcdParse =
-  | { readonly ok: true; readonly lease: DhcpcdLease; readonly warnings: readonly string[] }
-  | { readonly ok: false; readonly reason: string };
+import { lease, linkDomains, splitNames } from './lease-values.js';
 
 /** The link every dhcpcd lease reports: one DHCPv4 lease per file, and the source adds the file name. */
 const LINK = '4';
-const INFINITE_LEASE = 0xffffffff;
 
-export function parseDhcpcdLease(bytes: Uint8Array): DhcpcdParse {
+/** The file's bytes, or its contents read as `latin1` text (one char per byte), as the source reads it. */
+export function parseDhcpcd(file: string | Uint8Array): ParseOutcome {
+  const bytes = typeof file === 'string' ? Buffer.from(file, 'latin1') : Buffer.from(file.buffer, file.byteOffset, file.length);
   if (bytes.length === 0) return { ok: false, reason: 'empty file' };
-  const message = readDhcpMessage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-  if (!message.ok) return message;
+  const options = readDhcpOptions(bytes);
+  if (!options.ok) return options;
   const warnings: string[] = [];
-  const { options } = message.value;
-  const domainName = stringOption(options.get(OPTION.domainName));
-  const searchDomains = searchOption(options.get(OPTION.domainSearch), warnings);
-  const lease: DhcpcdLease = {
-    ...header(message.value),
-    servers: nameservers(options.get(OPTION.domainNameServers), warnings),
-    ...(domainName !== undefined ? { domainName } : {}),
-    ...(searchDomains !== undefined ? { searchDomains } : {}),
-    domains: linkDomains([...splitNames(domainName), ...(searchDomains ?? [])], warnings, 'options 15/119'),
-    ...leaseTime(options.get(OPTION.leaseTime), warnings),
-  };
-  return { ok: true, lease, warnings };
-}
-
-/**
- * The lease-file source's view of a dhcpcd file, read as `latin1` text (one char per byte). It has
- * no expiry: the file holds only the lease time relative to an arrival it does not record, and
- * dhcpcd rewrites the file on every renewal and deletes it when the lease expires or is released.
- */
-export function dhcpcdOutcome(text: string): ParseOutcome {
-  const r = parseDhcpcdLease(Buffer.from(text, 'latin1'));
-  if (!r.ok) return r;
-  const { servers, domains } = r.lease;
-  return { ok: true, leases: [{ link: LINK, servers, ...(domains.length > 0 ? { domains } : {}) }], warnings: r.warnings };
-}
-
-function header(m: DhcpMessage): Pick<DhcpcdLease, 'messageType' | 'address' | 'hardwareAddress' | 'serverId'> {
-  const type = m.options.get(OPTION.messageType);
-  const serverId = m.options.get(OPTION.serverId);
-  return {
-    ...(type?.length === 1 ? { messageType: type[0]! } : {}),
-    address: m.yourAddress,
-    hardwareAddress: m.hardwareAddress,
-    ...(serverId?.length === 4 ? { serverId: ipv4(serverId, 0) } : {}),
-  };
+  const domainName = stringOption(options.value.get(OPTION.domainName));
+  const searchDomains = searchOption(options.value.get(OPTION.domainSearch), warnings);
+  const servers = nameservers(options.value.get(OPTION.domainNameServers), warnings);
+  const domains = linkDomains([...splitNames(domainName), ...(searchDomains ?? [])], warnings, 'options 15/119');
+  return { ok: true, leases: [lease(LINK, servers, domains)], warnings };
 }
 
 /** A list of IPv4 addresses, 4 bytes each (RFC 2132 §3.8); 0.0.0.0 and broadcast are no servers. */
@@ -104,14 +49,4 @@ function searchOption(data: Buffer | undefined, warnings: string[]): string[] | 
   if (names.ok) return names.value;
   warnings.push(`option 119 skipped: ${names.reason}`);
   return undefined;
-}
-
-function leaseTime(data: Buffer | undefined, warnings: string[]): Pick<DhcpcdLease, 'leaseSeconds'> {
-  if (data === undefined) return {};
-  if (data.length !== 4) {
-    warnings.push(`option 51: length ${data.length}, expected 4`);
-    return {};
-  }
-  const seconds = data.readUInt32BE(0);
-  return seconds === INFINITE_LEASE ? {} : { leaseSeconds: seconds };
 }

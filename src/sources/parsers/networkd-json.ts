@@ -1,14 +1,14 @@
 // The JSON form of a systemd-networkd DHCPv4 lease file, as systemd's `dhcp_lease_save()` writes it
 // since the lease became JSON: one object, addresses as byte arrays (`"Servers":{"DNS":[[10,0,0,1]]}`).
 import { isIP } from 'node:net';
-import { type Endpoint, parseEndpoint, type ParseResult } from '../../address.js';
+import type { Endpoint, ParseResult } from '../../address.js';
+import { nameserver, splitNames } from './lease-values.js';
 
-/** What either form of a networkd lease file says, before domains are normalised. */
+/** What either form of a networkd lease file says: its nameservers, and its domain names as written. */
 export interface NetworkdFields {
-  readonly address?: string;
   readonly servers: Endpoint[];
-  readonly domainName?: string;
-  readonly searchDomains?: string[];
+  /** The domain name's names (option 15), then the search list (option 119). */
+  readonly domainNames: string[];
 }
 
 type JsonObject = { readonly [key: string]: unknown };
@@ -29,16 +29,13 @@ export function readJsonLease(text: string, warnings: string[]): ParseResult<Net
     servers !== undefined && 'DNS' in servers
       ? { key: 'Servers.DNS', value: servers['DNS'] }
       : { key: 'DNS', value: root['DNS'] };
-  const address = addressText(root['AddressString']) ?? addressText(root['Address']);
   const domainName = typeof root['Domain_Name'] === 'string' ? root['Domain_Name'] : undefined;
   const searchDomains = stringList(root['Domain_Search_List'], 'Domain_Search_List', warnings);
   return {
     ok: true,
     value: {
-      ...(address !== undefined ? { address } : {}),
       servers: dns.value === undefined ? [] : nameservers(dns.value, dns.key, warnings),
-      ...(domainName !== undefined ? { domainName } : {}),
-      ...(searchDomains !== undefined ? { searchDomains } : {}),
+      domainNames: [...splitNames(domainName), ...(searchDomains ?? [])],
     },
   };
 }
@@ -52,18 +49,12 @@ function nameservers(value: unknown, key: string, warnings: string[]): Endpoint[
     warnings.push(`${key} is not a list`);
     return [];
   }
-  return value.flatMap((entry: unknown, i) => {
-    const text = addressText(entry);
-    const parsed = text === undefined ? undefined : parseEndpoint(text, 53);
-    if (parsed?.ok) return [parsed.value];
-    warnings.push(`${key}[${i}]: ${JSON.stringify(entry)} is not an IP address`);
-    return [];
-  });
+  return value.flatMap((entry: unknown, i) => nameserver(addressText(entry), `${key}[${i}]`, warnings, JSON.stringify(entry)));
 }
 
 /**
- * An address as systemd writes it (4 or 16 bytes: `JSON_BUILD_IN4_ADDR`) or as text (`AddressString`,
- * or a writer that prefers strings); undefined for anything else.
+ * An address as systemd writes it (4 or 16 bytes: `JSON_BUILD_IN4_ADDR`) or as text (a writer
+ * that prefers strings); undefined for anything else.
  */
 function addressText(v: unknown): string | undefined {
   if (typeof v === 'string') return isIP(v) === 0 ? undefined : v;

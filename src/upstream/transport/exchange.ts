@@ -10,29 +10,5 @@ export interface Exchange {
   readonly timeoutMs: number;
 }
 
+/** Sends one exchange; resolves with the matching reply, rejects with a DnsfwdError. */
 export type Transport = (exchange: Exchange) => Promise<Buffer>;
-
-/**
- * Runs one exchange to completion exactly once: `start` gets `finish(err, reply)`; the first call
- * (or the timeout) settles the promise and runs `cleanup`.
- */
-export function settleOnce(
-  timeoutMs: number,
-  start: (finish: (err: Error | null, reply?: Buffer) => void) => () => void,
-  timeoutError: () => Error,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    let cleanup: () => void = () => {};
-    const finish = (err: Error | null, reply?: Buffer) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      cleanup();
-      if (err) reject(err);
-      else resolve(reply!);
-    };
-    const timer = setTimeout(() => finish(timeoutError()), timeoutMs);
-    cleanup = start(finish);
-  });
-}

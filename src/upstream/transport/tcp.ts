@@ -1,11 +1,13 @@
-// One upstream query over TCP (RFC 7766): used when a UDP answer came back truncated.
+// One upstream query over TCP (RFC 7766): used when a UDP answer came back truncated, or when the
+// query itself is bigger than the EDNS size offered over UDP.
 import net from 'node:net';
 import { DnsfwdError } from '../../errors.js';
-import { FrameReader, frame } from '../../server/framing.js';
-import { settleOnce, type Exchange } from './exchange.js';
+import { settleOnce } from '../../settle.js';
+import { FrameReader, frame } from '../../wire/framing.js';
+import type { Exchange } from './exchange.js';
 
 export function tcpExchange(ex: Exchange): Promise<Buffer> {
-  return settleOnce(
+  return settleOnce<Buffer>(
     ex.timeoutMs,
     (finish) => {
       const reader = new FrameReader();
@@ -25,6 +27,6 @@ export function tcpExchange(ex: Exchange): Promise<Buffer> {
       });
       return () => socket.destroy();
     },
-    () => new DnsfwdError('UPSTREAM_TIMEOUT'),
+    () => ({ error: new DnsfwdError('UPSTREAM_TIMEOUT') }),
   );
 }

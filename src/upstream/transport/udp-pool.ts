@@ -5,7 +5,9 @@
 import dgram from 'node:dgram';
 import { formatEndpoint, type Endpoint } from '../../address.js';
 import { DnsfwdError } from '../../errors.js';
-import { readId, writeId } from '../../wire/header.js';
+import { type Finish, settleOnce } from '../../settle.js';
+import { HEADER_SIZE, readId, writeId } from '../../wire/header.js';
+import { EndpointMap } from '../endpoint-map.js';
 import { randomId } from '../ids.js';
 import type { Exchange, Transport } from './exchange.js';
 
@@ -16,14 +18,14 @@ export interface UdpPoolOptions {
 
 interface Waiter {
   readonly matches: (reply: Buffer) => boolean;
-  readonly resolve: (reply: Buffer) => void;
-  readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly finish: Finish<Buffer>;
 }
+
+const TIMED_OUT = () => ({ error: new DnsfwdError('UPSTREAM_TIMEOUT') });
 
 /** One connected socket and the queries waiting on it, by ID. */
 class PooledSocket {
-  readonly pending = new Map<number, Waiter>();
+  private readonly pending = new Map<number, Waiter>();
   private readonly socket: dgram.Socket;
   uses = 0;
   /** This socket cannot be used (its connect or a send failed): the pool replaces it. */
@@ -46,6 +48,29 @@ class PooledSocket {
     });
   }
 
+  send(ex: Exchange): Promise<Buffer> {
+    this.uses++;
+    let id = readId(ex.query);
+    while (this.pending.has(id)) id = randomId();
+    writeId(ex.query, id);
+    return settleOnce<Buffer>(
+      ex.timeoutMs,
+      (finish) => {
+        this.pending.set(id, { matches: ex.matches, finish });
+        if (this.queued) this.queued.push(ex.query);
+        else this.write(ex.query);
+        return () => this.forget(id);
+      },
+      TIMED_OUT,
+    );
+  }
+
+  /** Takes no more queries; closes once those waiting are settled. */
+  retire(): void {
+    this.retired = true;
+    if (this.pending.size === 0) this.close();
+  }
+
   private broken(err: NodeJS.ErrnoException): void {
     this.failed = true;
     this.onError(err);
@@ -61,48 +86,25 @@ class PooledSocket {
     }
   }
 
-  send(ex: Exchange): Promise<Buffer> {
-    this.uses++;
-    let id = readId(ex.query);
-    while (this.pending.has(id)) id = randomId();
-    writeId(ex.query, id);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(id, new DnsfwdError('UPSTREAM_TIMEOUT')), ex.timeoutMs);
-      this.pending.set(id, { matches: ex.matches, resolve, reject, timer });
-      if (this.queued) this.queued.push(ex.query);
-      else this.write(ex.query);
-    });
-  }
-
   private onMessage(msg: Buffer): void {
-    if (msg.length < 12) return;
+    if (msg.length < HEADER_SIZE) return;
     const w = this.pending.get(readId(msg));
-    if (w && w.matches(msg)) this.settle(readId(msg), null, msg); // anything else is ignored
+    if (w && w.matches(msg)) w.finish(null, msg); // anything else is ignored
   }
 
   private onError(err: NodeJS.ErrnoException): void {
     const refused = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH';
     const error = refused ? new DnsfwdError('UPSTREAM_REFUSED', `${formatEndpoint(this.server)}: ${err.code}`) : err;
-    for (const id of [...this.pending.keys()]) this.settle(id, error);
+    for (const w of [...this.pending.values()]) w.finish(error);
   }
 
-  private settle(id: number, err: Error | null, reply?: Buffer): void {
-    const w = this.pending.get(id);
-    if (!w) return;
+  /** A query settled: it no longer waits here. */
+  private forget(id: number): void {
     this.pending.delete(id);
-    clearTimeout(w.timer);
-    if (err) w.reject(err);
-    else w.resolve(reply!);
     if (this.retired && this.pending.size === 0) this.close();
   }
 
-  /** Takes no more queries; closes once those waiting are settled. */
-  retire(): void {
-    this.retired = true;
-    if (this.pending.size === 0) this.close();
-  }
-
-  close(): void {
+  private close(): void {
     try {
       this.socket.close();
     } catch {
@@ -118,17 +120,15 @@ interface ServerSockets {
 }
 
 export class UdpPool {
-  private readonly byServer = new Map<string, ServerSockets>();
+  private readonly servers = new EndpointMap<ServerSockets>(
+    () => ({ slots: [], turn: 0 }),
+    (sockets) => sockets.slots.forEach((s) => s?.retire()),
+  );
 
   constructor(private readonly opts: UdpPoolOptions) {}
 
   readonly exchange: Transport = (ex) => {
-    const key = formatEndpoint(ex.server);
-    let server = this.byServer.get(key);
-    if (!server) {
-      server = { slots: [], turn: 0 };
-      this.byServer.set(key, server);
-    }
+    const server = this.servers.get(ex.server);
     const slot = server.turn++ % this.opts.socketsPerServer;
     let s = server.slots[slot];
     if (!s || s.uses >= this.opts.queriesPerSocket || s.failed) {
@@ -140,16 +140,11 @@ export class UdpPool {
 
   /** Retires the sockets of servers not in `inUse` (gone from every route), once their queries settle. */
   retain(inUse: Iterable<Endpoint>): void {
-    const keep = new Set([...inUse].map(formatEndpoint));
-    for (const [key, server] of this.byServer) {
-      if (keep.has(key)) continue;
-      for (const s of server.slots) s?.retire();
-      this.byServer.delete(key);
-    }
+    this.servers.retain(inUse);
   }
 
-  /** Closes every socket; queries still waiting time out. */
+  /** Closes every socket once its queries settle. */
   close(): void {
-    this.retain([]);
+    this.servers.retain([]);
   }
 }

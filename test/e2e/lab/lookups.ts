@@ -1,10 +1,10 @@
 // Name lookups inside the guest, the three ways programs do them: dig (straight to a server),
 // glibc's getent (nsswitch, then resolv.conf) and a static musl program calling getaddrinfo.
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseDig, type DigResult } from '../../helpers/dig.js';
 import type { Guest } from './guest.js';
-import { requireTool } from '../../helpers/tools.js';
+import { requireTool, ROOT } from '../../helpers/tools.js';
 
 export type Resolver = 'dig' | 'getent' | 'musl';
 
@@ -33,7 +33,7 @@ export async function digGuest(guest: Guest, name: string, o: DigGuestOptions = 
 /** A static musl binary that prints the addresses getaddrinfo returns, built into `dir`. */
 export function buildMuslLookup(dir: string): string {
   const gcc = requireTool('musl-gcc');
-  const source = fileURLToPath(new URL('./musl-lookup.c', import.meta.url));
+  const source = join(ROOT, 'test/e2e/lab/musl-lookup.c');
   const out = `${dir}/musl-lookup`;
   execFileSync(gcc, ['-static', '-Os', '-o', out, source], { stdio: ['ignore', 'ignore', 'pipe'] });
   return out;

@@ -1,26 +1,18 @@
 // The resolv.conf parser on the captured udhcpc sample, then on hand-written files.
-import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { formatEndpoint } from '../../../src/address.js';
-import { parseResolvConf, type ResolvConfParse, resolvConfOutcome } from '../../../src/sources/parsers/resolvconf.js';
+import { parseResolvConf } from '../../../src/sources/parsers/resolvconf.js';
+import { hosts, oneLease as ok } from '../../helpers/lease.js';
+import { fixture as anyFixture } from '../../helpers/tools.js';
 
-const FIXTURES = new URL('../../fixtures/dhcp/', import.meta.url);
-const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
-
-type Ok = Extract<ResolvConfParse, { ok: true }>;
-function ok(r: ResolvConfParse): Ok {
-  if (!r.ok) throw new Error(`expected ok, got: ${r.reason}`);
-  return r;
-}
-const hosts = (r: Ok): string[] => r.conf.servers.map(formatEndpoint);
+const fixture = (name: string): string => anyFixture(`dhcp/${name}`).toString('utf8');
 
 t.test('captured udhcpc (busybox 1.35) script output', async (t) => {
   const text = fixture('udhcpc-busybox-1.35_custom-script_dns.lp-g.conf');
   const r = ok(parseResolvConf(text));
   t.same(hosts(r), ['192.168.121.1:53', '192.168.121.2:53']);
-  t.same(r.conf.domains, ['lab.test']);
+  t.same(r.lease.domains, ['lab.test']);
   t.same(r.warnings, []);
-  t.same(resolvConfOutcome(text), { ok: true, leases: [{ link: 'resolv', servers: r.conf.servers, domains: ['lab.test'] }], warnings: [] });
+  t.same(parseResolvConf(text), { ok: true, leases: [{ link: 'resolv', servers: r.lease.servers, domains: ['lab.test'] }], warnings: [] });
 });
 
 t.test('IPv6 with and without a scope, duplicates, comments, other options', async (t) => {
@@ -40,7 +32,7 @@ t.test('IPv6 with and without a scope, duplicates, comments, other options', asy
   ].join('\r\n');
   const r = ok(parseResolvConf(text));
   t.same(hosts(r), ['192.0.2.1:53', '[2001:db8::53]:53', '[fe80::1%eth0]:53', '192.0.2.2:53']);
-  t.same(r.conf.domains, ['corp.example', 'lab.test', 'other.test']);
+  t.same(r.lease.domains, ['corp.example', 'lab.test', 'other.test']);
   t.same(r.warnings, []);
 });
 
@@ -49,7 +41,7 @@ t.test('bad addresses and domains are skipped with a warning', async (t) => {
     'nameserver 10.0.0.3%eth0\nnameserver\nsearch good.test bad!name .\n';
   const r = ok(parseResolvConf(text));
   t.same(hosts(r), ['10.0.0.1:53']);
-  t.same(r.conf.domains, ['good.test'], '"." (no search list) is skipped quietly');
+  t.same(r.lease.domains, ['good.test'], '"." (no search list) is skipped quietly');
   t.same(r.warnings, [
     'line 2: nameserver "not-an-ip" is not an IP address',
     'line 3: nameserver "10.0.0.2:5353" is not an IP address',
@@ -59,15 +51,14 @@ t.test('bad addresses and domains are skipped with a warning', async (t) => {
     'line 7: domain "bad!name" is not a domain name',
   ]);
   const onlyBad = ok(parseResolvConf('nameserver bogus\n'));
-  t.same(onlyBad.conf.servers, [], 'nameserver lines with nothing usable: a lease with no servers');
-  const outcome = resolvConfOutcome('nameserver 10.0.0.1\n');
+  t.same(onlyBad.lease.servers, [], 'nameserver lines with nothing usable: a lease with no servers');
+  const outcome = parseResolvConf('nameserver 10.0.0.1\n');
   t.same(outcome, { ok: true, leases: [{ link: 'resolv', servers: [{ host: '10.0.0.1', port: 53, family: 4 }] }], warnings: [] });
 });
 
 t.test('a file without nameserver lines is a failure', async (t) => {
   for (const text of ['', '\n\n', '# only a comment\nsearch lab.test\noptions ndots:2\n', 'nameservers 10.0.0.1\n']) {
     t.same(parseResolvConf(text), { ok: false, reason: 'no nameserver lines' }, JSON.stringify(text));
-    t.same(resolvConfOutcome(text), { ok: false, reason: 'no nameserver lines' });
   }
   const binary = String.fromCharCode(...Array.from({ length: 512 }, (_, i) => (i * 37 + 11) % 256));
   t.same(parseResolvConf(binary), { ok: false, reason: 'no nameserver lines' });

@@ -1,0 +1,103 @@
+// The cache stage: answer hits from stored bytes, synchronously and without a route lookup; on a
+// miss, ask the next stage and store what comes back; refresh entries still in demand before they
+// expire (prefetch); when every server fails, answer from an expired entry (serve-stale, RFC 8767).
+import type { Logger } from '../log.js';
+import type { Handler, Stage } from '../pipeline/handler.js';
+import type { Query } from '../pipeline/query.js';
+import { beforeDeadline } from '../settle.js';
+import { Rcode, rcode } from '../wire/header.js';
+import type { CacheConfig } from './config.js';
+import { makeEntry, renderEntry, type CacheEntry } from './entry.js';
+import type { PacketCache } from './packet-cache.js';
+
+/** Prefetch when this share of an entry's lifetime is left. */
+const PREFETCH_AT = 0.1;
+
+/** What the cache stage counts, for an operator (SIGUSR1). */
+export class CacheCounters {
+  hits = 0;
+  misses = 0;
+  staleServed = 0;
+  prefetches = 0;
+}
+
+export interface CacheStageDeps {
+  /** The cache in force (null when it is off); replaced whole on reload. */
+  readonly cache: () => PacketCache | null;
+  readonly config: () => CacheConfig;
+  readonly counters: CacheCounters;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+export function cacheStage(deps: CacheStageDeps): Stage {
+  return (next) => new CachingHandler(deps, next).handle;
+}
+
+class CachingHandler {
+  constructor(
+    private readonly deps: CacheStageDeps,
+    private readonly next: Handler,
+  ) {}
+
+  readonly handle: Handler = (q) => {
+    const cache = this.deps.cache();
+    if (cache === null) return this.next(q);
+    // A hit needs no route: only routes that cache have entries (a route switched to
+    // `cache: false` has its entries dropped).
+    const t = this.deps.now();
+    const found = cache.lookup(q.key, t);
+    if (found.state === 'fresh') {
+      this.deps.counters.hits++;
+      if (this.deps.config().prefetch) this.maybePrefetch(cache, found.entry, q, t);
+      return renderEntry(found.entry, q.bytes, q.question, t, false);
+    }
+    const route = q.route;
+    if (!route.cache) return this.next(q);
+    this.deps.counters.misses++;
+    const pending = Promise.resolve(this.next(q)).then((reply) => this.store(cache, reply, q, route.zone, t));
+    return found.state === 'stale' && this.deps.config().serveStale ? this.orStale(pending, found.entry, q) : pending;
+  };
+
+  /**
+   * Stores the reply if it may be cached and answers from the entry, so a miss looks like a hit
+   * (RFC 2308 negative TTL, clamps, no AA). Coalesced queries find the entry the first one stored.
+   */
+  private store(cache: PacketCache, reply: Buffer, q: Query, zone: string, asked: number): Buffer {
+    const t = this.deps.now();
+    const current = cache.lookup(q.key, t);
+    if (current.state === 'fresh' && current.entry.storedAt >= asked) {
+      return renderEntry(current.entry, q.bytes, q.question, t, false);
+    }
+    const entry = makeEntry(reply, q.question.end, zone, this.deps.config(), t);
+    if (typeof entry === 'string') {
+      this.deps.log.trace({ qname: q.question.name, why: entry }, 'not cached');
+      return reply;
+    }
+    cache.store(q.key, entry);
+    return renderEntry(entry, q.bytes, q.question, t, false);
+  }
+
+  /** RFC 8767 §5: the upstream's answer if it is not SERVFAIL and comes in time, else the stale one. */
+  private async orStale(pending: Promise<Buffer>, stale: CacheEntry, q: Query): Promise<Buffer> {
+    const wait = this.deps.config().staleAnswerTimeoutMs;
+    const reply = await beforeDeadline<Buffer | null>(pending, wait, () => ({ value: null })).catch(() => null);
+    if (reply !== null && rcode(reply) !== Rcode.SERVFAIL) return reply;
+    this.deps.counters.staleServed++;
+    this.deps.log.debug({ qname: q.question.name }, 'serving stale answer');
+    return renderEntry(stale, q.bytes, q.question, this.deps.now(), true);
+  }
+
+  /** Refreshes `entry` in the background once only PREFETCH_AT of its lifetime is left. */
+  private maybePrefetch(cache: PacketCache, entry: CacheEntry, q: Query, t: number): void {
+    if (entry.prefetching || entry.kind === 'servfail') return;
+    if (entry.expiresAt - t > (entry.expiresAt - entry.storedAt) * PREFETCH_AT) return;
+    entry.prefetching = true;
+    this.deps.counters.prefetches++;
+    // The query's own deadline: it arrived just now, so the refresh has as long as a miss would.
+    Promise.resolve(this.next(q))
+      .then((reply) => this.store(cache, reply, q, entry.zone, t))
+      .catch((err: unknown) => this.deps.log.debug({ qname: q.question.name, err: String(err) }, 'prefetch failed'))
+      .finally(() => (entry.prefetching = false));
+  }
+}

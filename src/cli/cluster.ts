@@ -1,0 +1,68 @@
+// `server.workers` > 1: the primary process forks that many workers, each a whole daemon, and
+// Node's cluster module shares the listening sockets among them. The primary only supervises:
+// it forwards signals, restarts a worker that dies, and exits when they have stopped.
+import cluster, { type Worker } from 'node:cluster';
+import { replayEarlySignals } from './early-signals.js';
+import type { Logger } from '../log.js';
+
+/** The message a worker sends once its daemon is listening. */
+export const STARTED = 'dnsfwd:started';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGUSR1'];
+
+export function isWorker(): boolean {
+  return cluster.isWorker;
+}
+
+/** Tells the primary this worker is serving (no-op outside a cluster). */
+export function reportStarted(): void {
+  if (cluster.isWorker) process.send?.(STARTED);
+}
+
+/**
+ * Forks `count` workers, the first alone: if it cannot start (say, port 53 without privilege),
+ * the primary exits with its exit code and the operator sees its one error line, not `count`.
+ */
+export function runPrimary(count: number, log: Logger, allStarted: () => void = () => {}): void {
+  let stopping = false;
+  let started = 0;
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    w.on('message', (m: unknown) => {
+      if (m !== STARTED) return;
+      started++;
+      if (started < count) fork();
+      else if (started === count) {
+        log.info({ workers: count }, 'all workers started');
+        allStarted();
+      }
+    });
+    return w;
+  };
+  cluster.on('exit', (w, code, signal) => {
+    const alive = Object.keys(cluster.workers ?? {}).length;
+    if (stopping || started === 0) {
+      stopping = true;
+      if (alive === 0) process.exit(stopping && started > 0 ? 0 : (code ?? 1));
+      return;
+    }
+    log.warn({ worker: w.process.pid, code, signal }, 'worker died: starting another');
+    fork();
+  });
+  let signalled = false;
+  const stop = () => {
+    if (signalled) return; // one shutdown, however many signals
+    signalled = true;
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  for (const signal of FORWARDED) {
+    process.on(signal, () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    });
+  }
+  replayEarlySignals();
+  fork();
+}

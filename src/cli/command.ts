@@ -1,0 +1,48 @@
+// `dnsfwd` through yargs: --help, --version, `check`, and every command line that argv.ts does
+// not take as a plain run (an unknown flag, a missing value): yargs explains what is wrong.
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { OPTIONS, type Flags } from './argv.js';
+import { check, run } from './run.js';
+
+function options(y: Argv): Argv<Flags> {
+  let out = y;
+  for (const o of OPTIONS) {
+    out = out.option(o.name, {
+      type: o.type,
+      requiresArg: true,
+      describe: o.describe,
+      ...(o.alias ? { alias: o.alias } : {}),
+      ...(o.array ? { array: true } : {}),
+      ...(o.choices ? { choices: [...o.choices] } : {}),
+    });
+  }
+  return out as Argv<Flags>;
+}
+
+/** Set by the single-file build (npm run bundle); the tsc build reads package.json. */
+declare const DNSFWD_VERSION: string | undefined;
+
+function version(): string {
+  if (typeof DNSFWD_VERSION === 'string') return DNSFWD_VERSION;
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+await yargs(hideBin(process.argv))
+  .scriptName('dnsfwd')
+  .usage('$0 [run|check] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
+  .command(['run', '$0'], 'run the daemon (the default command)', options, (argv) => run(argv))
+  .command('check', 'validate the configuration and print it; exit 2 with FILE:LINE:COL: reason on error', options, (argv) => check(argv))
+  .version(version())
+  .strict()
+  .fail((msg, err) => {
+    if (err && err.name !== 'YError') throw err; // a bug: let Node print the stack
+    process.stderr.write(`dnsfwd: ${msg ?? err?.message}\nRun "dnsfwd --help" for the options.\n`);
+    process.exit(2);
+  })
+  .help()
+  .alias('h', 'help')
+  .alias('v', 'version')
+  .parseAsync();

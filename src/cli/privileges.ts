@@ -1,0 +1,57 @@
+// Started as root without a service manager, dnsfwd binds its sockets and then becomes `user:`
+// (the groups of that user, then its gid, then its uid: nothing of root is kept). Running on as
+// root is allowed, with one warning.
+import { readFileSync } from 'node:fs';
+import { DnsfwdError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+interface PasswdEntry {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The /etc/passwd entry of `user` (a name or a numeric uid), or undefined. */
+export function findUser(user: string, passwd: string): PasswdEntry | undefined {
+  for (const line of passwd.split('\n')) {
+    const [name, , uid, gid] = line.split(':');
+    if (name === undefined || uid === undefined || gid === undefined || !/^\d+$/.test(uid) || !/^\d+$/.test(gid)) continue;
+    if (name === user || uid === user) return { name, uid: Number(uid), gid: Number(gid) };
+  }
+  return undefined;
+}
+
+/**
+ * Becomes `user` when running as root; warns when running as root without one. Throws a
+ * DnsfwdError an operator can act on when the user does not exist or the switch fails.
+ */
+export function dropPrivileges(user: string, log: Logger, passwdFile = '/etc/passwd'): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return; // not a POSIX platform
+  if (uid !== 0) {
+    if (user !== '' && user !== String(uid)) log.debug({ user }, 'not running as root: user is left as it is');
+    return;
+  }
+  if (user === '') {
+    log.warn('running as root: set "user:" in the config (or --user) to drop privileges after binding');
+    return;
+  }
+  let passwd: string;
+  try {
+    passwd = readFileSync(passwdFile, 'utf8');
+  } catch (err) {
+    throw new DnsfwdError('USER_UNKNOWN', `cannot read ${passwdFile} to find user "${user}": ${(err as Error).message}`);
+  }
+  const entry = findUser(user, passwd);
+  if (!entry) throw new DnsfwdError('USER_UNKNOWN', `user "${user}" does not exist (${passwdFile})`);
+  // In Node on POSIX (absent from this @types/node): the user's supplementary groups.
+  const posix = process as NodeJS.Process & { initgroups?: (user: string, extraGroup: number) => void };
+  try {
+    posix.initgroups?.(entry.name, entry.gid);
+    process.setgid?.(entry.gid);
+    process.setuid?.(entry.uid);
+  } catch (err) {
+    throw new DnsfwdError('USER_SWITCH', `cannot become user "${user}": ${(err as Error).message}`);
+  }
+  log.info({ user: entry.name, uid: entry.uid, gid: entry.gid }, 'sockets bound: now running as an unprivileged user');
+}

@@ -1,0 +1,114 @@
+// The two commands, `run` and `check`, given flags already read from the command line (by
+// yargs, or by argv.ts for a plain `dnsfwd run`): load the config, then start or print it.
+import { applyOverrides, defaultConfig, describeConfig, flagError, formatConfigError, loadConfigFile } from '../config/load.js';
+import type { ConfigResult } from '../config/types.js';
+import type { Flags } from './argv.js';
+import { isWorker, reportStarted, runPrimary } from './cluster.js';
+import { releaseEarlySignals, replayEarlySignals } from './early-signals.js';
+import { isDnsfwdError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { Daemon } from '../daemon.js';
+import { dropPrivileges } from './privileges.js';
+
+const SHUTDOWN_GRACE_MS = 2000;
+
+async function loadConfig(flags: Flags): Promise<ConfigResult> {
+  const file: unknown = flags.config;
+  if (Array.isArray(file)) return flagError('--config', 'given more than once');
+  if (file === '') return flagError('--config', 'needs a file name');
+  const base: ConfigResult = typeof file === 'string' ? await loadConfigFile(file) : { ok: true, config: defaultConfig() };
+  return base.ok ? applyOverrides(base.config, flags) : base;
+}
+
+export async function check(flags: Flags): Promise<void> {
+  releaseEarlySignals(); // a check is over in a moment: signals take their default action again
+  const result = await loadConfig(flags);
+  if (!result.ok) {
+    process.stderr.write(formatConfigError(result.error) + '\n');
+    process.exit(2);
+  }
+  process.stdout.write(describeConfig(result.config) + '\n');
+}
+
+export async function run(flags: Flags): Promise<void> {
+  const result = await loadConfig(flags);
+  if (!result.ok) {
+    process.stderr.write(`dnsfwd: ${formatConfigError(result.error)}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(result.config.logLevel);
+  if (result.config.server.workers > 1 && !isWorker()) {
+    // The primary holds the shared sockets: it too drops privileges once every worker listens.
+    return runPrimary(result.config.server.workers, log, () => {
+      try {
+        dropPrivileges(result.config.user, log);
+      } catch (err) {
+        process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
+    });
+  }
+  const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log);
+  const started = daemon.start();
+  // Signals that arrive while starting wait for the start to finish.
+  handleSignals(daemon, flags, log, started);
+  try {
+    await started;
+    dropPrivileges(result.config.user, log);
+  } catch (err) {
+    await daemon.shutdown(0);
+    if (!isDnsfwdError(err)) throw err;
+    process.stderr.write(`dnsfwd: ${err.message}\n`);
+    process.exit(1);
+  }
+  reportStarted();
+}
+
+/**
+ * SIGTERM/SIGINT: one graceful shutdown, however many signals arrive during it. SIGHUP: reloads,
+ * one at a time, in order. SIGUSR1: cache statistics.
+ */
+function handleSignals(daemon: Daemon, flags: Flags, log: Logger, started: Promise<void>): void {
+  const afterStart = started.catch(() => undefined);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.info({ signal }, 'already shutting down');
+      return;
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    afterStart
+      .then(() => daemon.shutdown(SHUTDOWN_GRACE_MS))
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGUSR1', () => daemon.logStats());
+  let reloading = afterStart;
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(() => (stopping ? undefined : reload(daemon, flags, log)));
+  });
+  replayEarlySignals();
+}
+
+async function reload(daemon: Daemon, flags: Flags, log: Logger): Promise<void> {
+  log.info({ file: flags.config ?? '(embedded default)' }, 'SIGHUP: reloading configuration');
+  const result = await loadConfig(flags);
+  if (!result.ok) {
+    log.error({ error: formatConfigError(result.error) }, 'new configuration rejected: keeping the old one');
+    return;
+  }
+  try {
+    await daemon.reload(result.config);
+  } catch (err) {
+    log.error({ error: (err as Error).message }, 'new configuration could not be applied: keeping the old one');
+  }
+}
+

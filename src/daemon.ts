@@ -1,0 +1,111 @@
+// The wiring, and the only place that creates the long-lived objects: the config's sections
+// become the stages (server → pipeline → cache → coalesce → route → upstream), the sources feed
+// the routes. A reload swaps in what changed, all or nothing; shutdown drains, then closes.
+import { formatEndpoint } from './address.js';
+import { AnswerCache } from './cache/setup.js';
+import type { Config } from './config/types.js';
+import type { Logger } from './log.js';
+import { CoalesceCounters, coalesceStage } from './pipeline/coalesce.js';
+import { compose } from './pipeline/handler.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { Routes } from './route/routes.js';
+import { routeStage } from './route/stage.js';
+import { Listeners } from './server/listeners.js';
+import { sameSources } from './sources/config.js';
+import { SourceSet } from './sources/source-set.js';
+import { Upstreams } from './upstream/setup.js';
+
+export class Daemon {
+  private config: Config;
+  private readonly upstreams: Upstreams;
+  private readonly routes: Routes;
+  private readonly cache: AnswerCache;
+  private readonly coalesced = new CoalesceCounters();
+  private readonly listeners: Listeners;
+  private sources: SourceSet;
+  private closed = false;
+
+  constructor(
+    config: Config,
+    private readonly log: Logger,
+  ) {
+    this.config = config;
+    this.upstreams = new Upstreams(log.child({ component: 'upstream' }));
+    this.routes = new Routes(config, this.upstreams, log);
+    this.cache = new AnswerCache(config.cache, log.child({ component: 'cache' }));
+    const stages = compose([this.cache.stage(), coalesceStage(this.coalesced)], routeStage(log.child({ component: 'route' })));
+    this.listeners = new Listeners(new Pipeline(stages, () => this.routes.table), config, log);
+    this.sources = this.sourceSet(config);
+  }
+
+  /** Binds every listen address (throws a DnsfwdError with an operator-facing message), starts sources. */
+  async start(): Promise<void> {
+    await this.listeners.apply(this.config);
+    await this.startSources(this.sources);
+    this.log.info(
+      { listen: this.listeners.endpoints().map(formatEndpoint), routes: this.routes.describe(), sources: this.sources.names },
+      'dnsfwd started',
+    );
+  }
+
+  /**
+   * Applies a new, already validated config, all or nothing: what can fail (creating the sources,
+   * binding new listen addresses) happens before anything is swapped, and a failure keeps the old.
+   */
+  async reload(next: Config): Promise<void> {
+    const fresh = sameSources(this.config.default.sources, next.default.sources) ? null : this.sourceSet(next);
+    try {
+      await this.listeners.apply(next);
+    } catch (err) {
+      await fresh?.close();
+      throw err;
+    }
+    this.config = next;
+    this.log.level = next.logLevel;
+    this.cache.configure(next.cache);
+    if (fresh) {
+      const old = this.sources;
+      await this.startSources(fresh);
+      await old.close();
+    }
+    this.rebuild();
+    this.log.info({ file: next.file, routes: this.routes.describe() }, 'configuration reloaded');
+  }
+
+  /** Stops listening, lets queries in flight finish (up to `graceMs`), then closes everything. */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.stopAccepting();
+    await this.listeners.drain(graceMs);
+    await this.listeners.close();
+    await this.sources.close();
+    this.upstreams.close();
+  }
+
+  /** Logs cache and coalescing counters (SIGUSR1). */
+  logStats(): void {
+    this.log.info({ ...this.cache.stats(), coalesced: this.coalesced.coalesced, memory: process.memoryUsage() }, 'cache statistics');
+  }
+
+  /** The sources `config` names; a change in one rebuilds the routes while they are the ones in force. */
+  private sourceSet(config: Config): SourceSet {
+    const set: SourceSet = new SourceSet(config.default.sources, this.log.child({ component: 'source' }), () => {
+      if (this.sources === set) this.rebuild();
+    });
+    return set;
+  }
+
+  /** Makes `sources` the default route's, and starts them (resolves after their first read). */
+  private async startSources(sources: SourceSet): Promise<void> {
+    this.sources = sources;
+    await sources.start();
+    this.rebuild();
+  }
+
+  /** Builds the routes from the config and what the sources say now, and drops what changed in the cache. */
+  private rebuild(): void {
+    const before = this.routes.rebuild(this.config, this.sources.state());
+    this.cache.routesChanged(before, this.routes.table);
+  }
+}

@@ -1,0 +1,39 @@
+// A client's query as the stages see it: its bytes and question, its cache key, how it came, when
+// its answer is due, and its route. The route is looked up once, the first time a stage asks: a
+// cache hit never asks, a miss asks in the cache stage and the route stage reuses the answer.
+import { cacheKey } from '../cache/key.js';
+import type { Route } from '../route/zone-table.js';
+import type { UpstreamGroup } from '../upstream/group.js';
+import { HEADER_SIZE } from '../wire/header.js';
+import type { Question } from '../wire/question.js';
+
+export type Transport = 'udp' | 'tcp';
+
+/** The zone table as the query needs it: the route of the name at `offset` of a message. */
+export interface RouteLookup {
+  lookup(message: Uint8Array, offset: number): Route<UpstreamGroup>;
+}
+
+export class Query {
+  /** What changes the answer (cache/key.ts): name, type, class, RD/CD/DO. */
+  readonly key: string;
+  private found: Route<UpstreamGroup> | undefined;
+
+  constructor(
+    /** The client's message as received; stages must not modify it. */
+    readonly bytes: Buffer,
+    readonly question: Question,
+    readonly transport: Transport,
+    /** Absolute time (ms since the epoch) by which an answer must be ready. */
+    readonly deadline: number,
+    /** The routes in force when the query arrived. */
+    private readonly routes: RouteLookup,
+  ) {
+    this.key = cacheKey(bytes, question);
+  }
+
+  /** The route this query goes to: looked up on first use, then remembered. */
+  get route(): Route<UpstreamGroup> {
+    return (this.found ??= this.routes.lookup(this.bytes, HEADER_SIZE));
+  }
+}

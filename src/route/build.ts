@@ -1,0 +1,88 @@
+// Builds the immutable zone table from the config and what the sources say now: the configured
+// routes, a route per link domain, and the default route; a server that is dnsfwd itself is left
+// out (self.ts), and reported.
+import { formatEndpoint, uniqueEndpoints, type Endpoint } from '../address.js';
+import type { Config } from '../config/types.js';
+import type { SourceState } from '../sources/source.js';
+import type { UpstreamGroup } from '../upstream/group.js';
+import { parseZone } from './config.js';
+import { hostAddresses, listensEverywhere, selfReason } from './self.js';
+import { ZoneTable } from './zone-table.js';
+
+export type RouteTable = ZoneTable<UpstreamGroup>;
+
+export interface DroppedServer {
+  readonly zone: string;
+  readonly server: string;
+  readonly reason: string;
+}
+
+export interface BuiltTable {
+  readonly table: RouteTable;
+  /** The default route's servers after filtering. */
+  readonly defaultServers: readonly Endpoint[];
+  readonly dropped: readonly DroppedServer[];
+  /** The routes made from the links' domains, for logs: zone → servers. */
+  readonly linkRoutes: Readonly<Record<string, string[]>>;
+  /** Every server some route uses. */
+  readonly inUse: readonly Endpoint[];
+}
+
+/** Makes the group that sends a route's queries to its servers. */
+export type GroupMaker = (zone: string, servers: readonly Endpoint[]) => UpstreamGroup;
+
+interface RouteSpec {
+  readonly zone: string;
+  readonly servers: Endpoint[];
+  readonly cache: boolean;
+}
+
+/**
+ * The table for `config`: its routes; a route per link domain (a lease's domain name and search
+ * domains, to that lease's servers, unless the config routes that zone itself); and the default
+ * route served by the sources' servers (or the static ones).
+ */
+export function buildTable(config: Config, from: SourceState, group: GroupMaker): BuiltTable {
+  const dropped: DroppedServer[] = [];
+  const local = listensEverywhere(config.listen) ? hostAddresses() : [];
+  const keep = (zone: string, servers: readonly Endpoint[]) =>
+    uniqueEndpoints(servers).filter((s) => {
+      const reason = selfReason(s, config.listen, local);
+      const server = formatEndpoint(s);
+      // One report per server, though a lease's servers also serve its link's domains.
+      if (reason && !dropped.some((d) => d.server === server)) dropped.push({ zone: zone || '.', server, reason });
+      return reason === null;
+    });
+  let defaultServers = keep('', from.servers);
+  if (defaultServers.length === 0) defaultServers = keep('', config.default.servers);
+  const perLink = linkRoutes(config, from, keep);
+  const specs: RouteSpec[] = [
+    ...config.routes.map((r) => ({ zone: r.zone, servers: keep(r.zone, r.servers), cache: r.cache })),
+    ...perLink,
+    { zone: '', servers: defaultServers, cache: config.default.cache },
+  ];
+  const table = new ZoneTable(specs.map(({ zone, servers, cache }) => ({ zone, cache, group: group(zone, servers) })));
+  const linkRoutesByZone = Object.fromEntries(perLink.map((r) => [r.zone, r.servers.map(formatEndpoint)]));
+  const inUse = uniqueEndpoints(specs.flatMap((s) => s.servers));
+  return { table, defaultServers, dropped, linkRoutes: linkRoutesByZone, inUse };
+}
+
+/**
+ * Per-link domains (like systemd-resolved's): each domain of a current lease goes to that lease's
+ * servers. The config's own routes win; the first lease naming a domain wins; a domain whose
+ * servers are all dnsfwd itself gets no route (it stays with the default route).
+ */
+function linkRoutes(config: Config, from: SourceState, keep: (zone: string, servers: readonly Endpoint[]) => Endpoint[]): RouteSpec[] {
+  const taken = new Set(config.routes.map((r) => r.zone));
+  const out: RouteSpec[] = [];
+  for (const link of from.links) {
+    for (const domain of link.domains ?? []) {
+      const zone = parseZone(domain);
+      if (!zone.ok || taken.has(zone.value)) continue;
+      taken.add(zone.value);
+      const servers = keep(zone.value, link.servers);
+      if (servers.length > 0) out.push({ zone: zone.value, servers, cache: config.default.cache });
+    }
+  }
+  return out;
+}

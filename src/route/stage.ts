@@ -1,0 +1,55 @@
+// The route stage, the last one: send the query to its route's upstream group, and turn the
+// upstream's reply into the client's (its ID and question bytes, RA, our OPT record: RFC 6891
+// §6.1.1, the OPT record is hop-by-hop). A route without servers, or every server failing, is SERVFAIL.
+import type { Logger } from '../log.js';
+import type { Handler } from '../pipeline/handler.js';
+import type { Query } from '../pipeline/query.js';
+import { stampClient } from '../wire/client-reply.js';
+import { Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
+import { withClientOpt } from '../wire/opt.js';
+import { errorReply } from '../wire/replies.js';
+import { summariseReply } from '../wire/trace-summary.js';
+
+/** How often (at most) "route has no servers" is logged per zone. */
+const NO_SERVERS_WARN_INTERVAL_MS = 60_000;
+
+export function routeStage(log: Logger, now = Date.now): Handler {
+  const lastWarned = new Map<string, number>();
+  const warnNoServers = (zone: string) => {
+    const t = now();
+    if (t - (lastWarned.get(zone) ?? -Infinity) < NO_SERVERS_WARN_INTERVAL_MS) return;
+    lastWarned.set(zone, t);
+    log.warn({ zone: zone || '.' }, 'route has no servers: answering SERVFAIL');
+  };
+
+  return (q: Query) => {
+    const { group } = q.route;
+    if (group.upstreams.length === 0) {
+      warnNoServers(group.zone);
+      return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
+    }
+    const started = log.isLevelEnabled('trace') ? now() : 0;
+    const optOffset = q.question.edns ? q.question.edns.offset : -1;
+    return group.resolve({ bytes: q.bytes, questionEnd: q.question.end, optOffset, deadline: q.deadline }).then(
+      (reply) => {
+        if (started) {
+          const fields = { zone: group.zone || '.', qname: q.question.name, qtype: q.question.type, ms: now() - started };
+          log.trace({ ...fields, rcode: rcode(reply), reply: summariseReply(reply) }, 'forwarded');
+        }
+        return toClient(reply, q);
+      },
+      (err: unknown) => {
+        log.debug({ zone: group.zone || '.', qname: q.question.name, err: (err as Error).message }, 'every server failed: SERVFAIL');
+        return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
+      },
+    );
+  };
+}
+
+/** The upstream's reply (ours to change), made the client's: RA set, our OPT record in place of the upstream's. */
+function toClient(reply: Buffer, q: Query): Buffer {
+  const out = withClientOpt(reply, q.question.end, q.question.edns);
+  stampClient(out, q.bytes, q.question.end);
+  setRecursionAvailable(out);
+  return out;
+}

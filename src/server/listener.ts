@@ -1,0 +1,50 @@
+// The life cycle every listener shares: bind (a failure becomes one line an operator can act on),
+// stop accepting new queries on shutdown while answers in flight still go out, close once.
+import type { EventEmitter } from 'node:events';
+import type { Endpoint } from '../address.js';
+import type { Logger } from '../log.js';
+import { bindError } from './bind.js';
+import type { Responder } from './responder.js';
+
+export abstract class Listener {
+  protected accepting = true;
+  protected closed = false;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    protected readonly responder: Responder,
+    protected readonly log: Logger,
+    private readonly proto: 'UDP' | 'TCP',
+  ) {}
+
+  /** Binds the endpoint; rejects with a DnsfwdError saying what failed and what to do. */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(bindError(err, this.endpoint, this.proto));
+      this.socket.once('error', onError);
+      this.bind(() => {
+        this.socket.off('error', onError);
+        this.socket.on('error', (err: Error) => this.log.warn({ err }, `${this.proto} socket error`));
+        resolve();
+      });
+    });
+  }
+
+  /** Ignores new queries; answers to those in flight still go out until close(). */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Closes the socket (what that means for answers still being computed is the transport's). Idempotent. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.accepting = false;
+    return this.shutdown();
+  }
+
+  /** The socket or server whose 'error' events a bind failure arrives as. */
+  protected abstract readonly socket: EventEmitter;
+  protected abstract bind(bound: () => void): void;
+  protected abstract shutdown(): Promise<void>;
+}

@@ -1,0 +1,51 @@
+// buildTable: config routes, per-link domain routes (a lease's domains to its own servers), the
+// default route from the sources, and servers that are dnsfwd itself left out.
+import t from 'tap';
+import { parseEndpoint, type Endpoint } from '../../src/address.js';
+import { applyOverrides, defaultConfig } from '../../src/config/load.js';
+import { buildTable, type GroupMaker } from '../../src/route/build.js';
+import type { LeaseServers } from '../../src/sources/lease-choice.js';
+import { Upstreams } from '../../src/upstream/setup.js';
+import { presentationToWire } from '../../src/wire/name.js';
+import { quietLogger } from '../helpers/logger.js';
+
+const ep = (s: string): Endpoint => {
+  const r = parseEndpoint(s);
+  if (!r.ok) throw new Error(r.reason);
+  return r.value;
+};
+const config = (() => {
+  const r = applyOverrides(defaultConfig(), { listen: ['127.0.0.1:53'], route: ['vagrant.test=192.168.121.1'], leaseFile: ['/x/y.leases'] });
+  if (!r.ok) throw new Error(r.error.reason);
+  return r.config;
+})();
+const lease = (servers: string[], domains: string[], link = 'l'): LeaseServers => ({ link, servers: servers.map(ep), domains });
+const upstreams = new Upstreams(quietLogger());
+const deps: GroupMaker = (zone, servers) => upstreams.group(zone, servers, config.upstream);
+const route = (table: ReturnType<typeof buildTable>['table'], name: string) => table.lookup(presentationToWire(name), 0);
+const servers = (table: ReturnType<typeof buildTable>['table'], name: string) => route(table, name).group.upstreams.map((u) => u.label);
+
+t.test("a lease's domains go to that lease's servers; everything else to the union", async (t) => {
+  const links = [lease(['10.1.0.1', '10.1.0.2'], ['lab.test', 'Search.Lab.Test.']), lease(['10.2.0.1'], ['other.test'], 'm')];
+  const built = buildTable(config, { servers: [ep('10.1.0.1'), ep('10.1.0.2'), ep('10.2.0.1')], links }, deps);
+  t.same(servers(built.table, 'host.lab.test'), ['10.1.0.1:53', '10.1.0.2:53']);
+  t.same(servers(built.table, 'x.search.lab.test'), ['10.1.0.1:53', '10.1.0.2:53'], 'search domains, normalised');
+  t.same(servers(built.table, 'db.other.test'), ['10.2.0.1:53'], 'the second network at its own server');
+  t.same(servers(built.table, 'example.com'), ['10.1.0.1:53', '10.1.0.2:53', '10.2.0.1:53']);
+  t.same(built.linkRoutes, { 'lab.test': ['10.1.0.1:53', '10.1.0.2:53'], 'search.lab.test': ['10.1.0.1:53', '10.1.0.2:53'], 'other.test': ['10.2.0.1:53'] });
+});
+
+t.test('an explicit route wins; the first lease naming a domain wins; no route to ourselves or to bad names', async (t) => {
+  const links = [
+    lease(['10.1.0.1'], ['vagrant.test', 'shared.test']),
+    lease(['10.2.0.1'], ['shared.test'], 'm'),
+    lease(['127.0.0.1'], ['self.test'], 'n'),
+    lease(['10.3.0.1'], ['not a domain', ''], 'o'),
+  ];
+  const built = buildTable(config, { servers: [ep('10.1.0.1')], links }, deps);
+  t.same(servers(built.table, 'node1.vagrant.test'), ['192.168.121.1:53'], 'the configured route');
+  t.same(servers(built.table, 'x.shared.test'), ['10.1.0.1:53']);
+  t.equal(route(built.table, 'x.self.test').zone, '', 'servers that are dnsfwd itself: no route');
+  t.match(built.dropped, [{ zone: 'self.test', server: '127.0.0.1:53' }]);
+  t.same(Object.keys(built.linkRoutes), ['shared.test']);
+});

@@ -1,0 +1,88 @@
+// The route stage: the query goes to its route's group, the reply comes back the client's; a route
+// without servers, or every server failing, is SERVFAIL.
+import t from 'tap';
+import { parseEndpoint } from '../../src/address.js';
+import { Query } from '../../src/pipeline/query.js';
+import type { RouteTable } from '../../src/route/build.js';
+import { routeStage } from '../../src/route/stage.js';
+import { ZoneTable } from '../../src/route/zone-table.js';
+import { UpstreamGroup, type Transports } from '../../src/upstream/group.js';
+import { Upstream } from '../../src/upstream/health.js';
+import { readId } from '../../src/wire/header.js';
+import { parseQuery } from '../../src/wire/question.js';
+import { captureLog, quietLogger } from '../helpers/logger.js';
+import { answer, decode, query } from '../helpers/packets.js';
+
+const ep = (s: string) => {
+  const r = parseEndpoint(s);
+  if (!r.ok) throw new Error(r.reason);
+  return new Upstream(r.value);
+};
+const opts = { timeoutMs: 1000, downMs: 1000, ednsSize: 1232 };
+
+function table(transports: Transports, defaultServers: string[]): RouteTable {
+  const log = quietLogger();
+  return new ZoneTable([
+    { zone: '', cache: true, group: new UpstreamGroup('', defaultServers.map(ep), opts, transports, log) },
+    { zone: 'consul', cache: true, group: new UpstreamGroup('consul', [ep('127.0.0.1:8600')], opts, transports, log) },
+  ]);
+}
+
+function q(bytes: Buffer, routes: RouteTable): Query {
+  const p = parseQuery(bytes);
+  if (p.kind !== 'query') throw new Error('bad test query');
+  return new Query(bytes, p.question, 'udp', Date.now() + 4000, routes);
+}
+
+t.test('the reply gets the client ID and question bytes back, RA set; upstream saw another ID', async (t) => {
+  const sent: Buffer[] = [];
+  const transports: Transports = {
+    udp: async (ex) => {
+      sent.push(ex.query);
+      // an upstream that lower-cases the question, as some do
+      return answer(query('web.service.consul', 'A', { id: readId(ex.query) }), ['10.0.0.1']);
+    },
+    tcp: async () => Buffer.alloc(0),
+  };
+  const routes = table(transports, ['10.9.9.9']);
+  const handler = routeStage(quietLogger());
+  const client = query('WeB.SeRvIcE.CoNsUl', 'A', { id: 0x4242 });
+  const reply = await handler(q(client, routes));
+  t.equal(sent[0]!.subarray(12).toString('latin1'), client.subarray(12).toString('latin1'), 'question forwarded as the client wrote it');
+  const d = decode(reply);
+  t.equal(d.id, 0x4242);
+  t.equal(d.questions?.[0]?.name, 'WeB.SeRvIcE.CoNsUl');
+  t.equal(d.flag_ra, true);
+  t.equal((d.answers?.[0] as { data?: unknown }).data, '10.0.0.1');
+  t.equal(sent.length, 1, 'one upstream query');
+});
+
+t.test('a route with no servers: SERVFAIL at once and one warning a minute', async (t) => {
+  const { logger, lines } = captureLog();
+  let clock = 0;
+  const transports: Transports = { udp: async () => Buffer.alloc(0), tcp: async () => Buffer.alloc(0) };
+  const routes = table(transports, []);
+  const handler = routeStage(logger, () => clock);
+  const r1 = await handler(q(query('example.com'), routes));
+  await handler(q(query('example.org'), routes));
+  t.equal(decode(r1).rcode, 'SERVFAIL');
+  t.equal(lines.filter((l) => l.msg === 'route has no servers: answering SERVFAIL').length, 1, 'one warning for two queries');
+  clock += 61_000;
+  await handler(q(query('example.net'), routes));
+  t.equal(lines.filter((l) => l.msg === 'route has no servers: answering SERVFAIL').length, 2, 'again after a minute');
+  t.equal(lines[0]!.zone, '.');
+});
+
+t.test('every server failing gives SERVFAIL with the client ID', async (t) => {
+  const transports: Transports = {
+    udp: async () => {
+      throw new Error('boom');
+    },
+    tcp: async () => Buffer.alloc(0),
+  };
+  const routes = table(transports, ['10.9.9.8']);
+  const handler = routeStage(quietLogger());
+  const r = decode(await handler(q(query('example.com', 'A', { id: 77 }), routes)));
+  t.equal(r.rcode, 'SERVFAIL');
+  t.equal(r.id, 77);
+});
