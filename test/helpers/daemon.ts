@@ -39,7 +39,7 @@ export class DaemonProcess {
   }
 
   /** The first log line (already seen or yet to come) matching `pred`; rejects after `ms`. */
-  waitForLog(pred: (l: LogLine) => boolean, ms = 5000, since = 0): Promise<LogLine> {
+  waitForLog(pred: (l: LogLine) => boolean, ms = 10_000, since = 0): Promise<LogLine> {
     const seen = this.logs.slice(since).find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
@@ -50,7 +50,7 @@ export class DaemonProcess {
     });
   }
 
-  waitForMsg(msg: string, ms = 5000, since = 0): Promise<LogLine> {
+  waitForMsg(msg: string, ms = 10_000, since = 0): Promise<LogLine> {
     return this.waitForLog((l) => l.msg === msg, ms, since);
   }
 
@@ -96,7 +96,7 @@ export function spawnDnsfwd(args: string[], opts: SpawnOptions = {}): DaemonProc
 /** Spawns `dnsfwd run ARGS` and waits for its start-up line. */
 export async function startDnsfwd(args: string[], opts: SpawnOptions = {}): Promise<DaemonProcess> {
   const d = spawnDnsfwd(['run', ...args], opts);
-  const started = d.waitForMsg('dnsfwd started', 10_000);
+  const started = d.waitForMsg('dnsfwd started', 20_000);
   const exited = d.exited.then((code) => {
     throw new Error(`dnsfwd exited with ${code} before starting: ${d.stderr}`);
   });

@@ -8,7 +8,6 @@ export interface DigResult {
   readonly answers: { name: string; ttl: number; type: string; data: string }[];
   /** dig printed ";; Truncated, retrying in TCP mode." */
   readonly retriedTcp: boolean;
-  readonly ms: number;
   readonly raw: string;
 }
 
@@ -27,14 +26,13 @@ export async function dig(server: string, port: number, name: string, o: DigOpti
   if (o.edns === false) args.push('+noedns');
   else if (typeof o.edns === 'number') args.push(`+bufsize=${o.edns}`);
   args.push('+nocookie', ...(o.extra ?? []));
-  const started = Date.now();
   const raw = await new Promise<string>((resolve) => {
     execFile(requireTool('dig'), args, { timeout: 20_000 }, (_err, stdout, stderr) => resolve(stdout + stderr));
   });
-  return { ...parseDig(raw), ms: Date.now() - started, raw };
+  return { ...parseDig(raw), raw };
 }
 
-export function parseDig(raw: string): Omit<DigResult, 'ms' | 'raw'> {
+export function parseDig(raw: string): Omit<DigResult, 'raw'> {
   const status = /status: ([A-Z]+)/.exec(raw)?.[1] ?? (/timed out|no servers could be reached/.test(raw) ? 'TIMEOUT' : 'UNKNOWN');
   const flags = (/;; flags: ([a-z ]*);/.exec(raw)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
   const answers: DigResult['answers'] = [];

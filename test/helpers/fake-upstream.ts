@@ -8,7 +8,14 @@ export type Dns2Packet = InstanceType<typeof Packet>;
 export type Dns2Resource = Dns2Packet['answers'][number];
 
 export type FakeAnswer =
-  | { answers: Dns2Resource[]; rcode?: number; authorities?: Dns2Resource[]; delayMs?: number }
+  | {
+      answers: Dns2Resource[];
+      rcode?: number;
+      authorities?: Dns2Resource[];
+      delayMs?: number;
+      /** The answer goes out once this settles (a test releases it when it is ready). */
+      heldUntil?: Promise<unknown>;
+    }
   | 'silent';
 
 export interface FakeOptions {
@@ -21,6 +28,8 @@ export interface FakeUpstream {
   readonly port: number;
   readonly seen: { name: string; type: number; transport: 'udp' | 'tcp'; id: number }[];
   count(name: string, transport?: 'udp' | 'tcp'): number;
+  /** Resolves once a query for `name` has arrived (or at once if one has). */
+  queried(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,6 +39,7 @@ export function aRecord(name: string, address: string, ttl = 60): Dns2Resource {
 
 export async function startFake(o: FakeOptions): Promise<FakeUpstream> {
   const seen: FakeUpstream['seen'] = [];
+  const waiting: { name: string; resolve: () => void }[] = [];
   const server = dns2.createServer({
     udp: true,
     tcp: true,
@@ -38,13 +48,17 @@ export async function startFake(o: FakeOptions): Promise<FakeUpstream> {
       if (!q) return;
       const transport = client instanceof net.Socket ? 'tcp' : 'udp';
       seen.push({ name: q.name, type: q.type, transport, id: request.header.id });
+      for (const w of waiting.filter((w) => w.name === q.name.toLowerCase())) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve();
+      }
       const a = o.answer(q.name.toLowerCase(), q.type, transport);
       if (a === 'silent') return;
       const response = Packet.createResponseFromRequest(request);
       response.answers.push(...a.answers);
       response.authorities.push(...(a.authorities ?? []));
       if (a.rcode) response.header.rcode = a.rcode;
-      setTimeout(() => void send(response), a.delayMs ?? 0);
+      void Promise.resolve(a.heldUntil).then(() => setTimeout(() => void send(response), a.delayMs ?? 0));
     },
   });
   await server.listen({ udp: { port: o.port, address: o.address }, tcp: { port: o.port, address: o.address } });
@@ -53,6 +67,10 @@ export async function startFake(o: FakeOptions): Promise<FakeUpstream> {
     seen,
     count: (name, transport) =>
       seen.filter((s) => s.name.toLowerCase() === name.toLowerCase() && (!transport || s.transport === transport)).length,
+    queried: (name) =>
+      seen.some((s) => s.name.toLowerCase() === name.toLowerCase())
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiting.push({ name: name.toLowerCase(), resolve })),
     close: () => server.close(),
   };
 }

@@ -65,12 +65,15 @@ const daemon = await startDnsfwd([
 t.teardown(() => daemon.stop());
 
 t.test('a second query comes from the cache with a lower TTL; the upstream saw one query', async (t) => {
+  const before = Date.now();
   const first = await dig(LISTEN, port, 'www.example.com');
   t.equal(first.answers[0]?.ttl, 300);
-  await new Promise((r) => setTimeout(r, 1100));
+  await new Promise((r) => setTimeout(r, 1100)); // let a second pass, so the TTL ages
   const second = await dig(LISTEN, port, 'WWW.example.COM');
+  const atMost = Math.ceil((Date.now() - before) / 1000); // however long the machine took
   t.same(second.answers.map((a) => a.data), ['10.10.0.1']);
-  t.ok(second.answers[0]!.ttl < 300 && second.answers[0]!.ttl >= 298, `aged TTL ${second.answers[0]!.ttl}`);
+  const ttl = second.answers[0]!.ttl;
+  t.ok(ttl < 300 && ttl >= 300 - atMost, `aged TTL ${ttl}: one second at least, and no more than the ${atMost} s that passed`);
   t.notOk(second.flags.includes('aa'), 'no AA from the cache');
   t.equal(up.count('www.example.com'), 1, 'one upstream query');
   t.match(second.raw, /;WWW\.example\.COM\.\s+IN\s+A/, 'the client\'s case in the question');
@@ -122,7 +125,7 @@ t.test('a new lease drops what the old servers answered', async (t) => {
   t.equal((await dig(LISTEN, port, 'www.example.org')).answers[0]?.data, '203.0.113.1', 'cached (TTL 600)');
   const since = daemon.logs.length;
   writeFileSync(leases, leaseBlock([NS2]));
-  const flushed = await daemon.waitForMsg('route servers changed: cached answers dropped', 3000, since);
+  const flushed = await daemon.waitForMsg('route servers changed: cached answers dropped', 10_000, since);
   t.equal(flushed.zone, '.');
   t.equal((await dig(LISTEN, port, 'www.example.org')).answers[0]?.data, '203.0.113.2', 'the new server answers at once');
 });
@@ -130,7 +133,7 @@ t.test('a new lease drops what the old servers answered', async (t) => {
 t.test('SIGUSR1 logs cache statistics', async (t) => {
   const since = daemon.logs.length;
   daemon.child.kill('SIGUSR1');
-  const stats = await daemon.waitForMsg('cache statistics', 3000, since);
+  const stats = await daemon.waitForMsg('cache statistics', 10_000, since);
   t.ok((stats.entries as number) >= 2, `entries ${stats.entries}`);
   t.ok((stats.hits as number) >= 3, `hits ${stats.hits}`);
   t.ok((stats.misses as number) >= 3);

@@ -19,14 +19,14 @@ t.test('two workers answer on UDP and TCP; SIGHUP and SIGUSR1 reach both; SIGTER
   await d.waitForMsg('all workers started', 10_000);
   // A worker's own log line may reach stdout after the primary heard from it over IPC.
   const started = () => d.logs.filter((l) => l.msg === 'dnsfwd started');
-  await d.waitForLog(() => started().length >= 2, 5000);
+  await d.waitForLog(() => started().length >= 2, 10_000);
   const pids = new Set(started().map((l) => l.worker));
   t.equal(pids.size, 2, 'two workers started');
   for (let i = 0; i < 20; i++) t.equal((await dig(LISTEN, port, `n${i}.example`, { tcp: i % 2 === 1 })).answers[0]?.data, '10.13.0.1');
   d.child.kill('SIGUSR1');
-  await t.resolves(d.waitForLog(() => d.logs.filter((l) => l.msg === 'cache statistics').length === 2, 5000), 'statistics from both');
+  await t.resolves(d.waitForLog(() => d.logs.filter((l) => l.msg === 'cache statistics').length === 2, 10_000), 'statistics from both');
   d.child.kill('SIGHUP');
-  await t.resolves(d.waitForLog(() => d.logs.filter((l) => l.msg === 'configuration reloaded').length === 2, 5000), 'both reloaded');
+  await t.resolves(d.waitForLog(() => d.logs.filter((l) => l.msg === 'configuration reloaded').length === 2, 10_000), 'both reloaded');
   t.equal(await d.stop('SIGTERM'), 0, 'exit code 0');
   t.equal(d.logs.filter((l) => l.msg === 'shutting down').length, 2);
 });

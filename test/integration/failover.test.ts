@@ -34,16 +34,25 @@ const daemon = await startDnsfwd([
 ]);
 t.teardown(() => daemon.stop());
 
+/** Why each attempt on `server` failed, from the daemon's log lines since `since`. */
+async function failures(server: string, since: number): Promise<unknown[]> {
+  // The lines reach us through a pipe: wait for the first one.
+  await daemon.waitForLog((l) => l.msg === 'upstream failed: moved to the back of the order' && l.server === server, 10_000, since);
+  return daemon.logs.slice(since).filter((l) => String(l.msg).startsWith('upstream failed') && l.server === server).map((l) => l.reason);
+}
+
 t.test('a refused upstream → SERVFAIL at once', async (t) => {
+  const since = daemon.logs.length;
   const r = await dig(LISTEN, port, 'a.dead.test');
   t.equal(r.status, 'SERVFAIL');
-  t.ok(r.ms < 1500, `in ${r.ms} ms, without waiting for a timeout`);
+  t.same(await failures(`${DEAD}:${deadPort}`, since), ['UPSTREAM_REFUSED'], 'failed on the ICMP refusal, not a timeout');
 });
 
 t.test('a silent upstream → SERVFAIL within the 5 s client timeout', async (t) => {
-  const r = await dig(LISTEN, port, 'a.silent.test');
-  t.equal(r.status, 'SERVFAIL');
-  t.ok(r.ms < 5000, `in ${r.ms} ms`);
+  const since = daemon.logs.length;
+  const r = await dig(LISTEN, port, 'a.silent.test', { timeout: 5 });
+  t.equal(r.status, 'SERVFAIL', 'answered before dig gave up (+time=5)');
+  t.same(await failures(`${SILENT}:${silentPort}`, since), ['UPSTREAM_TIMEOUT']);
   t.equal(silent.count('a.silent.test'), 1);
 });
 
@@ -54,7 +63,6 @@ t.test('failover to the next server, and the failed ones go to the back', async 
   const r2 = await dig(LISTEN, port, 'b.mixed.test');
   t.same(r2.answers.map((a) => a.data), ['10.5.0.1']);
   t.equal(silent2.count('b.mixed.test'), 0, 'the next query went straight to the live server');
-  t.ok(r2.ms < 1000, `second query in ${r2.ms} ms`);
   const warned = daemon.logs.filter((l) => l.msg === 'upstream failed: moved to the back of the order').map((l) => l.server);
   t.ok(warned.includes(`${SILENT2}:${silent2Port}`), 'a warning named the silent server');
   t.ok(warned.includes(`${DEAD}:${dead2Port}`), 'and the refused one');

@@ -17,13 +17,16 @@ const ns1 = await startDnsmasq({ address: NS1, records: ['--address=/example.com
 const ns2 = await startDnsmasq({ address: NS2, records: ['--address=/example.com/203.0.113.2'] });
 t.teardown(() => Promise.all([ns1.stop(), ns2.stop()]));
 
-/** Polls dig for up to 3 s until the answer is `want`; returns the last answer and the time taken. */
-async function poll(port: number, want: string): Promise<{ answer: string; ms: number }> {
-  const start = Date.now();
+/**
+ * Polls dig until the answer is `want`, for up to 10 s (dnsfwd reads a changed file after 100 ms
+ * of quiet, 400 ms at most: the rest is slack for a busy machine); returns the last answer.
+ */
+async function poll(port: number, want: string): Promise<{ answer: string }> {
+  const until = Date.now() + 10_000;
   for (;;) {
     const r = await dig(LISTEN, port, 'www.example.com', { timeout: 2 });
     const answer = r.answers[0]?.data ?? r.status;
-    if (answer === want || Date.now() - start > 3000) return { answer, ms: Date.now() - start };
+    if (answer === want || Date.now() > until) return { answer };
     await new Promise((res) => setTimeout(res, 50));
   }
 }
@@ -44,10 +47,10 @@ t.test('append with the file held open, like dhclient', async (t) => {
   const fd = openSync(leases, 'a');
   const since = d.logs.length;
   writeSync(fd, leaseBlock([NS2]));
-  const { answer, ms } = await poll(port, '203.0.113.2');
+  const { answer } = await poll(port, '203.0.113.2');
   closeSync(fd);
-  t.equal(answer, '203.0.113.2', `the new server answers (${ms} ms after the append)`);
-  const change = await d.waitForMsg('default route servers changed', 1000, since);
+  t.equal(answer, '203.0.113.2', 'the new server answers after the append');
+  const change = await d.waitForMsg('default route servers changed', 10_000, since);
   t.same(change.old, [`${NS1}:53`]);
   t.same(change.new, [`${NS2}:53`]);
 });
@@ -66,13 +69,13 @@ t.test('rename replacement, garbage, deletion and re-creation', async (t) => {
 
   let since = d.logs.length;
   writeFileSync(leases, 'this is not a lease file {{{\n');
-  const warn = await d.waitForLog((l) => l.level === 40 && JSON.stringify(l).includes(leases), 3000, since);
+  const warn = await d.waitForLog((l) => l.level === 40 && JSON.stringify(l).includes(leases), 10_000, since);
   t.ok(warn.reason, `warning says why: ${String(warn.reason)}`);
   t.same((await dig(LISTEN, port, 'www.example.com')).answers.map((a) => a.data), ['203.0.113.2'], 'last good servers kept');
 
   since = d.logs.length;
   rmSync(leases);
-  await d.waitForLog((l) => l.level === 40 && JSON.stringify(l).includes(leases), 3000, since);
+  await d.waitForLog((l) => l.level === 40 && JSON.stringify(l).includes(leases), 10_000, since);
   t.same((await dig(LISTEN, port, 'www.example.com')).answers.map((a) => a.data), ['203.0.113.2'], 'kept after deletion');
 
   writeFileSync(leases, leaseBlock([NS1]));
@@ -89,8 +92,9 @@ t.test('no servers at all: SERVFAIL at once, and a warning', async (t) => {
   t.teardown(() => d.stop());
   const r = await dig(LISTEN, port, 'www.example.com');
   t.equal(r.status, 'SERVFAIL');
-  t.ok(r.ms < 2000, `answered in ${r.ms} ms, not after a timeout`);
-  await d.waitForMsg('route has no servers: answering SERVFAIL', 2000);
+  // The route's own answer, at once: no upstream was tried, so no timeout was waited for.
+  await d.waitForMsg('route has no servers: answering SERVFAIL', 10_000);
+  t.notOk(d.logs.some((l) => String(l.msg).startsWith('upstream failed')), 'no upstream attempt');
   await dig(LISTEN, port, 'www.example.com');
   t.equal(d.logs.filter((l) => l.msg === 'route has no servers: answering SERVFAIL').length, 1, 'warned once, not per query');
 });

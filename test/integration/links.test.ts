@@ -34,6 +34,6 @@ t.test("two leases with their own domains: each domain at its own network's serv
   t.equal(net2.queries('db.one.test'), 0, "one.test never went to the other network's server");
   t.equal(net1.queries('db.two.test'), 0);
   writeFileSync(`${dir}/dhclient.eth1.leases`, leaseBlock([NET2], 'eth1', 'three.test'));
-  const changed = await d.waitForMsg('link domain routes changed', 5000, d.logs.indexOf(line) + 1);
+  const changed = await d.waitForMsg('link domain routes changed', 10_000, d.logs.indexOf(line) + 1);
   t.same(changed.new, { 'one.test': [`${NET1}:53`], 'three.test': [`${NET2}:53`] }, 'a new lease moves its domain');
 });

@@ -65,11 +65,12 @@ t.test('a burst of 2000 malformed datagrams, then a normal query', async (t) => 
   }
   // The burst's still-valid queries (about 1000) went upstream to a JavaScript fake: on a loaded
   // machine the answer may wait behind them past the 1.5 s attempt timeout (SERVFAIL, an answer
-  // too). What must hold is that the daemon is up and answers normally once that backlog is gone.
+  // too). Each of them is settled within the 4 s query deadline, so the backlog is gone after
+  // that; what must hold is that the daemon is up and then answers normally. 30 s is the slack.
   let r = await dig(LISTEN, port, 'after.example');
-  for (let i = 0; i < 5 && r.status !== 'NOERROR'; i++) {
+  for (let i = 0, until = Date.now() + 30_000; r.status !== 'NOERROR' && Date.now() < until; i++) {
     t.equal(r.status, 'SERVFAIL', 'while the backlog drains, an answer all the same');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 200));
     r = await dig(LISTEN, port, `after${i}.example`);
   }
   t.equal(r.status, 'NOERROR');
@@ -85,7 +86,7 @@ t.test('broken TCP streams close only their own connection', async (t) => {
   partial.destroy();
   const tiny = await TcpClient.connect(LISTEN, port);
   tiny.send(Buffer.from([1, 2, 3, 4, 5]));
-  t.ok(await tiny.closedWithin(2000), 'a frame shorter than a header closes that connection');
+  t.ok(await tiny.closedWithin(10_000), 'a frame shorter than a header closes that connection');
   const garbage = await TcpClient.connect(LISTEN, port);
   garbage.sendRaw(Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 37) & 255)));
   garbage.destroy();

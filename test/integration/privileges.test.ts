@@ -28,12 +28,12 @@ t.test('--user nobody: binds as root, then runs as nobody and keeps following it
   t.equal(uidOf(d.child.pid!), 65534, 'the process runs as nobody');
   t.same((await dig(LISTEN, PORT, 'www.example.org')).answers.map((r) => r.data), ['203.0.113.1']);
   writeFileSync(`${dir}/dhclient.leases`, leaseBlock([NS2]));
-  await d.waitForMsg('default route servers changed', 5000, d.logs.length);
+  await d.waitForMsg('default route servers changed', 10_000, d.logs.length);
   t.same((await dig(LISTEN, PORT, 'web.example.org')).answers.map((r) => r.data), ['203.0.113.2'], 'the new lease is followed');
   const since = d.logs.length;
   writeFileSync(`${dir}/dnsfwd.yaml`, `listen: ["${LISTEN}:${PORT}"]\nuser: nobody\nlog_level: debug\n`);
   d.child.kill('SIGHUP');
-  await d.waitForMsg('configuration reloaded', 5000, since);
+  await d.waitForMsg('configuration reloaded', 10_000, since);
   t.ok(d.alive, 'the config is read again as nobody');
   t.notOk(d.logs.some((l) => l.msg?.startsWith('running as root')), 'no root warning');
 });

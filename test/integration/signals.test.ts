@@ -12,7 +12,15 @@ const A = '127.0.6.2';
 const B = '127.0.6.3';
 const aPort = await freePort(A);
 const bPort = await freePort(B);
-const a = await startFake({ address: A, port: aPort, answer: (n) => ({ answers: [aRecord(n, '10.6.0.1')], delayMs: n.startsWith('slow') ? 800 : 0 }) });
+/** Answers to `slow…` names wait for the test: they are in flight for as long as it needs. */
+let releaseSlow = () => {};
+let slowHeld = Promise.resolve();
+const holdSlow = () => (slowHeld = new Promise<void>((resolve) => (releaseSlow = resolve)));
+const a = await startFake({
+  address: A,
+  port: aPort,
+  answer: (n) => ({ answers: [aRecord(n, '10.6.0.1')], ...(n.startsWith('slow') ? { heldUntil: slowHeld } : {}) }),
+});
 const b = await startFake({ address: B, port: bPort, answer: (n) => ({ answers: [aRecord(n, '10.6.0.2')] }) });
 t.teardown(() => Promise.all([a.close(), b.close()]));
 const port = await freePort(LISTEN);
@@ -30,14 +38,14 @@ t.test('SIGHUP: a bad config is rejected with file and line, the old one keeps w
   writeFileSync(file, config(`${B}:${bPort}`).replace('routes:', 'routes:\n  - zone: svc.test\n    servers: ["not-an-ip"]'));
   let since = d.logs.length;
   d.child.kill('SIGHUP');
-  const rejected = await d.waitForMsg('new configuration rejected: keeping the old one', 5000, since);
+  const rejected = await d.waitForMsg('new configuration rejected: keeping the old one', 10_000, since);
   t.match(String(rejected.error), new RegExp(`^${file}:\\d+:\\d+: `), 'the error names FILE:LINE:COL');
   t.same((await dig(LISTEN, port, 'x.svc.test')).answers.map((r) => r.data), ['10.6.0.1'], 'old config still in force');
 
   writeFileSync(file, config(`${B}:${bPort}`));
   since = d.logs.length;
   d.child.kill('SIGHUP');
-  await d.waitForMsg('configuration reloaded', 5000, since);
+  await d.waitForMsg('configuration reloaded', 10_000, since);
   t.same((await dig(LISTEN, port, 'x.svc.test')).answers.map((r) => r.data), ['10.6.0.2'], 'new route in force');
   t.ok(d.alive);
 });
@@ -48,9 +56,14 @@ t.test('SIGTERM: the query in flight is answered, then exit 0', async (t) => {
   // Traffic to two servers first, so shutdown closes upstream sockets of more than one server.
   t.same((await dig(LISTEN, port, 'x.svc.test')).answers.map((r) => r.data), ['10.6.0.1']);
   t.same((await dig(LISTEN, port, 'elsewhere.example')).answers.map((r) => r.data), ['10.6.0.2']);
+  holdSlow();
   const inFlight = dig(LISTEN, port, 'slow.svc.test');
-  await new Promise((r) => setTimeout(r, 300));
-  const code = await d.stop('SIGTERM');
+  await a.queried('slow.svc.test'); // forwarded: in flight
+  const since = d.logs.length;
+  d.child.kill('SIGTERM');
+  await d.waitForMsg('shutting down', 10_000, since);
+  releaseSlow();
+  const code = await d.exited;
   const r = await inFlight;
   t.equal(code, 0, 'exit code 0');
   t.same(r.answers.map((x) => x.data), ['10.6.0.1'], 'the query in flight got its answer');
@@ -62,14 +75,19 @@ for (const [first, second] of [['SIGTERM', 'SIGTERM'], ['SIGINT', 'SIGTERM']] as
   t.test(`${first} then ${second} while draining: one graceful shutdown, the query in flight answered`, async (t) => {
     const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
     const d = await startDnsfwd(['--config', `${dir}/dnsfwd.yaml`]);
-    const inFlight = dig(LISTEN, port, 'slow2.svc.test');
-    await new Promise((r) => setTimeout(r, 300));
+    holdSlow();
+    const name = `slow-${first}-${second}.svc.test`.toLowerCase();
+    const inFlight = dig(LISTEN, port, name);
+    await a.queried(name); // forwarded: in flight
     d.child.kill(first);
-    await new Promise((r) => setTimeout(r, 100));
-    const code = await d.stop(second);
+    await d.waitForMsg('shutting down');
+    d.child.kill(second);
+    await d.waitForMsg('already shutting down');
+    releaseSlow();
+    const code = await d.exited;
     t.equal(code, 0, 'exit code 0');
     t.same((await inFlight).answers.map((x) => x.data), ['10.6.0.1'], 'the query in flight got its answer');
-    t.ok(d.logs.some((l) => l.msg === 'already shutting down'), 'the second signal is noted');
+    t.equal(d.logs.filter((l) => l.msg === 'shutting down').length, 1, 'one shutdown');
   });
 }
 
@@ -82,7 +100,7 @@ t.test('SIGHUP that adds a zone: names under it stop coming from the old route\'
   writeFileSync(file, config(`${A}:${aPort}`).replace('default:', `  - zone: sub.svc.test\n    servers: ["${B}:${bPort}"]\ndefault:`));
   const since = d.logs.length;
   d.child.kill('SIGHUP');
-  await d.waitForMsg('configuration reloaded', 5000, since);
+  await d.waitForMsg('configuration reloaded', 10_000, since);
   t.same((await dig(LISTEN, port, 'x.sub.svc.test')).answers.map((r) => r.data), ['10.6.0.2'], 'the new zone answers');
 });
 
@@ -101,7 +119,7 @@ t.test('a SIGHUP during start-up is held and acted on once started, not fatal', 
   const d = spawnDnsfwd(['run', '--config', `${dir}/dnsfwd.yaml`]);
   t.teardown(() => d.stop());
   const pid = d.child.pid!;
-  const until = Date.now() + 5000;
+  const until = Date.now() + 10_000;
   while (!catches(pid, 1) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
   const startedBefore = d.logs.some((l) => l.msg === 'dnsfwd started');
   d.child.kill('SIGHUP');

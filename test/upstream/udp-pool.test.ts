@@ -61,9 +61,8 @@ t.test('timeout, and ICMP port unreachable as an immediate failure', async (t) =
   const deadPort = await freePort(ADDR);
   const dead = parseEndpoint(`${ADDR}:${deadPort}`);
   if (!dead.ok) throw new Error();
-  const started = Date.now();
-  await t.rejects(exchange(pool, dead.value, 'dead.example', 2, 3000), { code: 'UPSTREAM_REFUSED' });
-  t.ok(Date.now() - started < 1000, 'refused without waiting for the timeout');
+  // The 3 s timeout would reject with UPSTREAM_TIMEOUT: the ICMP refusal comes first.
+  await t.rejects(exchange(pool, dead.value, 'dead.example', 2, 3000), { code: 'UPSTREAM_REFUSED' }, 'refused without waiting for the timeout');
 });
 
 t.test('a reply whose ID was rewritten on collision still matches', async (t) => {

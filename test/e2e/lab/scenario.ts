@@ -15,8 +15,12 @@ import { pollUntil } from './process.js';
 import { buildMuslLookup, digGuest, lookup, type Resolver } from './lookups.js';
 import { requireRoot, requireTool } from '../../helpers/tools.js';
 
-/** Generous: the target is 1 s, measured in bench/; this only catches "did not follow". */
-const FOLLOW_BOUND_MS = 5000;
+/**
+ * How long to wait for dnsfwd's log line after a change: it reads a changed file after 100 ms of
+ * quiet (400 ms at most) and sees a new directory within 300 ms; the rest is slack for a busy
+ * machine. How fast it follows is printed here and measured in bench/, not asserted.
+ */
+const FOLLOW_BOUND_MS = 10_000;
 const RESOLVERS: readonly Resolver[] = ['dig', 'getent', 'musl'];
 
 interface World {
@@ -106,8 +110,6 @@ async function followsChange(t: Test, w: World, name: string): Promise<void> {
     probe: { name: OUTSIDE.name, address: OUTSIDE.viaHost2 }, timeoutMs: 30_000,
   });
   t.comment(`${name}: state file changed -> dnsfwd's log line ${times.logMs.toFixed(0)} ms, -> dig answered by the new nameserver ${times.digMs.toFixed(0)} ms`);
-  t.ok(times.logMs <= FOLLOW_BOUND_MS, `logged the change within ${FOLLOW_BOUND_MS} ms (${times.logMs.toFixed(0)} ms)`);
-  t.ok(times.digMs <= FOLLOW_BOUND_MS, `answers came from the new nameserver within ${FOLLOW_BOUND_MS} ms (${times.digMs.toFixed(0)} ms)`);
   const domains = await w.daemon.waitForLog((l) => l.msg === 'link domain routes changed', FOLLOW_BOUND_MS, since);
   t.same(domains.new, { [DOMAIN]: [`${NET.host2}:53`] }, `${DOMAIN} follows too`);
 }
