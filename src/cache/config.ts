@@ -1,6 +1,6 @@
 // The `cache:` section of the config file: its settings, their defaults and ranges (with the RFCs
 // that bound them), its validation, and the line `dnsfwd check` prints for it.
-import { type Check, type Checker, flag, type Field, numbers, ok, pick, type Raw } from '../config/check.js';
+import { type Check, type Checker, flag, type Field, numbers, ok, pick, type Raw } from '../checker.js';
 
 export interface CacheConfig {
   /** Most entries kept (LRU); 0 turns the cache off. */

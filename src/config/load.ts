@@ -10,7 +10,7 @@ import { describeRoutes, parseRouteFlag } from '../route/config.js';
 import { describeServer } from '../server/config.js';
 import { parseSourceFlag, type SourceConfig } from '../sources/config.js';
 import { describeUpstream } from '../upstream/config.js';
-import { type Check, duplicateAt, type Failure, type Locator, type PathSegment } from './check.js';
+import { type Check, duplicateAt, type Failure, type Locator, type PathSegment } from '../checker.js';
 export { defaultConfig } from './schema.js';
 import { validateConfig } from './schema.js';
 import type { Config, ConfigError, ConfigOverrides, ConfigResult } from './types.js';

@@ -6,7 +6,7 @@ import { LOG_LEVELS } from '../log.js';
 import { DEFAULT_ROUTE_DEFAULTS, defaultSection, ROUTES_DEFAULTS, routesList } from '../route/config.js';
 import { LISTEN_DEFAULTS, listenList, SERVER_DEFAULTS, serverSection } from '../server/config.js';
 import { UPSTREAM_DEFAULTS, upstreamSection } from '../upstream/config.js';
-import { Checker, type Locator, mapping, oneOf, parsed, pick } from './check.js';
+import { Checker, type Locator, mapping, oneOf, parsed, pick } from '../checker.js';
 import type { Config, ConfigResult } from './types.js';
 import { deepFreeze, parseUser } from './values.js';
 

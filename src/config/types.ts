@@ -6,9 +6,9 @@ import type { LogLevel } from '../log.js';
 import type { DefaultRouteConfig, RouteConfig } from '../route/config.js';
 import type { ServerConfig } from '../server/config.js';
 import type { UpstreamConfig } from '../upstream/config.js';
-import type { ConfigError } from './check.js';
+import type { ConfigError } from '../checker.js';
 
-export type { ConfigError } from './check.js';
+export type { ConfigError } from '../checker.js';
 
 export interface Config {
   /** The file this came from, if any. */

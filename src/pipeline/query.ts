@@ -1,11 +1,11 @@
 // A client's query as the stages see it: its bytes and question, its cache key, how it came, when
 // its answer is due, and its route. The route is looked up once, the first time a stage asks: a
 // cache hit never asks, a miss asks in the cache stage and the route stage reuses the answer.
-import { cacheKey } from '../cache/key.js';
 import type { Route } from '../route/zone-table.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import { HEADER_SIZE } from '../wire/header.js';
 import type { Question } from '../wire/question.js';
+import { questionKey } from '../wire/question-key.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -15,7 +15,7 @@ export interface RouteLookup {
 }
 
 export class Query {
-  /** What changes the answer (cache/key.ts): name, type, class, RD/CD/DO. */
+  /** What changes the answer (wire/question-key.ts): name, type, class, RD/CD/DO. */
   readonly key: string;
   private found: Route<UpstreamGroup> | undefined;
 
@@ -29,7 +29,7 @@ export class Query {
     /** The routes in force when the query arrived. */
     private readonly routes: RouteLookup,
   ) {
-    this.key = cacheKey(bytes, question);
+    this.key = questionKey(bytes, question);
   }
 
   /** The route this query goes to: looked up on first use, then remembered. */

@@ -2,10 +2,9 @@
 // routes, a route per link domain, and the default route; a server that is dnsfwd itself is left
 // out (self.ts), and reported.
 import { formatEndpoint, uniqueEndpoints, type Endpoint } from '../address.js';
-import type { Config } from '../config/types.js';
 import type { SourceState } from '../sources/source.js';
 import type { UpstreamGroup } from '../upstream/group.js';
-import { parseZone } from './config.js';
+import { parseZone, type RoutingConfig } from './config.js';
 import { hostAddresses, listensEverywhere, selfReason } from './self.js';
 import { ZoneTable } from './zone-table.js';
 
@@ -42,7 +41,7 @@ interface RouteSpec {
  * domains, to that lease's servers, unless the config routes that zone itself); and the default
  * route served by the sources' servers (or the static ones).
  */
-export function buildTable(config: Config, from: SourceState, group: GroupMaker): BuiltTable {
+export function buildTable(config: RoutingConfig, from: SourceState, group: GroupMaker): BuiltTable {
   const dropped: DroppedServer[] = [];
   const local = listensEverywhere(config.listen) ? hostAddresses() : [];
   const keep = (zone: string, servers: readonly Endpoint[]) =>
@@ -72,7 +71,7 @@ export function buildTable(config: Config, from: SourceState, group: GroupMaker)
  * servers. The config's own routes win; the first lease naming a domain wins; a domain whose
  * servers are all dnsfwd itself gets no route (it stays with the default route).
  */
-function linkRoutes(config: Config, from: SourceState, keep: (zone: string, servers: readonly Endpoint[]) => Endpoint[]): RouteSpec[] {
+function linkRoutes(config: RoutingConfig, from: SourceState, keep: (zone: string, servers: readonly Endpoint[]) => Endpoint[]): RouteSpec[] {
   const taken = new Set(config.routes.map((r) => r.zone));
   const out: RouteSpec[] = [];
   for (const link of from.links) {

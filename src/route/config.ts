@@ -2,8 +2,9 @@
 // default route's sources and static servers, whether each route's answers are cached; zone
 // names as routes hold them; `--route ZONE=SERVER,...` from the command line.
 import { formatEndpoint, parseEndpoints, type Endpoint, type ParseResult } from '../address.js';
-import { type Check, type Checker, each, endpoints, flag, mapping, ok, parsed, pick, type PathSegment } from '../config/check.js';
+import { type Check, type Checker, each, endpoints, flag, mapping, ok, parsed, pick, type PathSegment } from '../checker.js';
 import { sourceEntry, SOURCES_DEFAULTS, type SourceConfig } from '../sources/config.js';
+import type { UpstreamConfig } from '../upstream/config.js';
 
 export interface RouteConfig {
   /** Lower-case zone name without the trailing dot, e.g. `consul`, `121.168.192.in-addr.arpa`. */
@@ -19,6 +20,14 @@ export interface DefaultRouteConfig {
   /** Static servers, used when the sources give none. */
   readonly servers: readonly Endpoint[];
   readonly cache: boolean;
+}
+
+/** What the routes are built from: the config's routing sections, and where dnsfwd listens (it never forwards to itself). */
+export interface RoutingConfig {
+  readonly listen: readonly Endpoint[];
+  readonly routes: readonly RouteConfig[];
+  readonly default: DefaultRouteConfig;
+  readonly upstream: UpstreamConfig;
 }
 
 /** The defaults, spelled as the YAML file spells them: `.consul` goes to the local Consul agent. */

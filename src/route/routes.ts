@@ -2,11 +2,11 @@
 // and swapped in on every change, and what an operator is told about each change: servers left
 // out because they are dnsfwd itself, the default route's servers, the link domains' routes.
 import { formatEndpoint, type Endpoint } from '../address.js';
-import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { SourceState } from '../sources/source.js';
 import type { Upstreams } from '../upstream/setup.js';
 import { buildTable, type DroppedServer, type RouteTable } from './build.js';
+import type { RoutingConfig } from './config.js';
 
 const NO_SOURCES: SourceState = { servers: [], links: [] };
 
@@ -17,7 +17,7 @@ export class Routes {
   private linkRoutes: Readonly<Record<string, string[]>> = {};
 
   constructor(
-    config: Config,
+    config: RoutingConfig,
     private readonly upstreams: Upstreams,
     private readonly log: Logger,
   ) {
@@ -29,7 +29,7 @@ export class Routes {
   }
 
   /** Builds the table for `config` and `sources`, swaps it in, and returns the one it replaced. */
-  rebuild(config: Config, sources: SourceState): RouteTable {
+  rebuild(config: RoutingConfig, sources: SourceState): RouteTable {
     const before = this.current;
     this.current = this.build(config, sources);
     return before;
@@ -42,7 +42,7 @@ export class Routes {
     return out;
   }
 
-  private build(config: Config, sources: SourceState): RouteTable {
+  private build(config: RoutingConfig, sources: SourceState): RouteTable {
     const built = buildTable(config, sources, (zone, servers) => this.upstreams.group(zone, servers, config.upstream));
     // Health and upstream sockets of servers no route uses any more are let go.
     this.upstreams.retain(built.inUse);

@@ -1,7 +1,8 @@
 // The `listen:` list and the `server:` section of the config file: where dnsfwd answers, and the
 // limits of its UDP answers (RFC 1035 §4.2.1, RFC 6891 §6.2.5) and client TCP connections (RFC 7766).
 import { formatEndpoint, type Endpoint } from '../address.js';
-import { type Check, type Checker, duplicateAt, endpoints, type Field, numbers, ok } from '../config/check.js';
+import { type Check, type Checker, duplicateAt, endpoints, type Field, numbers, ok } from '../checker.js';
+import type { UpstreamConfig } from '../upstream/config.js';
 
 export interface ServerConfig {
   /** Largest UDP answer sent to a client, whatever its EDNS size says (RFC 6891 §6.2.5). */
@@ -10,6 +11,13 @@ export interface ServerConfig {
   readonly tcpMaxConnections: number;
   /** Processes answering queries (Node's cluster module shares the sockets); 1: no cluster. */
   readonly workers: number;
+}
+
+/** What the listeners are set up from: where to listen, the limits, and each query's deadline. */
+export interface ListenerConfig {
+  readonly listen: readonly Endpoint[];
+  readonly server: ServerConfig;
+  readonly upstream: Pick<UpstreamConfig, 'deadlineMs'>;
 }
 
 /** The defaults, spelled as the YAML file spells them. */

@@ -1,10 +1,10 @@
 // Turns `listen:` and the `server:` section into the UDP and TCP listeners of every address,
 // opened all-or-nothing, kept or swapped on reload, drained on shutdown; they share one Responder.
 import { formatEndpoint, sameEndpoint, type Endpoint } from '../address.js';
-import type { Config } from '../config/types.js';
 import { isDnsfwdError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
+import type { ListenerConfig } from './config.js';
 import { Responder, type ResponderOptions } from './responder.js';
 import { TcpListener, type TcpOptions } from './tcp.js';
 import { UdpListener } from './udp.js';
@@ -21,7 +21,7 @@ export class Listeners {
   private readonly log: Logger;
 
   /** `log` is the daemon's: the listeners and the responder take child loggers of their own. */
-  constructor(pipeline: Pipeline, config: Config, log: Logger) {
+  constructor(pipeline: Pipeline, config: ListenerConfig, log: Logger) {
     this.responder = new Responder(pipeline, responderOptions(config), log.child({ component: 'server' }));
     this.log = log.child({ component: 'listener' });
   }
@@ -35,7 +35,7 @@ export class Listeners {
    * Throws the first bind error and leaves the previous set untouched; `::1` on a host without
    * IPv6 is skipped with a warning.
    */
-  async apply(config: Config): Promise<void> {
+  async apply(config: ListenerConfig): Promise<void> {
     const wanted = config.listen;
     const tcp = tcpOptions(config);
     const kept = this.pairs.filter((p) => wanted.some((w) => sameEndpoint(w, p.endpoint)));
@@ -99,10 +99,10 @@ function closePair(p: Pair): Promise<unknown> {
   return Promise.all([p.udp.close(), p.tcp.close()]);
 }
 
-function responderOptions(c: Config): ResponderOptions {
+function responderOptions(c: ListenerConfig): ResponderOptions {
   return { deadlineMs: c.upstream.deadlineMs, udpMaxSize: c.server.udpMaxSize };
 }
 
-function tcpOptions(c: Config): TcpOptions {
+function tcpOptions(c: ListenerConfig): TcpOptions {
   return { idleTimeoutMs: c.server.tcpIdleTimeoutMs, maxConnections: c.server.tcpMaxConnections };
 }

@@ -1,7 +1,7 @@
 // The `default.sources` entries of the config file: which kind of DHCP client file, where, and
 // whether it may be missing; the paths each client uses by default; their validation.
 import type { ParseResult } from '../address.js';
-import { type Check, type Checker, flag, mapping, ok, oneOf, parsed, pick, type PathSegment } from '../config/check.js';
+import { type Check, type Checker, flag, mapping, ok, oneOf, parsed, pick, type PathSegment } from '../checker.js';
 
 export const SOURCE_KINDS = ['dhclient', 'dhcpcd', 'networkd', 'resolvconf'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];

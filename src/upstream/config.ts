@@ -1,6 +1,6 @@
 // The `upstream:` section of the config file: how long to wait for a server, for a whole query,
 // how long a failed server stays at the back, and the EDNS size offered upstream.
-import { type Check, type Checker, type Field, numbers } from '../config/check.js';
+import { type Check, type Checker, type Field, numbers } from '../checker.js';
 
 export interface UpstreamConfig {
   /** Per-attempt timeout before trying the next server. */

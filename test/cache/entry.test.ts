@@ -1,3 +1,4 @@
+// Cache entries: what is stored of a reply (TTL offsets, no OPT, no AA), and a hit rendered for a client.
 import t from 'tap';
 import dnsPacket, { type Packet } from 'dns-packet';
 import { makeEntry, renderEntry, STALE_TTL, type CacheEntry } from '../../src/cache/entry.js';

@@ -1,3 +1,4 @@
+// The LRU of answers: fresh, stale and expired lookups, bounds on entries and bytes, dropping a zone.
 import t from 'tap';
 import type { CacheEntry } from '../../src/cache/entry.js';
 import { PacketCache } from '../../src/cache/packet-cache.js';

@@ -1,3 +1,4 @@
+// Finding the user to become in /etc/passwd.
 import t from 'tap';
 import { findUser } from '../../src/cli/privileges.js';
 

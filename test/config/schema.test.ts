@@ -1,6 +1,6 @@
 // Defaults and validation of plain config objects (no YAML, no positions: see load.test.ts).
 import t from 'tap';
-import { keyPath, type Locator } from '../../src/config/check.js';
+import { keyPath, type Locator } from '../../src/checker.js';
 import { DEFAULTS, defaultConfig, validateConfig } from '../../src/config/schema.js';
 import type { ConfigError, ConfigResult } from '../../src/config/types.js';
 

@@ -1,3 +1,4 @@
+// An upstream group: order, failover, down servers to the back, TCP for truncated answers and big queries.
 import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
 import { DnsfwdError } from '../../src/errors.js';

@@ -1,3 +1,4 @@
+// The upstream UDP socket pool: random source ports, timeouts, ICMP refusals, ID collisions, close.
 import dgram from 'node:dgram';
 import t from 'tap';
 import { parseEndpoint, type Endpoint } from '../../src/address.js';

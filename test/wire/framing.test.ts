@@ -1,3 +1,4 @@
+// DNS over TCP framing: whole messages out of a stream however it is chopped.
 import t from 'tap';
 import { FrameReader, frame } from '../../src/wire/framing.js';
 

@@ -1,3 +1,4 @@
+// Reading a client's query: the question, EDNS, and what is dropped or answered FORMERR/NOTIMP/BADVERS.
 import t from 'tap';
 import { parseQuery, sameQuestion } from '../../src/wire/question.js';
 import { Rcode } from '../../src/wire/header.js';

@@ -1,3 +1,4 @@
+// Replies dnsfwd makes itself (errors, truncation), our OPT record, and the trace summary.
 import t from 'tap';
 import dns2 from 'dns2';
 import { Rcode } from '../../src/wire/header.js';

@@ -1,12 +1,13 @@
+// The question key: what changes the answer (case of the name does not; type, class, RD, CD, DO do).
 import t from 'tap';
-import { cacheKey } from '../../src/cache/key.js';
+import { questionKey } from '../../src/wire/question-key.js';
 import { parseQuery } from '../../src/wire/question.js';
 import { query } from '../helpers/packets.js';
 
 function key(b: Buffer): string {
   const p = parseQuery(b);
   if (p.kind !== 'query') throw new Error('bad test query');
-  return cacheKey(b, p.question);
+  return questionKey(b, p.question);
 }
 
 t.test('case does not change the key; type, class, DO, CD and RD do', async (t) => {

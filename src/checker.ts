@@ -1,7 +1,7 @@
-// The toolkit every config section's validator is written with: a Checker that turns a bad value
-// into a ConfigError located in the source (FILE:LINE:COL), and checks for the shapes YAML gives
-// (mappings with known keys, lists, strings parsed into values, flags, integers in a range).
-import { parseEndpoint, sameEndpoint, type Endpoint, type ParseResult } from '../address.js';
+// The toolkit each stage's config section (its config.ts) is checked with: a Checker that turns a
+// bad value into a ConfigError located in the source (FILE:LINE:COL), and checks for the shapes
+// YAML gives (mappings with known keys, lists, strings parsed into values, flags, integers in a range).
+import { parseEndpoint, sameEndpoint, type Endpoint, type ParseResult } from './address.js';
 
 /** A configuration error, located in its file: rendered as `FILE:LINE:COL: reason`. */
 export interface ConfigError {

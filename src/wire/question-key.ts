@@ -1,8 +1,9 @@
-// The cache key of a query: what changes the answer. The question's bytes with the name in lower
-// case (ASCII only, RFC 4343), type and class, and the RD, CD (RFC 4035 §3.2.2) and DO (RFC 3225)
-// bits: built from the bytes in one pass, without decoding the name.
-import { lowerAscii } from '../wire/name.js';
-import type { Question } from '../wire/question.js';
+// The key of a query: what changes the answer, so the cache stores by it and identical queries in
+// flight share one upstream trip. The question's bytes with the name in lower case (ASCII only,
+// RFC 4343), type and class, and the RD, CD (RFC 4035 §3.2.2) and DO (RFC 3225) bits: built from
+// the bytes in one pass, without decoding the name.
+import { lowerAscii } from './name.js';
+import type { Question } from './question.js';
 
 /** Room for the longest question (255-byte name, type, class) and the flag byte. */
 const scratch = Buffer.allocUnsafe(512);
@@ -13,7 +14,7 @@ const latin1 =
     ? (n: number) => (scratch as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, n)
     : (n: number) => scratch.toString('latin1', 0, n);
 
-export function cacheKey(query: Uint8Array, q: Question): string {
+export function questionKey(query: Uint8Array, q: Question): string {
   const start = 12;
   const nameEnd = q.end - 4;
   let n = 0;
