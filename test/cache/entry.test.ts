@@ -115,3 +115,48 @@ t.test('negative answers: TTL from the SOA (RFC 2308 §5), capped', async (t) =>
   t.equal(capped.expiresAt - capped.storedAt, 300_000, 'capped by negative_max_ttl');
   t.equal(makeEntry(reply(q, { rcode: 3, authorities: [soa(0, 300)] }), question(q).end, '', policy, 0), 'SOA gives TTL 0');
 });
+
+// Guards `if (!shape)`: a reply whose records run past its end is not stored.
+t.test('not cached: records that do not parse', async (t) => {
+  const q = query('a.example.com');
+  const r = reply(q, { answers: [A('a.example.com', 60, '10.0.0.1')] });
+  t.equal(makeEntry(r.subarray(0, r.length - 2), question(q).end, '', policy, 0), 'records do not parse');
+});
+
+// Guards the OPT-last check: cutting the stored bytes at the OPT record would lose what follows it.
+t.test('not cached: an OPT record followed by another record', async (t) => {
+  const q = query('a.example.com', 'A', { edns: 1232 });
+  const d = dnsPacket.decode(q);
+  const r = dnsPacket.encode({
+    type: 'response',
+    id: d.id,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: d.questions,
+    answers: [A('a.example.com', 60, '10.0.0.1')],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096 } as never, A('ns.example.com', 60, '10.0.0.53')],
+  } as Packet);
+  t.equal(makeEntry(r, question(q).end, '', policy, 0), 'OPT is not the last record');
+});
+
+// Guards `rcode === NXDOMAIN` and the per-record clamp: an NXDOMAIN after a CNAME is negative,
+// and its records keep TTLs below the SOA's.
+t.test('an NXDOMAIN with a CNAME answer is a negative entry; the CNAME TTL still bounds it', async (t) => {
+  const q = query('alias.example.com');
+  const r = reply(q, {
+    rcode: 3,
+    answers: [{ type: 'CNAME', name: 'alias.example.com', ttl: 10, class: 'IN', data: 'gone.example.com' }],
+    authorities: [soa(300, 300)],
+  });
+  const e = entry(r, q);
+  t.equal(e.kind, 'negative');
+  t.equal(e.expiresAt - e.storedAt, 10_000, 'the CNAME TTL (10 s) is smaller than the negative TTL');
+  const out = decode(renderEntry(e, q, question(q), e.storedAt, false));
+  t.same([(out.answers?.[0] as { ttl: number }).ttl, (out.authorities?.[0] as { ttl: number }).ttl], [10, 300], 'each record keeps its own TTL');
+});
+
+// Guards `ttl === 0`: negative_max_ttl 0 turns negative caching off.
+t.test('not cached: a negative answer when negative_max_ttl is 0', async (t) => {
+  const q = query('nope.example.com');
+  const r = reply(q, { rcode: 3, authorities: [soa(3600, 120)] });
+  t.equal(makeEntry(r, question(q).end, '', { ...policy, negativeMaxTtl: 0 }, 0), 'negative caching off');
+});

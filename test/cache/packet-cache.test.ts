@@ -57,3 +57,20 @@ t.test('bounded in entries and in bytes, least recently used first', async (t) =
   t.ok(small.bytes <= 10_000, `bytes held: ${small.bytes}`);
   t.ok(small.entries < 100 && small.entries > 0);
 });
+
+// Guards the two boundaries: fresh before expiresAt, stale from it, gone at expiresAt + staleMs.
+t.test('fresh until the expiry instant, stale from it until stale_max_age is up', async (t) => {
+  const c = new PacketCache({ size: 10, maxBytes: 1 << 20, staleMs: 1000 });
+  c.store('k', entry('', 100));
+  t.equal(c.lookup('k', 99).state, 'fresh', 'one ms before expiry');
+  t.equal(c.lookup('k', 100).state, 'stale', 'at expiry');
+  t.equal(c.lookup('k', 1099).state, 'stale', 'the last ms of stale_max_age');
+  t.equal(c.lookup('k', 1100).state, 'miss', 'stale_max_age is up');
+});
+
+// Guards `lru.has(key)`: only an answer already there keeps a SERVFAIL out.
+t.test('a SERVFAIL is stored when nothing is cached for its key', async (t) => {
+  const c = new PacketCache({ size: 10, maxBytes: 1 << 20, staleMs: 1000 });
+  c.store('sf', entry('', 100, 'servfail'));
+  t.equal(c.lookup('sf', 50).state, 'fresh', 'served until servfail_ttl is up');
+});

@@ -5,13 +5,14 @@ import type { CacheConfig } from '../../src/cache/config.js';
 import { PacketCache } from '../../src/cache/packet-cache.js';
 import { CacheCounters, cacheStage } from '../../src/cache/stage.js';
 import { defaultConfig } from '../../src/config/schema.js';
+import type { Logger } from '../../src/log.js';
 import { CoalesceCounters, coalesceStage } from '../../src/pipeline/coalesce.js';
 import { compose, type Handler } from '../../src/pipeline/handler.js';
 import { Query, type RouteLookup } from '../../src/pipeline/query.js';
 import type { UpstreamGroup } from '../../src/upstream/group.js';
 import { nameText } from '../../src/wire/name.js';
 import { parseQuery } from '../../src/wire/question.js';
-import { quietLogger } from '../helpers/logger.js';
+import { captureLog, quietLogger } from '../helpers/logger.js';
 import { answer, decode, query } from '../helpers/packets.js';
 
 /** Routes by name: `consul` names to the consul zone, the rest to the root; `cached` says which routes cache. */
@@ -25,7 +26,7 @@ function fakeRoutes(cached: (name: string) => boolean, lookups: string[]): Route
   };
 }
 
-function setup(upstream: Handler, over: Partial<CacheConfig> = {}, cached = (_: string) => true) {
+function setup(upstream: Handler, over: Partial<CacheConfig> = {}, cached = (_: string) => true, log: Logger = quietLogger()) {
   const clock = { t: 1_000_000 };
   const config = { ...defaultConfig().cache, ...over };
   const cache = new PacketCache({ size: config.size, maxBytes: config.maxBytes, staleMs: config.staleMaxAge * 1000 });
@@ -37,7 +38,7 @@ function setup(upstream: Handler, over: Partial<CacheConfig> = {}, cached = (_: 
   const counted: Handler = (query) => (calls.push(query.question.name), upstream(query));
   const handler = compose(
     [
-      cacheStage({ cache: () => cache, config: () => config, counters, log: quietLogger(), now: () => clock.t }),
+      cacheStage({ cache: () => cache, config: () => config, counters, log, now: () => clock.t }),
       coalesceStage(coalescing),
     ],
     counted,
@@ -192,4 +193,99 @@ t.test('coalescing keeps EDNS and non-EDNS clients apart', async (t) => {
   const { handler, q, calls } = setup((x) => new Promise((res) => setTimeout(res, 20, answer(x.bytes, ['10.0.0.9'], { ttl: 0 }))));
   await Promise.all([handler(q(query('e.example'))), handler(q(query('e.example', 'A', { edns: 1232 })))]);
   t.equal(calls.length, 2);
+});
+
+// Guards `cache === null`: with the cache off, every query goes on, nothing is counted.
+t.test('cache off (size 0): every query goes to the next stage', async (t) => {
+  const counters = new CacheCounters();
+  let asked = 0;
+  const config = { ...defaultConfig().cache, size: 0 };
+  const handler = cacheStage({ cache: () => null, config: () => config, counters, log: quietLogger(), now: () => 0 })(
+    (x) => (asked++, answer(x.bytes, ['10.0.0.1'], { ttl: 60 })),
+  );
+  const routes = fakeRoutes(() => true, []);
+  for (let i = 0; i < 2; i++) {
+    const bytes = query('off.example');
+    const p = parseQuery(bytes);
+    if (p.kind !== 'query') throw new Error('bad test query');
+    t.equal(dataOf(await handler(new Query(bytes, p.question, 'udp', Date.now() + 4000, routes))), '10.0.0.1');
+  }
+  t.equal(asked, 2, 'both queries answered by the next stage');
+  t.same([counters.hits, counters.misses], [0, 0], 'nothing counted');
+});
+
+// Guards the prefetch switch: `prefetch: false` never refreshes in the background.
+t.test('prefetch off: a hit in the last 10% of the TTL does not refresh', async (t) => {
+  const { handler, q, clock, calls, counters } = setup(async (x) => answer(x.bytes, ['10.0.0.1'], { ttl: 100 }), { prefetch: false });
+  await handler(q(query('p.example')));
+  clock.t += 95_000;
+  t.equal(dataOf(await handler(q(query('p.example')))), '10.0.0.1', 'a hit');
+  t.equal(calls.length, 1, 'no refresh went upstream'); // a refresh starts synchronously, within the hit
+  t.equal(counters.prefetches, 0);
+});
+
+// Guards the `>` of the prefetch threshold: exactly 10% of the TTL left is late enough.
+t.test('prefetch starts with exactly 10% of the TTL left', async (t) => {
+  const { handler, q, clock, calls } = setup(async (x) => answer(x.bytes, ['10.0.0.1'], { ttl: 100 }));
+  await handler(q(query('p.example')));
+  clock.t += 89_999;
+  await handler(q(query('p.example')));
+  t.equal(calls.length, 1, 'not with more than 10% left');
+  clock.t += 1;
+  await handler(q(query('p.example')));
+  t.equal(calls.length, 2, 'a refresh with exactly 10% left');
+  await new Promise((res) => setImmediate(res));
+});
+
+// Guards `kind === 'servfail'` in maybePrefetch: a cached SERVFAIL is not refreshed in the background.
+t.test('a cached SERVFAIL is never prefetched', async (t) => {
+  const { handler, q, clock, calls, counters } = setup(async (x) => answer(x.bytes, [], { rcode: 2 }), { servfailTtl: 10 });
+  t.equal(decode(await handler(q(query('sf.example')))).rcode, 'SERVFAIL');
+  clock.t += 9_500;
+  t.equal(decode(await handler(q(query('sf.example')))).rcode, 'SERVFAIL', 'the cached SERVFAIL, in its last 10%');
+  t.equal(counters.hits, 1, 'a hit');
+  t.equal(calls.length, 1, 'no refresh went upstream');
+  t.equal(counters.prefetches, 0);
+});
+
+// Guards the prefetch's catch and the reset of `prefetching`: a failed refresh is logged, and the
+// next hit may try again.
+t.test('a refresh that fails is logged, and the next hit refreshes again', async (t) => {
+  const log = captureLog();
+  let n = 0;
+  const { handler, q, clock, calls } = setup(
+    async (x) => {
+      if (++n > 1) throw new Error('upstream stage failed');
+      return answer(x.bytes, ['10.0.0.1'], { ttl: 100 });
+    },
+    {},
+    () => true,
+    log.logger,
+  );
+  await handler(q(query('p.example')));
+  clock.t += 95_000;
+  t.equal(dataOf(await handler(q(query('p.example')))), '10.0.0.1', 'a hit');
+  const failed = await log.next((l) => l.msg === 'prefetch failed');
+  t.match(failed, { qname: 'p.example', err: /upstream stage failed/ });
+  await new Promise((res) => setImmediate(res)); // the refresh's promise chain has finished
+  const since = log.lines.length;
+  t.equal(dataOf(await handler(q(query('p.example')))), '10.0.0.1', 'another hit');
+  t.equal(calls.length, 3, 'a second refresh');
+  await log.next((l) => l.msg === 'prefetch failed', since);
+});
+
+// Guards the catch in orStale: a next stage that rejects counts as failing, and the stale answer goes out.
+t.test('serve-stale: a next stage that rejects gets the stale answer out', async (t) => {
+  let failing = false;
+  const { handler, q, clock, counters } = setup(async (x) => {
+    if (failing) throw new Error('upstream stage failed');
+    return answer(x.bytes, ['10.0.0.1'], { ttl: 60 });
+  });
+  await handler(q(query('r.example')));
+  clock.t += 120_000;
+  failing = true;
+  const r = await handler(q(query('r.example')));
+  t.equal(dataOf(r), '10.0.0.1', 'the stale answer');
+  t.equal(ttlOf(r), 30);
+  t.equal(counters.staleServed, 1);
 });

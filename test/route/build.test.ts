@@ -1,5 +1,6 @@
 // buildTable: config routes, per-link domain routes (a lease's domains to its own servers), the
 // default route from the sources, and servers that are dnsfwd itself left out.
+import { networkInterfaces } from 'node:os';
 import t from 'tap';
 import { parseEndpoint, type Endpoint } from '../../src/address.js';
 import { applyOverrides, defaultConfig } from '../../src/config/load.js';
@@ -48,4 +49,46 @@ t.test('an explicit route wins; the first lease naming a domain wins; no route t
   t.equal(route(built.table, 'x.self.test').zone, '', 'servers that are dnsfwd itself: no route');
   t.match(built.dropped, [{ zone: 'self.test', server: '127.0.0.1:53' }]);
   t.same(Object.keys(built.linkRoutes), ['shared.test']);
+});
+
+// Guards the static fallback: with no server from the sources, the default route uses `default.servers`.
+t.test('the static servers serve the default route when the sources give none, or only ourselves', async (t) => {
+  const r = applyOverrides(defaultConfig(), { listen: ['127.0.0.1:53'], upstream: ['9.9.9.9'] });
+  if (!r.ok) throw new Error(r.error.reason);
+  const none = buildTable(r.config, { servers: [], links: [] }, deps);
+  t.same(servers(none.table, 'example.com'), ['9.9.9.9:53'], 'no sources');
+  t.same(none.defaultServers.map((s) => `${s.host}:${s.port}`), ['9.9.9.9:53']);
+  const self = buildTable(r.config, { servers: [ep('127.0.0.1')], links: [] }, deps);
+  t.same(servers(self.table, 'example.com'), ['9.9.9.9:53'], 'the sources name only dnsfwd itself');
+  const leased = buildTable(r.config, { servers: [ep('10.1.0.1')], links: [] }, deps);
+  t.same(servers(leased.table, 'example.com'), ['10.1.0.1:53'], 'the sources win when they give one');
+});
+
+// Guards the one-report-per-server check: a lease server that is dnsfwd itself is reported once.
+t.test('a server that is dnsfwd itself is reported once, though it serves the default route and a link domain', async (t) => {
+  const built = buildTable(config, { servers: [ep('127.0.0.1'), ep('10.1.0.1')], links: [lease(['127.0.0.1', '10.1.0.1'], ['lab.test'])] }, deps);
+  t.same(built.dropped, [{ zone: '.', server: '127.0.0.1:53', reason: 'it is one of our listen addresses' }], 'one report, for the default route');
+  t.same(servers(built.table, 'x.lab.test'), ['10.1.0.1:53']);
+});
+
+// Guards `link.domains ?? []`: a lease without domains only adds its servers.
+t.test('a lease without domains adds no route', async (t) => {
+  const built = buildTable(config, { servers: [ep('10.1.0.1')], links: [{ link: 'l', servers: [ep('10.1.0.1')] }] }, deps);
+  t.same(built.linkRoutes, {});
+  t.same(servers(built.table, 'example.com'), ['10.1.0.1:53']);
+});
+
+// Guards the wildcard check that reads this host's addresses: listening on 0.0.0.0:53, a lease
+// naming one of this host's own addresses on 53 names dnsfwd itself.
+t.test("listening on every address: this host's own address is dnsfwd itself", async (t) => {
+  const own = Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .find((i) => i.family === 'IPv4' && !i.internal)?.address;
+  t.ok(own, 'this host has an IPv4 address besides loopback');
+  if (!own) return;
+  const r = applyOverrides(defaultConfig(), { listen: ['0.0.0.0:53'] });
+  if (!r.ok) throw new Error(r.error.reason);
+  const built = buildTable(r.config, { servers: [ep(own), ep('10.1.0.1')], links: [] }, deps);
+  t.same(servers(built.table, 'example.com'), ['10.1.0.1:53']);
+  t.match(built.dropped, [{ server: `${own}:53` }]);
 });

@@ -1,6 +1,8 @@
-// Zone names as routes hold them, from the config file and from --route.
+// Zone names as routes hold them (config file and --route), the route cache flag, and how `dnsfwd check` prints routes.
 import t from 'tap';
-import { parseZone } from '../../src/route/config.js';
+import { parseEndpoint } from '../../src/address.js';
+import { validateConfig } from '../../src/config/schema.js';
+import { describeRoutes, parseRouteFlag, parseZone } from '../../src/route/config.js';
 
 t.test('parseZone', async (t) => {
   t.same(parseZone(' Vagrant.Test. '), { ok: true, value: 'vagrant.test' });
@@ -20,4 +22,44 @@ t.test('parseZone', async (t) => {
     if (!r.ok) t.match(r.reason, reason, `"${text}"`);
   }
   t.equal(parseZone(`${'a'.repeat(63)}.`.repeat(3) + 'a'.repeat(61)).ok, true, '253 characters are fine');
+});
+
+// Guards the `> 253` bound from above: 254 characters is one too many.
+t.test('parseZone: 254 characters are too many', async (t) => {
+  const r = parseZone(`${'a'.repeat(63)}.`.repeat(3) + 'a'.repeat(62));
+  t.equal(r.ok, false);
+  if (!r.ok) t.match(r.reason, /at most 253/);
+});
+
+// Guards the trim in parseRouteFlag: servers that are only blanks are no servers.
+t.test('--route with only blanks after "=" needs a server', async (t) => {
+  const r = parseRouteFlag('consul=  ');
+  t.equal(r.ok, false);
+  if (!r.ok) t.match(r.reason, /a route needs at least one server/);
+});
+
+// Guards the "(not cached)" notes of describeRoutes, for a route and for the default route.
+t.test('describeRoutes marks what is not cached', async (t) => {
+  const ep = parseEndpoint('127.0.0.1:8600');
+  if (!ep.ok) throw new Error(ep.reason);
+  const lines = describeRoutes(
+    [
+      { zone: 'consul', servers: [ep.value], cache: false },
+      { zone: 'vagrant.test', servers: [ep.value], cache: true },
+    ],
+    { sources: [], servers: [], cache: false },
+  );
+  t.same(lines.slice(0, 4), [
+    'routes:',
+    '  consul        -> 127.0.0.1:8600  (not cached)',
+    '  vagrant.test  -> 127.0.0.1:8600',
+    '  .             -> default route:  (not cached)',
+  ]);
+});
+
+// Guards the check of a route's `cache` flag: anything but a boolean is an error at its key.
+t.test('a route whose cache flag is not a boolean is an error', async (t) => {
+  const r = validateConfig({ routes: [{ zone: 'consul', servers: ['127.0.0.1:8600'], cache: 'no' }] });
+  t.equal(r.ok, false);
+  if (!r.ok) t.match(r.error, { key: 'routes[0].cache', reason: /expected true or false/ });
 });

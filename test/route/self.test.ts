@@ -26,3 +26,15 @@ t.test('never forward to ourselves', async (t) => {
   t.ok(selfReason(ep('192.168.121.10'), [ep('0.0.0.0:53')], ['192.168.121.10']), 'wildcard listener: our own interface address');
   t.equal(selfReason(ep('192.168.121.1'), [ep('0.0.0.0:53')], ['192.168.121.10']), null, 'wildcard listener: another host');
 });
+
+// Guards `isLoopbackHost(l.host)` in the port-53 rule: listening on a LAN address's port 53 does
+// not make a loopback resolver on 53 (systemd-resolved's 127.0.0.53) dnsfwd.
+t.test('listening on port 53 of another address: a loopback server on 53 is someone else', async (t) => {
+  t.equal(selfReason(ep('127.0.0.53'), [ep('192.168.121.10:53')]), null);
+});
+
+// Guards `l.port === server.port` in the wildcard rule: a wildcard listener covers its own port only.
+t.test('a wildcard listener on 53: loopback or host addresses on other ports are someone else', async (t) => {
+  t.equal(selfReason(ep('127.0.0.1:8600'), [ep('0.0.0.0:53')]), null, 'Consul on loopback 8600');
+  t.equal(selfReason(ep('192.168.121.10:5353'), [ep('0.0.0.0:53')], ['192.168.121.10']), null, 'our own address, another port');
+});

@@ -86,3 +86,53 @@ t.test('every server failing gives SERVFAIL with the client ID', async (t) => {
   t.equal(r.rcode, 'SERVFAIL');
   t.equal(r.id, 77);
 });
+
+// Guards the `<` of the interval and the per-zone record: one warning per zone, again after exactly a minute.
+t.test('no-servers warnings: one per zone, and again after exactly a minute', async (t) => {
+  const { logger, lines } = captureLog();
+  let clock = 1_000_000;
+  const transports: Transports = { udp: async () => Buffer.alloc(0), tcp: async () => Buffer.alloc(0) };
+  const log = quietLogger();
+  const routes: RouteTable = new ZoneTable([
+    { zone: '', cache: true, group: new UpstreamGroup('', [], opts, transports, log) },
+    { zone: 'lab.test', cache: true, group: new UpstreamGroup('lab.test', [], opts, transports, log) },
+  ]);
+  const handler = routeStage(logger, () => clock);
+  const warned = () => lines.filter((l) => l.msg === 'route has no servers: answering SERVFAIL').map((l) => l.zone);
+  await handler(q(query('example.com'), routes));
+  await handler(q(query('x.lab.test'), routes));
+  await handler(q(query('y.lab.test'), routes));
+  t.same(warned(), ['.', 'lab.test'], 'each zone warns, once');
+  clock += 59_999;
+  await handler(q(query('example.com'), routes));
+  t.same(warned(), ['.', 'lab.test'], 'not within the minute');
+  clock += 1;
+  await handler(q(query('example.com'), routes));
+  t.same(warned(), ['.', 'lab.test', '.'], 'a minute later');
+});
+
+// Guards the OPT offset passed on: an EDNS query goes upstream with our EDNS size, not the client's.
+t.test("an EDNS query goes upstream with our EDNS size; the client's reply carries our OPT", async (t) => {
+  const sent: Buffer[] = [];
+  const transports: Transports = {
+    udp: async (ex) => (sent.push(ex.query), answer(ex.query, ['10.0.0.1'])),
+    tcp: async () => Buffer.alloc(0),
+  };
+  const handler = routeStage(quietLogger());
+  const client = query('a.example', 'A', { edns: 4096 });
+  const reply = decode(await handler(q(client, table(transports, ['10.9.9.9']))));
+  t.equal(sent[0]!.readUInt16BE(client.length - 11 + 3), 1232, 'the OPT class field: our size');
+  t.match(reply.additionals, [{ type: 'OPT', udpPayloadSize: 1232 }]);
+});
+
+// Guards the trace switch: with trace on, each forwarded query is logged with the reply.
+t.test('trace level: each forwarded query is logged with its reply', async (t) => {
+  const { logger, lines } = captureLog('trace');
+  const transports: Transports = { udp: async (ex) => answer(ex.query, ['10.0.0.1']), tcp: async () => Buffer.alloc(0) };
+  let clock = 5000;
+  const handler = routeStage(logger, () => (clock += 3));
+  await handler(q(query('web.example'), table(transports, ['10.9.9.9'])));
+  t.match(lines.filter((l) => l.msg === 'forwarded'), [
+    { zone: '.', qname: 'web.example', qtype: 1, ms: 3, rcode: 0, reply: { rcode: 'NOERROR', answers: ['web.example 60 A 10.0.0.1'] } },
+  ]);
+});

@@ -6,7 +6,7 @@ import { UpstreamGroup, type Transports } from '../../src/upstream/group.js';
 import type { Exchange } from '../../src/upstream/transport/exchange.js';
 import { Upstream } from '../../src/upstream/health.js';
 import { readId } from '../../src/wire/header.js';
-import { quietLogger } from '../helpers/logger.js';
+import { captureLog, quietLogger } from '../helpers/logger.js';
 import { answer, query } from '../helpers/packets.js';
 
 type Behaviour = 'ok' | 'timeout' | 'refused' | 'servfail' | 'rcode-refused' | 'tc';
@@ -123,4 +123,136 @@ t.test('EDNS size is rewritten to ours in the forwarded copy only', async (t) =>
   await g.resolve({ bytes: q, questionEnd: optOffset, optOffset, deadline: Date.now() + 5000 });
   t.equal(seen[0]!.readUInt16BE(optOffset + 3), 1232);
   t.equal(q.readUInt16BE(optOffset + 3), 4096, 'the client bytes are untouched');
+});
+
+/** One server 10.0.0.1 and transports that record each exchange and answer with `reply`. */
+function recording(reply: (ex: Exchange, transport: 'udp' | 'tcp') => Buffer, clock = { t: 1000 }, log = quietLogger()) {
+  const seen: { transport: 'udp' | 'tcp'; ex: Exchange }[] = [];
+  const transports: Transports = {
+    udp: async (ex) => (seen.push({ transport: 'udp', ex }), reply(ex, 'udp')),
+    tcp: async (ex) => (seen.push({ transport: 'tcp', ex }), reply(ex, 'tcp')),
+  };
+  const r = parseEndpoint('10.0.0.1');
+  if (!r.ok) throw new Error(r.reason);
+  const g = new UpstreamGroup('x', [new Upstream(r.value)], { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, transports, log, () => clock.t);
+  return { g, seen, clock };
+}
+const ok = (ex: Exchange) => answer(ex.query, ['10.0.0.1']);
+
+// Guards `remaining <= 0`: at the deadline itself no attempt starts.
+t.test('no attempt when the deadline is now', async (t) => {
+  const { g, seen } = recording(ok);
+  await t.rejects(g.resolve({ ...out(query('a.example')), deadline: 1000 }), { code: 'ALL_FAILED' });
+  t.equal(seen.length, 0);
+});
+
+// Guards Math.min(timeoutMs, remaining): an attempt waits no longer than timeout_ms, nor past the deadline.
+t.test('each attempt waits for the smaller of timeout_ms and the time left', async (t) => {
+  const { g, seen } = recording(ok);
+  await g.resolve(out(query('a.example')));
+  t.equal(seen[0]!.ex.timeoutMs, 1500, 'far from the deadline: timeout_ms');
+  await g.resolve({ ...out(query('a.example')), deadline: 1200 });
+  t.equal(seen[1]!.ex.timeoutMs, 200, 'near the deadline: the time left');
+});
+
+// Guards `optOffset >= 0`: without an OPT record the forwarded copy differs from the client's only in its ID.
+t.test('a query without EDNS goes upstream byte for byte, but for its ID', async (t) => {
+  const { g, seen } = recording(ok);
+  const q = query('a.example');
+  await g.resolve(out(q));
+  t.same([...seen[0]!.ex.query.subarray(2)], [...q.subarray(2)]);
+});
+
+// Guards `>` in the UDP/TCP choice: a query of exactly our EDNS size still fits in UDP.
+t.test('a query of exactly our EDNS size goes over UDP', async (t) => {
+  const { g, seen } = recording(ok);
+  const q = query('a.example', 'TXT');
+  await g.resolve({ ...out(Buffer.concat([q, Buffer.alloc(1232 - q.length)])), questionEnd: q.length });
+  t.same(seen.map((s) => s.transport), ['udp']);
+});
+
+// Guards overTcp's deadline check and its timeout: no TCP retry once the deadline has come, and
+// a retry that waits no longer than the time left.
+t.test('a truncated UDP answer at or past the deadline is not retried over TCP', async (t) => {
+  const clock = { t: 1000 };
+  const truncated = (ex: Exchange) => {
+    clock.t += 200; // the UDP answer took 200 ms
+    const r = answer(ex.query, []);
+    r[2] |= 0x02;
+    return r;
+  };
+  const { g, seen } = recording(truncated, clock);
+  await t.rejects(g.resolve({ ...out(query('a.example')), deadline: 1200 }), { code: 'ALL_FAILED' }, 'at the deadline');
+  await t.rejects(g.resolve({ ...out(query('a.example')), deadline: 1300 }), { code: 'ALL_FAILED' }, 'past the deadline');
+  t.same(seen.map((s) => s.transport), ['udp', 'udp'], 'no TCP attempt');
+});
+
+t.test('a TCP retry waits for the smaller of timeout_ms and the time left', async (t) => {
+  const clock = { t: 1000 };
+  const { g, seen } = recording((ex, transport) => {
+    const r = answer(ex.query, []);
+    if (transport === 'udp') {
+      clock.t += 200;
+      r[2] |= 0x02;
+    }
+    return r;
+  }, clock);
+  await g.resolve({ ...out(query('a.example')), deadline: 1500 });
+  t.same(seen.map((s) => [s.transport, s.ex.timeoutMs]), [['udp', 500], ['tcp', 300]], 'the retry has what is left: 300 ms');
+  await g.resolve(out(query('a.example')));
+  t.same(seen.slice(2).map((s) => [s.transport, s.ex.timeoutMs]), [['udp', 1500], ['tcp', 1500]], 'far from the deadline: timeout_ms');
+});
+
+// Guards the logging of health changes: a warning when a server is newly down, debug while it
+// stays down, info once when it answers again.
+t.test('health changes are logged once each', async (t) => {
+  const log = captureLog();
+  let failing = true;
+  const { g, clock } = recording((ex) => answer(ex.query, ['10.0.0.1'], { rcode: failing ? 2 : 0 }), { t: 1000 }, log.logger);
+  await t.rejects(g.resolve(out(query('a.example'))));
+  clock.t += 1000;
+  await t.rejects(g.resolve(out(query('a.example'))));
+  t.match(log.warnings(), [{ zone: 'x', server: '10.0.0.1:53', reason: 'rcode 2', msg: 'upstream failed: moved to the back of the order' }]);
+  t.equal(log.warnings().length, 1, 'one warning for two failures');
+  t.equal(log.lines.filter((l) => l.msg === 'upstream failed again').length, 1, 'the second failure at debug level');
+  failing = false;
+  await g.resolve(out(query('a.example')));
+  await g.resolve(out(query('a.example')));
+  t.match(log.lines.filter((l) => l.msg === 'upstream answering again'), [{ zone: 'x', server: '10.0.0.1:53' }]);
+  t.equal(log.lines.filter((l) => l.msg === 'upstream answering again').length, 1, 'once, not on every answer');
+});
+
+// Guards each term of the reply matcher given to the transports (RFC 5452 §9.1).
+t.test('the transports accept only a response with the ID sent and the same question', async (t) => {
+  const { g, seen } = recording(ok);
+  const q = query('Mixed.Example');
+  await g.resolve(out(q));
+  const { query: sent, matches } = seen[0]!.ex;
+  const reply = () => answer(sent, ['10.0.0.1']);
+  t.ok(matches(reply()), 'the reply');
+  const lower = reply();
+  lower[12 + 1] = 0x6d; // 'm': names compare case-insensitively
+  t.ok(matches(lower), 'the reply with the name in another case');
+  const notResponse = reply();
+  notResponse[2] &= ~0x80;
+  t.notOk(matches(notResponse), 'QR=0: our own query reflected');
+  const otherId = reply();
+  otherId.writeUInt16BE((readId(sent) + 1) & 0xffff, 0);
+  t.notOk(matches(otherId), 'another ID');
+  t.notOk(matches(answer(query('other.example', 'A', { id: readId(sent) }), ['10.0.0.1'])), 'another question');
+  t.notOk(matches(reply().subarray(0, q.length - 1)), 'cut inside the question');
+});
+
+// Guards the sort of the servers that are down: the one whose down time ends first comes first.
+t.test('servers that are down are tried in the order their down time ends, whatever the configured order', async (t) => {
+  const clock = { t: 1000 };
+  const plan: Record<string, Behaviour> = { '10.0.0.1:53': 'timeout' };
+  const g = group(['10.0.0.1', '10.0.0.2', '10.0.0.3'], plan, [], clock);
+  await g.resolve(out(query('a.example'))); // .1 fails: down until 31000
+  clock.t = 2000;
+  plan['10.0.0.2:53'] = 'timeout';
+  await g.resolve(out(query('b.example'))); // .2 fails: down until 32000
+  clock.t = 31_500;
+  await g.resolve(out(query('c.example'))); // .1 is up again, is asked first, fails: down until 61500
+  t.same(g.order().map((u) => u.label), ['10.0.0.3:53', '10.0.0.2:53', '10.0.0.1:53'], '.2 is up again at 32000, .1 at 61500');
 });

@@ -89,3 +89,83 @@ t.test('close() after queries to several servers (slots filled with holes) is cl
   t.doesNotThrow(() => pool.close());
   t.doesNotThrow(() => pool.close(), 'a second close is harmless');
 });
+
+// Guards `w &&` in onMessage: a datagram with an ID nobody waits for (a late duplicate) is ignored.
+t.test('a reply with an ID nobody waits for is ignored', async (t) => {
+  const s = await server((msg, rinfo, sock) => {
+    const stray = answer(msg, ['10.6.6.6']);
+    stray.writeUInt16BE(readId(msg) ^ 0x8000, 0);
+    sock.send(stray, rinfo.port, rinfo.address, () => sock.send(answer(msg, ['10.0.0.7']), rinfo.port, rinfo.address));
+  });
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 100 });
+  t.teardown(() => pool.close());
+  const r = await exchange(pool, s.endpoint, 'late.example', 5);
+  t.equal(r.subarray(-4).join('.'), '10.0.0.7');
+});
+
+// Guards `uses >= queriesPerSocket`: a socket carries at most its share of queries.
+t.test('with one query per socket, each query gets a new source port', async (t) => {
+  const s = await server((msg, rinfo, sock) => sock.send(answer(msg, ['10.0.0.8']), rinfo.port, rinfo.address));
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 1 });
+  t.teardown(() => pool.close());
+  for (let i = 0; i < 3; i++) await exchange(pool, s.endpoint, `p${i}.example`, i);
+  t.equal(s.ports.size, 3, 'three queries, three source ports');
+});
+
+// Guards the connect callback's error check, the unreachable codes, the `failed` flag and the
+// guarded close: a socket whose connect fails fails its queries at once and is replaced.
+t.test('a failed connect fails the queries waiting on it, and the next query gets a new socket', async (t) => {
+  const s = await server((msg, rinfo, sock) => sock.send(answer(msg, ['10.0.0.9']), rinfo.port, rinfo.address));
+  t.teardown(s.close);
+  for (const code of ['EHOSTUNREACH', 'ENETUNREACH']) {
+    const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 100 });
+    t.teardown(() => pool.close());
+    const failing = t.capture(dgram.Socket.prototype, 'connect', function (this: dgram.Socket, ...args: unknown[]) {
+      const callback = args[args.length - 1] as (err?: Error) => void;
+      process.nextTick(() => callback(Object.assign(new Error(`connect ${code}`), { code })));
+    });
+    await t.rejects(exchange(pool, s.endpoint, 'unreachable.example', 1, 10_000), { code: 'UPSTREAM_REFUSED' }, `${code}: refused at once`);
+    failing.restore();
+    const r = await exchange(pool, s.endpoint, 'reachable.example', 2);
+    t.equal(r.subarray(-4).join('.'), '10.0.0.9', `after ${code}: a new socket answers`);
+  }
+});
+
+// Guards retire()'s close of an idle socket: close() lets go of every socket at once when nothing waits.
+t.test('close() closes idle sockets at once', async (t) => {
+  const s = await server((msg, rinfo, sock) => sock.send(answer(msg, ['10.0.0.4']), rinfo.port, rinfo.address));
+  t.teardown(s.close);
+  const closes = t.capture(dgram.Socket.prototype, 'close', dgram.Socket.prototype.close);
+  const pool = new UdpPool({ socketsPerServer: 2, queriesPerSocket: 100 });
+  for (let i = 0; i < 2; i++) await exchange(pool, s.endpoint, `c${i}.example`, i);
+  t.equal(closes().length, 0, 'open while in use');
+  pool.close();
+  t.equal(closes().length, 2, 'both sockets closed');
+});
+
+// Guards the address family choice: an IPv6 server gets a udp6 socket.
+t.test('an IPv6 server gets an IPv6 socket', async (t) => {
+  const created = t.capture(dgram, 'createSocket', () => {
+    throw new Error('no socket in this test');
+  });
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 100 });
+  const v6 = parseEndpoint('[fd00::53]:53');
+  if (!v6.ok) throw new Error(v6.reason);
+  t.throws(() => exchange(pool, v6.value, 'v6.example', 1), { message: 'no socket in this test' });
+  t.same(created().map((c) => c.args[0]), ['udp6']);
+});
+
+// Guards `retired &&` in forget(): a socket in service stays open once its queries are answered.
+t.test('a socket in service stays open between queries', async (t) => {
+  const s = await server((msg, rinfo, sock) => sock.send(answer(msg, ['10.0.0.6']), rinfo.port, rinfo.address));
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 100 });
+  t.teardown(() => pool.close());
+  for (let i = 0; i < 3; i++) {
+    const r = await exchange(pool, s.endpoint, `k${i}.example`, i);
+    t.equal(r.subarray(-4).join('.'), '10.0.0.6', `query ${i + 1} answered`);
+  }
+  t.equal(s.ports.size, 1, 'all from one source port');
+});

@@ -62,3 +62,35 @@ t.test('EDNS version 1 gets BADVERS: RCODE 0 in the header, 1 in the OPT (16 in 
   t.equal(opt[6], 0, 'we answer with version 0');
   t.equal(dns2.Packet.parse(r).additionals.length, 1);
 });
+
+// Guards `arcount > 0`: an upstream OPT that is the only additional record is found and replaced.
+t.test("an upstream OPT that is the only additional record is replaced by ours, or removed", async (t) => {
+  const edns = query('a.example', 'A', { edns: 4096 });
+  const plain = query('a.example');
+  const reply = (q: Buffer) =>
+    dnsPacket.encode({
+      type: 'response',
+      id: 1,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: dnsPacket.decode(q).questions,
+      answers: [{ type: 'A', name: 'a.example', ttl: 60, data: '10.0.0.1' }],
+      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096 } as never],
+    });
+  t.match(opts(withClientOpt(reply(edns), question(edns).end, question(edns).edns)), [{ udpPayloadSize: 1232 }], 'one OPT: ours');
+  const forPlain = withClientOpt(reply(plain), question(plain).end, null);
+  t.same(opts(forPlain), [], 'no OPT for a client without EDNS');
+  t.equal(forPlain.readUInt16BE(10), 0, 'ARCOUNT 0');
+});
+
+// Guards the copy of the upstream's extended RCODE bits (RFC 6891 §6.1.3) into our OPT record.
+t.test("the upstream's extended RCODE bits reach the client in our OPT record", async (t) => {
+  const q = query('a.example', 'A', { edns: 4096 });
+  const r = upstreamReply(q, true);
+  const upstreamOpt = r.length - (11 + 4 + 24); // OPT: root, type, class, TTL, RDLENGTH, one 24-byte option
+  t.equal(r.readUInt16BE(upstreamOpt + 1), 41, 'found the upstream OPT record');
+  r[upstreamOpt + 5] = 1; // upper 8 bits of a 12-bit RCODE: BADCOOKIE (23) with 7 in the header
+  r[3] = (r[3]! & 0xf0) | 7;
+  const out = withClientOpt(r, question(q).end, question(q).edns);
+  t.equal(out[out.length - 11 + 5], 1, 'the extended RCODE bits in our OPT record');
+  t.equal(out[3]! & 0x0f, 7, 'the header RCODE bits unchanged');
+});

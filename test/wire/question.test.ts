@@ -1,8 +1,9 @@
 // Reading a client's query: the question, EDNS, and what is dropped or answered FORMERR/NOTIMP/BADVERS.
 import t from 'tap';
-import { parseQuery, sameQuestion } from '../../src/wire/question.js';
+import { findOpt, parseQuery, sameQuestion } from '../../src/wire/question.js';
 import { Rcode } from '../../src/wire/header.js';
 import { query } from '../helpers/packets.js';
+import { message, optRecord, QUESTION_END, ROOT, rr, wireName } from '../helpers/raw.js';
 
 t.test('a plain query parses to a lower-case name, type, class and end', async (t) => {
   const q = query('WwW.Example.COM', 'AAAA');
@@ -92,4 +93,93 @@ t.test('sameQuestion compares the name case-insensitively and type/class exactly
   t.notOk(sameQuestion(a, c, end));
   const d = query('example.com', 'AAAA');
   t.notOk(sameQuestion(b, d, end));
+});
+
+/** A query for `a.example` A (RD=1) with the given records after the question. */
+const raw = (counts: { an?: number; ns?: number; ar?: number }, ...records: number[][]) => message(0x0100, counts, ...records);
+
+// Guards `< HEADER_SIZE`: a bare 12-byte header is a message we can answer (FORMERR), not noise.
+t.test('a bare header (QDCOUNT=0) gets FORMERR, not silence', async (t) => {
+  const p = parseQuery(query('example.com').subarray(0, 12).fill(0, 4));
+  t.ok(p.kind === 'error' && p.rcode === Rcode.FORMERR, 'FORMERR for a 12-byte message');
+});
+
+// Guards the label length and name length bounds (RFC 1035 §3.1: labels ≤ 63, names ≤ 255 bytes).
+t.test('a 63-byte label and a 255-byte name parse; 64 and 256 do not', async (t) => {
+  const named = (labels: number[]) => {
+    const name = labels.flatMap((n) => [n, ...Buffer.alloc(n, 0x61)]);
+    return Buffer.concat([query('x').subarray(0, 12), Buffer.from([...name, 0, 0, 1, 0, 1])]);
+  };
+  t.equal(parseQuery(named([63])).kind, 'query', 'a 63-byte label');
+  t.equal(parseQuery(named([64])).kind, 'error', 'a 64-byte label (0x40 is a label type, not a length)');
+  t.equal(parseQuery(named([63, 63, 63, 61])).kind, 'query', '255 bytes with the root label');
+  t.equal(parseQuery(named([63, 63, 63, 62])).kind, 'error', '256 bytes');
+});
+
+// Guards `end > b.length`: a name that ends right before the end leaves no room for type and class.
+t.test('a question cut inside its type and class is FORMERR without a question', async (t) => {
+  const q = query('example.com');
+  for (const cut of [1, 2, 3, 4]) {
+    const p = parseQuery(q.subarray(0, q.length - cut));
+    t.ok(p.kind === 'error' && p.rcode === Rcode.FORMERR && p.question === null, `${cut} byte(s) short`);
+  }
+});
+
+// Guards the fast path's `counts === 1` and `arcount === 1`: OPT counts only in the additional section.
+t.test('an OPT-typed record in the answer section is not EDNS', async (t) => {
+  const alone = parseQuery(raw({ an: 1 }, optRecord()));
+  t.ok(alone.kind === 'query' && alone.question.edns === null, 'the only record, in the answer section');
+  const withOther = parseQuery(raw({ an: 1, ar: 1 }, optRecord(), rr(ROOT, 1, 1, 0, [10, 0, 0, 1])));
+  t.ok(withOther.kind === 'query' && withOther.question.edns === null, 'followed by an address record in the additional section');
+});
+
+// Guards the fast path's root-owner and type checks: only a root-owned OPT record is EDNS.
+t.test('a lone additional record is EDNS only when it is an OPT record owned by the root', async (t) => {
+  // A two-byte label whose bytes read like type 41 right after the owner's first byte.
+  const lookalike = parseQuery(raw({ ar: 1 }, rr([2, 0x00, 0x29, 0], 1, 1, 0, [10, 0, 0, 1])));
+  t.ok(lookalike.kind === 'query' && lookalike.question.edns === null, 'an address record owned by a name that looks like an OPT type');
+  const address = parseQuery(raw({ ar: 1 }, rr(ROOT, 1, 1, 0, [10, 0, 0, 1])));
+  t.ok(address.kind === 'query' && address.question.edns === null, 'a root-owned address record');
+  const edns = parseQuery(raw({ ar: 1 }, optRecord(1400)));
+  t.ok(edns.kind === 'query' && edns.question.edns?.udpSize === 1400, 'the OPT record itself');
+});
+
+// Guards the fast path's RDLENGTH bound: an OPT record whose data runs past the end is malformed.
+t.test('an OPT record whose RDLENGTH runs past the message is FORMERR', async (t) => {
+  const b = raw({ ar: 1 }, optRecord());
+  b.writeUInt16BE(4, b.length - 2); // RDLENGTH 4, no data follows
+  const p = parseQuery(b);
+  t.ok(p.kind === 'error' && p.rcode === Rcode.FORMERR && p.question !== null, 'FORMERR, with the question');
+});
+
+// Guards `r.type !== TYPE_OPT`: other additional records (a TSIG after the OPT) are not OPT records.
+t.test('a TSIG record after the OPT record leaves the EDNS reading alone', async (t) => {
+  const key = wireName('key');
+  const p = parseQuery(raw({ ar: 2 }, optRecord(1400), rr(key, 250, 255, 0, [0, 0])));
+  t.ok(p.kind === 'query' && p.question.edns?.udpSize === 1400, 'EDNS from the OPT record');
+});
+
+// Guards the `twice` check (RFC 6891 §6.1.1): two OPT records, or one not owned by the root, is FORMERR.
+t.test('two OPT records, or an OPT record not owned by the root, is FORMERR', async (t) => {
+  const two = parseQuery(raw({ ar: 2 }, optRecord(), optRecord()));
+  t.ok(two.kind === 'error' && two.rcode === Rcode.FORMERR, 'two OPT records');
+  const owned = parseQuery(raw({ ar: 1 }, rr(wireName('x'), 41, 1232, 0)));
+  t.ok(owned.kind === 'error' && owned.rcode === Rcode.FORMERR, 'an OPT record owned by x.');
+});
+
+// Guards the length check of sameQuestion: messages cut before `end` do not hold that question.
+t.test('sameQuestion is false for messages that end before the question does', async (t) => {
+  const q = query('example.com');
+  const cut = q.subarray(0, q.length - 2);
+  t.notOk(sameQuestion(cut, Buffer.from(cut), q.length), 'two copies of the same cut message');
+  t.notOk(sameQuestion(q, cut, q.length), 'a reply cut inside the question');
+});
+
+// Guards `found === null` in findOpt: in a reply with two OPT records (malformed, RFC 6891 §6.1.1),
+// the first is the one replaced or kept, as the walk meets it.
+t.test('findOpt finds the first OPT record of the additional section', async (t) => {
+  const b = message(0x8180, { ar: 3 }, rr(ROOT, 1, 1, 0, [10, 0, 0, 1]), optRecord(4096), optRecord(512));
+  const first = QUESTION_END + 15;
+  t.match(findOpt(b, QUESTION_END), { start: first, type: 41, end: first + 11 });
+  t.equal(findOpt(message(0x8180, { ar: 1 }, rr(ROOT, 1, 1, 0, [10, 0, 0, 1])), QUESTION_END), null, 'none');
 });

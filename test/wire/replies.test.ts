@@ -1,5 +1,6 @@
 // Replies dnsfwd makes itself (errors, truncation), our OPT record, and the trace summary.
 import t from 'tap';
+import dnsPacket from 'dns-packet';
 import dns2 from 'dns2';
 import { Rcode } from '../../src/wire/header.js';
 import { parseQuery, type Question } from '../../src/wire/question.js';
@@ -80,4 +81,25 @@ t.test('summariseReply decodes for trace logs and reports what it cannot decode'
   const s = summariseReply(answer(q, ['10.1.0.1'], { ttl: 0 }));
   t.same(s, { rcode: 'NOERROR', answers: ['web.service.consul 0 A 10.1.0.1'] });
   t.match(summariseReply(Buffer.from([1, 2, 3])), { undecodable: String });
+});
+
+// Guards the cap at the largest UDP payload there is, when udp_max_size is above it.
+t.test('client UDP limit never exceeds 65,507 bytes', async (t) => {
+  t.equal(clientUdpLimit(question(query('a.b', 'A', { edns: 65535 })), 65535), 65507);
+});
+
+// Guards summariseReply's per-record checks: raw data as hex, and no TTL or data for an OPT record.
+t.test('summariseReply: unknown types as hex, and a record without TTL or data', async (t) => {
+  const q = query('odd.example');
+  const d = dnsPacket.decode(q);
+  const r = dnsPacket.encode({
+    type: 'response',
+    id: d.id,
+    questions: d.questions,
+    answers: [
+      { type: 'UNKNOWN_65280', name: 'odd.example', ttl: 5, data: Buffer.from([0xca, 0xfe]) } as never,
+      { type: 'OPT', name: '.', udpPayloadSize: 1232 } as never,
+    ],
+  });
+  t.same(summariseReply(r), { rcode: 'NOERROR', answers: ['odd.example 5 UNKNOWN_65280 cafe', '.  OPT '] });
 });

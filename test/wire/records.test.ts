@@ -1,0 +1,46 @@
+// Walking names and records in raw messages: every malformed shape gives -1 (or null), never a
+// position past the end of the message.
+import t from 'tap';
+import { readRecord, skipName, walkRecords } from '../../src/wire/records.js';
+import { rr, wireName } from '../helpers/raw.js';
+
+const bytes = (...parts: number[][]) => Uint8Array.from(parts.flat());
+
+t.test('skipName: plain and compressed names', async (t) => {
+  t.equal(skipName(bytes(wireName('a.example')), 0), 11, 'an uncompressed name');
+  t.equal(skipName(bytes([1, 0x61, 0xc0, 12]), 0), 4, 'a label, then a pointer');
+  t.equal(skipName(bytes([1, 0x61]), 0), -1, 'no root label before the end');
+});
+
+// Guards the pointer bound: both bytes of a compression pointer must be in the message.
+t.test('skipName: a pointer cut after its first byte is malformed', async (t) => {
+  t.equal(skipName(bytes([1, 0x61, 0xc0]), 0), -1);
+  t.equal(skipName(bytes([0xc0, 0x0c]), 0), 2, 'a whole pointer that ends the message');
+});
+
+// Guards `(len & 0xc0) !== 0`: label types 0x40 and 0x80 are not lengths (RFC 6891 §5).
+t.test('skipName: label types 0x40 and 0x80 are malformed', async (t) => {
+  const long = (first: number) => bytes([first], Array(first).fill(0x61), [0]); // as many bytes as the byte would count
+  t.equal(skipName(long(0x41), 0), -1, '0x41');
+  t.equal(skipName(long(0x81), 0), -1, '0x81');
+});
+
+// Guards readRecord's bounds: a bad name, a fixed part or RDATA past the end.
+t.test('readRecord: a record that does not fit is null', async (t) => {
+  const a = rr(wireName('a'), 1, 1, 60, [10, 0, 0, 1]);
+  t.match(readRecord(bytes(a), 0), { start: 0, type: 1, ttl: 7, rdata: 13, end: 17 }, 'the whole record');
+  t.equal(readRecord(bytes(a.slice(0, -1)), 0), null, 'RDATA one byte short');
+  t.equal(readRecord(bytes(a.slice(0, 12)), 0), null, 'fixed part one byte short');
+  t.equal(readRecord(bytes([0x41], a.slice(1)), 0), null, 'owner name with label type 0x40');
+  t.match(readRecord(bytes(rr([0], 41, 1232, 0)), 0), { end: 11 }, 'an empty RDATA that ends the message');
+});
+
+// Guards the visitor's early stop, and a malformed record ending the walk.
+t.test('walkRecords: the end of the last record, or -1', async (t) => {
+  const two = bytes(rr([0], 1, 1, 0, [1, 2, 3, 4]), rr([0], 16, 1, 0, [0]));
+  t.equal(walkRecords(two, 0, 2), two.length, 'both records');
+  t.equal(walkRecords(two, 0, 3), -1, 'a third record is missing');
+  const seen: number[] = [];
+  t.equal(walkRecords(two, 0, 2, (r) => (seen.push(r.type), false)), -1, 'the visitor stopped the walk');
+  t.same(seen, [1], 'after the first record');
+});
