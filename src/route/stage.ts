@@ -28,11 +28,12 @@ export function routeStage(log: Logger, now = Date.now): Handler {
       warnNoServers(group.zone);
       return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
     }
-    const started = log.isLevelEnabled('trace') ? now() : 0;
+    const tracing = log.isLevelEnabled('trace');
+    const started = tracing ? now() : 0;
     const optOffset = q.question.edns ? q.question.edns.offset : -1;
     return group.resolve({ bytes: q.bytes, questionEnd: q.question.end, optOffset, deadline: q.deadline }).then(
       (reply) => {
-        if (started) {
+        if (tracing) {
           const fields = { zone: group.zone || '.', qname: q.question.name, qtype: q.question.type, ms: now() - started };
           log.trace({ ...fields, rcode: rcode(reply), reply: summariseReply(reply) }, 'forwarded');
         }
