@@ -8,7 +8,7 @@ import { analyseReply, writeTtl } from '../wire/reply-shape.js';
 import type { CacheConfig } from './config.js';
 
 /** TTL of records served stale (RFC 8767 §4). */
-export const STALE_TTL = 30;
+const STALE_TTL = 30;
 
 export type EntryKind = 'positive' | 'negative' | 'servfail';
 

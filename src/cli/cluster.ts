@@ -6,7 +6,7 @@ import { replayEarlySignals } from './early-signals.js';
 import type { Logger } from '../log.js';
 
 /** The message a worker sends once its daemon is listening. */
-export const STARTED = 'dnsfwd:started';
+const STARTED = 'dnsfwd:started';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGUSR1'];
 

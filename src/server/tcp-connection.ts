@@ -8,7 +8,7 @@ import { FrameReader, frame } from '../wire/framing.js';
 import type { Responder } from './responder.js';
 
 /** Queries of one connection being answered at once; more wait, unread, in the socket. */
-export const MAX_PENDING_PER_CONNECTION = 100;
+const MAX_PENDING_PER_CONNECTION = 100;
 /** Bytes of answers queued for a client before we stop reading its queries. */
 const WRITE_HIGH_WATER = 256 * 1024;
 

@@ -3,7 +3,7 @@
 import type { ParseResult } from '../address.js';
 import { type Check, type Checker, flag, mapping, ok, oneOf, parsed, pick, type PathSegment } from '../checker.js';
 
-export const SOURCE_KINDS = ['dhclient', 'dhcpcd', 'networkd', 'resolvconf'] as const;
+const SOURCE_KINDS = ['dhclient', 'dhcpcd', 'networkd', 'resolvconf'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /** The files of a kind in a directory given as a source path (`/var/lib/dhcpcd/`). */

@@ -25,7 +25,7 @@ export interface LeaseChoice {
   readonly recheckAt?: number;
 }
 
-export function isLive(l: LeaseServers, now: number): boolean {
+function isLive(l: LeaseServers, now: number): boolean {
   return l.expires === undefined || l.expires >= now;
 }
 

@@ -4,7 +4,7 @@ import * as h from './header.js';
 import { findOpt, type Edns } from './question.js';
 
 /** EDNS UDP size we advertise to clients in our replies. */
-export const OUR_EDNS_SIZE = 1232;
+const OUR_EDNS_SIZE = 1232;
 /** An OPT record without options: root name, type, class, TTL, RDLENGTH. */
 export const OPT_SIZE = 11;
 

@@ -62,7 +62,7 @@ export function analyseReply(b: Uint8Array, questionEnd: number): ReplyShape | n
 }
 
 /** RFC 2181 §8: a TTL with the top bit set is treated as zero. */
-export function readTtl(b: Uint8Array, off: number): number {
+function readTtl(b: Uint8Array, off: number): number {
   const v = ((b[off]! << 24) >>> 0) + (b[off + 1]! << 16) + (b[off + 2]! << 8) + b[off + 3]!;
   return v > 0x7fffffff ? 0 : v;
 }
