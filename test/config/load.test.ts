@@ -82,6 +82,8 @@ t.test('YAML syntax errors and duplicate keys are located', async (t) => {
   located(t, 'listen: ["127.0.0.1:53"\nlog_level: info\n', 2, 1, '', /^invalid YAML: Flow sequence in block collection must be sufficiently indented/);
   located(t, 'log_level: info\nupstream:\n  timeout_ms: 100\n  timeout_ms: 200\n', 4, 3, '', /^invalid YAML: duplicate key "timeout_ms"$/);
   located(t, 'listen: []\nlisten: ["1.1.1.1"]\n', 2, 1, '', /duplicate key "listen"/);
+  // The key named is the repeated one, not whichever key comes last in the file.
+  located(t, 'listen: []\nlisten: ["1.1.1.1"]\nlog_level: info\n', 2, 1, '', /^invalid YAML: duplicate key "listen"$/);
   located(t, 'a: 1\n---\nb: 2\n', 2, 1, '', /invalid YAML: .*multiple documents/);
   located(t, 'log_level: "info\n', 2, 1, '', /invalid YAML: Missing closing "quote/);
   located(t, 'routes:\n  - zone: a\n   servers: []\n', 3, 1, '', /invalid YAML: /);
@@ -155,6 +157,8 @@ t.test('loadConfigFile: read errors are located at 1:1 with the OS reason', asyn
   t.same(error(await loadConfigFile(missing)), { file: missing, line: 1, col: 1, key: '', reason: 'cannot read: no such file' });
   await mkdir(join(dir, 'sub.yaml'));
   t.equal(error(await loadConfigFile(join(dir, 'sub.yaml'))).reason, 'cannot read: is a directory');
+  // An OS error without a wording of its own is named by its code.
+  t.equal(error(await loadConfigFile(join(dir, `${'x'.repeat(300)}.yaml`))).reason, 'cannot read: ENAMETOOLONG');
   const file = join(dir, 'dnsfwd.yaml');
   await writeFile(file, 'log_level: debug\nroutes: []\n');
   const c = config(await loadConfigFile(file));
@@ -175,6 +179,8 @@ t.test('formatConfigError', async (t) => {
   const cli = error(applyOverrides(defaultConfig(), { route: ['consul'] }));
   t.equal(formatConfigError(cli), '<command line>: --route: "consul": expected ZONE=SERVER[,SERVER...]');
   t.equal(formatConfigError({ file: 'x.yaml', line: 0, col: 0, key: 'a', reason: 'a: bad' }), 'x.yaml: a: bad');
+  // A command-line error without a flag has no empty "key:" part.
+  t.equal(formatConfigError({ file: COMMAND_LINE, line: 0, col: 0, key: '', reason: 'bad' }), '<command line>: bad');
 });
 
 t.test('applyOverrides', async (t) => {
@@ -217,6 +223,11 @@ t.test('applyOverrides', async (t) => {
   ], '--lease-file KIND:PATH; a directory stands for the kind\'s files');
   const leases = config(applyOverrides(base, { leaseFile: [] }));
   t.same(leases.default.sources, base.default.sources, 'an empty list is no flag');
+  // --listen and --upstream too: an empty list changes nothing.
+  t.equal(config(applyOverrides(base, { listen: [], upstream: [] })), base, 'empty --listen and --upstream: the same config');
+  const user = config(applyOverrides(base, { user: 'dnsfwd', workers: 64 }));
+  t.same([user.user, user.server.workers], ['dnsfwd', 64], '--user and --workers');
+  t.equal(config(applyOverrides(base, { workers: 1 })).server.workers, 1, '--workers 1, the lower bound');
 });
 
 t.test('applyOverrides errors name the flag', async (t) => {
@@ -234,6 +245,13 @@ t.test('applyOverrides errors name the flag', async (t) => {
     [{ route: ['a..b=1.1.1.1'] }, '--route', /"a..b": empty label/],
     [{ route: ['consul=127.0.0.1:8600,'] }, '--route', /"": not an IP address/],
     [{ route: ['consul=dns.consul'] }, '--route', /"dns.consul": not an IP address/],
+    // The checks of --listen, --user and --workers.
+    [{ listen: ['127.0.0.1:53', '127.0.0.1'] }, '--listen', /^"127\.0\.0\.1:53" is given twice$/],
+    [{ user: '' }, '--user', /^needs a user name$/],
+    [{ user: 'not a user' }, '--user', /^"not a user": not a user name or numeric uid$/],
+    [{ workers: 0 }, '--workers', /^"0": must be a whole number from 1 to 64$/],
+    [{ workers: 65 }, '--workers', /^"65": must be a whole number from 1 to 64$/],
+    [{ workers: 1.5 }, '--workers', /^"1\.5": must be a whole number from 1 to 64$/],
   ];
   for (const [o, flag, reason] of cases) {
     const e = error(applyOverrides(defaultConfig(), o));
@@ -258,6 +276,9 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   t.equal(lines[0], 'config:    /etc/dnsfwd/dnsfwd.yaml');
   t.equal(lines[1], 'listen:    127.0.0.1:53, [::1]:5353');
   t.equal(lines[2], 'log level: info');
+  // No user: the line says the daemon stays as started.
+  t.equal(lines[3], 'user:      (as started)');
+  t.match(describeConfig(config(parseConfigText('user: dnsfwd', 'x'))), /^user: {6}dnsfwd$/m);
   t.ok(lines.includes('  consul                    -> 127.0.0.1:8600'), out);
   t.ok(lines.includes('  121.168.192.in-addr.arpa  -> 192.168.121.1:53, 192.168.121.2:53'), out);
   t.ok(lines.includes('       source: dhclient /var/lib/dhcp/dhclient*.leases (optional)'), out);

@@ -75,6 +75,15 @@ t.test('a key present replaces its default entirely; a missing key keeps it', as
   t.same(config({ listen: ['0.0.0.0:5353'] }).listen, [{ host: '0.0.0.0', port: 5353, family: 4 }]);
 });
 
+// "[IPv6]" without a port, the highest port, and one address on two ports (not a repeat).
+t.test('endpoint forms: [IPv6] alone, port 65535, one address on two ports', async (t) => {
+  t.same(config({ listen: ['[::1]', '127.0.0.1:65535', '127.0.0.1:53'] }).listen, [
+    { host: '::1', port: 53, family: 6 },
+    { host: '127.0.0.1', port: 65535, family: 4 },
+    { host: '127.0.0.1', port: 53, family: 4 },
+  ]);
+});
+
 t.test('zones are normalised', async (t) => {
   const c = config({
     routes: [
@@ -121,6 +130,10 @@ t.test('each kind of error', async (t) => {
     [{ listen: [53] }, 'listen[0]', /expected a string, got number 53/],
     [{ listen: ['localhost:53'] }, 'listen[0]', /"localhost:53": not an IP address/],
     [{ listen: ['1.2.3.4:99999'] }, 'listen[0]', /port must be a number from 1 to 65535/],
+    // The port's upper bound, its five digits, and what may follow "[IPv6]".
+    [{ listen: ['1.2.3.4:65536'] }, 'listen[0]', /port must be a number from 1 to 65535/],
+    [{ listen: ['1.2.3.4:000053'] }, 'listen[0]', /port must be a number from 1 to 65535/],
+    [{ listen: ['[::1]x53'] }, 'listen[0]', /"\[::1\]x53": expected ":PORT" after "\]"/],
     [{ log_level: 'verbose' }, 'log_level', /"verbose" is not one of fatal, error, warn, info, debug, trace, silent/],
     [{ log_level: true }, 'log_level', /expected a string, got boolean true/],
     [{ routes: {} }, 'routes', /expected a list, got a mapping/],
@@ -158,6 +171,7 @@ t.test('numbers: every range, at and past each bound', async (t) => {
     ['server', 'udp_max_size', 512, 65535],
     ['server', 'tcp_idle_timeout_ms', 100, 600000],
     ['server', 'tcp_max_connections', 1, 65535],
+    ['server', 'workers', 1, 64],
   ];
   // Timeout 50 and deadline 30000 keep every other upstream value in range valid.
   const base = { timeout_ms: 50, deadline_ms: 30000 };

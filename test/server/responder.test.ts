@@ -74,3 +74,83 @@ t.test('at debug, one line per answered query, at once or later, with qname (not
   hit.answer(query('quiet.example'), 'udp');
   t.same(lines, [], 'nothing at info');
 });
+
+// A stage that throws at once (not a rejected promise) must not throw past the responder.
+t.test('a handler throwing synchronously gives SERVFAIL at once', async (t) => {
+  const log = captureLog();
+  const r = responder(() => {
+    throw new Error('bug');
+  }, opts, log.logger);
+  const reply = r.answer(query('a.example', 'A', { id: 9 }), 'udp');
+  t.ok(Buffer.isBuffer(reply), 'a reply, not a promise');
+  t.match(decode(reply as Buffer), { id: 9, rcode: 'SERVFAIL' });
+  t.match(log.lines, [{ msg: 'handler failed', qname: 'a.example', err: { message: 'bug' } }]);
+});
+
+/** A handler whose answers wait until released. */
+function releasable() {
+  const waiting: Array<() => void> = [];
+  const handler: Handler = (q) => new Promise((res) => waiting.push(() => res(answer(q.bytes, ['10.0.0.1']))));
+  return { handler, release: () => waiting.splice(0).forEach((r) => r()) };
+}
+
+// The drain limits below are far beyond the tests' own timeouts: only the last answer can end them.
+t.test('drain resolves when the last answer goes out, not at its limit', { timeout: 10_000 }, async (t) => {
+  const { handler, release } = releasable();
+  const r = responder(handler, { ...opts, deadlineMs: 60_000 });
+  const answered = Promise.resolve(r.answer(query('a.example'), 'udp'));
+  const drained = r.drain(60_000);
+  release();
+  await answered;
+  await drained;
+  t.ok(decode((await answered)!).answers?.length === 1, 'answered, then drained');
+});
+
+// With nothing in flight there is nothing to wait for: drain does not wait for its limit.
+t.test('drain with nothing in flight resolves at once', { timeout: 10_000 }, async (t) => {
+  const r = responder(async (q) => answer(q.bytes, []));
+  let done = false;
+  await r.drain(60_000).then(() => (done = true));
+  t.ok(done);
+});
+
+// The wake-up after the last answer runs later: a query that starts in between keeps drain waiting.
+t.test('a query starting just after the last one ended keeps drain waiting for it', { timeout: 10_000 }, async (t) => {
+  const first = releasable();
+  const second = releasable();
+  let calls = 0;
+  const r = responder((q) => (calls++ === 0 ? first.handler(q) : second.handler(q)), { ...opts, deadlineMs: 60_000 });
+  const a = Promise.resolve(r.answer(query('a.example'), 'udp'));
+  let secondDone = false;
+  const drained = r.drain(60_000).then(() => secondDone);
+  first.release();
+  await a; // nothing in flight now; the wake-up is still to run
+  const b = Promise.resolve(r.answer(query('b.example'), 'udp')).then(() => (secondDone = true));
+  await new Promise((resolve) => setImmediate(resolve)); // the wake-up runs, with b in flight
+  second.release();
+  await b;
+  t.ok(await drained, 'drain resolved only after b was answered');
+});
+
+/** A handler whose answers are exactly `n` bytes (padded after the message). */
+const sized = (n: number): Handler => (q) => {
+  const a = answer(q.bytes, ['10.0.0.1']);
+  return Buffer.concat([a, Buffer.alloc(n - a.length)]);
+};
+
+// RFC 1035 §4.2.2: the 16-bit length of a TCP message; 65535 bytes is the largest that fits.
+t.test('a TCP answer of 65535 bytes goes out whole; one of 65536 becomes SERVFAIL', async (t) => {
+  const fits = responder(sized(65_535)).answer(query('a.example', 'A', { id: 7 }), 'tcp') as Buffer;
+  t.equal(fits.length, 65_535, 'sent as it is');
+  const over = responder(sized(65_536)).answer(query('a.example', 'A', { id: 8 }), 'tcp') as Buffer;
+  t.match(decode(over), { id: 8, rcode: 'SERVFAIL' });
+});
+
+// RFC 1035 §4.2.1: without EDNS a client takes 512 bytes; exactly 512 is not truncated.
+t.test('a UDP answer of exactly the client size goes out whole; one byte more is truncated', async (t) => {
+  const fits = responder(sized(512)).answer(query('a.example'), 'udp') as Buffer;
+  t.equal(fits.length, 512, 'sent as it is');
+  t.notOk(decode(fits).flag_tc);
+  const over = responder(sized(513)).answer(query('a.example'), 'udp') as Buffer;
+  t.ok(over.length < 513 && decode(over).flag_tc, 'truncated, TC=1');
+});

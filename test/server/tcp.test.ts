@@ -1,15 +1,16 @@
-// TcpListener with a Responder on a real socket: a client that never reads is not read from
-// (bounded work and memory), the idle timeout waits for outstanding queries (RFC 7766 §6.2.3),
-// and new options (a reload) reach open connections.
+// TcpListener with a Responder on a real socket: a client that never reads is not read from, at most
+// 100 queries outstanding per connection, the idle timeout waits for outstanding queries (RFC 7766
+// §6.2.3), half-close, shutdown and close, and new options (a reload) reach open connections.
 import net from 'node:net';
 import t, { type Test } from 'tap';
 import { parseEndpoint } from '../../src/address.js';
+import type { Logger } from '../../src/log.js';
 import type { Handler } from '../../src/pipeline/handler.js';
 import { Responder } from '../../src/server/responder.js';
 import { TcpListener } from '../../src/server/tcp.js';
-import { frame } from '../../src/wire/framing.js';
+import { FrameReader, frame } from '../../src/wire/framing.js';
 import { readId } from '../../src/wire/header.js';
-import { quietLogger } from '../helpers/logger.js';
+import { captureLog, LEVEL, quietLogger } from '../helpers/logger.js';
 import { pipelineOf } from '../helpers/pipeline.js';
 import { answer, query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
@@ -20,12 +21,12 @@ const ADDR = '127.0.14.1';
 /** Generous slack for what the configured timeouts (at most 300 ms here) bound. */
 const SLACK_MS = 10_000;
 
-async function listener(t: Test, handler: Handler, idleTimeoutMs = 10_000) {
-  const responder = new Responder(pipelineOf(handler), { deadlineMs: 4000, udpMaxSize: 4096 }, quietLogger());
+async function listener(t: Test, handler: Handler, idleTimeoutMs = 10_000, log: Logger = quietLogger()) {
+  const responder = new Responder(pipelineOf(handler), { deadlineMs: 4000, udpMaxSize: 4096 }, log);
   const port = await freePort(ADDR);
   const ep = parseEndpoint(`${ADDR}:${port}`);
   if (!ep.ok) throw new Error(ep.reason);
-  const l = new TcpListener(ep.value, responder, { idleTimeoutMs, maxConnections: 10 }, quietLogger());
+  const l = new TcpListener(ep.value, responder, { idleTimeoutMs, maxConnections: 10 }, log);
   await l.listen();
   t.teardown(() => l.close());
   return { l, port };
@@ -114,4 +115,286 @@ t.test('an answer too big for a TCP message becomes SERVFAIL', async (t) => {
   const r = (await c.waitReplies(1))[0]!;
   t.equal(readId(r), 5);
   t.equal(r[3]! & 0x0f, 2, 'SERVFAIL');
+});
+
+/** Rejects unless `p` settles within SLACK_MS. */
+async function within<T>(what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not ${what} within ${SLACK_MS} ms`)), SLACK_MS)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A handler whose answers wait until released; `calls` counts the queries it was given. */
+function releasable() {
+  const waiting: Array<() => void> = [];
+  const state = { calls: 0 };
+  const handler: Handler = (q) => {
+    state.calls++;
+    return new Promise((res) => waiting.push(() => res(answer(q.bytes, ['10.0.0.1']))));
+  };
+  return { handler, state, release: () => waiting.splice(0).forEach((r) => r()) };
+}
+
+/** A raw client socket (optionally half-open: it never ends its side on its own). */
+async function rawClient(t: Test, port: number, allowHalfOpen = false): Promise<net.Socket> {
+  const s = net.connect({ host: ADDR, port, allowHalfOpen });
+  t.teardown(() => s.destroy());
+  s.on('error', () => {});
+  await new Promise((r) => s.once('connect', r));
+  return s;
+}
+
+const queries = (n: number, name = 'q.example') => Buffer.concat(Array.from({ length: n }, (_, i) => frame(query(name, 'A', { id: i }))));
+
+// A frame that cannot hold a DNS header ends the connection; a header-sized one is a message.
+t.test('a frame shorter than a header closes the connection; a 12-byte one does not', async (t) => {
+  const { port } = await listener(t, (q) => answer(q.bytes, ['10.0.0.1']));
+  const short = await TcpClient.connect(ADDR, port);
+  t.teardown(() => short.destroy());
+  short.sendRaw(frame(query('a.example').subarray(0, 11)));
+  t.ok(await short.closedWithin(SLACK_MS), 'closed');
+  const header = await TcpClient.connect(ADDR, port);
+  t.teardown(() => header.destroy());
+  header.sendRaw(frame(query('a.example', 'A', { id: 21 }).subarray(0, 12)));
+  header.send(query('a.example', 'A', { id: 22 }));
+  await until('the query after it answered', () => header.replies.some((r) => readId(r) === 22));
+  t.ok(header.replies.some((r) => readId(r) === 22), 'the connection goes on');
+});
+
+// MAX_PENDING_PER_CONNECTION (100): the 100th outstanding query stops reading, the 101st waits.
+t.test('a connection has at most 100 queries outstanding, and stops reading at 100', async (t) => {
+  const exactly = releasable();
+  const a = await listener(t, exactly.handler);
+  const c1 = await rawClient(t, a.port);
+  c1.write(queries(100));
+  await until('paused at 100 outstanding', () => serverSockets(a.l)[0]?.isPaused() === true);
+  t.equal(exactly.state.calls, 100, '100 outstanding: reading stops');
+  const over = releasable();
+  const b = await listener(t, over.handler);
+  const c2 = await rawClient(t, b.port);
+  c2.write(queries(150));
+  await until('paused', () => serverSockets(b.l)[0]?.isPaused() === true);
+  t.equal(over.state.calls, 100, 'of 150 sent at once, 100 are being answered');
+});
+
+// Shutdown: queries already read but not yet handed over are dropped, and the socket is not read again.
+t.test('stopAccepting: queued queries are dropped and a paused connection stays paused', async (t) => {
+  const { handler, state, release } = releasable();
+  const { l, port } = await listener(t, handler);
+  const c = await TcpClient.connect(ADDR, port);
+  t.teardown(() => c.destroy());
+  c.sendRaw(queries(150));
+  await until('paused', () => serverSockets(l)[0]?.isPaused() === true);
+  const [server] = serverSockets(l);
+  l.stopAccepting();
+  release();
+  await c.waitReplies(100, SLACK_MS);
+  t.equal(state.calls, 100, 'the 50 queued queries were not answered');
+  t.ok(server!.isPaused(), 'answers drained, the connection is still not read from');
+});
+
+// Shutdown: a query arriving on an open connection after stopAccepting is not answered.
+t.test('stopAccepting: an open connection is no longer read from', async (t) => {
+  let calls = 0;
+  const { l, port } = await listener(t, (q) => (calls++, answer(q.bytes, ['10.0.0.1'])));
+  const c = await TcpClient.connect(ADDR, port);
+  t.teardown(() => c.destroy());
+  c.send(query('a.example', 'A', { id: 1 }));
+  await c.waitReplies(1);
+  const [server] = serverSockets(l);
+  l.stopAccepting();
+  const read = new Promise((r) => server!.once('data', r)); // after the connection's own 'data' listener
+  c.send(query('b.example', 'A', { id: 2 }));
+  await within('the second query arriving', read);
+  t.equal(calls, 1, 'the second query never reached the handler');
+});
+
+// A message the responder drops (here a response, QR=1) has no reply to write: nothing fails.
+t.test('a dropped message gets no reply and no error; the next query is answered', async (t) => {
+  const log = captureLog();
+  const { port } = await listener(t, (q) => answer(q.bytes, ['10.0.0.1']), 10_000, log.logger);
+  const c = await TcpClient.connect(ADDR, port);
+  t.teardown(() => c.destroy());
+  c.send(answer(query('resp.example', 'A', { id: 30 }), ['10.0.0.9']), query('a.example', 'A', { id: 31 }));
+  await c.waitReplies(1);
+  t.same(c.replies.map(readId), [31]);
+  t.same(log.lines.filter((l) => l.level >= LEVEL.warn), [], 'no warning or error');
+});
+
+// The connection is ended only once the client has ended its side, not after each answer.
+t.test('queries one after another on one connection are all answered', async (t) => {
+  const { port } = await listener(t, (q) => answer(q.bytes, ['10.0.0.1']));
+  const c = await TcpClient.connect(ADDR, port);
+  t.teardown(() => c.destroy());
+  for (const id of [41, 42, 43]) {
+    c.send(query('a.example', 'A', { id }));
+    await c.waitReplies(id - 40, SLACK_MS);
+  }
+  t.same(c.replies.map(readId), [41, 42, 43]);
+});
+
+// RFC 7766: a client may close its sending side after its queries; the answers still come.
+t.test('a client that half-closes after its query gets the answer, then the end', async (t) => {
+  const { handler, release } = releasable();
+  const { l, port } = await listener(t, handler);
+  const s = await rawClient(t, port, true);
+  const reader = new FrameReader();
+  const replies: Buffer[] = [];
+  s.on('data', (chunk: Buffer) => replies.push(...reader.push(chunk)));
+  const ended = new Promise((r) => s.once('end', r));
+  s.end(frame(query('half.example', 'A', { id: 51 })));
+  await until('the server read the end', () => serverSockets(l)[0]?.readableEnded === true);
+  release();
+  await within('the end', ended);
+  t.same(replies.map(readId), [51], 'answered before the end');
+});
+
+// close(): a connection that does not finish (the client never ends its side) is destroyed after the flush time.
+// The 60 s idle timeout would outlast SLACK_MS: only close() can end the connection here.
+t.test('close() destroys a connection the client keeps open', async (t) => {
+  const { l, port } = await listener(t, (q) => answer(q.bytes, []), 60_000);
+  await rawClient(t, port, true);
+  await until('connected', () => serverSockets(l).length === 1);
+  const [server] = serverSockets(l);
+  const closed = new Promise((r) => server!.once('close', r));
+  const closing = l.close();
+  await within('closed', closed);
+  await closing;
+  t.ok(server!.destroyed);
+});
+
+// After stopAccepting the server socket is closed already: close() does not wait for the connections.
+t.test('close() after stopAccepting resolves without waiting for open connections', async (t) => {
+  const { l, port } = await listener(t, (q) => answer(q.bytes, []), 60_000);
+  await rawClient(t, port, true);
+  await until('connected', () => serverSockets(l).length === 1);
+  const [server] = serverSockets(l);
+  const closed = new Promise((r) => server!.once('close', r));
+  l.stopAccepting();
+  await l.close();
+  t.notOk(server!.destroyed, 'resolved while the connection is still being flushed');
+  await within('closed', closed);
+});
+
+// A reload that lowers tcp_max_connections applies to new connections.
+t.test('setOptions: a new connection cap applies to new connections', async (t) => {
+  const { l, port } = await listener(t, (q) => answer(q.bytes, []));
+  const first = await TcpClient.connect(ADDR, port);
+  t.teardown(() => first.destroy());
+  await until('connected', () => serverSockets(l).length === 1);
+  l.setOptions({ idleTimeoutMs: 10_000, maxConnections: 1 });
+  const dropped = new Promise((r) => (l as unknown as { socket: net.Server }).socket.once('drop', r));
+  const second = await TcpClient.connect(ADDR, port);
+  t.teardown(() => second.destroy());
+  await within('refused', dropped);
+  t.ok(await second.closedWithin(SLACK_MS), 'the second connection is closed');
+  t.equal(serverSockets(l).length, 1, 'the first stays');
+});
+
+// Connections that closed are forgotten (no growth over the daemon's lifetime).
+t.test('a closed connection leaves the listener', async (t) => {
+  const { l, port } = await listener(t, (q) => answer(q.bytes, []));
+  const c = await TcpClient.connect(ADDR, port);
+  await until('connected', () => serverSockets(l).length === 1);
+  const [server] = serverSockets(l);
+  const closed = new Promise((r) => server!.once('close', r)); // after the listener's own 'close' listener
+  c.destroy();
+  await within('closed', closed);
+  t.equal(serverSockets(l).length, 0);
+});
+
+// An answer that fails (a bug in a stage) is logged; the connection keeps answering.
+t.test('a failing answer is logged and the connection goes on', async (t) => {
+  const log = captureLog();
+  const broken: Handler = (q) => (q.question.name === 'bad.example' ? Promise.resolve(undefined as unknown as Buffer) : answer(q.bytes, []));
+  const { port } = await listener(t, broken, 10_000, log.logger);
+  const c = await TcpClient.connect(ADDR, port);
+  t.teardown(() => c.destroy());
+  c.send(query('bad.example', 'A', { id: 61 }));
+  await log.next((l) => l.msg === 'TCP answer failed');
+  c.send(query('good.example', 'A', { id: 62 }));
+  t.same((await c.waitReplies(1)).map(readId), [62]);
+});
+
+/** ~60 KB answers for `big.example`, held answers for `slow.example`, counting the big ones. */
+function bigAndSlow() {
+  const template = answer(query('big.example'), Array.from({ length: 2200 }, (_, i) => `10.${i >> 8}.${i & 255}.1`));
+  const slow = releasable();
+  const state = { big: 0 };
+  const handler: Handler = (q) => {
+    if (q.question.name === 'slow.example') return slow.handler(q);
+    state.big++;
+    const out = Buffer.from(template);
+    out.writeUInt16BE(q.bytes.readUInt16BE(0), 0);
+    return out;
+  };
+  return { handler, state, release: slow.release };
+}
+
+// close(): answers written before it still arrive; one completing after it is dropped, and does not
+// cut off what is still being flushed.
+t.test('close(): a late answer is dropped without losing the answers still being flushed', async (t) => {
+  const { handler, state, release } = bigAndSlow();
+  const { l, port } = await listener(t, handler, 60_000);
+  const s = await rawClient(t, port);
+  s.pause(); // not reading: the answers pile up in the server's write buffer
+  s.write(Buffer.concat([frame(query('slow.example', 'A', { id: 4000 })), queries(400, 'big.example')]));
+  await until('writes blocked', () => serverSockets(l)[0]?.isPaused() === true);
+  const written = state.big;
+  const closing = l.close();
+  release(); // the slow answer completes after close()
+  const reader = new FrameReader();
+  const replies: Buffer[] = [];
+  s.on('data', (chunk: Buffer) => replies.push(...reader.push(chunk)));
+  const ended = new Promise((r) => s.once('end', r));
+  s.resume();
+  await within('the end of the stream', ended);
+  await closing;
+  t.equal(replies.length, written, `the ${written} answers written before close() all arrived`);
+  t.notOk(replies.some((r) => readId(r) === 4000), 'the late answer was not sent');
+});
+
+// A client may send all its queries, close its side, and read the answers only then. The end of its
+// stream can be read while queries still wait (the answers are not drained): they are answered too.
+t.test('a client that sends everything, half-closes, then reads gets every answer', async (t) => {
+  const { handler } = bigAndSlow();
+  const { l, port } = await listener(t, handler, 60_000);
+  const s = await rawClient(t, port, true);
+  s.pause();
+  s.write(queries(150, 'big.example')); // 100 answered at once, 50 wait: the writes are blocked
+  await until('writes blocked', () => serverSockets(l)[0]?.isPaused() === true);
+  const [server] = serverSockets(l);
+  s.end(Buffer.concat(Array.from({ length: 150 }, (_, i) => frame(query('big.example', 'A', { id: 1000 + i })))));
+  // The paused server socket still buffers what arrives; wait until that includes the end of the stream.
+  await until('the end read', () => (server as unknown as { _readableState: { ended: boolean } })._readableState.ended);
+  const reader = new FrameReader();
+  const replies: Buffer[] = [];
+  s.on('data', (chunk: Buffer) => replies.push(...reader.push(chunk)));
+  const ended = new Promise((r) => s.once('end', r));
+  s.resume();
+  await within('the end of the answers', ended);
+  t.equal(replies.length, 300, 'all 300 answered before the server ended its side');
+});
+
+// A client that resets its connection (RST) makes the server's read fail: that error ends only that
+// connection, it is not thrown.
+t.test('a client that resets its connection: the error is logged, the listener goes on', async (t) => {
+  const log = captureLog();
+  const { l, port } = await listener(t, (q) => answer(q.bytes, ['10.0.0.1']), 10_000, log.logger);
+  const c = await TcpClient.connect(ADDR, port);
+  c.send(query('a.example', 'A', { id: 71 }));
+  await c.waitReplies(1);
+  const [server] = serverSockets(l);
+  const closed = new Promise((r) => server!.once('close', r));
+  (c as unknown as { socket: net.Socket }).socket.resetAndDestroy();
+  await within('closed', closed);
+  t.match(log.lines.filter((l) => l.msg === 'TCP connection error'), [{ level: LEVEL.debug, err: /ECONNRESET/ }]);
+  const other = await TcpClient.connect(ADDR, port);
+  t.teardown(() => other.destroy());
+  other.send(query('b.example', 'A', { id: 72 }));
+  t.same((await other.waitReplies(1)).map(readId), [72], 'another client is answered');
 });

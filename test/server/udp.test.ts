@@ -1,11 +1,12 @@
-// UdpListener on a real socket: answers datagrams, and a datagram it cannot answer (source port 0,
-// which dgram refuses to send to) is dropped without taking the listener down.
+// UdpListener on a real socket: answers datagrams; a datagram it cannot or must not answer (source
+// port 0, too short, after stopAccepting) or an answer that fails never takes the listener down.
 import dgram from 'node:dgram';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { parseEndpoint } from '../../src/address.js';
+import type { Handler } from '../../src/pipeline/handler.js';
 import { Responder } from '../../src/server/responder.js';
 import { UdpListener } from '../../src/server/udp.js';
-import { quietLogger } from '../helpers/logger.js';
+import { captureLog, quietLogger } from '../helpers/logger.js';
 import { pipelineOf } from '../helpers/pipeline.js';
 import { answer, decode, query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
@@ -46,4 +47,78 @@ t.test('a datagram from port 0 is dropped before any work, synchronously or not;
     t.equal(reply.id, 77, `${mode}: still answering`);
     t.same(asked, ['after.example'], `${mode}: the port-0 datagram never reached the pipeline`);
   }
+});
+
+/** A listening UdpListener whose responder's pipeline is `handler`; closed at the end of the test. */
+async function udpListener(t: Test, handler: Handler, log = quietLogger()) {
+  const responder = new Responder(pipelineOf(handler), { deadlineMs: 2000, udpMaxSize: 4096 }, log);
+  const port = await freePort(ADDR);
+  const ep = parseEndpoint(`${ADDR}:${port}`);
+  if (!ep.ok) throw new Error(ep.reason);
+  const listener = new UdpListener(ep.value, responder, log);
+  t.teardown(() => listener.close());
+  await listener.listen();
+  const socket = (listener as unknown as { socket: dgram.Socket }).socket;
+  return { listener, port, socket, responder };
+}
+
+/** Resolves with the next datagram `socket` receives (its own listener has handled it by then). */
+function nextDatagram(socket: dgram.Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no datagram within 5000 ms')), 5000);
+    socket.once('message', (m) => (clearTimeout(timer), resolve(m)));
+  });
+}
+
+function sendFrom(msg: Buffer, port: number): void {
+  const c = dgram.createSocket('udp4');
+  c.send(msg, port, ADDR, () => c.close());
+}
+
+// Shutdown: once it stops accepting, the listener ignores new datagrams.
+t.test('after stopAccepting, a datagram is not answered', async (t) => {
+  const asked: string[] = [];
+  const { listener, port, socket } = await udpListener(t, (q) => (asked.push(q.question.name), answer(q.bytes, ['10.0.0.1'])));
+  listener.stopAccepting();
+  const seen = nextDatagram(socket);
+  sendFrom(query('late.example'), port);
+  await seen;
+  t.same(asked, [], 'it never reached the pipeline');
+});
+
+// A message the responder drops has no reply: nothing is sent, nothing throws.
+t.test('a datagram too short for a query is dropped; the listener keeps answering', async (t) => {
+  const { port, socket } = await udpListener(t, (q) => answer(q.bytes, ['10.0.0.1']));
+  const seen = nextDatagram(socket);
+  sendFrom(Buffer.from([1, 2, 3]), port);
+  t.same([...(await seen)], [1, 2, 3], 'received and dropped');
+  t.equal(decode(await exchange(port, query('after.example', 'A', { id: 78 }))).id, 78, 'still answering');
+});
+
+// An answer that fails later (a bug in a stage) is logged, not left as an unhandled rejection.
+t.test('a failing pending answer is logged; the listener keeps answering', async (t) => {
+  const log = captureLog();
+  const broken: Handler = (q) => (q.question.name === 'bad.example' ? Promise.resolve(undefined as unknown as Buffer) : answer(q.bytes, []));
+  const { port } = await udpListener(t, broken, log.logger);
+  sendFrom(query('bad.example'), port);
+  await log.next((l) => l.msg === 'UDP answer failed');
+  t.equal(decode(await exchange(port, query('good.example', 'A', { id: 79 }))).id, 79, 'still answering');
+});
+
+// Shutdown: an answer that completes after close() is discarded; sending it must not throw.
+t.test('an answer completing after close() is discarded without an error', async (t) => {
+  let asked = () => {};
+  const handled = new Promise<void>((resolve) => (asked = resolve));
+  let release = () => {};
+  const handler: Handler = (q) => {
+    asked();
+    return new Promise((resolve) => (release = () => resolve(answer(q.bytes, ['10.0.0.1']))));
+  };
+  const { listener, port, socket, responder } = await udpListener(t, handler);
+  sendFrom(query('late.example'), port);
+  await handled;
+  await listener.close();
+  release();
+  await responder.drain(5000); // resolves once the reply was handed to the (closed) listener
+  t.throws(() => socket.address(), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' }, 'the socket is closed, and nothing threw');
 });

@@ -1,6 +1,7 @@
-// Source paths as the config file and --lease-file give them.
+// Source paths as the config file and --lease-file give them; comparing source lists (a reload
+// restarts the sources only when they differ).
 import t from 'tap';
-import { parseSourcePath } from '../../src/sources/config.js';
+import { parseSourcePath, sameSources, type SourceConfig } from '../../src/sources/config.js';
 
 t.test('parseSourcePath', async (t) => {
   t.same(parseSourcePath('/var/lib/dhcp/dhclient*.leases'), { ok: true, value: '/var/lib/dhcp/dhclient*.leases' });
@@ -22,4 +23,16 @@ t.test('parseSourcePath', async (t) => {
     t.equal(r.ok, false, `"${text}" is rejected`);
     if (!r.ok) t.match(r.reason, reason);
   }
+});
+
+// Any difference (one more source, another kind, path or optional flag) means the sources differ.
+t.test('sameSources', async (t) => {
+  const a: SourceConfig = { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases', optional: true };
+  const b: SourceConfig = { kind: 'networkd', path: '/run/systemd/netif/leases/*', optional: true };
+  t.ok(sameSources([a, b], [{ ...a }, { ...b }]), 'equal lists');
+  t.notOk(sameSources([a], [a, b]), 'a source more');
+  t.notOk(sameSources([a, b], [a]), 'a source less');
+  t.notOk(sameSources([a], [{ ...a, kind: 'resolvconf' }]), 'another kind');
+  t.notOk(sameSources([a], [{ ...a, path: '/var/lib/dhclient/dhclient*.leases' }]), 'another path');
+  t.notOk(sameSources([a], [{ ...a, optional: false }]), 'another optional flag');
 });

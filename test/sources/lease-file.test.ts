@@ -1,5 +1,5 @@
-// LeaseFileSource on real files in a temp dir: appends through an open handle (like dhclient),
-// in-place rewrites, rename replacement, deletion, garbage, wildcards, a directory that appears later.
+// LeaseFileSource on real files in a temp dir: appends through an open handle (like dhclient), in-place
+// rewrites, renames, deletion, garbage, wildcards, directories appearing later, closing, optional sources.
 import { mkdir, mkdtemp, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,6 +203,8 @@ t.test('symbolic links: a dangling one keeps the last servers; a valid one repla
   await unlink(file);
   await symlink(join(dir, 'missing'), file);
   await waitFor('a warning', () => log.warnings().length > 0);
+  // A dangling link reads as ENOENT: for a file read before, that is a deletion, not "does not exist".
+  t.match(log.warnings(), [{ file, reason: 'the file was deleted; keeping its last servers' }]);
   t.same(show(src.servers()), ['10.7.0.1:53'], 'dangling: last good kept');
   const changed = nextChange(src);
   await symlink(join(dir, 'target'), `${file}.new`);
@@ -326,7 +328,149 @@ t.test('paths: "*" only in the last component; the dhclient factory', async (t) 
   t.match(splitWatchPath('/var/lib/*/dhclient.leases'), { ok: false, reason: /only allowed in the file name/ });
   const dhclient = (path: string) => createSource({ kind: 'dhclient', path, optional: false }, captureLog().logger);
   t.throws(() => dhclient('/run/*/x.leases'), TypeError);
+  // The constructor's own check names the problem (not a TypeError from what follows it).
+  t.throws(() => dhclient('/run/*/x.leases'), { name: 'TypeError', message: '"/run/*/x.leases": "*" is only allowed in the file name' });
   const src = dhclient('/nonexistent/dhclient.leases');
   t.equal(src.name, 'dhclient:/nonexistent/dhclient.leases');
   await src.close();
+});
+
+/** A parser that records what it was given. */
+function recording() {
+  const parsed: string[] = [];
+  return { parsed, parse: (text: string) => (parsed.push(text), parseDhclient(text)) };
+}
+
+// start() is idempotent: a second call is the same start, not a second read.
+t.test('start() twice is one start: the files are read once', async (t) => {
+  const { parsed, parse } = recording();
+  const { src } = await setup(t, lease('10.0.0.1'), undefined, undefined, { parse });
+  const a = src.start();
+  const b = src.start();
+  t.equal(a, b, 'the same promise');
+  await Promise.all([a, b]);
+  t.equal(parsed.length, 1, 'read once');
+});
+
+// The debounce waits for quiet, but at most 4× debounceMs: a file written to without pause is still read.
+t.test('a file written to without pause is read while the writes go on', async (t) => {
+  const { file, src } = await setup(t, lease('10.0.0.1'));
+  await src.start();
+  let changed = false;
+  const change = nextChange(src).then(() => (changed = true));
+  const fh = await open(file, 'a');
+  t.teardown(() => fh.close());
+  let writes = 0;
+  for (; !changed && writes < 500; writes++) {
+    await fh.write(lease(`10.0.1.${writes % 250}`));
+    await sleep(20); // a writer that never pauses for the 100 ms the debounce waits for
+  }
+  t.ok(changed, `read while the writer was still writing (after ${writes} writes)`);
+  await change;
+});
+
+// A parser that throws (a bug) must not stop the source: the error is logged, the next write is read.
+t.test('a parser that throws is logged, and the next version of the file is read', async (t) => {
+  const parse = (text: string) => {
+    if (text === 'boom') throw new Error('parser bug');
+    return parseDhclient(text);
+  };
+  const { file, src, log } = await setup(t, 'boom', undefined, undefined, { parse });
+  await src.start();
+  t.match(log.lines.filter((l) => l.msg === 'scan failed'), [{ source: src.name, err: { message: 'parser bug' } }]);
+  const changed = nextChange(src);
+  await writeFile(file, lease('10.0.0.3'));
+  t.same(await changed, ['10.0.0.3:53']);
+});
+
+// close() right after start(): the listing comes back to a closed source, which reads nothing.
+t.test('close() right after start(): no file is read', async (t) => {
+  const { parsed, parse } = recording();
+  const { src } = await setup(t, lease('10.0.0.1'), undefined, undefined, { parse });
+  const started = src.start();
+  await src.close();
+  await started;
+  t.same(parsed, []);
+  t.same(src.servers(), []);
+});
+
+// close() in the middle of a read: what that read found is not announced.
+t.test('close() during a read: nothing is announced', async (t) => {
+  let closeNow = () => {};
+  const parse = (text: string) => (closeNow(), parseDhclient(text));
+  const { src } = await setup(t, lease('10.0.0.1'), undefined, undefined, { parse });
+  closeNow = () => void src.close();
+  let changes = 0;
+  src.on(SOURCE_CHANGE, () => changes++);
+  await src.start();
+  await src.close();
+  t.equal(changes, 0, 'no change event');
+  t.same(src.servers(), []);
+});
+
+// For an optional source too, a file read before that is gone (here a dangling link) is a warning.
+t.test('optional: a file read before that becomes a dangling link is a warning', async (t) => {
+  const { dir, file, src, log } = await setup(t, lease('10.7.2.1'), undefined, undefined, { optional: true });
+  await src.start();
+  await unlink(file);
+  await symlink(join(dir, 'missing'), file);
+  await waitFor('a warning', () => log.warnings().length > 0);
+  t.match(log.warnings(), [{ file, reason: 'the file was deleted; keeping its last servers' }]);
+});
+
+// Only absence is info for an optional source: a directory in place of its file is a warning.
+t.test('optional: a directory in place of the file is a warning', async (t) => {
+  const { file, src, log } = await setup(t, undefined, 'dhclient.leases', 'dhclient.leases', { optional: true });
+  await mkdir(file);
+  await src.start();
+  await waitFor('a warning', () => log.warnings().length > 0);
+  t.match(log.warnings(), [{ file, reason: 'it is a directory, not a file' }]);
+});
+
+// The embedded default watches every client's directory: a missing one is info, not a warning.
+t.test('optional: a missing directory is info, not a warning', async (t) => {
+  const { dir, src, log } = await setup(t, undefined, join('missing', 'dhclient.leases'), undefined, { optional: true });
+  await src.start();
+  const line = await log.next((l) => l.msg === 'source not present: watching for it', 0, WAIT_MS);
+  t.match(line, { level: INFO, file: join(dir, 'missing'), reason: 'the directory does not exist' });
+  t.same(log.warnings(), []);
+});
+
+// A matching file that holds nothing usable is a problem of that file, not "no file matches".
+t.test('wildcard: an unusable matching file is named; the pattern is not said to match nothing', async (t) => {
+  const { file, src, log } = await setup(t, 'garbage', 'dhclient.eth0.leases', 'dhclient*.leases');
+  await src.start();
+  await waitFor('a warning', () => log.warnings().length > 0);
+  const changed = nextChange(src);
+  await writeFile(file, lease('10.3.1.1'));
+  t.same(await changed, ['10.3.1.1:53']);
+  t.same(log.warnings().map((w) => w.reason), ['no lease { } block found']);
+});
+
+// Per-link routing follows the lease's domains: a new domain with the same servers is a change.
+t.test('a lease whose domain changes (same servers) is a change', async (t) => {
+  const withDomain = (d: string) => `lease {\n  interface "eth0";\n  option domain-name-servers 10.0.0.1;\n  option domain-name "${d}";\n}\n`;
+  const { file, src } = await setup(t, withDomain('a.test'));
+  await src.start();
+  t.same(src.leases().map((l) => l.domains), [['a.test']]);
+  const changed = nextChange(src);
+  await writeFile(file, withDomain('b.test'));
+  t.same(await changed, ['10.0.0.1:53']);
+  t.same(src.leases().map((l) => l.domains), [['b.test']]);
+});
+
+// The expiry timer is set only for an expiry, and at most 2^31-1 ms ahead (setTimeout's limit):
+// otherwise it would fire every millisecond. Each choice of leases looks at the clock once.
+t.test('no lease expiry, or one 100 days away: the clock is read once per read of the file', async (t) => {
+  for (const expire of ['never', dhclientDate(100 * 86_400_000)]) {
+    const { parsed, parse } = recording();
+    let looks = 0;
+    const now = () => (looks++, Date.now());
+    const { file, src } = await setup(t, lease('10.0.0.1', 'eth0', expire), undefined, undefined, { parse, now });
+    await src.start();
+    const changed = nextChange(src);
+    await writeFile(file, lease('10.0.0.2', 'eth0', expire));
+    await changed;
+    t.equal(looks, parsed.length, `expire ${expire}: one look at the clock per read`);
+  }
 });

@@ -254,3 +254,103 @@ t.test('domains: bad names skipped with a warning; no domains, no field', async 
   const v6 = parsed('lease6 {\n  interface "eth0";\n  option dhcp6.domain-search "v6.test.";\n}\n', LATER);
   t.same(v6.leases[0]!.domains, ['v6.test']);
 });
+
+/** The one lease of `text` (it must parse to exactly one). */
+function only(text: string): { lease: LeaseServers; warnings: readonly string[] } {
+  const r = parseDhclient(text);
+  if (!r.ok) throw new Error(`expected ok, got: ${r.reason}`);
+  if (r.leases.length !== 1) throw new Error(`expected one lease, got ${r.leases.length}`);
+  return { lease: r.leases[0]!, warnings: r.warnings ?? [] };
+}
+
+const STARTS = 1795000000;
+const v6 = (iaaddrs: string): string =>
+  `lease6 {\n  interface "eth0";\n  ia-na 00:00:12:34 {\n    starts ${STARTS};\n${iaaddrs}  }\n  option dhcp6.name-servers 2001:db8::53;\n}\n`;
+const iaaddr = (body: string, addr = '2001:db8::100'): string => `    iaaddr ${addr} {\n${body}    }\n`;
+const good = iaaddr(`      starts ${STARTS};\n      max-life 600;\n`);
+
+// An address counts toward the expiry only with a numeric start and lifetime: one without must not
+// turn the expiry into NaN (no expiry at all) or stretch it.
+t.test('lease6 expiry: addresses without a usable starts/max-life are left out', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['no starts', iaaddr('      max-life 9000;\n', '2001:db8::101')],
+    ['no max-life', iaaddr(`      starts ${STARTS};\n`, '2001:db8::101')],
+    ['max-life not a number', iaaddr(`      starts ${STARTS};\n      max-life abc;\n`, '2001:db8::101')],
+    ['max-life with two values', iaaddr(`      starts ${STARTS};\n      max-life 9000 1;\n`, '2001:db8::101')],
+    ['no address', `    iaaddr {\n      starts ${STARTS};\n      max-life 9000;\n    }\n`],
+  ];
+  for (const [what, other] of cases) {
+    t.equal(only(v6(good + other)).lease.expires, (STARTS + 600) * 1000, what);
+  }
+});
+
+// 0xffffffff is RFC 8415's infinity; a lease6 without addresses has no expiry either (not 1970).
+t.test('lease6: an infinite lifetime, or no address, is no expiry', async (t) => {
+  const infinite = only(v6(iaaddr(`      starts ${STARTS};\n      max-life 4294967295;\n`))).lease;
+  t.equal(infinite.expires, undefined, 'infinite lifetime');
+  const none = only('lease6 {\n  interface "eth0";\n  option dhcp6.name-servers 2001:db8::53;\n}\n').lease;
+  t.notOk('expires' in none, 'no address');
+});
+
+// A statement without its value (`interface;`, `option domain-name;`) is skipped; the lease stays.
+t.test('statements missing their value are skipped; the lease is still read', async (t) => {
+  const v4 = only('lease {\n  interface;\n  option domain-name;\n  option domain-name-servers 10.0.0.1;\n}\n').lease;
+  t.same(v4, { link: '4/', servers: [{ host: '10.0.0.1', port: 53, family: 4 }] });
+  const v6only = only('lease6 {\n  interface;\n  option dhcp6.name-servers 2001:db8::53;\n}\n').lease;
+  t.same(v6only, { link: '6/', servers: [{ host: '2001:db8::53', port: 53, family: 6 }] });
+});
+
+// Only a bare `lease {` or `lease6 {` block is a lease: not dhcpd's `lease ADDR {` (the server's
+// file, watched by mistake), not a quoted "lease", not `lease` without a block.
+t.test('only a bare lease { } block is a lease', async (t) => {
+  const dhcpd = 'lease 192.168.121.10 {\n  starts 3 2026/11/25 10:00:00;\n  binding state active;\n  hardware ethernet 52:54:00:00:12:34;\n}\n';
+  t.same(parseDhclient(dhcpd), { ok: false, reason: 'no lease { } block found' }, "dhcpd's lease file");
+  const quoted = '"lease" {\n  interface "eth0";\n  option domain-name-servers 10.0.0.1;\n}\n';
+  t.same(parseDhclient(quoted), { ok: false, reason: 'no lease { } block found' }, 'a quoted "lease"');
+  const r = parseDhclient(`lease;\n${block('eth0', '10.0.0.1')}`);
+  t.ok(r.ok && r.leases.length === 1, 'lease; is no lease');
+});
+
+// Dates are checked field by field; what Date.UTC would roll over is caught after it (2026/02/30).
+t.test('expire dates that are not understood are skipped with a warning', async (t) => {
+  for (const date of ['epoch abc', 'x 2026/06/01 12:00:00', '1 2026-06-01 12:00:00', '1 2026/06/01 12-00-00', '1 2026/06/01 10:60:00', '1 2026/06/01 10:00:61']) {
+    const r = only(block('eth0', '10.0.0.1', date));
+    t.equal(r.lease.expires, undefined, date);
+    t.match(r.warnings, [new RegExp(`date "${date}" not understood`)], `${date}: warned about`);
+  }
+  // A second expire line that is not understood leaves the first one's date.
+  const twice = only('lease {\n  interface "eth0";\n  option domain-name-servers 10.0.0.1;\n  expire 1 2026/06/01 12:30:00;\n  expire bogus;\n}\n');
+  t.equal(twice.lease.expires, Date.parse('2026-06-01T12:30:00Z'), 'the date understood is kept');
+});
+
+// Punctuation in quotes, and the bare word `lease` not followed by "{", are values, not syntax.
+t.test('quoted punctuation and a bare word "lease" are values', async (t) => {
+  const text = 'lease {\n  interface "eth0";\n  option domain-search "}", ",", ";";\n  option user-class lease;\n  option domain-name-servers 10.0.0.1;\n}\n';
+  const r = only(text);
+  t.same(r.lease.servers, [{ host: '10.0.0.1', port: 53, family: 4 }], 'the block goes on after them');
+  t.same(r.warnings, [
+    'line 3: domain "}" is not a domain name',
+    'line 3: domain "," is not a domain name',
+    'line 3: domain ";" is not a domain name',
+  ]);
+});
+
+// Lenient where a hand-edited file may be: no ";" before "}", a final comment without a newline.
+t.test('a last statement without ";" and a comment ending the file are accepted', { timeout: 10_000 }, async (t) => {
+  const noSemicolon = only('lease {\n  interface "eth0";\n  option domain-name-servers 10.0.0.1\n}\n');
+  t.same(noSemicolon.lease.servers, [{ host: '10.0.0.1', port: 53, family: 4 }], 'no ";" before "}"');
+  const comment = only(`${block('eth0', '10.0.0.2')}# written by hand`);
+  t.same(comment.lease.servers, [{ host: '10.0.0.2', port: 53, family: 4 }], 'a final comment without newline');
+});
+
+// An empty name (like "search ." in resolv.conf) means no domain: skipped without a warning.
+t.test('an empty domain-search entry is skipped quietly', async (t) => {
+  const r = only('lease {\n  interface "eth0";\n  option domain-search "", "lab.test";\n  option domain-name-servers 10.0.0.1;\n}\n');
+  t.same(r.lease.domains, ['lab.test']);
+  t.same(r.warnings, []);
+});
+
+// Strings keep C-style escapes: \ooo is one character (dhclient writes non-printables that way).
+t.test('octal escapes in strings are decoded', async (t) => {
+  t.equal(only('lease {\n  interface "a\\142c";\n  option domain-name-servers 10.0.0.1;\n}\n').lease.link, '4/abc');
+});

@@ -141,3 +141,39 @@ t.test('no expiry, whatever the lease time (option 51) says', async (t) => {
   const outcome = parseDhcpcd(ack([...opt(51, 0, 0, 0, 60), ...opt(6, 10, 0, 0, 1), END]).toString('latin1'));
   t.ok(outcome.ok && outcome.leases[0]!.expires === undefined, 'no expiry: dhcpcd deletes the file when the lease ends');
 });
+
+// RFC 2132 §9.3: option 52 is one byte, 1, 2 or 3; anything else leaves `file` and `sname` alone.
+t.test('option overload only as one byte of 1, 2 or 3; a cut-off file field is a failure', async (t) => {
+  const file = { file: [...opt(6, 10, 0, 0, 9), END] };
+  const twoBytes = ack([...opt(52, 1, 0), ...opt(6, 10, 0, 0, 1), END], file);
+  t.same(hosts(ok(parseDhcpcd(twoBytes))), ['10.0.0.1:53'], 'option 52 of two bytes: ignored');
+  const five = ack([...opt(52, 5), ...opt(6, 10, 0, 0, 1), END], file);
+  t.same(hosts(ok(parseDhcpcd(five))), ['10.0.0.1:53'], 'option 52 = 5: ignored');
+  const cut = ack([...opt(52, 1), END], { file: [6, 200] });
+  t.same(parseDhcpcd(cut), { ok: false, reason: 'truncated: option 6 at offset 0x6c runs past the end of the file field' });
+});
+
+// Option 119's names are checked exactly: each way one can be broken has its own reason.
+t.test('option 119: a cut-off pointer or label, and pointers that do not point back, have their reason', async (t) => {
+  const warning = (data: number[]) => ok(parseDhcpcd(ack([...opt(119, ...data), END]))).warnings;
+  t.same(warning([1, 0x61, 0, 0xc0]), ['option 119 skipped: name at byte 3: pointer cut off']);
+  t.same(warning([3, ...ascii('abc')]), ['option 119 skipped: name at byte 0: runs past the end of the option'], 'no root label');
+  t.same(warning([5, ...ascii('ab')]), ['option 119 skipped: name at byte 0: label runs past the end of the option']);
+  t.same(warning([0x41, 0x61, 0]), ['option 119 skipped: name at byte 0: label type 0x40 is not a length (RFC 1035 §4.1.4)']);
+  // Each pointer must point before the previous one's target: 10 → 1 → 6 → 1 … would never end.
+  const loop = [3, 0xc0, 6, 0x41, 0, 3, 0xc0, 1, 0x42, 0, 0xc0, 1];
+  t.same(warning(loop), ['option 119 skipped: name at byte 10: pointer to byte 6 does not point back']);
+});
+
+// A name reached through two pointers ends after the first one (RFC 1035 §4.1.4).
+t.test('option 119: a name through two pointers, then the next name', { timeout: 10_000 }, async (t) => {
+  const data = [
+    ...[7, ...ascii('example'), 3, ...ascii('com'), 0], // 0: example.com
+    ...[3, ...ascii('lab'), 0xc0, 0], // 13: lab.example.com
+    ...[3, ...ascii('eng'), 0xc0, 13], // 19: eng.lab.example.com, through 13 then 0
+    ...[4, ...ascii('test'), 0], // 25: test
+  ];
+  const r = ok(parseDhcpcd(ack([...opt(119, ...data), END])));
+  t.same(r.lease.domains, ['example.com', 'lab.example.com', 'eng.lab.example.com', 'test']);
+  t.same(r.warnings, []);
+});

@@ -113,3 +113,39 @@ t.test('garbage and empty files are failures with a reason', async (t) => {
   t.match(parseNetworkd(binary), { ok: false, reason: String });
   t.match(parseNetworkd('[1,2,3]'), { ok: false, reason: /not a networkd lease file/ });
 });
+
+// A lease file needs an address or servers: either alone will do (in both forms).
+t.test('a lease with only an address, or only servers, is a lease', async (t) => {
+  t.same(parseNetworkd('{"Address":[10,0,0,5]}'), { ok: true, leases: [{ link: '4', servers: [] }], warnings: [] }, 'JSON: Address only');
+  t.same(hosts(ok(parseNetworkd('{"Servers":{"DNS":[[10,0,0,1]]}}'))), ['10.0.0.1:53'], 'JSON: Servers only');
+  t.same(hosts(ok(parseNetworkd('DNS=10.0.0.1\n'))), ['10.0.0.1:53'], 'KEY=value: DNS= only');
+});
+
+// Values of the wrong JSON type are skipped (with a warning where the field matters), never thrown on.
+t.test('JSON: fields of the wrong type are skipped, not thrown on', async (t) => {
+  const servers = ok(parseNetworkd('{"Address":[10,0,0,5],"Servers":"10.0.0.1","DNS":["10.0.0.2"]}'));
+  t.same(hosts(servers), ['10.0.0.2:53'], '"Servers" not an object: the top-level "DNS" is read');
+  const fallback = ok(parseNetworkd('{"Address":[10,0,0,5],"Servers":{"NTP":[[10,0,0,9]]},"DNS":["10.0.0.3"]}'));
+  t.same(hosts(fallback), ['10.0.0.3:53'], 'no "Servers.DNS": the top-level "DNS" is read');
+  const name = ok(parseNetworkd('{"Address":[10,0,0,5],"Domain_Name":5}'));
+  t.notOk('domains' in name.lease, 'a Domain_Name that is not a string is no domain');
+  const search = ok(parseNetworkd('{"Address":[10,0,0,5],"Domain_Search_List":["a.test",5]}'));
+  t.notOk('domains' in search.lease);
+  t.same(search.warnings, ['Domain_Search_List is not a list of strings']);
+  const noDns = ok(parseNetworkd('{"Address":[10,0,0,5],"Servers":{"NTP":[[10,0,0,9]]}}'));
+  t.same(noDns.warnings, [], 'no DNS at all is no warning');
+});
+
+// Addresses as byte arrays: 4 or 16 integers from 0 to 255; the checks matter where the text would still parse.
+t.test('JSON: byte arrays that are not 4 or 16 bytes of 0 to 255 are not addresses', async (t) => {
+  const v6 = [32, 1, 13, 184, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53];
+  const bad = [['10', '0', '0', '1'], [...v6.slice(0, 15), 256], [...v6.slice(0, 15), 0.5], [...v6, 1]];
+  const r = ok(parseNetworkd(JSON.stringify({ Address: [10, 0, 0, 5], Servers: { DNS: [...bad, v6] } })));
+  t.same(hosts(r), ['[2001:db8::53]:53']);
+  t.same(r.warnings, bad.map((b, i) => `Servers.DNS[${i}]: ${JSON.stringify(b)} is not an IP address`));
+});
+
+// An empty DNS= is no servers, and nothing to warn about.
+t.test('KEY=value: an empty DNS= is no server and no warning', async (t) => {
+  t.same(parseNetworkd('ADDRESS=10.0.0.5\nDNS=\n'), { ok: true, leases: [{ link: '4', servers: [] }], warnings: [] });
+});

@@ -64,3 +64,13 @@ t.test('a file without nameserver lines is a failure', async (t) => {
   t.same(parseResolvConf(binary), { ok: false, reason: 'no nameserver lines' });
   t.same(parseResolvConf('lease {\n  option domain-name-servers 10.0.0.1;\n}\n'), { ok: false, reason: 'no nameserver lines' });
 });
+
+// RFC 1035 §2.3.4: at most 63 characters a label, 253 a name (in text form); longer is skipped.
+t.test('domain names up to 253 characters and labels up to 63 are kept; longer ones are not', async (t) => {
+  const label = (n: number) => 'a'.repeat(n);
+  const name253 = [label(63), label(63), label(63), label(61)].join('.');
+  const name254 = [label(63), label(63), label(63), label(62)].join('.');
+  const r = ok(parseResolvConf(`nameserver 10.0.0.1\nsearch ${name253} ${label(63)}.test ${name254} ${label(64)}.test\n`));
+  t.same(r.lease.domains, [name253, `${label(63)}.test`]);
+  t.same(r.warnings, [`line 2: domain "${name254}" is not a domain name`, `line 2: domain "${label(64)}.test" is not a domain name`]);
+});

@@ -1,0 +1,72 @@
+// What every listener shares, on real UDP and TCP sockets: a socket error after the bind is logged,
+// not thrown, and the listener keeps answering.
+import dgram from 'node:dgram';
+import type { EventEmitter } from 'node:events';
+import t from 'tap';
+import { parseEndpoint } from '../../src/address.js';
+import { Responder } from '../../src/server/responder.js';
+import { TcpListener } from '../../src/server/tcp.js';
+import { UdpListener } from '../../src/server/udp.js';
+import { captureLog, quietLogger } from '../helpers/logger.js';
+import { pipelineOf } from '../helpers/pipeline.js';
+import { answer, decode, query } from '../helpers/packets.js';
+import { freePort } from '../helpers/ports.js';
+import { TcpClient } from '../helpers/tcp-client.js';
+
+const ADDR = '127.0.41.1';
+
+const responder = () => new Responder(pipelineOf((q) => answer(q.bytes, ['10.0.0.1'])), { deadlineMs: 2000, udpMaxSize: 4096 }, quietLogger());
+
+async function endpoint() {
+  const r = parseEndpoint(`${ADDR}:${await freePort(ADDR)}`);
+  if (!r.ok) throw new Error(r.reason);
+  return r.value;
+}
+
+async function udpExchange(port: number, msg: Buffer): Promise<Buffer> {
+  const c = dgram.createSocket('udp4');
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer')), 5000);
+      c.once('message', (m) => (clearTimeout(timer), resolve(m)));
+      c.send(msg, port, ADDR);
+    });
+  } finally {
+    c.close();
+  }
+}
+
+const socketOf = (l: UdpListener | TcpListener) => (l as unknown as { socket: EventEmitter }).socket;
+
+// Without an 'error' listener once bound, a socket error would be thrown and take the daemon down.
+t.test('a socket error after the bind is a warning; UDP and TCP keep answering', async (t) => {
+  const log = captureLog();
+  const ep = await endpoint();
+  const udp = new UdpListener(ep, responder(), log.logger);
+  const tcp = new TcpListener(ep, responder(), { idleTimeoutMs: 10_000, maxConnections: 10 }, log.logger);
+  t.teardown(() => Promise.all([udp.close(), tcp.close()]));
+  await udp.listen();
+  await tcp.listen();
+  socketOf(udp).emit('error', new Error('ENOBUFS'));
+  socketOf(tcp).emit('error', new Error('EMFILE'));
+  t.match(log.warnings(), [
+    { msg: 'UDP socket error', err: { message: 'ENOBUFS' } },
+    { msg: 'TCP socket error', err: { message: 'EMFILE' } },
+  ]);
+  t.equal(decode(await udpExchange(ep.port, query('a.example', 'A', { id: 3 }))).id, 3, 'UDP still answers');
+  const c = await TcpClient.connect(ADDR, ep.port);
+  t.teardown(() => c.destroy());
+  c.send(query('a.example', 'A', { id: 4 }));
+  t.equal(decode((await c.waitReplies(1))[0]!).id, 4, 'TCP still answers');
+});
+
+// close() is idempotent: a second call (a shutdown after a failed reload, say) resolves too.
+t.test('close() twice resolves both times, for UDP and TCP', async (t) => {
+  const ep = await endpoint();
+  const udp = new UdpListener(ep, responder(), quietLogger());
+  const tcp = new TcpListener(ep, responder(), { idleTimeoutMs: 10_000, maxConnections: 10 }, quietLogger());
+  await udp.listen();
+  await tcp.listen();
+  await Promise.all([udp.close(), tcp.close()]);
+  t.same(await Promise.all([udp.close().then(() => 'udp'), tcp.close().then(() => 'tcp')]), ['udp', 'tcp']);
+});
