@@ -26,7 +26,7 @@ export type Field = readonly [key: string, min: number, max: number];
 export const ok = <T>(value: T): Check<T> => ({ ok: true, value });
 
 /** Dotted path of a key, e.g. `routes[1].servers[0]`. */
-export function keyPath(path: readonly PathSegment[]): string {
+function keyPath(path: readonly PathSegment[]): string {
   return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 

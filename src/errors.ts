@@ -2,7 +2,7 @@
 // run as. Parse results (config, lease files, packets) are values, not exceptions; exceptions are
 // for bugs and for failures at the edge (bind, I/O).
 
-export const ErrorCodes = {
+const ErrorCodes = {
   BIND_DENIED: 'binding a listen address needs privilege',
   BIND_IN_USE: 'listen address already in use',
   BIND_UNAVAILABLE: 'listen address is not on this host',

@@ -12,7 +12,7 @@ interface PasswdEntry {
 }
 
 /** The /etc/passwd entry of `user` (a name or a numeric uid), or undefined. */
-export function findUser(user: string, passwd: string): PasswdEntry | undefined {
+function findUser(user: string, passwd: string): PasswdEntry | undefined {
   for (const line of passwd.split('\n')) {
     const [name, , uid, gid] = line.split(':');
     if (name === undefined || uid === undefined || gid === undefined || !/^\d+$/.test(uid) || !/^\d+$/.test(gid)) continue;

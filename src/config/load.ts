@@ -17,11 +17,11 @@ import type { Config, ConfigError, ConfigOverrides, ConfigResult } from './types
 import { deepFreeze, parseUser } from './values.js';
 
 /** The `file` of errors in command-line flags. */
-export const COMMAND_LINE = '<command line>';
+const COMMAND_LINE = '<command line>';
 
 
 /** Parses and validates config text; an empty document means all defaults. */
-export function parseConfigText(text: string, file: string): ConfigResult {
+function parseConfigText(text: string, file: string): ConfigResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => lines.linePos(offset);

@@ -17,7 +17,7 @@ export interface ValidateOptions {
 }
 
 /** The embedded default configuration, spelled as the YAML file spells it. */
-export const DEFAULTS = deepFreeze({
+const DEFAULTS = deepFreeze({
   listen: LISTEN_DEFAULTS,
   log_level: 'info',
   user: '',

@@ -76,8 +76,9 @@ export class TcpConnection {
       this.answer(this.waiting.shift()!);
     }
     const saturated = this.waiting.length > 0 || this.pending >= MAX_PENDING_PER_CONNECTION || this.writeBlocked();
-    if (saturated && !this.socket.isPaused()) this.socket.pause();
-    else if (!saturated && this.socket.isPaused() && this.reading) this.socket.resume();
+    // pause() and resume() do nothing when the socket is already paused or flowing.
+    if (saturated) this.socket.pause();
+    else if (this.reading) this.socket.resume();
   }
 
   private writeBlocked(): boolean {

@@ -42,11 +42,8 @@ export class TcpListener extends Listener {
     for (const c of this.connections) c.setIdleTimeout(opts.idleTimeoutMs);
   }
 
+  /** The server is closed by stopAccepting() and close(): no connection arrives after them. */
   private onConnection(socket: net.Socket): void {
-    if (!this.accepting) {
-      socket.destroy();
-      return;
-    }
     const c = new TcpConnection(socket, this.responder, this.opts.idleTimeoutMs, this.log);
     this.connections.add(c);
     socket.on('close', () => this.connections.delete(c));

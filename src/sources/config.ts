@@ -7,7 +7,7 @@ const SOURCE_KINDS = ['dhclient', 'dhcpcd', 'networkd', 'resolvconf'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /** The files of a kind in a directory given as a source path (`/var/lib/dhcpcd/`). */
-export const SOURCE_DIRECTORY_FILES: Readonly<Record<SourceKind, string>> = {
+const SOURCE_DIRECTORY_FILES: Readonly<Record<SourceKind, string>> = {
   dhclient: 'dhclient*.leases',
   dhcpcd: '*.lease',
   networkd: '*',
@@ -43,7 +43,7 @@ export const SOURCES_DEFAULTS = [
  * only in the last component; or a directory written with a trailing `/`, which stands for the
  * files `inDirectory` names in it. Repeated slashes are folded.
  */
-export function parseSourcePath(raw: string, inDirectory = '*'): ParseResult<string> {
+function parseSourcePath(raw: string, inDirectory = '*'): ParseResult<string> {
   if (!raw.startsWith('/')) return { ok: false, reason: `"${raw}": must be an absolute path` };
   if (raw === '/') return { ok: false, reason: `"${raw}": the root directory is not a source` };
   const text = (raw.endsWith('/') ? raw + inDirectory : raw).replace(/\/{2,}/g, '/');

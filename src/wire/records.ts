@@ -26,7 +26,7 @@ export interface RecordSpan {
 }
 
 /** The record at `off`, or null if it runs past the end of the message. */
-export function readRecord(b: Uint8Array, off: number): RecordSpan | null {
+function readRecord(b: Uint8Array, off: number): RecordSpan | null {
   const afterName = skipName(b, off);
   if (afterName < 0 || afterName + 10 > b.length) return null;
   const type = (b[afterName]! << 8) | b[afterName + 1]!;

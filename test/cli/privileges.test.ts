@@ -1,29 +1,12 @@
-// findUser reads /etc/passwd; dropPrivileges becomes that user when started as root. The process's
+// dropPrivileges finds the user in /etc/passwd and becomes it when started as root. The process's
 // uid functions are replaced by fakes here: nothing of the test process itself changes.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { dropPrivileges, findUser } from '../../src/cli/privileges.js';
+import { dropPrivileges } from '../../src/cli/privileges.js';
 import { isDnsfwdError } from '../../src/errors.js';
 import { captureLog, LEVEL } from '../helpers/logger.js';
-
-t.test('findUser reads /etc/passwd lines by name or uid', async (t) => {
-  const passwd = 'root:x:0:0:root:/root:/bin/bash\ndnsfwd:x:101:102::/nonexistent:/usr/sbin/nologin\nbroken\n';
-  t.same(findUser('dnsfwd', passwd), { name: 'dnsfwd', uid: 101, gid: 102 });
-  t.same(findUser('101', passwd), { name: 'dnsfwd', uid: 101, gid: 102 });
-  t.equal(findUser('nobody', passwd), undefined);
-  t.equal(findUser('broken', passwd), undefined);
-});
-
-// A line whose uid or gid is not a number is no user (it would switch to NaN).
-t.test('findUser skips lines with a non-numeric uid or gid', async (t) => {
-  const passwd = 'baduid:x:abc:102::/:/bin/sh\nbadgid:x:103:abc::/:/bin/sh\nok:x:104:105::/:/bin/sh\n';
-  t.equal(findUser('baduid', passwd), undefined);
-  t.equal(findUser('badgid', passwd), undefined);
-  t.equal(findUser('abc', passwd), undefined, 'nor is "abc" a uid');
-  t.same(findUser('ok', passwd), { name: 'ok', uid: 104, gid: 105 });
-});
 
 type Fakes = { getuid?: (() => number) | undefined; setgid?: unknown; setuid?: unknown; initgroups?: unknown };
 
@@ -43,11 +26,13 @@ function fakeProcess(t: Test, uid: number | undefined, failing?: 'setuid'): stri
   return calls;
 }
 
-async function passwdFile(t: Test): Promise<string> {
+const PASSWD = 'root:x:0:0:root:/root:/bin/bash\ndnsfwd:x:101:102::/nonexistent:/usr/sbin/nologin\n';
+
+async function passwdFile(t: Test, text = PASSWD): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dnsfwd-passwd-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'passwd');
-  await writeFile(file, 'root:x:0:0:root:/root:/bin/bash\ndnsfwd:x:101:102::/nonexistent:/usr/sbin/nologin\n');
+  await writeFile(file, text);
   return file;
 }
 
@@ -60,6 +45,34 @@ function thrown(f: () => void): unknown {
   }
   return undefined;
 }
+
+/** As root with `passwd` as the passwd file: the switches dropPrivileges makes for each user, or "unknown". */
+async function switchesFor(t: Test, passwd: string, users: string[]): Promise<string[]> {
+  const calls = fakeProcess(t, 0);
+  const file = await passwdFile(t, passwd);
+  return users.map((user) => {
+    calls.length = 0;
+    const err = thrown(() => dropPrivileges(user, captureLog().logger, file));
+    if (err !== undefined) return isDnsfwdError(err, 'USER_UNKNOWN') ? 'unknown' : String(err);
+    return calls.join(', ');
+  });
+}
+
+t.test('the user is found in /etc/passwd by name or by uid', async (t) => {
+  const passwd = 'root:x:0:0:root:/root:/bin/bash\ndnsfwd:x:101:102::/nonexistent:/usr/sbin/nologin\nbroken\n';
+  t.same(await switchesFor(t, passwd, ['dnsfwd', '101', 'nobody', 'broken']), [
+    'initgroups dnsfwd 102, setgid 102, setuid 101',
+    'initgroups dnsfwd 102, setgid 102, setuid 101',
+    'unknown',
+    'unknown',
+  ]);
+});
+
+// A line whose uid or gid is not a number is no user (it would switch to NaN).
+t.test('a passwd line with a non-numeric uid or gid is no user', async (t) => {
+  const passwd = 'baduid:x:abc:102::/:/bin/sh\nbadgid:x:103:abc::/:/bin/sh\nok:x:104:105::/:/bin/sh\n';
+  t.same(await switchesFor(t, passwd, ['baduid', 'badgid', 'abc', 'ok']), ['unknown', 'unknown', 'unknown', 'initgroups ok 105, setgid 105, setuid 104']);
+});
 
 // As root: the user's groups, then its gid, then its uid.
 t.test('dropPrivileges as root becomes the user: groups, gid, uid', async (t) => {

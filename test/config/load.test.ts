@@ -5,11 +5,9 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import {
   applyOverrides,
-  COMMAND_LINE,
   describeConfig,
   formatConfigError,
   loadConfigFile,
-  parseConfigText,
 } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import type { Config, ConfigError, ConfigResult } from '../../src/config/types.js';
@@ -27,23 +25,34 @@ function config(r: ConfigResult): Config {
   return r.config;
 }
 
+/** A directory for the config files these tests write; removed at the end. */
+const dir = await mkdtemp(join(tmpdir(), 'dnsfwd-config-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+
+/** Writes `text` to `name` in that directory and loads it as the daemon does. */
+async function load(text: string, name = 'c.yaml'): Promise<ConfigResult> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return loadConfigFile(file);
+}
+
 function withoutFile(c: Config): Omit<Config, 'file'> {
   const { file: _file, ...rest } = c;
   return rest;
 }
 
 /** Checks `text`'s first error: where it is, which key, and what the reason says. */
-function located(t: Test, text: string, line: number, col: number, key: string, reason: RegExp) {
-  const e = error(parseConfigText(text, 'c.yaml'));
-  t.same({ file: e.file, line: e.line, col: e.col, key: e.key }, { file: 'c.yaml', line, col, key }, `position of: ${reason}`);
+async function located(t: Test, text: string, line: number, col: number, key: string, reason: RegExp) {
+  const e = error(await load(text));
+  t.same({ file: e.file, line: e.line, col: e.col, key: e.key }, { file: join(dir, 'c.yaml'), line, col, key }, `position of: ${reason}`);
   t.match(e.reason, reason);
 }
 
 t.test('an empty or comment-only file means all defaults', async (t) => {
   for (const text of ['', '\n', '# nothing here\n', '---\n']) {
-    const c = config(parseConfigText(text, 'empty.yaml'));
+    const c = config(await load(text, 'empty.yaml'));
     t.same(withoutFile(c), withoutFile(defaultConfig()), JSON.stringify(text));
-    t.equal(c.file, 'empty.yaml');
+    t.equal(c.file, join(dir, 'empty.yaml'));
   }
 });
 
@@ -64,68 +73,68 @@ t.test('the example route, uncommented, loads', async (t) => {
     '  - zone: 121.168.192.in-addr.arpa.',
     '    servers: [192.168.121.1]',
   ].join('\n');
-  const c = config(parseConfigText(text, 'c.yaml'));
+  const c = config(await load(text));
   t.same(c.routes.map((r) => r.zone), ['consul', 'vagrant.test', '121.168.192.in-addr.arpa']);
   t.same(c.routes[2]!.servers, [{ host: '192.168.121.1', port: 53, family: 4 }]);
 });
 
 t.test('anchors and aliases work; an error in an aliased value is found at its anchor', async (t) => {
   const good = 'routes:\n  - zone: a\n    servers: &s ["1.1.1.1"]\n  - zone: b\n    servers: *s\n';
-  t.same(config(parseConfigText(good, 'c.yaml')).routes.map((r) => r.servers[0]!.host), ['1.1.1.1', '1.1.1.1']);
+  t.same(config(await load(good)).routes.map((r) => r.servers[0]!.host), ['1.1.1.1', '1.1.1.1']);
   const bad = 'routes:\n  - zone: a\n    servers: &s ["1.1.1.1"]\n  - zone: b\n    servers: *s\n  - zone: c\n    servers: *s\nlisten: [x]\n';
-  located(t, bad, 8, 10, 'listen[0]', /"x": not an IP address/);
+  await located(t, bad, 8, 10, 'listen[0]', /"x": not an IP address/);
   const aliased = 'default:\n  servers: &s [nope]\nlisten: *s\n';
-  located(t, aliased, 2, 16, 'listen[0]', /"nope": not an IP address/);
+  await located(t, aliased, 2, 16, 'listen[0]', /"nope": not an IP address/);
 });
 
 t.test('YAML syntax errors and duplicate keys are located', async (t) => {
-  located(t, 'listen: ["127.0.0.1:53"\nlog_level: info\n', 2, 1, '', /^invalid YAML: Flow sequence in block collection must be sufficiently indented/);
-  located(t, 'log_level: info\nupstream:\n  timeout_ms: 100\n  timeout_ms: 200\n', 4, 3, '', /^invalid YAML: duplicate key "timeout_ms"$/);
-  located(t, 'listen: []\nlisten: ["1.1.1.1"]\n', 2, 1, '', /duplicate key "listen"/);
+  await located(t, 'listen: ["127.0.0.1:53"\nlog_level: info\n', 2, 1, '', /^invalid YAML: Flow sequence in block collection must be sufficiently indented/);
+  await located(t, 'log_level: info\nupstream:\n  timeout_ms: 100\n  timeout_ms: 200\n', 4, 3, '', /^invalid YAML: duplicate key "timeout_ms"$/);
+  await located(t, 'listen: []\nlisten: ["1.1.1.1"]\n', 2, 1, '', /duplicate key "listen"/);
   // The key named is the repeated one, not whichever key comes last in the file.
-  located(t, 'listen: []\nlisten: ["1.1.1.1"]\nlog_level: info\n', 2, 1, '', /^invalid YAML: duplicate key "listen"$/);
-  located(t, 'a: 1\n---\nb: 2\n', 2, 1, '', /invalid YAML: .*multiple documents/);
-  located(t, 'log_level: "info\n', 2, 1, '', /invalid YAML: Missing closing "quote/);
-  located(t, 'routes:\n  - zone: a\n   servers: []\n', 3, 1, '', /invalid YAML: /);
-  located(t, '{listen: [], listen: []}', 1, 14, '', /duplicate key "listen"/);
-  located(t, 'listen: *nowhere\n', 1, 1, '', /^invalid YAML: Unresolved alias/);
+  await located(t, 'listen: []\nlisten: ["1.1.1.1"]\nlog_level: info\n', 2, 1, '', /^invalid YAML: duplicate key "listen"$/);
+  await located(t, 'a: 1\n---\nb: 2\n', 2, 1, '', /invalid YAML: .*multiple documents/);
+  await located(t, 'log_level: "info\n', 2, 1, '', /invalid YAML: Missing closing "quote/);
+  await located(t, 'routes:\n  - zone: a\n   servers: []\n', 3, 1, '', /invalid YAML: /);
+  await located(t, '{listen: [], listen: []}', 1, 14, '', /duplicate key "listen"/);
+  await located(t, 'listen: *nowhere\n', 1, 1, '', /^invalid YAML: Unresolved alias/);
 });
 
 t.test('unknown keys are located at the key', async (t) => {
-  located(t, 'log_level: info\nlisten_on: ["1.2.3.4"]\n', 2, 1, 'listen_on', /listen_on: unknown key \(allowed here: listen, log_level,/);
-  located(t, 'upstream:\n  timeout_ms: 100\n  retries: 3\n', 3, 3, 'upstream.retries', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size/);
+  await located(t, 'log_level: info\nlisten_on: ["1.2.3.4"]\n', 2, 1, 'listen_on', /listen_on: unknown key \(allowed here: listen, log_level,/);
+  await located(t, 'upstream:\n  timeout_ms: 100\n  retries: 3\n', 3, 3, 'upstream.retries', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size/);
   const route = 'routes:\n  - zone: consul\n    servers: ["127.0.0.1:8600"]\n    port: 8600\n';
-  located(t, route, 4, 5, 'routes[0].port', /unknown key \(allowed here: zone, servers, cache\)/);
+  await located(t, route, 4, 5, 'routes[0].port', /unknown key \(allowed here: zone, servers, cache\)/);
   const source = 'default:\n  sources:\n    - {kind: dhclient, path: /x.leases, watch: true}\n';
-  located(t, source, 3, 41, 'default.sources[0].watch', /allowed here: kind, path/);
+  await located(t, source, 3, 41, 'default.sources[0].watch', /allowed here: kind, path/);
 });
 
 t.test('bad values are located at the value', async (t) => {
-  located(t, 'listen: ["127.0.0.1:53", "localhost"]\n', 1, 26, 'listen[1]', /"localhost": not an IP address/);
-  located(t, 'listen:\n  - 127.0.0.1\n  - "[::1:53"\n', 3, 5, 'listen[1]', /listen\[1\]: "\[::1:53": missing "\]"/);
-  located(t, 'listen: []\n', 1, 9, 'listen', /listen: needs at least one address/);
-  located(t, 'listen: 127.0.0.1\n', 1, 9, 'listen', /expected a list, got the string "127.0.0.1"/);
-  located(t, 'log_level: loud\n', 1, 12, 'log_level', /"loud" is not one of fatal, error/);
-  located(t, 'upstream:\n  timeout_ms: 20\n', 2, 15, 'upstream.timeout_ms', /must be from 50 to 30000, got 20/);
-  located(t, 'server:\n  tcp_max_connections: "many"\n', 2, 24, 'server.tcp_max_connections', /expected an integer, got the string "many"/);
-  located(t, 'upstream:\n  deadline_ms: 1000\n  timeout_ms: 2000\n', 2, 16, 'upstream.deadline_ms', /deadline_ms \(1000\) must be at least timeout_ms \(2000\)/);
-  located(t, 'server: 4096\n', 1, 9, 'server', /expected a mapping, got number 4096/);
+  await located(t, 'listen: ["127.0.0.1:53", "localhost"]\n', 1, 26, 'listen[1]', /"localhost": not an IP address/);
+  await located(t, 'listen:\n  - 127.0.0.1\n  - "[::1:53"\n', 3, 5, 'listen[1]', /listen\[1\]: "\[::1:53": missing "\]"/);
+  await located(t, 'listen: []\n', 1, 9, 'listen', /listen: needs at least one address/);
+  await located(t, 'listen: 127.0.0.1\n', 1, 9, 'listen', /expected a list, got the string "127.0.0.1"/);
+  await located(t, 'log_level: loud\n', 1, 12, 'log_level', /"loud" is not one of fatal, error/);
+  await located(t, 'upstream:\n  timeout_ms: 20\n', 2, 15, 'upstream.timeout_ms', /must be from 50 to 30000, got 20/);
+  await located(t, 'server:\n  tcp_max_connections: "many"\n', 2, 24, 'server.tcp_max_connections', /expected an integer, got the string "many"/);
+  await located(t, 'upstream:\n  deadline_ms: 1000\n  timeout_ms: 2000\n', 2, 16, 'upstream.deadline_ms', /deadline_ms \(1000\) must be at least timeout_ms \(2000\)/);
+  await located(t, 'server: 4096\n', 1, 9, 'server', /expected a mapping, got number 4096/);
 });
 
 t.test('a listen address given twice is located at its second mention', async (t) => {
-  located(t, 'listen:\n  - 127.0.0.1:53\n  - "127.0.0.2"\n  - 127.0.0.1\n', 4, 5, 'listen[2]', /"127\.0\.0\.1:53" is listed twice/);
+  await located(t, 'listen:\n  - 127.0.0.1:53\n  - "127.0.0.2"\n  - 127.0.0.1\n', 4, 5, 'listen[2]', /"127\.0\.0\.1:53" is listed twice/);
 });
 
 t.test('route errors', async (t) => {
   const text = (zone: string, servers: string) => `log_level: info\nroutes:\n  - zone: ${zone}\n    servers: ${servers}\n`;
-  located(t, text('consul', '[]'), 4, 14, 'routes[0].servers', /a route needs at least one server/);
-  located(t, text('consul', ''), 4, 14, 'routes[0].servers', /a route needs at least one server/);
-  located(t, text('consul', '["127.0.0.1:86000"]'), 4, 15, 'routes[0].servers[0]', /port must be a number from 1 to 65535/);
-  located(t, text('"."', '["1.1.1.1"]'), 3, 11, 'routes[0].zone', /root zone is not a route: configure it under "default:"/);
-  located(t, text('""', '["1.1.1.1"]'), 3, 11, 'routes[0].zone', /root zone/);
-  located(t, text('a..b', '["1.1.1.1"]'), 3, 11, 'routes[0].zone', /empty label/);
-  located(t, 'routes:\n  - zone: consul\n  - zone: x\n', 2, 5, 'routes[0]', /routes\[0\]: missing key "servers"/);
-  located(t, 'routes:\n  - consul\n', 2, 5, 'routes[0]', /expected a mapping, got the string "consul"/);
+  await located(t, text('consul', '[]'), 4, 14, 'routes[0].servers', /a route needs at least one server/);
+  await located(t, text('consul', ''), 4, 14, 'routes[0].servers', /a route needs at least one server/);
+  await located(t, text('consul', '["127.0.0.1:86000"]'), 4, 15, 'routes[0].servers[0]', /port must be a number from 1 to 65535/);
+  await located(t, text('"."', '["1.1.1.1"]'), 3, 11, 'routes[0].zone', /root zone is not a route: configure it under "default:"/);
+  await located(t, text('""', '["1.1.1.1"]'), 3, 11, 'routes[0].zone', /root zone/);
+  await located(t, text('a..b', '["1.1.1.1"]'), 3, 11, 'routes[0].zone', /empty label/);
+  await located(t, 'routes:\n  - zone: consul\n  - zone: x\n', 2, 5, 'routes[0]', /routes\[0\]: missing key "servers"/);
+  await located(t, 'routes:\n  - consul\n', 2, 5, 'routes[0]', /expected a mapping, got the string "consul"/);
 });
 
 t.test('duplicate zones name the zone and the line of the first definition', async (t) => {
@@ -138,16 +147,16 @@ t.test('duplicate zones name the zone and the line of the first definition', asy
     '  - zone: Consul.', // 6
     '    servers: ["127.0.0.2:8600"]', // 7
   ].join('\n');
-  located(t, text, 6, 11, 'routes[2].zone', /^routes\[2\]\.zone: duplicate zone "consul" \(first defined at line 2\)$/);
+  await located(t, text, 6, 11, 'routes[2].zone', /^routes\[2\]\.zone: duplicate zone "consul" \(first defined at line 2\)$/);
 });
 
 t.test('source errors', async (t) => {
   const text = (kind: string, path: string) => `default:\n  sources:\n    - kind: ${kind}\n      path: ${path}\n`;
-  located(t, text('dhclient', 'dhclient.leases'), 4, 13, 'default.sources[0].path', /"dhclient.leases": must be an absolute path/);
-  located(t, text('dhclient', '/var/*/dhclient.leases'), 4, 13, 'default.sources[0].path', /only in the file name/);
-  located(t, text('udhcpc', '/run/x'), 3, 13, 'default.sources[0].kind', /"udhcpc" is not one of dhclient, dhcpcd, networkd, resolvconf/);
-  located(t, 'default:\n  sources:\n    - kind: dhclient\n', 3, 7, 'default.sources[0]', /missing key "path"/);
-  located(t, 'default:\n  servers: [1.1.1.1, 8.8.8.8:x]\n', 2, 22, 'default.servers[1]', /port must be a number/);
+  await located(t, text('dhclient', 'dhclient.leases'), 4, 13, 'default.sources[0].path', /"dhclient.leases": must be an absolute path/);
+  await located(t, text('dhclient', '/var/*/dhclient.leases'), 4, 13, 'default.sources[0].path', /only in the file name/);
+  await located(t, text('udhcpc', '/run/x'), 3, 13, 'default.sources[0].kind', /"udhcpc" is not one of dhclient, dhcpcd, networkd, resolvconf/);
+  await located(t, 'default:\n  sources:\n    - kind: dhclient\n', 3, 7, 'default.sources[0]', /missing key "path"/);
+  await located(t, 'default:\n  servers: [1.1.1.1, 8.8.8.8:x]\n', 2, 22, 'default.servers[1]', /port must be a number/);
 });
 
 t.test('loadConfigFile: read errors are located at 1:1 with the OS reason', async (t) => {
@@ -171,20 +180,20 @@ t.test('loadConfigFile: read errors are located at 1:1 with the OS reason', asyn
 });
 
 t.test('formatConfigError', async (t) => {
-  const e = error(parseConfigText('log_level: info\nlisten: ["127.0.0.1:53", "nope"]\n', '/etc/dnsfwd/dnsfwd.yaml'));
+  const e = error(await load('log_level: info\nlisten: ["127.0.0.1:53", "nope"]\n', 'dnsfwd.yaml'));
   t.equal(
     formatConfigError(e),
-    '/etc/dnsfwd/dnsfwd.yaml:2:26: listen[1]: "nope": not an IP address (use ADDR, ADDR:PORT or [IPv6]:PORT)',
+    `${dir}/dnsfwd.yaml:2:26: listen[1]: "nope": not an IP address (use ADDR, ADDR:PORT or [IPv6]:PORT)`,
   );
   const cli = error(applyOverrides(defaultConfig(), { route: ['consul'] }));
   t.equal(formatConfigError(cli), '<command line>: --route: "consul": expected ZONE=SERVER[,SERVER...]');
   t.equal(formatConfigError({ file: 'x.yaml', line: 0, col: 0, key: 'a', reason: 'a: bad' }), 'x.yaml: a: bad');
   // A command-line error without a flag has no empty "key:" part.
-  t.equal(formatConfigError({ file: COMMAND_LINE, line: 0, col: 0, key: '', reason: 'bad' }), '<command line>: bad');
+  t.equal(formatConfigError({ file: '<command line>', line: 0, col: 0, key: '', reason: 'bad' }), '<command line>: bad');
 });
 
 t.test('applyOverrides', async (t) => {
-  const base = config(parseConfigText('routes:\n  - zone: consul\n    servers: ["127.0.0.1:8600"]\n', 'c.yaml'));
+  const base = config(await load('routes:\n  - zone: consul\n    servers: ["127.0.0.1:8600"]\n'));
   t.equal(config(applyOverrides(base, {})), base, 'no flags: the same config');
   const c = config(
     applyOverrides(base, {
@@ -209,7 +218,7 @@ t.test('applyOverrides', async (t) => {
     { host: '1.1.1.1', port: 5353, family: 4 },
   ]);
   t.equal(c.logLevel, 'debug');
-  t.equal(c.file, 'c.yaml');
+  t.equal(c.file, join(dir, 'c.yaml'));
   t.same(c.upstream, base.upstream);
   t.ok(Object.isFrozen(c.routes[1]!.servers), 'the result is deep-frozen');
   t.same(base.routes.map((r) => r.zone), ['consul'], 'the input is untouched');
@@ -255,7 +264,7 @@ t.test('applyOverrides errors name the flag', async (t) => {
   ];
   for (const [o, flag, reason] of cases) {
     const e = error(applyOverrides(defaultConfig(), o));
-    t.same({ file: e.file, line: e.line, col: e.col, key: e.key }, { file: COMMAND_LINE, line: 0, col: 0, key: flag });
+    t.same({ file: e.file, line: e.line, col: e.col, key: e.key }, { file: '<command line>', line: 0, col: 0, key: flag });
     t.match(e.reason, reason, JSON.stringify(o));
   }
 });
@@ -271,14 +280,14 @@ t.test('describeConfig renders the effective configuration', async (t) => {
     'upstream: {timeout_ms: 1000}',
     'server: {tcp_max_connections: 16}',
   ].join('\n');
-  const out = describeConfig(config(parseConfigText(text, '/etc/dnsfwd/dnsfwd.yaml')));
+  const out = describeConfig(config(await load(text, 'dnsfwd.yaml')));
   const lines = out.split('\n');
-  t.equal(lines[0], 'config:    /etc/dnsfwd/dnsfwd.yaml');
+  t.equal(lines[0], `config:    ${dir}/dnsfwd.yaml`);
   t.equal(lines[1], 'listen:    127.0.0.1:53, [::1]:5353');
   t.equal(lines[2], 'log level: info');
   // No user: the line says the daemon stays as started.
   t.equal(lines[3], 'user:      (as started)');
-  t.match(describeConfig(config(parseConfigText('user: dnsfwd', 'x'))), /^user: {6}dnsfwd$/m);
+  t.match(describeConfig(config(await load('user: dnsfwd'))), /^user: {6}dnsfwd$/m);
   t.ok(lines.includes('  consul                    -> 127.0.0.1:8600'), out);
   t.ok(lines.includes('  121.168.192.in-addr.arpa  -> 192.168.121.1:53, 192.168.121.2:53'), out);
   t.ok(lines.includes('       source: dhclient /var/lib/dhcp/dhclient*.leases (optional)'), out);
@@ -291,6 +300,6 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   t.match(defaults, /static servers .*: \(none\)/);
   const none = describeConfig(config(applyOverrides(defaultConfig(), {})));
   t.equal(none, defaults);
-  const noSources = describeConfig(config(parseConfigText('default: {sources: []}', 'x')));
+  const noSources = describeConfig(config(await load('default: {sources: []}')));
   t.match(noSources, /sources: \(none\)/);
 });

@@ -1,8 +1,11 @@
 // Defaults and validation of plain config objects (no YAML, no positions: see load.test.ts).
 import t from 'tap';
-import { keyPath, type Locator } from '../../src/checker.js';
-import { DEFAULTS, defaultConfig, validateConfig } from '../../src/config/schema.js';
+import type { Locator, PathSegment } from '../../src/checker.js';
+import { defaultConfig, validateConfig } from '../../src/config/schema.js';
 import type { ConfigError, ConfigResult } from '../../src/config/types.js';
+
+/** A locator's path, written out for comparing (the error keys themselves are checked below). */
+const show = (path: readonly PathSegment[]) => path.join(' ');
 
 function error(r: ConfigResult): ConfigError {
   if (r.ok) throw new Error('expected a ConfigError, got a Config');
@@ -40,10 +43,9 @@ t.test('the default configuration', async (t) => {
 t.test('an empty document and an empty mapping mean all defaults', async (t) => {
   t.same(config(null), defaultConfig());
   t.same(config({}), defaultConfig());
-  t.same(config(DEFAULTS), defaultConfig());
 });
 
-t.test('the config is deep-frozen, and so are the DEFAULTS', async (t) => {
+t.test('the config is deep-frozen', async (t) => {
   const c = defaultConfig();
   t.ok(Object.isFrozen(c));
   t.ok(Object.isFrozen(c.routes));
@@ -53,7 +55,6 @@ t.test('the config is deep-frozen, and so are the DEFAULTS', async (t) => {
   t.throws(() => {
     (c.listen as unknown as unknown[]).push(1);
   });
-  t.ok(Object.isFrozen(DEFAULTS.routes[0]!.servers));
   t.ok(Object.isFrozen(config({ routes: [{ zone: 'a', servers: ['1.1.1.1'] }] }).routes[0]));
 });
 
@@ -110,8 +111,6 @@ t.test('errors name the key path; without a locator they sit at 0:0', async (t) 
     reason: 'routes[1].servers[1]: "x": not an IP address (use ADDR, ADDR:PORT or [IPv6]:PORT)',
   });
   t.equal(error(validateConfig({ listen: 'x' })).file, '<config>');
-  t.equal(keyPath(['default', 'sources', 0, 'path']), 'default.sources[0].path');
-  t.equal(keyPath([]), '');
 });
 
 t.test('each kind of error', async (t) => {
@@ -209,27 +208,27 @@ t.test('duplicate zones name the first definition', async (t) => {
   t.equal(plain.reason, 'routes[2].zone: duplicate zone "consul" (first defined at routes[0])');
   const calls: Array<[string, string]> = [];
   const locate: Locator = (path, part) => {
-    calls.push([keyPath(path), part]);
+    calls.push([show(path), part]);
     return { line: path[1] === 0 ? 7 : 20, col: 3 };
   };
   const located = error(validateConfig({ routes }, { locate }));
   t.equal(located.reason, 'routes[2].zone: duplicate zone "consul" (first defined at line 7)');
   t.same([located.line, located.col], [20, 3]);
-  t.same(calls, [['routes[0].zone', 'value'], ['routes[2].zone', 'value']]);
+  t.same(calls, [['routes 0 zone', 'value'], ['routes 2 zone', 'value']]);
 });
 
 t.test('the locator is asked for the key of an unknown key, the value otherwise', async (t) => {
   const asked: string[] = [];
   const locate: Locator = (path, part) => {
-    asked.push(`${keyPath(path)}/${part}`);
+    asked.push(`${show(path)}/${part}`);
     return { line: 4, col: 9 };
   };
   const unknown = error(validateConfig({ server: { udp_size: 1 } }, { file: 'x.yaml', locate }));
-  t.same(asked, ['server.udp_size/key']);
+  t.same(asked, ['server udp_size/key']);
   t.same([unknown.file, unknown.line, unknown.col], ['x.yaml', 4, 9]);
   asked.length = 0;
   error(validateConfig({ server: { udp_max_size: 1 } }, { locate }));
-  t.same(asked, ['server.udp_max_size/value']);
+  t.same(asked, ['server udp_max_size/value']);
 });
 
 t.test('the file is recorded in the config', async (t) => {

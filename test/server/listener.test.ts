@@ -60,13 +60,24 @@ t.test('a socket error after the bind is a warning; UDP and TCP keep answering',
   t.equal(decode((await c.waitReplies(1))[0]!).id, 4, 'TCP still answers');
 });
 
+/** Counts the calls of a listener's transport shutdown; returns the count so far. */
+function countShutdowns(l: UdpListener | TcpListener): () => number {
+  const target = l as unknown as { shutdown: () => Promise<void> };
+  const shutdown = target.shutdown.bind(l);
+  let n = 0;
+  target.shutdown = () => (n++, shutdown());
+  return () => n;
+}
+
 // close() is idempotent: a second call (a shutdown after a failed reload, say) resolves too.
 t.test('close() twice resolves both times, for UDP and TCP', async (t) => {
   const ep = await endpoint();
   const udp = new UdpListener(ep, responder(), quietLogger());
   const tcp = new TcpListener(ep, responder(), { idleTimeoutMs: 10_000, maxConnections: 10 }, quietLogger());
+  const shutdowns = [countShutdowns(udp), countShutdowns(tcp)];
   await udp.listen();
   await tcp.listen();
   await Promise.all([udp.close(), tcp.close()]);
   t.same(await Promise.all([udp.close().then(() => 'udp'), tcp.close().then(() => 'tcp')]), ['udp', 'tcp']);
+  t.same(shutdowns.map((n) => n()), [1, 1], 'the socket is shut down once');
 });

@@ -114,11 +114,13 @@ t.test('an answer completing after close() is discarded without an error', async
     asked();
     return new Promise((resolve) => (release = () => resolve(answer(q.bytes, ['10.0.0.1']))));
   };
-  const { listener, port, socket, responder } = await udpListener(t, handler);
+  const log = captureLog();
+  const { listener, port, socket, responder } = await udpListener(t, handler, log.logger);
   sendFrom(query('late.example'), port);
   await handled;
   await listener.close();
   release();
   await responder.drain(5000); // resolves once the reply was handed to the (closed) listener
   t.throws(() => socket.address(), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' }, 'the socket is closed, and nothing threw');
+  t.same(log.lines.filter((l) => l.msg === 'UDP reply not sent'), [], 'a closed listener does not even try to send');
 });

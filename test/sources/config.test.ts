@@ -1,11 +1,17 @@
 // Source paths as the config file and --lease-file give them; comparing source lists (a reload
 // restarts the sources only when they differ).
 import t from 'tap';
-import { parseSourcePath, sameSources, type SourceConfig } from '../../src/sources/config.js';
+import { parseSourceFlag, sameSources, type SourceConfig } from '../../src/sources/config.js';
 
-t.test('parseSourcePath', async (t) => {
-  t.same(parseSourcePath('/var/lib/dhcp/dhclient*.leases'), { ok: true, value: '/var/lib/dhcp/dhclient*.leases' });
-  t.same(parseSourcePath('/run/x.lease'), { ok: true, value: '/run/x.lease' });
+/** The path of a `--lease-file` dhclient source, as the flag (and a config entry) reads it. */
+const pathOf = (text: string) => {
+  const r = parseSourceFlag(text);
+  return r.ok ? { ok: true as const, value: r.value.path } : r;
+};
+
+t.test('source paths: absolute, no . or .., * only in the file name, a directory stands for its files', async (t) => {
+  t.same(pathOf('/var/lib/dhcp/dhclient*.leases'), { ok: true, value: '/var/lib/dhcp/dhclient*.leases' });
+  t.same(pathOf('/run/x.lease'), { ok: true, value: '/run/x.lease' });
   const bad: Array<[string, RegExp]> = [
     ['var/lib/dhcp/x.leases', /absolute/],
     ['./x.leases', /absolute/],
@@ -16,10 +22,13 @@ t.test('parseSourcePath', async (t) => {
     ['/tmp/x/.', /"\." and "\.\." are not allowed/],
     ['/var/lib/../lib/dhcp/dhclient.leases', /"\." and "\.\." are not allowed/],
   ];
-  t.same(parseSourcePath('//var//lib/dhcp/x.leases'), { ok: true, value: '/var/lib/dhcp/x.leases' }, 'slashes folded');
-  t.same(parseSourcePath('/var/lib/dhcpcd/', '*.lease'), { ok: true, value: '/var/lib/dhcpcd/*.lease' }, 'a directory: its files of the kind');
+  t.same(pathOf('//var//lib/dhcp/x.leases'), { ok: true, value: '/var/lib/dhcp/x.leases' }, 'slashes folded');
+  t.same(pathOf('dhcpcd:/var/lib/dhcpcd/'), { ok: true, value: '/var/lib/dhcpcd/*.lease' }, 'a directory: its files of the kind');
+  t.same(pathOf('/var/lib/dhcp/'), { ok: true, value: '/var/lib/dhcp/dhclient*.leases' }, 'dhclient: dhclient*.leases');
+  t.same(pathOf('networkd:/run/systemd/netif/leases/'), { ok: true, value: '/run/systemd/netif/leases/*' }, 'networkd: every file');
+  t.same(pathOf('resolvconf:/run/dnsfwd/'), { ok: true, value: '/run/dnsfwd/*.conf' }, 'resolvconf: *.conf');
   for (const [text, reason] of bad) {
-    const r = parseSourcePath(text);
+    const r = pathOf(text);
     t.equal(r.ok, false, `"${text}" is rejected`);
     if (!r.ok) t.match(r.reason, reason);
   }

@@ -5,7 +5,7 @@ import { mkdtemp, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { SOURCE_DIRECTORY_FILES, type SourceKind } from '../../src/sources/config.js';
+import { parseSourceFlag, type SourceKind } from '../../src/sources/config.js';
 import { createSource } from '../../src/sources/kinds.js';
 import { captureLog, LEVEL } from '../helpers/logger.js';
 import { nextChange, show } from '../helpers/sources.js';
@@ -16,7 +16,10 @@ const fixture = (name: string) => anyFixture(`dhcp/${name}`);
 async function watch(t: Test, kind: SourceKind, files: Record<string, Buffer | string>) {
   const dir = await mkdtemp(join(tmpdir(), `dnsfwd-${kind}-`));
   for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
-  const path = kind === 'resolvconf' ? join(dir, 'resolv.dhcp') : join(dir, SOURCE_DIRECTORY_FILES[kind]);
+  // A directory source (`KIND:DIR/`) stands for the files that kind's client writes there.
+  const flag = parseSourceFlag(kind === 'resolvconf' ? `${kind}:${join(dir, 'resolv.dhcp')}` : `${kind}:${dir}/`);
+  if (!flag.ok) throw new Error(flag.reason);
+  const path = flag.value.path;
   const log = captureLog();
   const src = createSource({ kind, path, optional: false }, log.logger);
   t.teardown(async () => {

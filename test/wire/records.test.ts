@@ -1,7 +1,7 @@
 // Walking names and records in raw messages: every malformed shape gives -1 (or null), never a
 // position past the end of the message.
 import t from 'tap';
-import { readRecord, skipName, walkRecords } from '../../src/wire/records.js';
+import { type RecordSpan, skipName, walkRecords } from '../../src/wire/records.js';
 import { rr, wireName } from '../helpers/raw.js';
 
 const bytes = (...parts: number[][]) => Uint8Array.from(parts.flat());
@@ -25,14 +25,20 @@ t.test('skipName: label types 0x40 and 0x80 are malformed', async (t) => {
   t.equal(skipName(long(0x81), 0), -1, '0x81');
 });
 
-// Guards readRecord's bounds: a bad name, a fixed part or RDATA past the end.
-t.test('readRecord: a record that does not fit is null', async (t) => {
+/** The one record at offset 0 as walkRecords sees it, or null when it is malformed. */
+function onlyRecord(b: Uint8Array): RecordSpan | null {
+  let seen: RecordSpan | null = null;
+  return walkRecords(b, 0, 1, (r) => void (seen = r)) < 0 ? null : seen;
+}
+
+// The bounds of one record: a bad name, a fixed part or RDATA past the end.
+t.test('a record that does not fit is malformed', async (t) => {
   const a = rr(wireName('a'), 1, 1, 60, [10, 0, 0, 1]);
-  t.match(readRecord(bytes(a), 0), { start: 0, type: 1, ttl: 7, rdata: 13, end: 17 }, 'the whole record');
-  t.equal(readRecord(bytes(a.slice(0, -1)), 0), null, 'RDATA one byte short');
-  t.equal(readRecord(bytes(a.slice(0, 12)), 0), null, 'fixed part one byte short');
-  t.equal(readRecord(bytes([0x41], a.slice(1)), 0), null, 'owner name with label type 0x40');
-  t.match(readRecord(bytes(rr([0], 41, 1232, 0)), 0), { end: 11 }, 'an empty RDATA that ends the message');
+  t.match(onlyRecord(bytes(a)), { start: 0, type: 1, ttl: 7, rdata: 13, end: 17 }, 'the whole record');
+  t.equal(onlyRecord(bytes(a.slice(0, -1))), null, 'RDATA one byte short');
+  t.equal(onlyRecord(bytes(a.slice(0, 12))), null, 'fixed part one byte short');
+  t.equal(onlyRecord(bytes([0x41], a.slice(1))), null, 'owner name with label type 0x40');
+  t.match(onlyRecord(bytes(rr([0], 41, 1232, 0))), { end: 11 }, 'an empty RDATA that ends the message');
 });
 
 // Guards the visitor's early stop, and a malformed record ending the walk.
