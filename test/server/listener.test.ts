@@ -1,6 +1,5 @@
 // What every listener shares, on real UDP and TCP sockets: a socket error after the bind is logged,
 // not thrown, and the listener keeps answering.
-import dgram from 'node:dgram';
 import type { EventEmitter } from 'node:events';
 import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
@@ -12,6 +11,7 @@ import { pipelineOf } from '../helpers/pipeline.js';
 import { answer, decode, query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
 import { TcpClient } from '../helpers/tcp-client.js';
+import { udpExchange } from '../helpers/udp-client.js';
 
 const ADDR = '127.0.41.1';
 
@@ -21,19 +21,6 @@ async function endpoint() {
   const r = parseEndpoint(`${ADDR}:${await freePort(ADDR)}`);
   if (!r.ok) throw new Error(r.reason);
   return r.value;
-}
-
-async function udpExchange(port: number, msg: Buffer): Promise<Buffer> {
-  const c = dgram.createSocket('udp4');
-  try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no answer')), 5000);
-      c.once('message', (m) => (clearTimeout(timer), resolve(m)));
-      c.send(msg, port, ADDR);
-    });
-  } finally {
-    c.close();
-  }
 }
 
 const socketOf = (l: UdpListener | TcpListener) => (l as unknown as { socket: EventEmitter }).socket;
@@ -53,7 +40,7 @@ t.test('a socket error after the bind is a warning; UDP and TCP keep answering',
     { msg: 'UDP socket error', err: { message: 'ENOBUFS' } },
     { msg: 'TCP socket error', err: { message: 'EMFILE' } },
   ]);
-  t.equal(decode(await udpExchange(ep.port, query('a.example', 'A', { id: 3 }))).id, 3, 'UDP still answers');
+  t.equal(decode(await udpExchange(ADDR, ep.port, query('a.example', 'A', { id: 3 }))).id, 3, 'UDP still answers');
   const c = await TcpClient.connect(ADDR, ep.port);
   t.teardown(() => c.destroy());
   c.send(query('a.example', 'A', { id: 4 }));

@@ -10,21 +10,9 @@ import { captureLog, quietLogger } from '../helpers/logger.js';
 import { pipelineOf } from '../helpers/pipeline.js';
 import { answer, decode, query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
+import { udpExchange } from '../helpers/udp-client.js';
 
 const ADDR = '127.0.13.1';
-
-async function exchange(port: number, msg: Buffer): Promise<Buffer> {
-  const c = dgram.createSocket('udp4');
-  try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no answer')), 2000);
-      c.once('message', (m) => (clearTimeout(timer), resolve(m)));
-      c.send(msg, port, ADDR);
-    });
-  } finally {
-    c.close();
-  }
-}
 
 t.test('a datagram from port 0 is dropped before any work, synchronously or not; the listener keeps answering', async (t) => {
   for (const mode of ['at once', 'later'] as const) {
@@ -43,7 +31,7 @@ t.test('a datagram from port 0 is dropped before any work, synchronously or not;
     // What the kernel hands over for a crafted datagram with source port 0.
     const socket = (listener as unknown as { socket: dgram.Socket }).socket;
     socket.emit('message', query('zero.example'), { address: '127.0.13.9', family: 'IPv4', port: 0, size: 30 });
-    const reply = decode(await exchange(port, query('after.example', 'A', { id: 77 })));
+    const reply = decode(await udpExchange(ADDR, port, query('after.example', 'A', { id: 77 })));
     t.equal(reply.id, 77, `${mode}: still answering`);
     t.same(asked, ['after.example'], `${mode}: the port-0 datagram never reached the pipeline`);
   }
@@ -92,7 +80,7 @@ t.test('a datagram too short for a query is dropped; the listener keeps answerin
   const seen = nextDatagram(socket);
   sendFrom(Buffer.from([1, 2, 3]), port);
   t.same([...(await seen)], [1, 2, 3], 'received and dropped');
-  t.equal(decode(await exchange(port, query('after.example', 'A', { id: 78 }))).id, 78, 'still answering');
+  t.equal(decode(await udpExchange(ADDR, port, query('after.example', 'A', { id: 78 }))).id, 78, 'still answering');
 });
 
 // An answer that fails later (a bug in a stage) is logged, not left as an unhandled rejection.
@@ -102,7 +90,7 @@ t.test('a failing pending answer is logged; the listener keeps answering', async
   const { port } = await udpListener(t, broken, log.logger);
   sendFrom(query('bad.example'), port);
   await log.next((l) => l.msg === 'UDP answer failed');
-  t.equal(decode(await exchange(port, query('good.example', 'A', { id: 79 }))).id, 79, 'still answering');
+  t.equal(decode(await udpExchange(ADDR, port, query('good.example', 'A', { id: 79 }))).id, 79, 'still answering');
 });
 
 // Shutdown: an answer that completes after close() is discarded; sending it must not throw.
