@@ -17,7 +17,7 @@ export function splitWatchPath(path: string): ParseResult<WatchPath> {
   const dir = dirname(full);
   const name = basename(full);
   if (dir.includes('*')) return { ok: false, reason: `"${path}": "*" is only allowed in the file name` };
-  if (name === '' || full === dir) return { ok: false, reason: `"${path}": no file name` };
+  if (name === '') return { ok: false, reason: `"${path}": no file name` }; // only the root has none
   if (!name.includes('*')) return { ok: true, value: { dir, wildcard: false, accept: (n) => n === name } };
   const re = new RegExp(`^${name.split('*').map(escapeRegExp).join('.*')}$`);
   // As in the shell, `*` does not match a leading dot: writers' temporary files (networkd's `.#2…`) stay out.
@@ -77,7 +77,8 @@ export class DirectoryWatcher {
   private check(announce: boolean): Promise<void> {
     this.checking ??= (async () => {
       const id = await directoryId(this.dir);
-      if (this.closed || (this.watcher !== undefined && id === this.watchedId)) return;
+      // The same directory still watched, or still missing (nothing is watched after close()).
+      if (id === this.watchedId) return;
       if (this.watcher !== undefined) {
         await this.unwatch();
         if (!this.closed) this.opts.onChange('directory removed or replaced');
@@ -121,8 +122,8 @@ export class DirectoryWatcher {
     await w?.close();
   }
 
+  /** chokidar's close() (in close()) removes this listener at once: no event comes after it. */
   private onEvent(event: string, path: string): void {
-    if (this.closed) return;
     if (event === 'unlinkDir' && resolve(path) === this.dir) void this.check(true);
     else if (dirname(resolve(path)) === this.dir) this.opts.onChange(`${event} ${basename(path)}`);
   }

@@ -1,6 +1,6 @@
 // DirectoryWatcher on real temp directories: what it announces (and not), the watched directory
 // going away, closing at any point, chokidar's errors; splitWatchPath's name filters.
-import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -17,13 +17,26 @@ async function tempDir(t: Test): Promise<string> {
   return base;
 }
 
-function watcher(t: Test, dir: string, pollMs = NO_POLL_MS) {
+/** Resolves once `pred()` holds, looking after every turn of the event loop; rejects after SLACK_MS. */
+async function until(what: string, pred: () => boolean): Promise<void> {
+  const end = Date.now() + SLACK_MS;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`not ${what} within ${SLACK_MS} ms`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** What the watcher holds: chokidar's watcher, the wait for its 'ready', the check in progress. */
+const inside = (w: DirectoryWatcher) =>
+  w as unknown as { watcher?: NodeJS.EventEmitter; abortReady?: unknown; checking?: Promise<void> };
+
+function watcher(t: Test, dir: string, pollMs = NO_POLL_MS, accept: (name: string) => boolean = () => true) {
   const changes: string[] = [];
   const errors: unknown[] = [];
   let wake = () => {};
   const w = new DirectoryWatcher({
     dir,
-    accept: () => true,
+    accept,
     onChange: (what) => (changes.push(what), wake()),
     onError: (err) => errors.push(err),
     pollMs,
@@ -89,9 +102,7 @@ t.test('close() while the watch is getting ready ends start()', async (t) => {
   const { w } = watcher(t, dir);
   let started = false;
   const start = w.start().then(() => (started = true));
-  const waitingForReady = () => (w as unknown as { abortReady?: unknown }).abortReady !== undefined;
-  for (let i = 0; i < 10_000 && !waitingForReady(); i++) await new Promise((r) => setImmediate(r));
-  t.ok(waitingForReady(), 'the watch is getting ready');
+  await until('getting ready', () => inside(w).abortReady !== undefined);
   await w.close();
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([start, new Promise((r) => (timer = setTimeout(r, SLACK_MS)))]);
@@ -127,4 +138,66 @@ t.test("chokidar's errors reach onError as Errors", async (t) => {
   t.equal(errors.length, 2);
   t.ok(errors.every((e) => e instanceof Error), 'Errors');
   t.same(errors.map((e) => (e as Error).message), ['ENOSPC: System limit for number of file watchers reached', 'EMFILE']);
+});
+
+// Removed, then created again: one announcement each, and nothing while it is missing (the watcher
+// does not watch a directory that is not there, which would announce a second removal later).
+t.test('a directory removed and created again: announced once each', async (t) => {
+  const base = await tempDir(t);
+  const dir = join(base, 'watched');
+  await mkdir(dir);
+  const { w, changes, announced } = watcher(t, dir, 20);
+  await w.start();
+  await rmdir(dir);
+  await announced((c) => c === 'directory removed or replaced');
+  await mkdir(dir);
+  await announced((c) => c === 'directory appeared');
+  await writeFile(join(dir, 'a.lease'), 'x');
+  await announced((c) => c.endsWith('a.lease'));
+  t.same(changes.filter((c) => c.startsWith('directory')), ['directory removed or replaced', 'directory appeared']);
+});
+
+// close() while start() is still looking at the directory: nothing is watched afterwards.
+t.test('close() during the first look at the directory: no watch is started', async (t) => {
+  const dir = await tempDir(t);
+  const { w } = watcher(t, dir);
+  const start = w.start();
+  await w.close();
+  await start;
+  t.equal(inside(w).watcher, undefined, 'no chokidar watcher left running');
+});
+
+// close() while a directory that appeared is getting watched: no "appeared" after close().
+t.test('close() while a directory that appeared is getting ready: not announced', async (t) => {
+  const base = await tempDir(t);
+  const dir = join(base, 'later');
+  const { w, changes } = watcher(t, dir, 20);
+  await w.start();
+  const staging = join(base, 'staging'); // appears with its files at once: chokidar takes a while to be ready
+  await mkdir(staging);
+  for (let i = 0; i < 500; i++) await writeFile(join(staging, `f${i}`), 'x');
+  await rename(staging, dir);
+  await until('getting ready', () => inside(w).abortReady !== undefined);
+  const check = inside(w).checking;
+  await w.close();
+  await check;
+  t.same(changes, [], 'nothing announced');
+});
+
+// The name filter applies to chokidar's raw events too; a raw event without a usable name is ignored.
+t.test('raw events: only accepted names are announced; no name, no announcement', async (t) => {
+  const dir = await tempDir(t);
+  const { w, changes, announced } = watcher(t, dir, NO_POLL_MS, (n) => n.endsWith('.lease'));
+  await w.start();
+  await writeFile(join(dir, 'other.txt'), 'x');
+  await writeFile(join(dir, 'a.lease'), 'x');
+  await announced((c) => c.endsWith('a.lease'));
+  t.same(changes.filter((c) => c.includes('other.txt')), [], 'other.txt is not announced');
+  // A filter that takes every name (networkd's `*` takes even ""):
+  const all = watcher(t, dir);
+  await all.w.start();
+  const chokidar = inside(all.w).watcher!;
+  chokidar.emit('raw', 'rename', null, { watchedPath: dir });
+  chokidar.emit('raw', 'rename', '', { watchedPath: dir });
+  t.same(all.changes, [], 'nothing announced, nothing thrown');
 });
