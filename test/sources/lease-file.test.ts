@@ -474,3 +474,56 @@ t.test('no lease expiry, or one 100 days away: the clock is read once per read o
     t.equal(looks, parsed.length, `expire ${expire}: one look at the clock per read`);
   }
 });
+
+// "No file matches" a wildcard is reported for the pattern; the first matching file ends it.
+t.test('optional wildcard: nothing matches, then a file does: the pattern appeared', async (t) => {
+  const { dir, src, log } = await setup(t, undefined, 'dhclient.eth0.leases', 'dhclient*.leases', { optional: true });
+  const pattern = join(dir, 'dhclient*.leases');
+  await src.start();
+  await waitFor('an info line', () => log.lines.some((l) => l.msg === 'source not present: watching for it'));
+  t.match(log.lines.filter((l) => l.msg === 'source not present: watching for it'), [{ file: pattern, reason: 'no file matches' }]);
+  const changed = nextChange(src);
+  await writeFile(join(dir, 'dhclient.eth0.leases'), lease('10.8.1.1'));
+  t.same(await changed, ['10.8.1.1:53']);
+  await waitFor('an appearance', () => log.lines.some((l) => l.msg === 'source appeared'));
+  t.match(log.lines.filter((l) => l.msg === 'source appeared'), [{ file: pattern }]);
+});
+
+/** The source's scan, called directly: what a change event and the debounce end in. */
+const scanOf = (src: LeaseFileSource) => (src as unknown as { runScan(): Promise<void> }).runScan();
+
+// One scan at a time: requests during a scan join it and get one more scan after it.
+t.test('scans requested during a scan join it, and one more scan follows', async (t) => {
+  const parsed: string[] = [];
+  const parse = (text: string) => (parsed.push(text), parseDhclient(text));
+  const { src } = await setup(t, lease('10.0.0.1'), undefined, undefined, { parse });
+  await src.start();
+  parsed.length = 0;
+  const first = scanOf(src);
+  const second = scanOf(src);
+  const third = scanOf(src);
+  t.equal(second, first, 'the second request joins the scan in progress');
+  t.equal(third, first, 'so does the third');
+  await first;
+  t.equal(parsed.length, 2, 'the scan, then one more for the requests made during it');
+});
+
+/** Active timers of this process (a debounce is one). */
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+// A problem found while the source is closing asks for no second read: no timer outlives close().
+t.test('close() during a scan that finds a problem leaves no timer behind', async (t) => {
+  let closing: Promise<void> | undefined;
+  let src: LeaseFileSource | undefined;
+  const parse = () => {
+    closing = src!.close();
+    return { ok: false as const, reason: 'broken' };
+  };
+  const before = timers();
+  src = (await setup(t, 'x', undefined, undefined, { parse })).src;
+  await src.start();
+  t.ok(closing, 'closed from within the scan');
+  await closing;
+  // At most as many as before (another test's timer may have ended meanwhile), not one more.
+  t.ok(timers() <= before, 'no debounce timer for a second read');
+});
