@@ -117,8 +117,11 @@ function dateMatch(day: string, time: string): Date | undefined {
   if (!d || !h) return undefined;
   const [y, mo, da] = [Number(d[1]), Number(d[2]), Number(d[3])];
   const [hh, mi, ss] = [Number(h[1]), Number(h[2]), Number(h[3])];
-  if (mo < 1 || mo > 12 || da < 1 || da > 31 || hh > 23 || mi > 59 || ss > 60) return undefined;
+  // Minutes and seconds out of range roll over within the day, which the check below cannot see
+  // (second 60 is let through, as struct tm allows it).
+  if (mi > 59 || ss > 60) return undefined;
   const date = new Date(Date.UTC(y, mo - 1, da, hh, mi, ss));
-  // Date.UTC rolls 2026/02/30 over into March: such a day does not exist.
+  // Date.UTC rolls a month, day or hour out of range over (2026/02/30 is in March, 24:00 is the
+  // next day): the date it lands on is not the one written.
   return date.getUTCMonth() === mo - 1 && date.getUTCDate() === da ? date : undefined;
 }

@@ -55,7 +55,7 @@ function readAllOptions(bytes: Buffer): ParseResult<Map<number, Buffer>> {
   const overload = parts.get(OPTION.overload)?.[0];
   // RFC 2132 §9.3: 1 = `file` holds options, 2 = `sname` does, 3 = both; anything else is ignored.
   const flags = overload?.length === 1 ? overload[0]! : 0;
-  if (flags >= 1 && flags <= 3) {
+  if (flags <= 3) {
     if (flags & 1) {
       const file = walkOptions(bytes, FILE, FILE + 128, parts, 'file field');
       if (!file.ok) return file;
@@ -83,7 +83,7 @@ function walkOptions(bytes: Buffer, start: number, end: number, parts: Parts, ar
       continue;
     }
     const len = bytes[i + 1];
-    if (len === undefined || i + 1 >= end || i + 2 + len > end) {
+    if (len === undefined || i + 2 + len > end) {
       const at = `0x${i.toString(16)}`;
       return { ok: false, reason: `truncated: option ${code} at offset ${at} runs past the end of the ${area}` };
     }

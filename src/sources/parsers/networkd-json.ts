@@ -59,7 +59,8 @@ function nameservers(value: unknown, key: string, warnings: string[]): Endpoint[
 function addressText(v: unknown): string | undefined {
   if (typeof v === 'string') return isIP(v) === 0 ? undefined : v;
   if (!Array.isArray(v) || (v.length !== 4 && v.length !== 16)) return undefined;
-  if (!v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) return undefined;
+  // A negative byte gives text no address parses (`10.0.0.-1`, `…:-1`); 256 or 0.5 could still parse.
+  if (!v.every((b) => Number.isInteger(b) && b <= 255)) return undefined;
   const bytes = v as number[];
   if (bytes.length === 4) return bytes.join('.');
   const groups = [];

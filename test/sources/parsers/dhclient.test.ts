@@ -117,6 +117,7 @@ t.test('expired vs unexpired', async (t) => {
   const never = parsed(block('eth0', '10.0.0.1', 'never') + block('eth1', '10.1.0.1', past), now);
   t.same(never.servers, ['10.0.0.1:53'], '"never" does not expire');
   t.equal(never.leases[0]!.expires, undefined);
+  t.same(only(block('eth0', '10.0.0.1', 'never')).warnings, [], '"never" is understood: no warning');
 });
 
 t.test('epoch dates (db-time-format local)', async (t) => {
@@ -313,7 +314,11 @@ t.test('only a bare lease { } block is a lease', async (t) => {
 
 // Dates are checked field by field; what Date.UTC would roll over is caught after it (2026/02/30).
 t.test('expire dates that are not understood are skipped with a warning', async (t) => {
-  for (const date of ['epoch abc', 'x 2026/06/01 12:00:00', '1 2026-06-01 12:00:00', '1 2026/06/01 12-00-00', '1 2026/06/01 10:60:00', '1 2026/06/01 10:00:61']) {
+  const dates = ['epoch abc', 'x 2026/06/01 12:00:00', '1 2026-06-01 12:00:00', '1 2026/06/01 12-00-00', '1 2026/06/01 10:60:00', '1 2026/06/01 10:00:61'];
+  // Month, day and hour out of range (what Date.UTC rolls over), and words around the keywords.
+  dates.push('1 2026/00/10 10:00:00', '1 2026/13/10 10:00:00', '1 2026/06/00 10:00:00', '1 2026/06/32 10:00:00', '1 2026/06/01 24:00:00');
+  dates.push('bogus', 'never 1', 'epoch 1795000000 1', '3 1795000000');
+  for (const date of dates) {
     const r = only(block('eth0', '10.0.0.1', date));
     t.equal(r.lease.expires, undefined, date);
     t.match(r.warnings, [new RegExp(`date "${date}" not understood`)], `${date}: warned about`);
