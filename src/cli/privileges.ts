@@ -14,8 +14,8 @@ interface PasswdEntry {
 /** The /etc/passwd entry of `user` (a name or a numeric uid), or undefined. */
 function findUser(user: string, passwd: string): PasswdEntry | undefined {
   for (const line of passwd.split('\n')) {
-    const [name, , uid, gid] = line.split(':');
-    if (name === undefined || uid === undefined || gid === undefined || !/^\d+$/.test(uid) || !/^\d+$/.test(gid)) continue;
+    const [name = '', , uid = '', gid = ''] = line.split(':');
+    if (!/^\d+$/.test(uid) || !/^\d+$/.test(gid)) continue; // also a line too short to have them
     if (name === user || uid === user) return { name, uid: Number(uid), gid: Number(gid) };
   }
   return undefined;

@@ -75,6 +75,7 @@ function duplicateKey(doc: Document, offset: number): string {
   let key = '?';
   visit(doc, {
     Pair(_, pair) {
+      // Only scalar keys are ever duplicates (yaml compares collections as keys by identity).
       if (isScalar(pair.key) && pair.key.range?.[0] === offset) key = String(pair.key.value);
     },
   });
@@ -108,10 +109,10 @@ function findNode(doc: Document, path: readonly PathSegment[]): Found {
       const pair = value.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
       key = isNode(pair?.key) ? pair.key : null;
       next = pair?.value;
-    } else if (isSeq(value) && typeof seg === 'number') {
-      next = value.items[seg];
+    } else if (isSeq(value)) {
+      next = value.items[Number(seg)]; // a key into a list finds nothing: items['x'] is undefined
     }
-    if (!isNode(next) && key === null) return { key: null, value: null, nearest: found.nearest };
+    // Not there: nothing below it is either, and the nearest node found so far stays the answer.
     value = next;
     found = { key, value: isNode(next) ? next : null, nearest: isNode(next) ? next : (key ?? found.nearest) };
   }

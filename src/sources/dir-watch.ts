@@ -100,11 +100,12 @@ export class DirectoryWatcher {
     });
     this.watcher = w;
     this.watchedId = id;
-    w.on('all', (event, p) => this.onEvent(event, p));
-    w.on('raw', (event, name, details) => {
-      // A rename seen by the directory's own fs.watch may be the directory itself going away.
-      if (event === 'rename' && watchedPathOf(details) === this.dir) void this.check(true);
-      // chokidar reports no 'add' for a symbolic link that replaces a dangling one: the raw event does.
+    // The raw events (fs.watch's, on the directory and on each file) are what the watch acts on:
+    // chokidar's own add/change/unlink come from them, and miss some (no 'add' for a symbolic link
+    // that replaces a dangling one, no 'unlinkDir' for the watched directory itself).
+    w.on('raw', (event, name) => {
+      // Any event may be the directory itself going away or being replaced: one stat tells.
+      void this.check(true);
       if (typeof name === 'string' && name !== '' && this.opts.accept(basename(name))) this.opts.onChange(`${event} ${name}`);
     });
     w.on('error', (err) => this.opts.onError(err instanceof Error ? err : new Error(String(err))));
@@ -122,11 +123,6 @@ export class DirectoryWatcher {
     await w?.close();
   }
 
-  /** chokidar's close() (in close()) removes this listener at once: no event comes after it. */
-  private onEvent(event: string, path: string): void {
-    if (event === 'unlinkDir' && resolve(path) === this.dir) void this.check(true);
-    else if (dirname(resolve(path)) === this.dir) this.opts.onChange(`${event} ${basename(path)}`);
-  }
 }
 
 /** ext4 reuses a removed directory's inode number at once; the birth time tells them apart. */
@@ -137,9 +133,4 @@ async function directoryId(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-function watchedPathOf(details: unknown): string | undefined {
-  const p = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
-  return typeof p === 'string' ? resolve(p) : undefined;
 }

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Endpoint, formatEndpoint, sameEndpoint } from '../address.js';
+import { type Endpoint, formatEndpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import { DirectoryWatcher, splitWatchPath, type WatchPath } from './dir-watch.js';
 import { chooseLeases, type LeaseServers } from './lease-choice.js';
@@ -207,7 +207,8 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
     const old = this.current;
     const linksBefore = linkKey(this.currentLeases);
     this.currentLeases = choice.leases;
-    if (next.length === old.length && next.every((e, i) => sameEndpoint(e, old[i]!)) && linkKey(choice.leases) === linksBefore) return;
+    // The servers are the leases' servers in order: the same leases, the same servers.
+    if (linkKey(choice.leases) === linksBefore) return;
     this.current = next;
     this.log.debug({ source: this.name, old: old.map(formatEndpoint), new: next.map(formatEndpoint) }, 'servers changed');
     this.emit(SOURCE_CHANGE, next);
@@ -216,7 +217,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
   private scheduleExpiry(at: number | undefined, now: number): void {
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    if (at === undefined || this.closed) return;
+    if (at === undefined) return; // (publish() does not run once the source is closed)
     // setTimeout takes at most 2^31-1 ms (~24.8 days); a later expiry is looked at again then.
     const wait = Math.min(at - now + 1, 0x7fffffff);
     this.expiryTimer = setTimeout(() => {
