@@ -37,7 +37,7 @@ export function parseEndpoint(text: string, defaultPort = 53): ParseResult<Endpo
     }
     port = Number(portText);
   }
-  return { ok: true, value: { host: normaliseHost(host, family as 4 | 6), port, family: family as 4 | 6 } };
+  return { ok: true, value: { host: family === 6 ? canonicalIPv6(host) : host, port, family: family as 4 | 6 } };
 }
 
 /** Endpoints from texts that may each hold a comma-separated list (`a,b` from the command line). */
@@ -51,10 +51,11 @@ export function parseEndpoints(texts: readonly string[]): ParseResult<Endpoint[]
   return { ok: true, value: out };
 }
 
-function normaliseHost(host: string, family: 4 | 6): string {
-  if (family === 4) return host;
-  // Let the URL parser canonicalise IPv6 (e.g. 0:0:0:0:0:0:0:1 → ::1); keep a zone id as is.
-  if (host.includes('%')) return host.toLowerCase();
+/**
+ * The URL parser's spelling of an IPv6 address (0:0:0:0:0:0:0:1 → ::1). It refuses a zone id
+ * (fe80::1%eth0): such an address is kept as written, lower-cased.
+ */
+function canonicalIPv6(host: string): string {
   try {
     return new URL(`http://[${host}]/`).hostname.slice(1, -1);
   } catch {

@@ -12,6 +12,8 @@ t.test('parseEndpoint: each way of getting it wrong has its reason', async (t) =
     ['host:53', '"host:53": not an IP address (use ADDR, ADDR:PORT or [IPv6]:PORT)'],
   ];
   for (const [text, reason] of reasons) t.same(parseEndpoint(text), { ok: false, reason }, text);
+  t.same(parseEndpoint('[0:0:0:0:0:0:0:1]'), { ok: true, value: { host: '::1', port: 53, family: 6 } }, 'IPv6 in its shortest form');
+  t.same(parseEndpoint('[FE80::1%eth0]:53'), { ok: true, value: { host: 'fe80::1%eth0', port: 53, family: 6 } }, 'a zone id is kept');
   t.same(parseEndpoint('[::1]:1'), { ok: true, value: { host: '::1', port: 1, family: 6 } }, 'port 1, the lowest');
   t.same(parseEndpoint('1.2.3.4:65535'), { ok: true, value: { host: '1.2.3.4', port: 65535, family: 4 } }, 'port 65535, the highest');
 });

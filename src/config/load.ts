@@ -73,10 +73,11 @@ function osReason(err: unknown): string {
 /** The text of the key that starts at `offset` (where yaml reports a DUPLICATE_KEY). */
 function duplicateKey(doc: Document, offset: number): string {
   let key = '?';
+  // Only scalar keys are ever duplicates (yaml compares collections as keys by identity), and no
+  // other scalar starts where a key does.
   visit(doc, {
-    Pair(_, pair) {
-      // Only scalar keys are ever duplicates (yaml compares collections as keys by identity).
-      if (isScalar(pair.key) && pair.key.range?.[0] === offset) key = String(pair.key.value);
+    Scalar(_, node) {
+      if (node.range?.[0] === offset) key = String(node.value);
     },
   });
   return key;
