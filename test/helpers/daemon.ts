@@ -58,7 +58,7 @@ export class DaemonProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode !== null) return this.child.exitCode;
     this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
     const code = await this.exited;
     clearTimeout(timer);
     return code;

@@ -31,7 +31,7 @@ export function captureLog(level = 'debug'): CapturedLog {
       },
     },
   );
-  const next = (pred: (l: LogLine) => boolean, since = 0, ms = 5000): Promise<LogLine> =>
+  const next = (pred: (l: LogLine) => boolean, since = 0, ms = 10_000): Promise<LogLine> =>
     new Promise((resolve, reject) => {
       const check = () => {
         const found = lines.slice(since).find(pred);

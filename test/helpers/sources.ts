@@ -4,8 +4,8 @@ import { SOURCE_CHANGE, type ServerSource } from '../../src/sources/source.js';
 
 export const show = (list: readonly Endpoint[]): string[] => list.map(formatEndpoint);
 
-/** Resolves with the servers of the next change `src` announces; rejects if none comes within `ms`. */
-export function nextChange(src: ServerSource, ms = 3000): Promise<string[]> {
+/** Resolves with the servers of the next change `src` announces; rejects if none comes within `ms` (generous: a busy machine). */
+export function nextChange(src: ServerSource, ms = 10_000): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${SOURCE_CHANGE} event within ${ms} ms`)), ms);
     src.once(SOURCE_CHANGE, (list: Endpoint[]) => {

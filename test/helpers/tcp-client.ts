@@ -35,7 +35,7 @@ export class TcpClient {
   }
 
   /** Resolves when `n` replies have arrived, or rejects after `ms`. */
-  async waitReplies(n: number, ms = 5000): Promise<Buffer[]> {
+  async waitReplies(n: number, ms = 10_000): Promise<Buffer[]> {
     const until = Date.now() + ms;
     while (this.replies.length < n) {
       if (Date.now() > until) throw new Error(`only ${this.replies.length} of ${n} replies within ${ms} ms`);

@@ -108,7 +108,7 @@ t.test('an answer completing after close() is discarded without an error', async
   await handled;
   await listener.close();
   release();
-  await responder.drain(5000); // resolves once the reply was handed to the (closed) listener
+  await responder.drain(10_000); // resolves once the reply was handed to the (closed) listener
   t.throws(() => socket.address(), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' }, 'the socket is closed, and nothing threw');
   t.same(log.lines.filter((l) => l.msg === 'UDP reply not sent'), [], 'a closed listener does not even try to send');
 });
