@@ -111,6 +111,7 @@ t.test('route changes: which cached answers go', async (t) => {
   const oneZone = await fill();
   oneZone.routesChanged(before, routes({ '': ['10.0.0.53'], consul: ['127.0.0.1:8601'], 'vagrant.test': ['192.168.121.1'] }));
   t.equal(oneZone.stats().entries, 2, 'the consul answer went, the others stayed');
+  t.match(log.lines.filter((l) => l.msg === 'route servers changed: cached answers dropped'), [{ zone: 'consul', entries: 1 }], 'and says so');
 
   // Guards `old.size !== next.size`: a zone removed may send its names elsewhere: all go.
   const removed = await fill();

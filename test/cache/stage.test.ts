@@ -289,3 +289,26 @@ t.test('serve-stale: a next stage that rejects gets the stale answer out', async
   t.equal(ttlOf(r), 30);
   t.equal(counters.staleServed, 1);
 });
+
+// RFC 8767 §5: the stale answer is for an upstream that fails or is late, not one that answers.
+t.test('serve-stale: an upstream that answers in time wins over the stale answer', async (t) => {
+  let address = '10.0.0.1';
+  const { handler, q, clock, counters } = setup(async (x) => answer(x.bytes, [address], { ttl: 60 }));
+  await handler(q(query('s.example')));
+  clock.t += 120_000;
+  address = '10.0.0.2';
+  const r = await handler(q(query('s.example')));
+  t.equal(dataOf(r), '10.0.0.2', 'the fresh answer');
+  t.equal(counters.staleServed, 0);
+});
+
+// Coalesced misses get one reply: the first stores it, the others answer from that entry.
+t.test('coalesced misses store the shared reply once', async (t) => {
+  const { handler, q, cache } = setup((x) => new Promise((res) => setTimeout(res, 20, answer(x.bytes, ['10.0.0.9'], { ttl: 60 }))));
+  const stored: string[] = [];
+  const store = cache.store.bind(cache);
+  cache.store = (key, entry) => (stored.push(key), store(key, entry));
+  const replies = await Promise.all([1, 2, 3].map((id) => handler(q(query('c.example', 'A', { id })))));
+  t.same(replies.map((r) => decode(r).id), [1, 2, 3]);
+  t.equal(stored.length, 1, 'stored once');
+});

@@ -151,6 +151,7 @@ t.test('each kind of error', async (t) => {
     [{ upstream: { timeout_ms: '1500' } }, 'upstream.timeout_ms', /expected an integer, got the string "1500"/],
     [{ upstream: { timeout_ms: 1.5 } }, 'upstream.timeout_ms', /expected an integer, got number 1.5/],
     [{ upstream: { timeout_ms: null } }, 'upstream.timeout_ms', /expected an integer, got nothing/],
+    [{ upstream: { timeout_ms: undefined } }, 'upstream.timeout_ms', /expected an integer, got nothing/],
     [{ server: 5 }, 'server', /expected a mapping, got number 5/],
   ];
   for (const [raw, key, reason] of cases) {

@@ -13,14 +13,14 @@ export interface NetworkdFields {
 
 type JsonObject = { readonly [key: string]: unknown };
 
+/** Reads the JSON form; `text` starts with "{" (networkd.ts looks before calling). */
 export function readJsonLease(text: string, warnings: string[]): ParseResult<NetworkdFields> {
-  let root: unknown;
+  let root: JsonObject;
   try {
-    root = JSON.parse(text);
+    root = JSON.parse(text) as JsonObject; // an object: the caller sends only text that starts with "{"
   } catch (err) {
     return { ok: false, reason: `not valid JSON (cut off?): ${(err as Error).message}` };
   }
-  if (!isObject(root)) return { ok: false, reason: 'the JSON is not an object: not a networkd lease file' };
   const servers = isObject(root['Servers']) ? root['Servers'] : undefined;
   if (!('Address' in root) && servers === undefined && !('DNS' in root)) {
     return { ok: false, reason: 'no "Address" or "Servers" in the JSON: not a networkd lease file' };

@@ -139,7 +139,7 @@ t.test('JSON: fields of the wrong type are skipped, not thrown on', async (t) =>
 // Addresses as byte arrays: 4 or 16 integers from 0 to 255; the checks matter where the text would still parse.
 t.test('JSON: byte arrays that are not 4 or 16 bytes of 0 to 255 are not addresses', async (t) => {
   const v6 = [32, 1, 13, 184, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53];
-  const bad = [['10', '0', '0', '1'], [...v6.slice(0, 15), 256], [...v6.slice(0, 15), -1], [...v6.slice(0, 15), 0.5], [...v6, 1]];
+  const bad = [['10', '0', '0', '1'], [...v6.slice(0, 15), 256], [...v6.slice(0, 15), -1], [...v6.slice(0, 15), 0.5], [...v6, 1], { length: 4 }];
   const r = ok(parseNetworkd(JSON.stringify({ Address: [10, 0, 0, 5], Servers: { DNS: [...bad, v6] } })));
   t.same(hosts(r), ['[2001:db8::53]:53']);
   t.same(r.warnings, bad.map((b, i) => `Servers.DNS[${i}]: ${JSON.stringify(b)} is not an IP address`));
