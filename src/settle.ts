@@ -33,9 +33,8 @@ export function settleOnce<T>(
       if ('error' in end) finish(end.error);
       else finish(null, end.value);
     }, timeoutMs);
-    const cleanup = start(finish);
-    if (typeof cleanup !== 'function') return;
-    if (done) cleanup();
+    const cleanup = start(finish) || undefined; // start may set up nothing to undo
+    if (done) cleanup?.();
     else undo = cleanup;
   });
 }

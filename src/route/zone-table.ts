@@ -30,8 +30,8 @@ export class ZoneTable<G> {
     if (!root) throw new Error('ZoneTable needs a root route');
     this.byZone = map;
     this.root = root;
+    // The root's wire name is empty: lookup never compares it (it falls back to the root).
     for (const route of map.values()) {
-      if (route.zone === '') continue;
       const wire = wireName(route.zone);
       const list = this.byWireLength.get(wire.length) ?? [];
       list.push({ wire, route });

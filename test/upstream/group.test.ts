@@ -72,6 +72,8 @@ t.test('failover: timeout, refused and SERVFAIL move on; a failed server goes to
   t.same(calls, ['udp 10.0.0.3:53'], 'the healthy server is asked first next time');
   clock.t += 31_000;
   t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53', '10.0.0.3:53'], 'after down_ms the configured order is back');
+  // Every miss asks for the order: with no server down it is the configured list itself, not a copy.
+  t.equal(g.order(), g.order(), 'no server down: the same list, nothing sorted');
 });
 
 t.test('all failed → error, whether by timeout, ICMP, SERVFAIL or REFUSED replies', async (t) => {
