@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { formatEndpoint, type Endpoint } from '../../address.js';
 import { DnsfwdError } from '../../errors.js';
 import { type Finish, settleOnce } from '../../settle.js';
-import { HEADER_SIZE, readId, writeId } from '../../wire/header.js';
+import { readId, writeId } from '../../wire/header.js';
 import { EndpointMap } from '../endpoint-map.js';
 import { randomId } from '../ids.js';
 import type { Exchange, Transport } from './exchange.js';
@@ -86,8 +86,8 @@ class PooledSocket {
     }
   }
 
+  /** A datagram too short for our question (a header's worth or less) never matches. */
   private onMessage(msg: Buffer): void {
-    if (msg.length < HEADER_SIZE) return;
     const w = this.pending.get(readId(msg));
     if (w && w.matches(msg)) w.finish(null, msg); // anything else is ignored
   }
