@@ -15,6 +15,7 @@ import { pipelineOf } from '../helpers/pipeline.js';
 import { answer, query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
 import { TcpClient } from '../helpers/tcp-client.js';
+import { until } from '../helpers/wait.js';
 
 const ADDR = '127.0.14.1';
 
@@ -38,16 +39,7 @@ function serverSockets(l: TcpListener): net.Socket[] {
   return [...connections].map((c) => c.socket);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `cond` every 10 ms for up to SLACK_MS. */
-async function until(what: string, cond: () => boolean): Promise<void> {
-  const end = Date.now() + SLACK_MS;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`not ${what} within ${SLACK_MS} ms`);
-    await sleep(10);
-  }
-}
 const addresses = Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.1`);
 
 t.test('a client that sends without reading: the server stops reading, work stays bounded', async (t) => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DirectoryWatcher, splitWatchPath } from '../../src/sources/dir-watch.js';
+import { activeTimers, until } from '../helpers/wait.js';
 
 /** Generous slack for what chokidar takes to report a change. */
 const SLACK_MS = 10_000;
@@ -15,15 +16,6 @@ async function tempDir(t: Test): Promise<string> {
   const base = await mkdtemp(join(tmpdir(), 'dnsfwd-dirwatch-'));
   t.teardown(() => rm(base, { recursive: true, force: true }));
   return base;
-}
-
-/** Resolves once `pred()` holds, looking after every turn of the event loop; rejects after SLACK_MS. */
-async function until(what: string, pred: () => boolean): Promise<void> {
-  const end = Date.now() + SLACK_MS;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`not ${what} within ${SLACK_MS} ms`);
-    await new Promise((r) => setImmediate(r));
-  }
 }
 
 /** What the watcher holds: chokidar's watcher, the wait for its 'ready', the check in progress. */
@@ -57,8 +49,6 @@ function watcher(t: Test, dir: string, pollMs = NO_POLL_MS, accept: (name: strin
   return { w, changes, errors, announced };
 }
 
-/** Active timers of this process (the directory poll is one). */
-const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 t.test('splitWatchPath: the root is no file; a hidden pattern matches hidden names; "." is literal', async (t) => {
   t.match(splitWatchPath('/'), { ok: false, reason: '"/": no file name' });
@@ -102,7 +92,7 @@ t.test('close() while the watch is getting ready ends start()', async (t) => {
   const { w } = watcher(t, dir);
   let started = false;
   const start = w.start().then(() => (started = true));
-  await until('getting ready', () => inside(w).abortReady !== undefined);
+  await until('getting ready', () => inside(w).abortReady !== undefined, SLACK_MS, 0);
   await w.close();
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([start, new Promise((r) => (timer = setTimeout(r, SLACK_MS)))]);
@@ -113,18 +103,18 @@ t.test('close() while the watch is getting ready ends start()', async (t) => {
 // The poll is one interval, started once, and none after close().
 t.test('start() twice starts one poll; start() after close() starts none', async (t) => {
   const dir = await tempDir(t);
-  const before = timers();
+  const before = activeTimers();
   const a = watcher(t, dir, 60_000);
   await a.w.start();
-  t.equal(timers(), before + 1, 'one poll');
+  t.equal(activeTimers(), before + 1, 'one poll');
   await a.w.start();
-  t.equal(timers(), before + 1, 'still one');
+  t.equal(activeTimers(), before + 1, 'still one');
   await a.w.close();
-  t.equal(timers(), before, 'none after close()');
+  t.equal(activeTimers(), before, 'none after close()');
   const b = watcher(t, dir, 60_000);
   await b.w.close();
   await b.w.start();
-  t.equal(timers(), before, 'closed first: none');
+  t.equal(activeTimers(), before, 'closed first: none');
 });
 
 // chokidar's 'error' events (inotify limits, EMFILE…) reach onError, as Errors; nothing is thrown.
@@ -177,7 +167,7 @@ t.test('close() while a directory that appeared is getting ready: not announced'
   await mkdir(staging);
   for (let i = 0; i < 500; i++) await writeFile(join(staging, `f${i}`), 'x');
   await rename(staging, dir);
-  await until('getting ready', () => inside(w).abortReady !== undefined);
+  await until('getting ready', () => inside(w).abortReady !== undefined, SLACK_MS, 0);
   const check = inside(w).checking;
   await w.close();
   await check;

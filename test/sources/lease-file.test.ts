@@ -10,10 +10,9 @@ import { LeaseFileSource, type LeaseFileOptions } from '../../src/sources/lease-
 import { parseDhclient } from '../../src/sources/parsers/dhclient.js';
 import { SOURCE_CHANGE } from '../../src/sources/source.js';
 import { captureLog, LEVEL } from '../helpers/logger.js';
-import { nextChange as nextChangeWithin, show } from '../helpers/sources.js';
+import { nextChange, show } from '../helpers/sources.js';
+import { activeTimers, until, WAIT_MS } from '../helpers/wait.js';
 
-/** Generous slack for what the source's 100 ms debounce and 300 ms directory poll bound. */
-const WAIT_MS = 10_000;
 const { debug: DEBUG, info: INFO } = LEVEL;
 
 const lease = (dns: string, iface = 'eth0', expire = 'never'): string =>
@@ -26,15 +25,7 @@ const dhclientDate = (ms: number): string => {
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, cond: () => boolean, ms = WAIT_MS): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
-const nextChange = (src: LeaseFileSource, ms = WAIT_MS) => nextChangeWithin(src, ms);
 
 async function setup(t: Test, initial?: string, name = 'dhclient.leases', pattern = name, more: Partial<LeaseFileOptions> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'dnsfwd-lease-'));
@@ -112,7 +103,7 @@ t.test('deletion keeps the last good servers and warns once; re-creation is read
   let changes = 0;
   src.on(SOURCE_CHANGE, () => changes++);
   await unlink(file);
-  await waitFor('a warning about the deleted file', () => log.warnings().length > 0);
+  await until('a warning about the deleted file', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ source: src.name, file, reason: /deleted/ }]);
   t.same(show(src.servers()), ['10.0.0.1:53'], 'last good kept');
   const changed = nextChange(src);
@@ -129,13 +120,13 @@ t.test('garbage and empty files keep the last good servers, one warning per dist
   const { file, src, log } = await setup(t, lease('10.0.0.1'), undefined, undefined, { parse });
   await src.start();
   await writeFile(file, 'this is not a lease file\n');
-  await waitFor('a warning about garbage', () => log.warnings().length > 0);
+  await until('a warning about garbage', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ source: src.name, file, reason: 'no lease { } block found' }]);
   await writeFile(file, 'still not { a lease };\n');
-  await waitFor('the second garbage read', () => parsed.includes('still not { a lease };\n'));
+  await until('the second garbage read', () => parsed.includes('still not { a lease };\n'));
   t.equal(log.warnings().length, 1, 'the same problem does not warn again');
   await writeFile(file, '');
-  await waitFor('a warning about the empty file', () => log.warnings().length > 1);
+  await until('a warning about the empty file', () => log.warnings().length > 1);
   t.same(show(src.servers()), ['10.0.0.1:53'], 'last good kept');
   const changed = nextChange(src);
   await writeFile(file, lease('10.0.0.9'));
@@ -150,7 +141,7 @@ t.test('a missing file warns, and is read when it appears', async (t) => {
   const { file, src, log } = await setup(t);
   await src.start();
   t.same(src.servers(), []);
-  await waitFor('a warning about the missing file', () => log.warnings().length > 0);
+  await until('a warning about the missing file', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ file, reason: 'the file does not exist' }]);
   const changed = nextChange(src);
   await writeFile(file, lease('10.0.0.2'));
@@ -202,7 +193,7 @@ t.test('symbolic links: a dangling one keeps the last servers; a valid one repla
   await writeFile(join(dir, 'target'), lease('10.7.0.2'));
   await unlink(file);
   await symlink(join(dir, 'missing'), file);
-  await waitFor('a warning', () => log.warnings().length > 0);
+  await until('a warning', () => log.warnings().length > 0);
   // A dangling link reads as ENOENT: for a file read before, that is a deletion, not "does not exist".
   t.match(log.warnings(), [{ file, reason: 'the file was deleted; keeping its last servers' }]);
   t.same(show(src.servers()), ['10.7.0.1:53'], 'dangling: last good kept');
@@ -217,7 +208,7 @@ t.test('a directory in place of the file is named as such', async (t) => {
   await src.start();
   await unlink(file);
   await mkdir(file);
-  await waitFor('a warning', () => log.warnings().length > 0);
+  await until('a warning', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ file, reason: 'it is a directory, not a file' }]);
   t.same(show(src.servers()), ['10.7.1.1:53']);
 });
@@ -225,15 +216,15 @@ t.test('a directory in place of the file is named as such', async (t) => {
 t.test('optional: a missing file is info, not a warning, and is read when it appears', async (t) => {
   const { file, src, log } = await setup(t, undefined, 'dhclient.leases', 'dhclient.leases', { optional: true });
   await src.start();
-  await waitFor('an info line', () => log.lines.some((l) => l.msg === 'source not present: watching for it'));
+  await until('an info line', () => log.lines.some((l) => l.msg === 'source not present: watching for it'));
   t.same(log.warnings(), []);
   const changed = nextChange(src);
   await writeFile(file, lease('10.8.0.1'));
   t.same(await changed, ['10.8.0.1:53']);
-  await waitFor('an appearance', () => log.lines.some((l) => l.msg === 'source appeared'));
+  await until('an appearance', () => log.lines.some((l) => l.msg === 'source appeared'));
   t.notOk(log.lines.some((l) => l.msg === 'source file usable again'), 'it appeared: it was never unusable');
   await writeFile(file, 'garbage');
-  await waitFor('a warning', () => log.warnings().length > 0);
+  await until('a warning', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ reason: 'no lease { } block found' }], 'garbage in an optional source is still a warning');
 });
 
@@ -253,7 +244,7 @@ t.test('forgetDeleted (networkd): a deleted lease takes its servers with it; hid
 t.test('wildcard in an empty directory: warns that nothing matches, then picks up a new file', async (t) => {
   const { dir, src, log } = await setup(t, undefined, 'x', 'dhclient*.leases');
   await src.start();
-  await waitFor('a warning', () => log.warnings().length > 0);
+  await until('a warning', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ reason: 'no file matches' }]);
   const changed = nextChange(src);
   await writeFile(join(dir, 'dhclient.leases'), lease('10.3.0.1'));
@@ -266,7 +257,7 @@ t.test('a directory created later, removed, and created again', async (t) => {
   const file = join(sub, 'dhcp', 'dhclient.leases');
   await src.start();
   t.same(src.servers(), []);
-  await waitFor('a warning about the directory', () => log.warnings().length > 0);
+  await until('a warning about the directory', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ file: join(sub, 'dhcp'), reason: 'the directory does not exist' }]);
   let changed = nextChange(src);
   await mkdir(join(sub, 'dhcp'), { recursive: true });
@@ -276,7 +267,7 @@ t.test('a directory created later, removed, and created again', async (t) => {
   await writeFile(file, lease('10.4.0.2'));
   t.same(await changed, ['10.4.0.2:53'], 'and then watched');
   await rm(sub, { recursive: true });
-  await waitFor('a second warning', () => log.warnings().length > 1);
+  await until('a second warning', () => log.warnings().length > 1);
   t.same(show(src.servers()), ['10.4.0.2:53'], 'last good kept');
   changed = nextChange(src);
   await mkdir(join(sub, 'dhcp'), { recursive: true });
@@ -285,7 +276,7 @@ t.test('a directory created later, removed, and created again', async (t) => {
   await rm(sub, { recursive: true });
   await mkdir(join(sub, 'dhcp'), { recursive: true }); // ext4 may give it the old inode number
   await writeFile(file, lease('10.4.0.4'));
-  await waitFor('10.4.0.4', () => show(src.servers()).includes('10.4.0.4:53'));
+  await until('10.4.0.4', () => show(src.servers()).includes('10.4.0.4:53'));
   changed = nextChange(src);
   await writeFile(file, lease('10.4.0.5'));
   t.same(await changed, ['10.4.0.5:53'], 'a directory replaced at once is watched again');
@@ -414,7 +405,7 @@ t.test('optional: a file read before that becomes a dangling link is a warning',
   await src.start();
   await unlink(file);
   await symlink(join(dir, 'missing'), file);
-  await waitFor('a warning', () => log.warnings().length > 0);
+  await until('a warning', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ file, reason: 'the file was deleted; keeping its last servers' }]);
 });
 
@@ -423,7 +414,7 @@ t.test('optional: a directory in place of the file is a warning', async (t) => {
   const { file, src, log } = await setup(t, undefined, 'dhclient.leases', 'dhclient.leases', { optional: true });
   await mkdir(file);
   await src.start();
-  await waitFor('a warning', () => log.warnings().length > 0);
+  await until('a warning', () => log.warnings().length > 0);
   t.match(log.warnings(), [{ file, reason: 'it is a directory, not a file' }]);
 });
 
@@ -440,7 +431,7 @@ t.test('optional: a missing directory is info, not a warning', async (t) => {
 t.test('wildcard: an unusable matching file is named; the pattern is not said to match nothing', async (t) => {
   const { file, src, log } = await setup(t, 'garbage', 'dhclient.eth0.leases', 'dhclient*.leases');
   await src.start();
-  await waitFor('a warning', () => log.warnings().length > 0);
+  await until('a warning', () => log.warnings().length > 0);
   const changed = nextChange(src);
   await writeFile(file, lease('10.3.1.1'));
   t.same(await changed, ['10.3.1.1:53']);
@@ -480,12 +471,12 @@ t.test('optional wildcard: nothing matches, then a file does: the pattern appear
   const { dir, src, log } = await setup(t, undefined, 'dhclient.eth0.leases', 'dhclient*.leases', { optional: true });
   const pattern = join(dir, 'dhclient*.leases');
   await src.start();
-  await waitFor('an info line', () => log.lines.some((l) => l.msg === 'source not present: watching for it'));
+  await until('an info line', () => log.lines.some((l) => l.msg === 'source not present: watching for it'));
   t.match(log.lines.filter((l) => l.msg === 'source not present: watching for it'), [{ file: pattern, reason: 'no file matches' }]);
   const changed = nextChange(src);
   await writeFile(join(dir, 'dhclient.eth0.leases'), lease('10.8.1.1'));
   t.same(await changed, ['10.8.1.1:53']);
-  await waitFor('an appearance', () => log.lines.some((l) => l.msg === 'source appeared'));
+  await until('an appearance', () => log.lines.some((l) => l.msg === 'source appeared'));
   t.match(log.lines.filter((l) => l.msg === 'source appeared'), [{ file: pattern }]);
 });
 
@@ -508,8 +499,6 @@ t.test('scans requested during a scan join it, and one more scan follows', async
   t.equal(parsed.length, 2, 'the scan, then one more for the requests made during it');
 });
 
-/** Active timers of this process (a debounce is one). */
-const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 // A problem found while the source is closing asks for no second read: no timer outlives close().
 t.test('close() during a scan that finds a problem leaves no timer behind', async (t) => {
@@ -519,11 +508,11 @@ t.test('close() during a scan that finds a problem leaves no timer behind', asyn
     closing = src!.close();
     return { ok: false as const, reason: 'broken' };
   };
-  const before = timers();
+  const before = activeTimers();
   src = (await setup(t, 'x', undefined, undefined, { parse })).src;
   await src.start();
   t.ok(closing, 'closed from within the scan');
   await closing;
   // At most as many as before (another test's timer may have ended meanwhile), not one more.
-  t.ok(timers() <= before, 'no debounce timer for a second read');
+  t.ok(activeTimers() <= before, 'no debounce timer for a second read');
 });
