@@ -21,6 +21,10 @@ const BUILD = join(ROOT, 'build');
 const UNIT = ['cache', 'cli', 'config', 'pipeline', 'route', 'server', 'sources', 'upstream', 'wire', 'settle.test.js', 'address.test.js'];
 const TIMEOUT_MS = 60_000;
 
+let survivors = 0;
+let total = 0;
+let fastPaths = 0;
+
 const walk = (p) => (statSync(p).isDirectory() ? readdirSync(p).flatMap((f) => walk(join(p, f))) : [p]);
 
 if (!existsSync(join(BUILD, 'src'))) {
@@ -100,6 +104,7 @@ function operands(cond) {
 /** Every mutant of `text`: [line number, description, mutated text]. */
 function mutants(text) {
   const out = [];
+  const lines = text.split('\n');
   for (const m of text.matchAll(/\b(if|while) \(/g)) {
     const open = m.index + m[0].length - 1;
     const end = closing(text, open);
@@ -108,7 +113,7 @@ function mutants(text) {
     const line = text.slice(0, m.index).split('\n').length;
     // A fast path (a comment saying so on the line before) gives what the general code after it
     // would: no test can tell it is gone, by design. It is counted, not mutated.
-    if (/fast path/i.test(text.split('\n')[line - 2] ?? '')) {
+    if (/fast path/i.test(lines[line - 2] ?? '')) {
       fastPaths++;
       continue;
     }
@@ -132,9 +137,6 @@ function passes(tests) {
   return true;
 }
 
-let survivors = 0;
-let total = 0;
-let fastPaths = 0;
 for (const compiled of sources) {
   const original = readFileSync(compiled, 'utf8');
   const tests = testsFor(compiled);

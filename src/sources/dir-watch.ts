@@ -104,8 +104,9 @@ export class DirectoryWatcher {
     // chokidar's own add/change/unlink come from them, and miss some (no 'add' for a symbolic link
     // that replaces a dangling one, no 'unlinkDir' for the watched directory itself).
     w.on('raw', (event, name) => {
-      // Any event may be the directory itself going away or being replaced: one stat tells.
-      void this.check(true);
+      // Fast path: only a 'rename' (not the 'change' of a file written to) can be the directory
+      // itself going away or being replaced; one stat tells.
+      if (event === 'rename') void this.check(true);
       if (typeof name === 'string' && name !== '' && this.opts.accept(basename(name))) this.opts.onChange(`${event} ${name}`);
     });
     w.on('error', (err) => this.opts.onError(err instanceof Error ? err : new Error(String(err))));
