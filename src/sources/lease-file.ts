@@ -117,7 +117,10 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
     }, wait);
   }
 
-  /** One scan at a time; a request during a scan runs another one right after it. */
+  /**
+   * One scan at a time; a request during a scan runs another one right after it (once closed,
+   * that scan stops after listing the directory).
+   */
   private runScan(): Promise<void> {
     if (this.scanning) {
       this.rescan = true;
@@ -127,7 +130,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
       do {
         this.rescan = false;
         await this.scan().catch((err: unknown) => this.log.error({ source: this.name, err }, 'scan failed'));
-      } while (this.rescan && !this.closed);
+      } while (this.rescan);
     })().finally(() => (this.scanning = undefined));
     return this.scanning;
   }

@@ -106,11 +106,17 @@ function findEdns(b: Uint8Array, afterQuestion: number): Edns | null | 'bad' {
   const counts = h.ancount(b) + h.nscount(b) + h.arcount(b);
   // Fast path: nothing after the question.
   if (counts === 0) return null;
-  // Fast path: one well-formed OPT record and nothing else.
-  if (counts === 1 && h.arcount(b) === 1 && b.length >= afterQuestion + 11 && b[afterQuestion] === 0) {
-    const type = (b[afterQuestion + 1]! << 8) | b[afterQuestion + 2]!;
-    const rdlength = (b[afterQuestion + 9]! << 8) | b[afterQuestion + 10]!;
-    if (type === TYPE_OPT && afterQuestion + 11 + rdlength <= b.length) return optAt(b, afterQuestion, afterQuestion + 5);
+  const at = afterQuestion;
+  // Fast path: one well-formed OPT record and nothing else. A read past the end gives undefined,
+  // which `<<` and `|` make 0: a record cut short then fails the RDLENGTH bound, as it should.
+  if (
+    counts === 1 &&
+    h.arcount(b) === 1 &&
+    b[at] === 0 &&
+    ((b[at + 1]! << 8) | b[at + 2]!) === TYPE_OPT &&
+    at + 11 + ((b[at + 9]! << 8) | b[at + 10]!) <= b.length
+  ) {
+    return optAt(b, at, at + 5);
   }
   return generalEdns(b, afterQuestion);
 }
@@ -121,35 +127,40 @@ function optAt(b: Uint8Array, start: number, ttl: number): Edns {
 }
 
 function generalEdns(b: Uint8Array, afterQuestion: number): Edns | null | 'bad' {
-  const additionalStart = walkRecords(b, afterQuestion, h.ancount(b) + h.nscount(b));
-  if (additionalStart < 0) return 'bad';
+  const before = h.ancount(b) + h.nscount(b);
   let edns: Edns | null = null;
   let twice = false;
-  const end = walkRecords(b, additionalStart, h.arcount(b), (r) => {
-    if (r.type !== TYPE_OPT) return;
-    if (edns !== null || b[r.start] !== 0) twice = true; // RFC 6891 §6.1.1: one OPT, root owner
+  const end = walkRecords(b, afterQuestion, before + h.arcount(b), (r, i) => {
+    if (i < before || r.type !== TYPE_OPT) return; // RFC 6891 §6.1.1: OPT belongs in the additional section
+    if (edns !== null || b[r.start] !== 0) twice = true; // one OPT, root owner
     edns = optAt(b, r.start, r.ttl);
   });
   if (end < 0 || twice) return 'bad';
   return edns;
 }
 
-/** The OPT record of any message (e.g. an upstream reply): where it starts and ends, or null. */
+/**
+ * The first OPT record of any message's additional section (e.g. an upstream reply): where it
+ * starts and ends, or null. Records after it are not read.
+ */
 export function findOpt(b: Uint8Array, afterQuestion: number): RecordSpan | null {
-  const additionalStart = walkRecords(b, afterQuestion, h.ancount(b) + h.nscount(b));
-  if (additionalStart < 0) return null;
+  const before = h.ancount(b) + h.nscount(b);
   let found: RecordSpan | null = null;
-  walkRecords(b, additionalStart, h.arcount(b), (r) => {
-    if (r.type === TYPE_OPT && found === null) found = r;
+  walkRecords(b, afterQuestion, before + h.arcount(b), (r, i) => {
+    if (i < before || r.type !== TYPE_OPT) return;
+    found = r;
+    return false;
   });
   return found;
 }
 
-/** Same question (name case-insensitively, type, class) in both messages at [12, end)? */
-export function sameQuestion(a: Uint8Array, b: Uint8Array, end: number): boolean {
-  if (a.length < end || b.length < end) return false;
+/**
+ * Same question (name case-insensitively, type, class) at [12, end) of a query, which holds it
+ * there, and of a reply? A reply that ends before `end` reads undefined there, equal to no byte.
+ */
+export function sameQuestion(query: Uint8Array, reply: Uint8Array, end: number): boolean {
   const nameEnd = end - 4;
-  for (let i = h.HEADER_SIZE; i < nameEnd; i++) if (lowerAscii(a[i]!) !== lowerAscii(b[i]!)) return false;
-  for (let i = nameEnd; i < end; i++) if (a[i] !== b[i]) return false; // type and class compare exactly
+  for (let i = h.HEADER_SIZE; i < nameEnd; i++) if (lowerAscii(query[i]!) !== lowerAscii(reply[i]!)) return false;
+  for (let i = nameEnd; i < end; i++) if (query[i] !== reply[i]) return false; // type and class compare exactly
   return true;
 }

@@ -28,7 +28,10 @@ export interface RecordSpan {
 /** The record at `off`, or null if it runs past the end of the message. */
 function readRecord(b: Uint8Array, off: number): RecordSpan | null {
   const afterName = skipName(b, off);
-  if (afterName < 0 || afterName + 10 > b.length) return null;
+  if (afterName < 0) return null;
+  // A record cut inside its ten fixed bytes reads undefined for the missing ones, which `<<` and
+  // `|` make 0: its end is then at least afterName + 10, past b.length, and the one check below
+  // rejects it.
   const type = (b[afterName]! << 8) | b[afterName + 1]!;
   const rdlength = (b[afterName + 8]! << 8) | b[afterName + 9]!;
   const end = afterName + 10 + rdlength;
@@ -37,20 +40,21 @@ function readRecord(b: Uint8Array, off: number): RecordSpan | null {
 }
 
 /**
- * Visits `count` records from `off`; returns the offset after the last one, or -1 if one is
- * malformed. The visitor may return false to stop early (the result is then -1 as well).
+ * Visits `count` records from `off`, each with its index (0 for the first); returns the offset
+ * after the last one, or -1 if one is malformed. The visitor may return false to stop early (the
+ * result is then -1 as well).
  */
 export function walkRecords(
   b: Uint8Array,
   off: number,
   count: number,
-  visit?: (r: RecordSpan) => boolean | void,
+  visit?: (r: RecordSpan, index: number) => boolean | void,
 ): number {
   let pos = off;
   for (let i = 0; i < count; i++) {
     const r = readRecord(b, pos);
     if (r === null) return -1;
-    if (visit && visit(r) === false) return -1;
+    if (visit && visit(r, i) === false) return -1;
     pos = r.end;
   }
   return pos;

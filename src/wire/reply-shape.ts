@@ -35,7 +35,8 @@ export function analyseReply(b: Uint8Array, questionEnd: number): ReplyShape | n
   let pos = questionEnd;
   for (let i = 0; i < total; i++) {
     const afterName = skipName(b, pos);
-    if (afterName < 0 || afterName + 10 > b.length) return null;
+    if (afterName < 0) return null;
+    // Cut inside the ten fixed bytes: the missing ones read as 0 and `end` lands past b.length.
     const end = afterName + 10 + ((b[afterName + 8]! << 8) | b[afterName + 9]!);
     if (end > b.length) return null;
     const type = (b[afterName]! << 8) | b[afterName + 1]!;

@@ -167,19 +167,28 @@ t.test('two OPT records, or an OPT record not owned by the root, is FORMERR', as
   t.ok(owned.kind === 'error' && owned.rcode === Rcode.FORMERR, 'an OPT record owned by x.');
 });
 
-// Guards the length check of sameQuestion: messages cut before `end` do not hold that question.
-t.test('sameQuestion is false for messages that end before the question does', async (t) => {
+// A reply that ends before the question does cannot hold it, however the bytes it has compare.
+t.test('sameQuestion is false for a reply cut anywhere inside the question', async (t) => {
   const q = query('example.com');
-  const cut = q.subarray(0, q.length - 2);
-  t.notOk(sameQuestion(cut, Buffer.from(cut), q.length), 'two copies of the same cut message');
-  t.notOk(sameQuestion(q, cut, q.length), 'a reply cut inside the question');
+  for (let len = 0; len < q.length; len++) t.notOk(sameQuestion(q, q.subarray(0, len), q.length), `${len} of ${q.length} bytes`);
+  t.ok(sameQuestion(q, Buffer.from(q), q.length), 'the whole question');
 });
 
-// Guards `found === null` in findOpt: in a reply with two OPT records (malformed, RFC 6891 §6.1.1),
+// Guards findOpt's early stop: in a reply with two OPT records (malformed, RFC 6891 §6.1.1),
 // the first is the one replaced or kept, as the walk meets it.
 t.test('findOpt finds the first OPT record of the additional section', async (t) => {
   const b = message(0x8180, { ar: 3 }, rr(ROOT, 1, 1, 0, [10, 0, 0, 1]), optRecord(4096), optRecord(512));
   const first = QUESTION_END + 15;
   t.match(findOpt(b, QUESTION_END), { start: first, type: 41, end: first + 11 });
   t.equal(findOpt(message(0x8180, { ar: 1 }, rr(ROOT, 1, 1, 0, [10, 0, 0, 1])), QUESTION_END), null, 'none');
+});
+
+// Guards `i < before` in findOpt: an OPT-typed record in the answer or authority section is not
+// the reply's OPT record (RFC 6891 §6.1.1).
+t.test('findOpt looks in the additional section only', async (t) => {
+  t.equal(findOpt(message(0x8180, { an: 1 }, optRecord()), QUESTION_END), null, 'in the answer section');
+  t.equal(findOpt(message(0x8180, { ns: 1 }, optRecord()), QUESTION_END), null, 'in the authority section');
+  const b = message(0x8180, { an: 1, ar: 1 }, optRecord(4096), optRecord(512));
+  t.match(findOpt(b, QUESTION_END), { start: b.length - 11 }, 'the one after it, in the additional section');
+  t.equal(findOpt(message(0x8180, { an: 1, ar: 1 }, [0xc0], optRecord()), QUESTION_END), null, 'an answer record that does not parse');
 });

@@ -41,6 +41,15 @@ t.test('a record that does not fit is malformed', async (t) => {
   t.match(onlyRecord(bytes(rr([0], 41, 1232, 0))), { end: 11 }, 'an empty RDATA that ends the message');
 });
 
+// A record cut anywhere, its ten fixed bytes included, is malformed: the missing bytes must not
+// read as a short RDLENGTH that fits (an empty RDATA is the hardest case).
+t.test('a record cut at any byte is malformed', async (t) => {
+  for (const record of [rr([0], 41, 1232, 0), rr(wireName('a'), 1, 1, 60, [10, 0, 0, 1])]) {
+    for (let len = 0; len < record.length; len++) t.equal(onlyRecord(bytes(record.slice(0, len))), null, `${len} of ${record.length} bytes`);
+    t.not(onlyRecord(bytes(record)), null, `all ${record.length} bytes`);
+  }
+});
+
 // Guards the visitor's early stop, and a malformed record ending the walk.
 t.test('walkRecords: the end of the last record, or -1', async (t) => {
   const two = bytes(rr([0], 1, 1, 0, [1, 2, 3, 4]), rr([0], 16, 1, 0, [0]));

@@ -25,6 +25,12 @@ t.test('records that run past the end do not parse', async (t) => {
   t.ok(analyseReply(b, QUESTION_END), 'the whole message parses');
 });
 
+// A reply cut at any byte of its records, their fixed parts included, does not parse.
+t.test('a reply cut at any byte after the question does not parse', async (t) => {
+  const b = message(RESPONSE, { an: 1, ar: 1 }, A(300), optRecord());
+  for (let len = QUESTION_END; len < b.length; len++) t.equal(analyseReply(b.subarray(0, len), QUESTION_END), null, `${len} of ${b.length} bytes`);
+});
+
 // Guards `i < answers + authority || optStart >= 0` (RFC 6891 §6.1.1): one OPT, in the additional section.
 t.test('an OPT record outside the additional section, or a second one, does not parse', async (t) => {
   t.equal(shape({ an: 1 }, optRecord()), null, 'in the answer section');
