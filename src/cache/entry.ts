@@ -87,7 +87,7 @@ export function renderEntry(e: CacheEntry, query: Buffer, q: Question, now: numb
   const len = e.bytes.length;
   const out = Buffer.allocUnsafe(len + optLen);
   out.set(e.bytes); // TypedArray#set: a memcpy without a call into C++
-  stampClient(out, query, q.end);
+  stampClient(out, query, q);
   const age = Math.floor((now - e.storedAt) / 1000);
   const fields = e.ttlFields;
   for (let i = 0; i < fields.length; i += 2) {

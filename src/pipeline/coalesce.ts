@@ -20,7 +20,7 @@ export function coalesceStage(counters: CoalesceCounters): Stage {
       counters.coalesced++;
       return first.then((reply) => {
         const out = Buffer.from(reply);
-        stampClient(out, q.bytes, q.question.end);
+        stampClient(out, q.bytes, q.question);
         return out;
       });
     }

@@ -27,13 +27,14 @@ export interface BuiltTable {
   readonly inUse: readonly Endpoint[];
 }
 
-/** Makes the group that sends a route's queries to its servers. */
-export type GroupMaker = (zone: string, servers: readonly Endpoint[]) => UpstreamGroup;
+/** Makes the group that sends a route's queries to its servers (over TCP only, if `tcpOnly`). */
+export type GroupMaker = (zone: string, servers: readonly Endpoint[], tcpOnly: boolean) => UpstreamGroup;
 
 interface RouteSpec {
   readonly zone: string;
   readonly servers: Endpoint[];
   readonly cache: boolean;
+  readonly tcpOnly?: boolean;
 }
 
 /**
@@ -56,11 +57,11 @@ export function buildTable(config: RoutingConfig, from: SourceState, group: Grou
   if (defaultServers.length === 0) defaultServers = keep('', config.default.servers);
   const perLink = linkRoutes(config, from, keep);
   const specs: RouteSpec[] = [
-    ...config.routes.map((r) => ({ zone: r.zone, servers: keep(r.zone, r.servers), cache: r.cache })),
+    ...config.routes.map((r) => ({ zone: r.zone, servers: keep(r.zone, r.servers), cache: r.cache, tcpOnly: r.transport === 'tcp' })),
     ...perLink,
     { zone: '', servers: defaultServers, cache: config.default.cache },
   ];
-  const table = new ZoneTable(specs.map(({ zone, servers, cache }) => ({ zone, cache, group: group(zone, servers) })));
+  const table = new ZoneTable(specs.map(({ zone, servers, cache, tcpOnly }) => ({ zone, cache, group: group(zone, servers, tcpOnly ?? false) })));
   const linkRoutesByZone = Object.fromEntries(perLink.map((r) => [r.zone, r.servers.map(formatEndpoint)]));
   const inUse = uniqueEndpoints(specs.flatMap((s) => s.servers));
   return { table, defaultServers, dropped, linkRoutes: linkRoutesByZone, inUse };

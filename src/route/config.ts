@@ -2,7 +2,7 @@
 // default route's sources and static servers, whether each route's answers are cached; zone
 // names as routes hold them; `--route ZONE=SERVER,...` from the command line.
 import { formatEndpoint, parseEndpoints, type Endpoint, type ParseResult } from '../address.js';
-import { type Check, type Checker, each, endpoints, flag, mapping, ok, parsed, pick, type PathSegment } from '../checker.js';
+import { type Check, type Checker, each, endpoints, flag, mapping, ok, oneOf, parsed, pick, type PathSegment } from '../checker.js';
 import { sourceEntry, SOURCES_DEFAULTS, type SourceConfig } from '../sources/config.js';
 import type { UpstreamConfig } from '../upstream/config.js';
 
@@ -12,6 +12,12 @@ export interface RouteConfig {
   readonly servers: readonly Endpoint[];
   /** Whether answers learned through this route are cached (e.g. false for a Consul with TTLs). */
   readonly cache: boolean;
+  /**
+   * How this route's servers are asked: 'udp' (TCP after a truncated answer, RFC 7766 §5) or
+   * 'tcp' only, for a server that trims UDP answers without setting TC (Consul's DNS interface
+   * with `dns_config.udp_answer_limit` and no `enable_truncate`).
+   */
+  readonly transport: 'udp' | 'tcp';
 }
 
 export interface DefaultRouteConfig {
@@ -54,7 +60,7 @@ export function routesList(c: Checker, raw: unknown): Check<RouteConfig[]> {
 }
 
 function route(c: Checker, raw: unknown, path: PathSegment[], done: readonly RouteConfig[]): Check<RouteConfig> {
-  const m = mapping(c, raw, path, ['zone', 'servers', 'cache'], ['zone', 'servers']);
+  const m = mapping(c, raw, path, ['zone', 'servers', 'cache', 'transport'], ['zone', 'servers']);
   if (!m.ok) return m;
   const zone = parsed(c, m.value.zone, [...path, 'zone'], parseZone);
   if (!zone.ok) return zone;
@@ -67,7 +73,10 @@ function route(c: Checker, raw: unknown, path: PathSegment[], done: readonly Rou
   const servers = endpoints(c, m.value.servers, [...path, 'servers'], 'a route needs at least one server');
   if (!servers.ok) return servers;
   const cache = flag(c, pick(m.value, 'cache', true), [...path, 'cache']);
-  return cache.ok ? ok({ zone: zone.value, servers: servers.value, cache: cache.value }) : cache;
+  if (!cache.ok) return cache;
+  const transport = oneOf(c, pick(m.value, 'transport', 'udp'), [...path, 'transport'], ['udp', 'tcp'] as const);
+  if (!transport.ok) return transport;
+  return ok({ zone: zone.value, servers: servers.value, cache: cache.value, transport: transport.value });
 }
 
 export function defaultSection(c: Checker, raw: unknown): Check<DefaultRouteConfig> {
@@ -96,7 +105,7 @@ export function parseRouteFlag(text: string): ParseResult<RouteConfig> {
   if (serverText.trim() === '') return { ok: false, reason: `"${text}": a route needs at least one server` };
   const servers = parseEndpoints([serverText]);
   if (!servers.ok) return servers;
-  return { ok: true, value: { zone: zone.value, servers: servers.value, cache: true } };
+  return { ok: true, value: { zone: zone.value, servers: servers.value, cache: true, transport: 'udp' } };
 }
 
 /** The routes as `dnsfwd check` prints them, the default route and its sources last. */
@@ -105,7 +114,7 @@ export function describeRoutes(routes: readonly RouteConfig[], dflt: DefaultRout
   const width = Math.max(1, ...routes.map((r) => r.zone.length));
   return [
     'routes:',
-    ...routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.cache ? '' : '  (not cached)'}`),
+    ...routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.transport === 'tcp' ? '  (over TCP)' : ''}${r.cache ? '' : '  (not cached)'}`),
     `  ${'.'.padEnd(width)}  -> default route:${dflt.cache ? '' : '  (not cached)'}`,
     ...dflt.sources.map((src) => `       source: ${src.kind} ${src.path}${src.optional ? ' (optional)' : ''}`),
     ...(dflt.sources.length ? [] : ['       sources: (none)']),

@@ -43,7 +43,7 @@ export class Routes {
   }
 
   private build(config: RoutingConfig, sources: SourceState): RouteTable {
-    const built = buildTable(config, sources, (zone, servers) => this.upstreams.group(zone, servers, config.upstream));
+    const built = buildTable(config, sources, (zone, servers, tcpOnly) => this.upstreams.group(zone, servers, config.upstream, tcpOnly));
     // Health and upstream sockets of servers no route uses any more are let go.
     this.upstreams.retain(built.inUse);
     this.reportDropped(built.dropped);

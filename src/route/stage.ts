@@ -30,8 +30,8 @@ export function routeStage(log: Logger, now = Date.now): Handler {
     }
     const tracing = log.isLevelEnabled('trace');
     const started = tracing ? now() : 0;
-    const optOffset = q.question.edns ? q.question.edns.offset : -1;
-    return group.resolve({ bytes: q.bytes, questionEnd: q.question.end, optOffset, deadline: q.deadline }).then(
+    const dnssecOk = q.question.edns?.dnssecOk ?? false;
+    return group.resolve({ bytes: q.bytes, questionEnd: q.question.end, dnssecOk, deadline: q.deadline }).then(
       (reply) => {
         if (tracing) {
           const fields = { zone: group.zone || '.', qname: q.question.name, qtype: q.question.type, ms: now() - started };
@@ -50,7 +50,7 @@ export function routeStage(log: Logger, now = Date.now): Handler {
 /** The upstream's reply (ours to change), made the client's: RA set, our OPT record in place of the upstream's. */
 function toClient(reply: Buffer, q: Query): Buffer {
   const out = withClientOpt(reply, q.question.end, q.question.edns);
-  stampClient(out, q.bytes, q.question.end);
+  stampClient(out, q.bytes, q.question);
   setRecursionAvailable(out);
   return out;
 }

@@ -1,11 +1,13 @@
 // What every listener calls with a client's bytes: classify, run the pipeline under the deadline,
-// fit the reply to the transport (TC=1 over the client's UDP size), and return the bytes to send
-// (or null to stay silent). Nothing a client sends can throw past it.
+// fit the reply to the client (AD only if asked for) and the transport (TC=1 over the client's UDP
+// size), and return the bytes to send (or null to stay silent). Nothing a client sends can throw
+// past it.
 import type { Logger } from '../log.js';
 import type { Reply } from '../pipeline/handler.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Transport } from '../pipeline/query.js';
 import { beforeDeadline } from '../settle.js';
+import { adOnlyIfAsked } from '../wire/client-reply.js';
 import { Rcode, rcode } from '../wire/header.js';
 import { parseQuery, type Question } from '../wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../wire/replies.js';
@@ -88,7 +90,9 @@ export class Responder {
     this.log.debug(fields, 'query');
   }
 
+  /** The reply as it goes out: AD only if asked for, and within the transport's size. */
   private fit(reply: Buffer, question: Question, transport: Transport, query: Buffer): Buffer {
+    adOnlyIfAsked(reply, query, question);
     if (transport === 'udp') return this.fitUdp(reply, question);
     // RFC 1035 §4.2.2: a TCP message has a 16-bit length; a bigger one cannot be sent.
     return reply.length <= MAX_TCP_MESSAGE ? reply : errorReply(query, Rcode.SERVFAIL, question);

@@ -1,10 +1,13 @@
 // The servers of one route and the failover policy: try them in order (servers that failed
 // recently last), one attempt each with a per-attempt timeout, until one answers or the query's
-// deadline passes. A truncated UDP answer is retried over TCP to the same server.
+// deadline passes. A truncated UDP answer is retried over TCP to the same server; a route may ask
+// over TCP only. Each attempt sends a query of our own (wire/upstream-query.ts, EDNS is
+// hop-by-hop); a server that rejects EDNS is asked again without it, and remembered.
 import { DnsfwdError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Rcode, isTruncated, rcode, readId, writeId } from '../wire/header.js';
-import { sameQuestion } from '../wire/question.js';
+import { findOpt, sameQuestion } from '../wire/question.js';
+import { upstreamQuery } from '../wire/upstream-query.js';
 import { randomId } from './ids.js';
 import type { Exchange, Transport } from './transport/exchange.js';
 import type { Upstream } from './health.js';
@@ -12,21 +15,28 @@ import type { Upstream } from './health.js';
 export interface GroupOptions {
   readonly timeoutMs: number;
   readonly downMs: number;
-  /** UDP payload size we advertise upstream in a forwarded OPT record (RFC 6891 §6.2.5). */
+  /** UDP payload size we advertise upstream in our OPT record (RFC 6891 §6.2.5). */
   readonly ednsSize: number;
+  /** Ask over TCP only (a server that trims UDP answers without setting TC, such as Consul's). */
+  readonly tcpOnly?: boolean;
 }
+
+/** How long a server that rejected EDNS is asked without it (as Unbound's infra cache, 15 min). */
+export const EDNS_REJECTED_MS = 15 * 60_000;
+/** BADCOOKIE (RFC 7873 §8): 23, its low four bits in the header, the rest in the OPT record. */
+const BADCOOKIE = 23;
 
 export interface Transports {
   readonly udp: Transport;
   readonly tcp: Transport;
 }
 
-/** A query ready to go upstream: the client's bytes and where its question ends. */
+/** A client's query to send upstream: its bytes, where its question ends, its DO bit. */
 export interface Outgoing {
   readonly bytes: Buffer;
   readonly questionEnd: number;
-  /** Offset of the client's OPT record, or -1 without EDNS. */
-  readonly optOffset: number;
+  /** The client's DO bit (RFC 3225), false when it sent no OPT record. */
+  readonly dnssecOk: boolean;
   readonly deadline: number;
 }
 
@@ -51,37 +61,62 @@ export class UpstreamGroup {
 
   /**
    * The upstream's reply (with our ID still in it), or an error when every server failed.
-   * SERVFAIL and REFUSED from a server count as failures: the next server is tried, and when all
-   * have failed the client gets SERVFAIL (or a stale answer), never a server's REFUSED.
+   * SERVFAIL, REFUSED and BADCOOKIE from a server count as failures: the next server is tried.
+   * When all have failed the client gets SERVFAIL (or a stale answer), but when every one of them
+   * refused, their REFUSED (a policy, not an outage).
    */
   async resolve(out: Outgoing): Promise<Buffer> {
     const order = this.order();
+    let refused: Buffer | null = null;
+    let others = 0;
     for (let i = 0; i < order.length; i++) {
       const u = order[i]!;
       const remaining = out.deadline - this.now();
       if (remaining <= 0) break;
       try {
-        const reply = await this.attempt(u, out, Math.min(this.opts.timeoutMs, remaining));
-        if (rcode(reply) !== Rcode.SERVFAIL && rcode(reply) !== Rcode.REFUSED) {
+        const reply = await this.ask(u, out, remaining);
+        const code = rcode(reply);
+        const badCookie = isBadCookie(reply, out.questionEnd);
+        if (code !== Rcode.SERVFAIL && code !== Rcode.REFUSED && !badCookie) {
           this.succeeded(u);
           return reply;
         }
-        this.failed(u, `rcode ${rcode(reply)}`);
+        if (code === Rcode.REFUSED) refused = reply;
+        else others++;
+        this.failed(u, badCookie ? 'BADCOOKIE' : `rcode ${code}`);
       } catch (err) {
+        others++;
         this.failed(u, err instanceof DnsfwdError ? err.code : String(err));
       }
     }
+    if (refused !== null && others === 0 && order.length > 0) return refused;
     throw new DnsfwdError('ALL_FAILED', `zone ${this.zone || '.'}: every server failed`);
   }
 
-  private attempt(u: Upstream, out: Outgoing, timeoutMs: number): Promise<Buffer> {
-    const query = Buffer.allocUnsafe(out.bytes.length);
-    out.bytes.copy(query);
+  /**
+   * One server's answer. With EDNS unless the server rejected it lately; a FORMERR or NOTIMP to a
+   * query with EDNS is asked again without it, and when that is answered the server is asked
+   * without EDNS from then on, for a while (RFC 6891 §6.2.2).
+   */
+  private async ask(u: Upstream, out: Outgoing, remaining: number): Promise<Buffer> {
+    const withEdns = !u.rejectsEdns(this.now());
+    const reply = await this.attempt(u, out, withEdns, Math.min(this.opts.timeoutMs, remaining));
+    if (!withEdns || (rcode(reply) !== Rcode.FORMERR && rcode(reply) !== Rcode.NOTIMP)) return reply;
+    const left = out.deadline - this.now();
+    if (left <= 0) return reply;
+    const plain = await this.attempt(u, out, false, Math.min(this.opts.timeoutMs, left));
+    if (rcode(plain) === Rcode.FORMERR || rcode(plain) === Rcode.NOTIMP) return reply;
+    u.recordEdnsRejected(this.now(), EDNS_REJECTED_MS);
+    this.log.info({ zone: this.zone || '.', server: u.label, rcode: rcode(reply) }, 'upstream rejects EDNS: asking it without EDNS for 15 minutes');
+    return plain;
+  }
+
+  private attempt(u: Upstream, out: Outgoing, withEdns: boolean, timeoutMs: number): Promise<Buffer> {
+    const edns = withEdns ? { udpSize: this.opts.ednsSize, dnssecOk: out.dnssecOk } : null;
+    const query = upstreamQuery(out.bytes, out.questionEnd, edns);
     writeId(query, randomId());
-    if (out.optOffset >= 0) query.writeUInt16BE(this.opts.ednsSize, out.optOffset + 3);
     const ex: Exchange = { server: u.endpoint, query, timeoutMs, matches: matcher(query, out.questionEnd) };
-    // A query bigger than the EDNS size we offer (a client's big TCP query) goes over TCP.
-    if (query.length > this.opts.ednsSize) return this.transports.tcp(ex);
+    if (this.opts.tcpOnly) return this.transports.tcp(ex);
     return this.transports.udp(ex).then((reply) => (isTruncated(reply) ? this.overTcp(u, out, ex) : reply));
   }
 
@@ -103,6 +138,13 @@ export class UpstreamGroup {
     if (newlyDown) this.log.warn(fields, 'upstream failed: moved to the back of the order');
     else this.log.debug(fields, 'upstream failed again');
   }
+}
+
+/** BADCOOKIE: we send no cookie, so a server that asks for one is not answering (RFC 7873 §5.3). */
+function isBadCookie(reply: Buffer, questionEnd: number): boolean {
+  if (rcode(reply) !== (BADCOOKIE & 0x0f)) return false; // the usual case: no OPT record to look for
+  const opt = findOpt(reply, questionEnd);
+  return opt !== null && ((reply[opt.ttl]! << 4) | rcode(reply)) === BADCOOKIE;
 }
 
 /** Accepts only a response with the query's ID (as finally sent) and the same question (RFC 5452 §9.1). */

@@ -17,9 +17,9 @@ export class Upstreams {
 
   constructor(private readonly log: Logger) {}
 
-  /** The group that sends `zone`'s queries to `servers`, in that order, with `config`'s timeouts. */
-  group(zone: string, servers: readonly Endpoint[], config: UpstreamConfig): UpstreamGroup {
-    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize };
+  /** The group that sends `zone`'s queries to `servers`, in that order, with `config`'s timeouts (over TCP only, if `tcpOnly`). */
+  group(zone: string, servers: readonly Endpoint[], config: UpstreamConfig, tcpOnly = false): UpstreamGroup {
+    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize, tcpOnly };
     return new UpstreamGroup(zone, servers.map((s) => this.health.get(s)), opts, this.transports, this.log);
   }
 

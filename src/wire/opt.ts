@@ -1,5 +1,6 @@
-// The OPT pseudo-record (RFC 6891) of the replies dnsfwd sends. OPT is hop-by-hop (§6.1.1, §7):
-// a client gets our OPT (our UDP size, no options) when it sent one, never the upstream's.
+// The OPT pseudo-record (RFC 6891) dnsfwd writes. OPT is hop-by-hop (§6.1.1, §7): a client gets
+// our OPT (our UDP size, no options) when it sent one, never the upstream's; an upstream gets ours
+// (wire/upstream-query.ts), never the client's.
 import * as h from './header.js';
 import { findOpt, type Edns } from './question.js';
 
@@ -9,15 +10,15 @@ const OUR_EDNS_SIZE = 1232;
 export const OPT_SIZE = 11;
 
 /**
- * Writes our OPT record at `off`: UDP size OUR_EDNS_SIZE, the upper 8 bits of a 12-bit RCODE
- * (RFC 6891 §6.1.3), version 0, the DO bit (RFC 3225 §3), no options.
+ * Writes our OPT record at `off`: UDP size `udpSize`, the upper 8 bits of a 12-bit RCODE
+ * (RFC 6891 §6.1.3), version 0, the DO bit (RFC 3225 §3) and no other flag, no options.
  */
-function writeOpt(out: Uint8Array, off: number, dnssecOk: boolean, extendedRcode = 0): void {
+export function writeOpt(out: Uint8Array, off: number, dnssecOk: boolean, extendedRcode = 0, udpSize = OUR_EDNS_SIZE): void {
   out[off] = 0;
   out[off + 1] = 0;
   out[off + 2] = 41;
-  out[off + 3] = OUR_EDNS_SIZE >>> 8;
-  out[off + 4] = OUR_EDNS_SIZE & 0xff;
+  out[off + 3] = udpSize >>> 8;
+  out[off + 4] = udpSize & 0xff;
   out[off + 5] = extendedRcode >>> 4;
   out[off + 6] = 0;
   out[off + 7] = dnssecOk ? 0x80 : 0;

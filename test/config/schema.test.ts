@@ -25,7 +25,7 @@ t.test('the default configuration', async (t) => {
     { host: '::1', port: 53, family: 6 },
   ]);
   t.equal(c.logLevel, 'info');
-  t.same(c.routes, [{ zone: 'consul', servers: [{ host: '127.0.0.1', port: 8600, family: 4 }], cache: true }]);
+  t.same(c.routes, [{ zone: 'consul', servers: [{ host: '127.0.0.1', port: 8600, family: 4 }], cache: true, transport: 'udp' }]);
   t.same(c.default.sources, [
     { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases', optional: true },
     { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases', optional: true },

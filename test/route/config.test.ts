@@ -38,23 +38,37 @@ t.test('--route with only blanks after "=" needs a server', async (t) => {
   if (!r.ok) t.match(r.reason, /a route needs at least one server/);
 });
 
-// Guards the "(not cached)" notes of describeRoutes, for a route and for the default route.
-t.test('describeRoutes marks what is not cached', async (t) => {
+// Guards the "(not cached)" and "(over TCP)" notes of describeRoutes.
+t.test('describeRoutes marks what is not cached and what is asked over TCP', async (t) => {
   const ep = parseEndpoint('127.0.0.1:8600');
   if (!ep.ok) throw new Error(ep.reason);
   const lines = describeRoutes(
     [
-      { zone: 'consul', servers: [ep.value], cache: false },
-      { zone: 'vagrant.test', servers: [ep.value], cache: true },
+      { zone: 'consul', servers: [ep.value], cache: false, transport: 'tcp' },
+      { zone: 'vagrant.test', servers: [ep.value], cache: true, transport: 'udp' },
     ],
     { sources: [], servers: [], cache: false },
   );
   t.same(lines.slice(0, 4), [
     'routes:',
-    '  consul        -> 127.0.0.1:8600  (not cached)',
+    '  consul        -> 127.0.0.1:8600  (over TCP)  (not cached)',
     '  vagrant.test  -> 127.0.0.1:8600',
     '  .             -> default route:  (not cached)',
   ]);
+});
+
+// Guards the route's `transport`: udp (the default) or tcp, anything else an error at its key.
+t.test('a route\'s transport is udp or tcp', async (t) => {
+  const routes = (transport?: unknown) => validateConfig({ routes: [{ zone: 'consul', servers: ['127.0.0.1:8600'], ...(transport === undefined ? {} : { transport }) }] });
+  const dflt = routes();
+  t.equal(dflt.ok && dflt.config.routes[0]!.transport, 'udp', 'udp when not given');
+  const tcp = routes('tcp');
+  t.equal(tcp.ok && tcp.config.routes[0]!.transport, 'tcp');
+  const bad = routes('quic');
+  t.equal(bad.ok, false);
+  if (!bad.ok) t.match(bad.error, { key: 'routes[0].transport', reason: /"quic" is not one of udp, tcp/ });
+  const flag = parseRouteFlag('consul=127.0.0.1:8600');
+  t.equal(flag.ok && flag.value.transport, 'udp', '--route: udp');
 });
 
 // Guards the check of a route's `cache` flag: anything but a boolean is an error at its key.

@@ -1,8 +1,9 @@
-// An upstream group: order, failover, down servers to the back, TCP for truncated answers and big queries.
+// An upstream group: order, failover, down servers to the back, TCP for truncated answers or a
+// TCP-only route, the query of our own that goes upstream, EDNS fallback, REFUSED and BADCOOKIE.
 import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
 import { DnsfwdError } from '../../src/errors.js';
-import { UpstreamGroup, type Transports } from '../../src/upstream/group.js';
+import { EDNS_REJECTED_MS, UpstreamGroup, type Transports } from '../../src/upstream/group.js';
 import type { Exchange } from '../../src/upstream/transport/exchange.js';
 import { Upstream } from '../../src/upstream/health.js';
 import { readId } from '../../src/wire/header.js';
@@ -45,7 +46,7 @@ function group(servers: string[], plan: Record<string, Behaviour>, calls: string
   return new UpstreamGroup('x', ups, opts, fakeTransports(plan, calls, ids), quietLogger(), () => clock.t);
 }
 
-const out = (q: Buffer) => ({ bytes: q, questionEnd: q.length, optOffset: -1, deadline: 1_000_000 });
+const out = (q: Buffer) => ({ bytes: q, questionEnd: q.length, dnssecOk: false, deadline: 1_000_000 });
 
 t.test('the first healthy server answers; a fresh random ID goes upstream', async (t) => {
   const calls: string[] = [];
@@ -76,22 +77,34 @@ t.test('failover: timeout, refused and SERVFAIL move on; a failed server goes to
   t.equal(g.order(), g.order(), 'no server down: the same list, nothing sorted');
 });
 
-t.test('all failed → error, whether by timeout, ICMP, SERVFAIL or REFUSED replies', async (t) => {
+t.test('all failed → error, whether by timeout, ICMP, SERVFAIL or a mix with REFUSED replies', async (t) => {
   const calls: string[] = [];
   const g = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': 'refused', '10.0.0.2:53': 'timeout' }, calls);
   await t.rejects(g.resolve(out(query('a.example'))), { code: 'ALL_FAILED' });
   const g2 = group(['10.0.0.1'], { '10.0.0.1:53': 'servfail' }, []);
   await t.rejects(g2.resolve(out(query('a.example'))), { code: 'ALL_FAILED' });
-  const g3 = group(['10.0.0.1'], { '10.0.0.1:53': 'rcode-refused' }, []);
-  await t.rejects(g3.resolve(out(query('a.example'))), { code: 'ALL_FAILED' }, 'a REFUSED reply is not passed on');
+  const g3 = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': 'rcode-refused', '10.0.0.2:53': 'servfail' }, []);
+  await t.rejects(g3.resolve(out(query('a.example'))), { code: 'ALL_FAILED' }, 'REFUSED from one, SERVFAIL from the other');
+  const g4 = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': 'timeout', '10.0.0.2:53': 'rcode-refused' }, []);
+  await t.rejects(g4.resolve(out(query('a.example'))), { code: 'ALL_FAILED' }, 'a timeout, then REFUSED');
+  await t.rejects(group([], {}, []).resolve(out(query('a.example'))), { code: 'ALL_FAILED' }, 'no server at all');
 });
 
-t.test('a query bigger than our EDNS size goes over TCP', async (t) => {
+// Guards `refused !== null && others === 0`: REFUSED from every server is a policy, passed on.
+t.test('REFUSED from every server is the answer, after each was tried', async (t) => {
   const calls: string[] = [];
-  const g = group(['10.0.0.1'], {}, calls);
-  const q = query('a.example', 'TXT');
-  const big = Buffer.concat([q, Buffer.alloc(1300)]); // trailing bytes stand in for a big query
-  await g.resolve({ ...out(big), questionEnd: q.length });
+  const g = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': 'rcode-refused', '10.0.0.2:53': 'rcode-refused' }, calls);
+  const r = await g.resolve(out(query('a.example')));
+  t.equal(r[3]! & 0x0f, 5, 'REFUSED');
+  t.same(calls, ['udp 10.0.0.1:53', 'udp 10.0.0.2:53'], 'both asked');
+});
+
+// Guards `tcpOnly`: a route that asks over TCP never sends UDP.
+t.test('a TCP-only route asks over TCP only', async (t) => {
+  const calls: string[] = [];
+  const ups = [new Upstream({ host: '10.0.0.1', port: 53, family: 4 } as never)];
+  const g = new UpstreamGroup('consul', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232, tcpOnly: true }, fakeTransports({}, calls), quietLogger(), () => 1000);
+  await g.resolve(out(query('web.service.consul')));
   t.same(calls, ['tcp 10.0.0.1:53']);
 });
 
@@ -109,22 +122,6 @@ t.test('the deadline stops further attempts', async (t) => {
   const g = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': 'timeout' }, calls, clock);
   await t.rejects(g.resolve({ ...out(query('a.example')), deadline: 999 }));
   t.same(calls, [], 'no attempt after the deadline');
-});
-
-t.test('EDNS size is rewritten to ours in the forwarded copy only', async (t) => {
-  const seen: Buffer[] = [];
-  const r = parseEndpoint('10.0.0.1');
-  if (!r.ok) throw new Error();
-  const transports: Transports = {
-    udp: async (ex) => (seen.push(ex.query), answer(ex.query, ['10.0.0.1'])),
-    tcp: async () => Buffer.alloc(0),
-  };
-  const g = new UpstreamGroup('', [new Upstream(r.value)], { timeoutMs: 1000, downMs: 1000, ednsSize: 1232 }, transports, quietLogger());
-  const q = query('a.example', 'A', { edns: 4096 });
-  const optOffset = q.length - 11;
-  await g.resolve({ bytes: q, questionEnd: optOffset, optOffset, deadline: Date.now() + 5000 });
-  t.equal(seen[0]!.readUInt16BE(optOffset + 3), 1232);
-  t.equal(q.readUInt16BE(optOffset + 3), 4096, 'the client bytes are untouched');
 });
 
 /** One server 10.0.0.1 and transports that record each exchange and answer with `reply`. */
@@ -157,20 +154,106 @@ t.test('each attempt waits for the smaller of timeout_ms and the time left', asy
   t.equal(seen[1]!.ex.timeoutMs, 200, 'near the deadline: the time left');
 });
 
-// Guards `optOffset >= 0`: without an OPT record the forwarded copy differs from the client's only in its ID.
-t.test('a query without EDNS goes upstream byte for byte, but for its ID', async (t) => {
+// The query that goes upstream is our own (RFC 6891 §6.1.1): the client's header flags but RD and
+// CD, its options, its EDNS flags but DO and any other record it sent stay behind.
+t.test('the query upstream: our header, the client\'s question, our OPT record', async (t) => {
   const { g, seen } = recording(ok);
-  const q = query('a.example');
-  await g.resolve(out(q));
-  t.same([...seen[0]!.ex.query.subarray(2)], [...q.subarray(2)]);
+  const q = query('Mixed.Example', 'TXT', { edns: 4096, do: true });
+  q[2] |= 0x04 | 0x02; // AA and TC, which a query has no business setting
+  q[3] = 0x40 | 0x10; // Z and CD
+  const questionEnd = q.length - 11;
+  q.writeUInt16BE(0x8040, questionEnd + 7); // EDNS flags: DO and an unknown one
+  const withOption = Buffer.concat([q.subarray(0, questionEnd + 9), Buffer.from([0, 6, 0xfd, 0xe9, 0, 2, 0xc0, 0xff])]); // RDLENGTH 6: option 65001
+  const tsig = Buffer.from([0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0]);
+  const client = Buffer.concat([withOption, tsig]);
+  client.writeUInt16BE(2, 10); // ARCOUNT: the OPT record and a TSIG-like record
+  await g.resolve({ bytes: client, questionEnd, dnssecOk: true, deadline: 1_000_000 });
+  const sent = seen[0]!.ex.query;
+  t.equal(sent.length, questionEnd + 11, 'header, question, an OPT record without options');
+  t.equal(sent[2], 0x01, 'QR=0, opcode QUERY, AA=0, TC=0, RD=1');
+  t.equal(sent[3], 0x30, 'Z=0, AD=1, CD=1 (the client\'s)');
+  t.same([...sent.subarray(4, 12)], [0, 1, 0, 0, 0, 0, 0, 1], 'one question, one additional record');
+  t.same([...sent.subarray(12, questionEnd)], [...client.subarray(12, questionEnd)], 'the question as the client wrote it');
+  t.same([...sent.subarray(questionEnd)], [0, 0, 41, 1232 >> 8, 1232 & 0xff, 0, 0, 0x80, 0, 0, 0], 'our OPT: size 1232, version 0, DO only, no options');
+  const plain = query('a.example');
+  plain[3] = 0;
+  await g.resolve(out(plain));
+  const second = seen[1]!.ex.query;
+  t.equal(second[3], 0x20, 'CD=0 from a client without it');
+  t.equal(second[second.length - 4], 0, 'DO=0 for a client without EDNS, whose query still gets our OPT');
+  t.equal(second.length, plain.length + 11);
+  t.equal(client.readUInt16BE(questionEnd + 3), 4096, 'the client bytes are untouched');
 });
 
-// Guards `>` in the UDP/TCP choice: a query of exactly our EDNS size still fits in UDP.
-t.test('a query of exactly our EDNS size goes over UDP', async (t) => {
-  const { g, seen } = recording(ok);
-  const q = query('a.example', 'TXT');
-  await g.resolve({ ...out(Buffer.concat([q, Buffer.alloc(1232 - q.length)])), questionEnd: q.length });
-  t.same(seen.map((s) => s.transport), ['udp']);
+const rcodeReply = (ex: Exchange, code: number) => answer(ex.query, [], { rcode: code });
+const hasOpt = (b: Buffer) => b.readUInt16BE(10) === 1;
+
+// Guards the EDNS fallback (RFC 6891 §6.2.2): FORMERR or NOTIMP to a query with OPT is asked again
+// without it; the server is then asked without EDNS for EDNS_REJECTED_MS.
+t.test('a server that rejects EDNS is asked again without it, and remembered', async (t) => {
+  for (const code of [1, 4]) {
+    const log = captureLog();
+    const clock = { t: 1000 };
+    const { g, seen } = recording((ex) => (hasOpt(ex.query) ? rcodeReply(ex, code) : ok(ex)), clock, log.logger);
+    const r = await g.resolve(out(query('a.example')));
+    t.equal(r[3]! & 0x0f, 0, `rcode ${code}: the answer to the query without OPT`);
+    t.same(seen.map((s) => hasOpt(s.ex.query)), [true, false], 'with OPT, then without');
+    t.match(log.lines.filter((l) => l.msg === 'upstream rejects EDNS: asking it without EDNS for 15 minutes'), [{ server: '10.0.0.1:53', rcode: code }]);
+    clock.t += EDNS_REJECTED_MS - 1;
+    await g.resolve(out(query('b.example')));
+    t.same(seen.slice(2).map((s) => hasOpt(s.ex.query)), [false], 'remembered: no OPT, one attempt');
+    clock.t += 1;
+    await g.resolve(out(query('c.example')));
+    t.same(seen.slice(3).map((s) => hasOpt(s.ex.query)), [true, false], 'after EDNS_REJECTED_MS: EDNS again');
+  }
+});
+
+// Guards the second rcode check: a server that rejects the query either way is not marked, and
+// the client gets its first reply.
+t.test('FORMERR with and without EDNS: the reply is FORMERR and EDNS stays on', async (t) => {
+  const { g, seen } = recording((ex) => rcodeReply(ex, 1));
+  const r = await g.resolve(out(query('a.example')));
+  t.equal(r[3]! & 0x0f, 1);
+  t.ok(hasOpt(r), 'the reply to the query with OPT');
+  await g.resolve(out(query('b.example')));
+  t.same(seen.map((s) => hasOpt(s.ex.query)), [true, false, true, false], 'each query tries EDNS first');
+});
+
+// Guards `left <= 0`: no second attempt once the deadline has come.
+t.test('no attempt without EDNS after the deadline', async (t) => {
+  const clock = { t: 1000 };
+  const { g, seen } = recording((ex) => ((clock.t += 500), rcodeReply(ex, 1)), clock);
+  const r = await g.resolve({ ...out(query('a.example')), deadline: 1500 });
+  t.equal(r[3]! & 0x0f, 1, 'the FORMERR there is');
+  t.equal(seen.length, 1);
+});
+
+// Guards isBadCookie (RFC 7873): we send no cookie, so BADCOOKIE is a failure, never relayed; the
+// extended RCODE decides (a plain YXDOMAIN, 7, is an answer).
+t.test('BADCOOKIE is a failure; YXDOMAIN is an answer', async (t) => {
+  const extended = (ex: Exchange, upper: number) => {
+    const r = rcodeReply(ex, 7);
+    r[r.length - 6] = upper; // the OPT record's extended RCODE byte (its TTL's first byte)
+    return r;
+  };
+  const withoutOpt = (ex: Exchange) => {
+    const r = rcodeReply(ex, 7);
+    r.writeUInt16BE(0, 10);
+    return r.subarray(0, r.length - 11);
+  };
+  const calls: string[] = [];
+  const servers: Record<string, (ex: Exchange) => Buffer> = { '10.0.0.1': (ex) => extended(ex, 1), '10.0.0.2': ok };
+  const transports: Transports = { udp: async (ex) => (calls.push(ex.server.host), servers[ex.server.host]!(ex)), tcp: async () => Buffer.alloc(0) };
+  const ups = ['10.0.0.1', '10.0.0.2'].map((host) => new Upstream({ host, port: 53, family: 4 } as never));
+  const g = new UpstreamGroup('x', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, transports, quietLogger(), () => 1000);
+  const r = await g.resolve(out(query('a.example')));
+  t.equal(r[3]! & 0x0f, 0, 'BADCOOKIE (7 + 16): the second server\'s answer');
+  t.same(calls, ['10.0.0.1', '10.0.0.2']);
+  const alone = new UpstreamGroup('x', [new Upstream({ host: '10.0.0.1', port: 53, family: 4 } as never)], { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, transports, quietLogger(), () => 1000);
+  servers['10.0.0.1'] = (ex) => extended(ex, 0);
+  t.equal((await alone.resolve(out(query('b.example'))))[3]! & 0x0f, 7, 'YXDOMAIN, extended bits 0: passed on');
+  servers['10.0.0.1'] = withoutOpt;
+  t.equal((await alone.resolve(out(query('c.example'))))[3]! & 0x0f, 7, 'YXDOMAIN without an OPT record: passed on');
 });
 
 // Guards overTcp's deadline check and its timeout: no TCP retry once the deadline has come, and
