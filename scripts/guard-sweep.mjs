@@ -107,6 +107,8 @@ function mutants(text) {
   const out = [];
   const lines = text.split('\n');
   for (const m of text.matchAll(/\b(if|while) \(/g)) {
+    const lineStart = text.lastIndexOf('\n', m.index) + 1;
+    if (/\/\/|\/\*|^\s*\*/.test(text.slice(lineStart, m.index))) continue; // in a comment
     const open = m.index + m[0].length - 1;
     const end = closing(text, open);
     if (end < 0) continue;

@@ -1,12 +1,14 @@
 // The wiring, and the only place that creates the long-lived objects: the config's sections
-// become the stages (server → pipeline → cache → coalesce → route → upstream), the sources feed
-// the routes. A reload swaps in what changed, all or nothing; shutdown drains, then closes.
+// become the stages (server → pipeline → cache → CNAME chase → coalesce → route → upstream), the
+// sources feed the routes. A reload swaps in what changed, all or nothing; shutdown drains, then
+// closes.
 import { formatEndpoint } from './address.js';
 import { AnswerCache } from './cache/setup.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
 import { CoalesceCounters, coalesceStage } from './pipeline/coalesce.js';
-import { compose } from './pipeline/handler.js';
+import { chaseStage } from './pipeline/chase.js';
+import { compose, type Handler } from './pipeline/handler.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { Routes } from './route/routes.js';
 import { routeStage } from './route/stage.js';
@@ -33,8 +35,12 @@ export class Daemon {
     this.upstreams = new Upstreams(log.child({ component: 'upstream' }));
     this.routes = new Routes(config, this.upstreams, log);
     this.cache = new AnswerCache(config.cache, log.child({ component: 'cache' }));
-    const stages = compose([this.cache.stage(), coalesceStage(this.coalesced)], routeStage(log.child({ component: 'route' })));
-    this.listeners = new Listeners(new Pipeline(stages, () => this.routes.table), config, log);
+    // The CNAME stage asks the next step of a chain through the whole pipeline (the cache first).
+    const top: Handler = compose(
+      [this.cache.stage(), chaseStage(() => top), coalesceStage(this.coalesced)],
+      routeStage(log.child({ component: 'route' })),
+    );
+    this.listeners = new Listeners(new Pipeline(top, () => this.routes.table), config, log);
     this.sources = this.sourceSet(config);
   }
 

@@ -60,10 +60,12 @@ class CachingHandler {
   };
 
   /**
-   * Stores the reply if it may be cached and answers from the entry, so a miss looks like a hit
-   * (RFC 2308 negative TTL, clamps, no AA). Coalesced queries find the entry the first one stored.
+   * Stores the reply if it may be cached (and holds nothing from a route that does not cache) and
+   * answers from the entry, so a miss looks like a hit (RFC 2308 negative TTL, clamps, no AA).
+   * Coalesced queries find the entry the first one stored.
    */
   private store(cache: PacketCache, reply: Buffer, q: Query, zone: string, asked: number): Buffer {
+    if (q.uncacheable) return reply; // a CNAME chain led into a route that does not cache
     const t = this.deps.now();
     const current = cache.lookup(q.key, t);
     if (current.state === 'fresh' && current.entry.storedAt >= asked) {

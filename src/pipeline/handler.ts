@@ -1,6 +1,6 @@
 // The one handler shape every stage shares (like CoreDNS plugins): a query in, reply bytes out.
 // Stages wrap the next one; the order is fixed where the daemon wires the pipeline: the cache,
-// then coalescing, then the route to the upstreams.
+// then following CNAMEs across routes, then coalescing, then the route to the upstreams.
 import type { Query } from './query.js';
 
 /**

@@ -18,6 +18,13 @@ export class Query {
   /** What changes the answer (wire/question-key.ts): name, type, class, RD/CD/DO. */
   readonly key: string;
   private found: Route<UpstreamGroup> | undefined;
+  /**
+   * Set when the reply holds what a route that does not cache answered (a CNAME chain followed
+   * into it, pipeline/chase.ts): the cache stage then does not store it.
+   */
+  uncacheable = false;
+  /** The names asked for so far to answer the client, for a query a CNAME chain led to. */
+  chain: readonly string[] = [];
 
   constructor(
     /** The client's message as received; stages must not modify it. */
@@ -30,6 +37,13 @@ export class Query {
     private readonly routes: RouteLookup,
   ) {
     this.key = questionKey(bytes, question);
+  }
+
+  /** A query asked on this one's behalf (the next step of a CNAME chain): same routes, transport and deadline. */
+  derive(bytes: Buffer, question: Question, chain: readonly string[]): Query {
+    const next = new Query(bytes, question, this.transport, this.deadline, this.routes);
+    next.chain = chain;
+    return next;
   }
 
   /** The route this query goes to: looked up on first use, then remembered. */

@@ -89,7 +89,7 @@ export class UpstreamGroup {
         this.failed(u, err instanceof DnsfwdError ? err.code : String(err));
       }
     }
-    if (refused !== null && others === 0 && order.length > 0) return refused;
+    if (refused !== null && others === 0) return refused;
     throw new DnsfwdError('ALL_FAILED', `zone ${this.zone || '.'}: every server failed`);
   }
 
@@ -142,7 +142,8 @@ export class UpstreamGroup {
 
 /** BADCOOKIE: we send no cookie, so a server that asks for one is not answering (RFC 7873 §5.3). */
 function isBadCookie(reply: Buffer, questionEnd: number): boolean {
-  if (rcode(reply) !== (BADCOOKIE & 0x0f)) return false; // the usual case: no OPT record to look for
+  // Fast path: the header holds BADCOOKIE's low bits, or the OPT record need not be looked for.
+  if (rcode(reply) !== (BADCOOKIE & 0x0f)) return false;
   const opt = findOpt(reply, questionEnd);
   return opt !== null && ((reply[opt.ttl]! << 4) | rcode(reply)) === BADCOOKIE;
 }

@@ -208,15 +208,28 @@ t.test('a server that rejects EDNS is asked again without it, and remembered', a
   }
 });
 
+// Guards `!withEdns`: a query already sent without EDNS is not asked again when it is rejected.
+t.test('FORMERR to a query without EDNS is the answer: no second attempt', async (t) => {
+  let plainCode = 0;
+  const { g, seen } = recording((ex) => (hasOpt(ex.query) ? rcodeReply(ex, 1) : rcodeReply(ex, plainCode)));
+  await g.resolve(out(query('a.example'))); // marks the server: EDNS rejected
+  plainCode = 1;
+  const r = await g.resolve(out(query('b.example')));
+  t.equal(r[3]! & 0x0f, 1, 'FORMERR');
+  t.same(seen.slice(2).map((s) => hasOpt(s.ex.query)), [false], 'one attempt, without OPT');
+});
+
 // Guards the second rcode check: a server that rejects the query either way is not marked, and
 // the client gets its first reply.
-t.test('FORMERR with and without EDNS: the reply is FORMERR and EDNS stays on', async (t) => {
-  const { g, seen } = recording((ex) => rcodeReply(ex, 1));
-  const r = await g.resolve(out(query('a.example')));
-  t.equal(r[3]! & 0x0f, 1);
-  t.ok(hasOpt(r), 'the reply to the query with OPT');
-  await g.resolve(out(query('b.example')));
-  t.same(seen.map((s) => hasOpt(s.ex.query)), [true, false, true, false], 'each query tries EDNS first');
+t.test('FORMERR or NOTIMP with and without EDNS: the first reply, and EDNS stays on', async (t) => {
+  for (const [withOpt, without] of [[1, 1], [1, 4], [4, 4], [4, 1]]) {
+    const { g, seen } = recording((ex) => rcodeReply(ex, hasOpt(ex.query) ? withOpt! : without!));
+    const r = await g.resolve(out(query('a.example')));
+    t.equal(r[3]! & 0x0f, withOpt, `${withOpt} then ${without}: the reply to the query with OPT`);
+    t.ok(hasOpt(r), 'which carries the OPT record');
+    await g.resolve(out(query('b.example')));
+    t.same(seen.map((s) => hasOpt(s.ex.query)), [true, false, true, false], 'each query tries EDNS first');
+  }
 });
 
 // Guards `left <= 0`: no second attempt once the deadline has come.
