@@ -3,7 +3,8 @@
 // counters, and the flush policy: answers learned through a route whose servers changed go.
 import type { Logger } from '../log.js';
 import type { Stage } from '../pipeline/handler.js';
-import type { RouteTable } from '../route/build.js';
+import type { RouteTable, RouteTarget } from '../route/build.js';
+import { SpecialZone } from '../route/special.js';
 import type { CacheConfig } from './config.js';
 import { PacketCache } from './packet-cache.js';
 import { CacheCounters, cacheStage } from './stage.js';
@@ -75,7 +76,8 @@ function makeLru(k: CacheConfig): PacketCache | null {
   return new PacketCache({ size: k.size, maxBytes: k.maxBytes, staleMs: k.serveStale ? k.staleMaxAge * 1000 : 0 });
 }
 
-/** Each route's zone → what its cached answers depend on: the cache switch and the servers. */
+/** Each route's zone → what its cached answers depend on: the cache switch and the servers ('built-in' for a special-use zone). */
 function routeServers(t: RouteTable): Map<string, string> {
-  return new Map([...t.routes()].map((r) => [r.zone, `${r.cache} ${r.group.upstreams.map((u) => u.label).join(' ')}`]));
+  const servers = (g: RouteTarget) => (g instanceof SpecialZone ? 'built-in' : g.upstreams.map((u) => u.label).join(' '));
+  return new Map([...t.routes()].map((r) => [r.zone, `${r.cache} ${servers(r.group)}`]));
 }

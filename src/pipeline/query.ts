@@ -1,8 +1,8 @@
 // A client's query as the stages see it: its bytes and question, its cache key, how it came, when
 // its answer is due, and its route. The route is looked up once, the first time a stage asks: a
 // cache hit never asks, a miss asks in the cache stage and the route stage reuses the answer.
+import type { RouteTarget } from '../route/build.js';
 import type { Route } from '../route/zone-table.js';
-import type { UpstreamGroup } from '../upstream/group.js';
 import { HEADER_SIZE } from '../wire/header.js';
 import type { Question } from '../wire/question.js';
 import { questionKey } from '../wire/question-key.js';
@@ -11,13 +11,13 @@ export type Transport = 'udp' | 'tcp';
 
 /** The zone table as the query needs it: the route of the name at `offset` of a message. */
 export interface RouteLookup {
-  lookup(message: Uint8Array, offset: number): Route<UpstreamGroup>;
+  lookup(message: Uint8Array, offset: number): Route<RouteTarget>;
 }
 
 export class Query {
   /** What changes the answer (wire/question-key.ts): name, type, class, RD/CD/DO. */
   readonly key: string;
-  private found: Route<UpstreamGroup> | undefined;
+  private found: Route<RouteTarget> | undefined;
   /**
    * Set when the reply holds what a route that does not cache answered (a CNAME chain followed
    * into it, pipeline/chase.ts): the cache stage then does not store it.
@@ -47,7 +47,7 @@ export class Query {
   }
 
   /** The route this query goes to: looked up on first use, then remembered. */
-  get route(): Route<UpstreamGroup> {
+  get route(): Route<RouteTarget> {
     return (this.found ??= this.routes.lookup(this.bytes, HEADER_SIZE));
   }
 }

@@ -1,14 +1,18 @@
 // Builds the immutable zone table from the config and what the sources say now: the configured
-// routes, a route per link domain, and the default route; a server that is dnsfwd itself is left
-// out (self.ts), and reported.
+// routes, a route per link domain, the default route, and the built-in routes of the special-use
+// names (special.ts) the config does not route; a server that is dnsfwd itself is left out
+// (self.ts), and reported.
 import { formatEndpoint, uniqueEndpoints, type Endpoint } from '../address.js';
 import type { SourceState } from '../sources/source.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import { parseZone, type RoutingConfig } from './config.js';
 import { hostAddresses, listensEverywhere, selfReason } from './self.js';
-import { ZoneTable } from './zone-table.js';
+import { isSpecial, SPECIAL_ZONES, type SpecialZone } from './special.js';
+import { ZoneTable, type Route } from './zone-table.js';
 
-export type RouteTable = ZoneTable<UpstreamGroup>;
+/** Where a route leads: the upstream group that forwards its queries, or a zone dnsfwd answers itself. */
+export type RouteTarget = UpstreamGroup | SpecialZone;
+export type RouteTable = ZoneTable<RouteTarget>;
 
 export interface DroppedServer {
   readonly zone: string;
@@ -39,8 +43,10 @@ interface RouteSpec {
 
 /**
  * The table for `config`: its routes; a route per link domain (a lease's domain name and search
- * domains, to that lease's servers, unless the config routes that zone itself); and the default
- * route served by the sources' servers (or the static ones).
+ * domains, to that lease's servers, unless the config routes that zone itself); the default route
+ * served by the sources' servers (or the static ones); and a built-in, uncached route for each
+ * special-use zone the config does not route itself (a configured zone under one wins anyway,
+ * as the longer suffix).
  */
 export function buildTable(config: RoutingConfig, from: SourceState, group: GroupMaker): BuiltTable {
   const dropped: DroppedServer[] = [];
@@ -61,7 +67,10 @@ export function buildTable(config: RoutingConfig, from: SourceState, group: Grou
     ...perLink,
     { zone: '', servers: defaultServers, cache: config.default.cache },
   ];
-  const table = new ZoneTable(specs.map(({ zone, servers, cache, tcpOnly }) => ({ zone, cache, group: group(zone, servers, tcpOnly ?? false) })));
+  const configured = new Set(config.routes.map((r) => r.zone));
+  const builtIn: Route<SpecialZone>[] = SPECIAL_ZONES.filter((s) => !configured.has(s.zone)).map((s) => ({ zone: s.zone, cache: false, group: s }));
+  const forwarded = specs.map(({ zone, servers, cache, tcpOnly }) => ({ zone, cache, group: group(zone, servers, tcpOnly ?? false) }));
+  const table = new ZoneTable<RouteTarget>([...forwarded, ...builtIn]);
   const linkRoutesByZone = Object.fromEntries(perLink.map((r) => [r.zone, r.servers.map(formatEndpoint)]));
   const inUse = uniqueEndpoints(specs.flatMap((s) => s.servers));
   return { table, defaultServers, dropped, linkRoutes: linkRoutesByZone, inUse };
@@ -70,7 +79,8 @@ export function buildTable(config: RoutingConfig, from: SourceState, group: Grou
 /**
  * Per-link domains (like systemd-resolved's): each domain of a current lease goes to that lease's
  * servers. The config's own routes win; the first lease naming a domain wins; a domain whose
- * servers are all dnsfwd itself gets no route (it stays with the default route).
+ * servers are all dnsfwd itself gets no route (it stays with the default route); a lease never
+ * routes a special-use name (only the config does).
  */
 function linkRoutes(config: RoutingConfig, from: SourceState, keep: (zone: string, servers: readonly Endpoint[]) => Endpoint[]): RouteSpec[] {
   const taken = new Set(config.routes.map((r) => r.zone));
@@ -78,7 +88,7 @@ function linkRoutes(config: RoutingConfig, from: SourceState, keep: (zone: strin
   for (const link of from.links) {
     for (const domain of link.domains ?? []) {
       const zone = parseZone(domain);
-      if (!zone.ok || taken.has(zone.value)) continue;
+      if (!zone.ok || taken.has(zone.value) || isSpecial(zone.value)) continue;
       taken.add(zone.value);
       const servers = keep(zone.value, link.servers);
       if (servers.length > 0) out.push({ zone: zone.value, servers, cache: config.default.cache });

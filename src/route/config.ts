@@ -1,10 +1,12 @@
 // The `routes:` list and the `default:` section of the config file: zones and their servers, the
 // default route's sources and static servers, whether each route's answers are cached; zone
-// names as routes hold them; `--route ZONE=SERVER,...` from the command line.
+// names as routes hold them; `--route ZONE=SERVER,...` from the command line; how `dnsfwd check`
+// prints them.
 import { formatEndpoint, parseEndpoints, type Endpoint, type ParseResult } from '../address.js';
 import { type Check, type Checker, each, endpoints, flag, mapping, ok, oneOf, parsed, pick, type PathSegment } from '../checker.js';
 import { sourceEntry, SOURCES_DEFAULTS, type SourceConfig } from '../sources/config.js';
 import type { UpstreamConfig } from '../upstream/config.js';
+import { SPECIAL_ZONES } from './special.js';
 
 export interface RouteConfig {
   /** Lower-case zone name without the trailing dot, e.g. `consul`, `121.168.192.in-addr.arpa`. */
@@ -108,10 +110,14 @@ export function parseRouteFlag(text: string): ParseResult<RouteConfig> {
   return { ok: true, value: { zone: zone.value, servers: servers.value, cache: true, transport: 'udp' } };
 }
 
-/** The routes as `dnsfwd check` prints them, the default route and its sources last. */
+/**
+ * The routes as `dnsfwd check` prints them, then the default route and its sources, then the
+ * special-use zones the routes leave to dnsfwd (special.ts), marked as built in.
+ */
 export function describeRoutes(routes: readonly RouteConfig[], dflt: DefaultRouteConfig): string[] {
   const list = (es: readonly Endpoint[]) => (es.length ? es.map(formatEndpoint).join(', ') : '(none)');
-  const width = Math.max(1, ...routes.map((r) => r.zone.length));
+  const builtIn = SPECIAL_ZONES.filter((s) => !routes.some((r) => r.zone === s.zone));
+  const width = Math.max(1, ...routes.map((r) => r.zone.length), ...builtIn.map((s) => s.zone.length));
   return [
     'routes:',
     ...routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.transport === 'tcp' ? '  (over TCP)' : ''}${r.cache ? '' : '  (not cached)'}`),
@@ -119,5 +125,6 @@ export function describeRoutes(routes: readonly RouteConfig[], dflt: DefaultRout
     ...dflt.sources.map((src) => `       source: ${src.kind} ${src.path}${src.optional ? ' (optional)' : ''}`),
     ...(dflt.sources.length ? [] : ['       sources: (none)']),
     `       static servers (used when the sources give none): ${list(dflt.servers)}`,
+    ...builtIn.map((s) => `  ${s.zone.padEnd(width)}  -> built in, never forwarded: ${s.description}`),
   ];
 }

@@ -1,12 +1,14 @@
 // The routes in force: the zone table, built whole from the config and what the sources say now
 // and swapped in on every change, and what an operator is told about each change: servers left
-// out because they are dnsfwd itself, the default route's servers, the link domains' routes.
+// out because they are dnsfwd itself, the default route's servers, the link domains' routes (the
+// built-in routes of the special-use names are not listed: `dnsfwd check` names them).
 import { formatEndpoint, type Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import type { SourceState } from '../sources/source.js';
 import type { Upstreams } from '../upstream/setup.js';
 import { buildTable, type DroppedServer, type RouteTable } from './build.js';
 import type { RoutingConfig } from './config.js';
+import { SpecialZone } from './special.js';
 
 const NO_SOURCES: SourceState = { servers: [], links: [] };
 
@@ -35,10 +37,12 @@ export class Routes {
     return before;
   }
 
-  /** Each route's zone ('.' for the default route) and its servers, for logs. */
+  /** Each forwarding route's zone ('.' for the default route) and its servers, for logs; not the built-in ones. */
   describe(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const r of this.current.routes()) out[r.zone || '.'] = r.group.upstreams.map((u) => u.label);
+    for (const { zone, group } of this.current.routes()) {
+      if (!(group instanceof SpecialZone)) out[zone || '.'] = group.upstreams.map((u) => u.label);
+    }
     return out;
   }
 

@@ -1,6 +1,7 @@
 // The route stage, the last one: send the query to its route's upstream group, and turn the
 // upstream's reply into the client's (its ID and question bytes, RA, our OPT record: RFC 6891
 // §6.1.1, the OPT record is hop-by-hop). A route without servers, or every server failing, is SERVFAIL.
+// A special-use name's built-in route is answered here, never forwarded (special.ts).
 import type { Logger } from '../log.js';
 import type { Handler } from '../pipeline/handler.js';
 import type { Query } from '../pipeline/query.js';
@@ -9,6 +10,7 @@ import { Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
 import { withClientOpt } from '../wire/opt.js';
 import { errorReply } from '../wire/replies.js';
 import { summariseReply } from '../wire/trace-summary.js';
+import { SpecialZone } from './special.js';
 
 /** How often (at most) "route has no servers" is logged per zone. */
 const NO_SERVERS_WARN_INTERVAL_MS = 60_000;
@@ -22,8 +24,18 @@ export function routeStage(log: Logger, now = Date.now): Handler {
     log.warn({ zone: zone || '.' }, 'route has no servers: answering SERVFAIL');
   };
 
+  const answerLocally = (zone: SpecialZone, q: Query) => {
+    const reply = zone.answer(q.bytes, q.question);
+    if (log.isLevelEnabled('trace')) {
+      const fields = { zone: zone.zone, qname: q.question.name, qtype: q.question.type, rcode: rcode(reply) };
+      log.trace({ ...fields, reply: summariseReply(reply) }, 'special-use name answered locally');
+    }
+    return reply;
+  };
+
   return (q: Query) => {
     const { group } = q.route;
+    if (group instanceof SpecialZone) return answerLocally(group, q);
     if (group.upstreams.length === 0) {
       warnNoServers(group.zone);
       return errorReply(q.bytes, Rcode.SERVFAIL, q.question);

@@ -7,7 +7,8 @@ import type { CacheConfig } from '../../src/cache/config.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import type { Handler } from '../../src/pipeline/handler.js';
 import { Query } from '../../src/pipeline/query.js';
-import type { RouteTable } from '../../src/route/build.js';
+import type { RouteTable, RouteTarget } from '../../src/route/build.js';
+import { SPECIAL_ZONES } from '../../src/route/special.js';
 import { ZoneTable } from '../../src/route/zone-table.js';
 import { UpstreamGroup, type Transports } from '../../src/upstream/group.js';
 import { Upstream } from '../../src/upstream/health.js';
@@ -20,10 +21,12 @@ const noTransports: Transports = {
   tcp: () => Promise.reject(new Error('no upstream in this test')),
 };
 
-/** A route table: zone → servers (the root zone '' must be there). */
-function routes(spec: Record<string, string[]>): RouteTable {
-  return new ZoneTable(
-    Object.entries(spec).map(([zone, servers]) => {
+/** A route table: zone → servers (the root zone '' must be there), and the given built-in zones. */
+function routes(spec: Record<string, string[]>, builtIn: string[] = []): RouteTable {
+  const special = SPECIAL_ZONES.filter((s) => builtIn.includes(s.zone)).map((s) => ({ zone: s.zone, cache: false, group: s }));
+  return new ZoneTable<RouteTarget>([
+    ...special,
+    ...Object.entries(spec).map(([zone, servers]) => {
       const ups = servers.map((s) => {
         const r = parseEndpoint(s);
         if (!r.ok) throw new Error(r.reason);
@@ -32,7 +35,7 @@ function routes(spec: Record<string, string[]>): RouteTable {
       const opts = { timeoutMs: 1000, downMs: 1000, ednsSize: 1232 };
       return { zone, cache: true, group: new UpstreamGroup(zone, ups, opts, noTransports, quietLogger()) };
     }),
-  );
+  ]);
 }
 
 const config = (over: Partial<CacheConfig> = {}): CacheConfig => ({ ...defaultConfig().cache, ...over });
@@ -130,4 +133,22 @@ t.test('route changes: which cached answers go', async (t) => {
   empty.routesChanged(before, routes({ '': ['10.0.0.54'], consul: ['127.0.0.1:8601'], 'vagrant.test': ['192.168.121.1'] }));
   empty.routesChanged(before, routes({ '': ['10.0.0.53'] }));
   t.same(log.lines.slice(since), [], 'no log line for an empty cache');
+});
+
+// Guards the built-in case of routeServers: a special zone's route depends on no server; a
+// configured route taking its zone over is a change of that zone, and one giving it back too.
+t.test('route changes: a configured route in place of a built-in one, and back', async (t) => {
+  const log = captureLog('info');
+  const builtIn = routes({ '': ['10.0.0.53'], 'lab.test': ['10.0.0.54'] }, ['localhost', 'local']);
+  const routed = routes({ '': ['10.0.0.53'], 'lab.test': ['10.0.0.54'], local: ['10.0.0.55'] }, ['localhost']);
+  const cache = new AnswerCache(config(), log.logger);
+  const p = pipeline(cache, routed);
+  for (const name of ['a.example', 'x.lab.test', 'printer.local']) await p.ask(name);
+  cache.routesChanged(routed, routed);
+  t.equal(cache.stats().entries, 3, 'nothing changed: nothing dropped');
+  cache.routesChanged(routed, builtIn);
+  t.equal(cache.stats().entries, 2, 'local is built in again: its answers went, the others stayed');
+  t.match(log.lines.filter((l) => l.msg === 'route servers changed: cached answers dropped'), [{ zone: 'local', entries: 1 }]);
+  cache.routesChanged(builtIn, builtIn);
+  t.equal(cache.stats().entries, 2, 'built-in routes unchanged: nothing dropped');
 });

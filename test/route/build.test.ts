@@ -1,10 +1,12 @@
 // buildTable: config routes, per-link domain routes (a lease's domains to its own servers), the
-// default route from the sources, and servers that are dnsfwd itself left out.
+// default route from the sources, the built-in routes of the special-use names, and servers that
+// are dnsfwd itself left out.
 import { networkInterfaces } from 'node:os';
 import t from 'tap';
-import { parseEndpoint, type Endpoint } from '../../src/address.js';
+import { formatEndpoint, parseEndpoint, type Endpoint } from '../../src/address.js';
 import { applyOverrides, defaultConfig } from '../../src/config/load.js';
 import { buildTable, type GroupMaker } from '../../src/route/build.js';
+import { SpecialZone } from '../../src/route/special.js';
 import type { LeaseServers } from '../../src/sources/lease-choice.js';
 import { Upstreams } from '../../src/upstream/setup.js';
 import { presentationToWire } from '../../src/wire/name.js';
@@ -24,7 +26,11 @@ const lease = (servers: string[], domains: string[], link = 'l'): LeaseServers =
 const upstreams = new Upstreams(quietLogger());
 const deps: GroupMaker = (zone, servers) => upstreams.group(zone, servers, config.upstream);
 const route = (table: ReturnType<typeof buildTable>['table'], name: string) => table.lookup(presentationToWire(name), 0);
-const servers = (table: ReturnType<typeof buildTable>['table'], name: string) => route(table, name).group.upstreams.map((u) => u.label);
+/** The servers `name` goes to, or 'built in' when dnsfwd answers it itself (a special-use name). */
+const servers = (table: ReturnType<typeof buildTable>['table'], name: string): string[] | 'built in' => {
+  const { group } = route(table, name);
+  return group instanceof SpecialZone ? 'built in' : group.upstreams.map((u) => u.label);
+};
 
 t.test("a lease's domains go to that lease's servers; everything else to the union", async (t) => {
   const links = [lease(['10.1.0.1', '10.1.0.2'], ['lab.test', 'Search.Lab.Test.']), lease(['10.2.0.1'], ['other.test'], 'm')];
@@ -91,4 +97,39 @@ t.test("listening on every address: this host's own address is dnsfwd itself", a
   const built = buildTable(r.config, { servers: [ep(own), ep('10.1.0.1')], links: [] }, deps);
   t.same(servers(built.table, 'example.com'), ['10.1.0.1:53']);
   t.match(built.dropped, [{ server: `${own}:53` }]);
+});
+
+// Guards the built-in routes: the special-use names are answered by dnsfwd, never by the default route.
+t.test('localhost, local and invalid are built-in, uncached routes; the default route never gets them', async (t) => {
+  const built = buildTable(config, { servers: [ep('10.1.0.1')], links: [] }, deps);
+  for (const name of ['localhost', 'foo.LOCALHOST', 'local', 'printer.local', 'invalid', 'x.invalid']) {
+    t.equal(servers(built.table, name), 'built in', name);
+    t.equal(route(built.table, name).cache, false, `${name}: not cached`);
+  }
+  t.equal(route(built.table, 'a.b.localhost').zone, 'localhost');
+  t.same(servers(built.table, 'notlocal'), ['10.1.0.1:53'], 'label by label');
+  t.same(servers(built.table, 'localhost.example'), ['10.1.0.1:53']);
+  t.same(built.inUse.map(formatEndpoint), ['127.0.0.1:8600', '192.168.121.1:53', '10.1.0.1:53'], 'no server for them: consul, vagrant.test, the default route');
+});
+
+// Guards the `configured` filter: a configured route for a special zone replaces the built-in one;
+// one for a zone under it wins by the longer suffix.
+t.test('a configured route for a special-use zone, or a zone under it, wins', async (t) => {
+  const r = applyOverrides(defaultConfig(), { listen: ['127.0.0.1:53'], route: ['local=10.5.0.1', 'corp.invalid=10.6.0.1'] });
+  if (!r.ok) throw new Error(r.error.reason);
+  const built = buildTable(r.config, { servers: [ep('10.1.0.1')], links: [] }, deps);
+  t.same(servers(built.table, 'printer.local'), ['10.5.0.1:53']);
+  t.equal(route(built.table, 'printer.local').cache, true, 'cached as configured');
+  t.same(servers(built.table, 'dc.corp.invalid'), ['10.6.0.1:53']);
+  t.equal(servers(built.table, 'x.invalid'), 'built in', 'the rest of invalid stays built in');
+  t.equal(servers(built.table, 'localhost'), 'built in');
+  t.same([...built.table.routes()].map((x) => x.zone).sort(), ['', 'consul', 'corp.invalid', 'invalid', 'local', 'localhost'], 'one route per zone');
+});
+
+// Guards `isSpecial` in linkRoutes: a lease (network input) never routes a special-use name; only the config does.
+t.test("a lease's domains never take a special-use name", async (t) => {
+  const links = [lease(['10.1.0.1'], ['localhost', 'evil.localhost', 'local', 'corp.local', 'invalid', 'lab.test'])];
+  const built = buildTable(config, { servers: [ep('10.1.0.1')], links }, deps);
+  for (const name of ['localhost', 'x.evil.localhost', 'printer.local', 'dc.corp.local', 'x.invalid']) t.equal(servers(built.table, name), 'built in', name);
+  t.same(Object.keys(built.linkRoutes), ['lab.test']);
 });

@@ -77,3 +77,19 @@ t.test('a route whose cache flag is not a boolean is an error', async (t) => {
   t.equal(r.ok, false);
   if (!r.ok) t.match(r.error, { key: 'routes[0].cache', reason: /expected true or false/ });
 });
+
+// Guards the built-in lines of describeRoutes: the special-use zones the routes leave to dnsfwd, marked as built in.
+t.test('describeRoutes lists the special-use zones last, as built in, unless a route names them', async (t) => {
+  const ep = parseEndpoint('10.5.0.1');
+  if (!ep.ok) throw new Error(ep.reason);
+  const lines = describeRoutes([{ zone: 'local', servers: [ep.value], cache: true, transport: 'udp' }], { sources: [], servers: [], cache: true });
+  t.same(lines, [
+    'routes:',
+    '  local      -> 10.5.0.1:53',
+    '  .          -> default route:',
+    '       sources: (none)',
+    '       static servers (used when the sources give none): (none)',
+    '  localhost  -> built in, never forwarded: 127.0.0.1, ::1 (RFC 6761 §6.3)',
+    '  invalid    -> built in, never forwarded: NXDOMAIN (RFC 6761 §6.4)',
+  ]);
+});

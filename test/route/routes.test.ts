@@ -6,6 +6,7 @@ import { parseEndpoint, type Endpoint } from '../../src/address.js';
 import { applyOverrides, defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { Routes } from '../../src/route/routes.js';
+import { SpecialZone } from '../../src/route/special.js';
 import type { SourceState } from '../../src/sources/source.js';
 import { Upstreams } from '../../src/upstream/setup.js';
 import { captureLog } from '../helpers/logger.js';
@@ -72,4 +73,22 @@ t.test('link domain routes are reported when they change', async (t) => {
   routes.rebuild(config, sources(['10.1.0.1']));
   t.match(messages('link domain routes changed')[1], { old: { 'lab.test': ['10.1.0.1:53'] }, new: {} }, 'the lease lost its domain');
   t.same(routes.describe()['.'], ['10.1.0.1:53'], 'the table in force');
+});
+
+// Guards the SpecialZone check of describe(): the built-in routes are not listed as configured ones.
+t.test('describe lists the forwarding routes, not the built-in ones; a configured special zone is listed', async (t) => {
+  const config = configOf({ route: ['corp.local=10.5.0.1', 'invalid=10.6.0.1'] });
+  const { routes } = setup(t, config);
+  routes.rebuild(config, sources(['10.1.0.1']));
+  t.same(
+    [...routes.table.routes()].filter((r) => r.group instanceof SpecialZone).map((r) => r.zone),
+    ['localhost', 'local'],
+    'in the table: the built-in routes the config leaves',
+  );
+  t.same(routes.describe(), {
+    consul: ['127.0.0.1:8600'],
+    'corp.local': ['10.5.0.1:53'],
+    invalid: ['10.6.0.1:53'],
+    '.': ['10.1.0.1:53'],
+  });
 });

@@ -1,9 +1,11 @@
 // The route stage: the query goes to its route's group, the reply comes back the client's; a route
-// without servers, or every server failing, is SERVFAIL.
+// without servers, or every server failing, is SERVFAIL; a special-use name's built-in route is
+// answered at once, without an upstream.
 import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
 import { Query } from '../../src/pipeline/query.js';
-import type { RouteTable } from '../../src/route/build.js';
+import type { RouteTable, RouteTarget } from '../../src/route/build.js';
+import { SPECIAL_ZONES } from '../../src/route/special.js';
 import { routeStage } from '../../src/route/stage.js';
 import { ZoneTable } from '../../src/route/zone-table.js';
 import { UpstreamGroup, type Transports } from '../../src/upstream/group.js';
@@ -22,9 +24,10 @@ const opts = { timeoutMs: 1000, downMs: 1000, ednsSize: 1232 };
 
 function table(transports: Transports, defaultServers: string[]): RouteTable {
   const log = quietLogger();
-  return new ZoneTable([
+  return new ZoneTable<RouteTarget>([
     { zone: '', cache: true, group: new UpstreamGroup('', defaultServers.map(ep), opts, transports, log) },
     { zone: 'consul', cache: true, group: new UpstreamGroup('consul', [ep('127.0.0.1:8600')], opts, transports, log) },
+    ...SPECIAL_ZONES.map((s) => ({ zone: s.zone, cache: false, group: s })),
   ]);
 }
 
@@ -135,4 +138,41 @@ t.test('trace level: each forwarded query is logged with its reply', async (t) =
   t.match(lines.filter((l) => l.msg === 'forwarded'), [
     { zone: '.', qname: 'web.example', qtype: 1, ms: 3, rcode: 0, reply: { rcode: 'NOERROR', answers: ['web.example 60 A 10.0.0.1'] } },
   ]);
+});
+
+// Guards the SpecialZone branch: a special-use name is answered here, and no upstream is asked.
+t.test('a special-use name is answered locally: no upstream asked, the client ID and question back, AA and RA', async (t) => {
+  const sent: Buffer[] = [];
+  const transports: Transports = {
+    udp: async (ex) => (sent.push(ex.query), answer(ex.query, ['10.0.0.1'])),
+    tcp: async (ex) => (sent.push(ex.query), answer(ex.query, ['10.0.0.1'])),
+  };
+  const routes = table(transports, ['10.9.9.9']);
+  const handler = routeStage(quietLogger());
+  const reply = handler(q(query('Foo.LocalHost', 'A', { id: 0x0a0a, edns: 4096 }), routes));
+  t.ok(Buffer.isBuffer(reply), 'at once, not a promise');
+  const d = decode(await reply);
+  t.match(d, { id: 0x0a0a, rcode: 'NOERROR', flag_aa: true, flag_ra: true, flag_rd: true });
+  t.same(d.questions, [{ name: 'Foo.LocalHost', type: 'A', class: 'IN' }]);
+  t.match(d.answers, [{ name: 'Foo.LocalHost', type: 'A', data: '127.0.0.1' }]);
+  t.match(d.additionals, [{ type: 'OPT', udpPayloadSize: 1232 }]);
+  t.equal(decode(await handler(q(query('printer.local'), routes))).rcode, 'NXDOMAIN');
+  t.equal(decode(await handler(q(query('x.invalid', 'AAAA'), routes))).rcode, 'NXDOMAIN');
+  t.equal(sent.length, 0, 'no upstream saw any of them');
+});
+
+// Guards the trace switch of local answers: with trace on, each is logged as answered locally, not as forwarded.
+t.test('trace level: a special-use name is logged as answered locally', async (t) => {
+  const { logger, lines } = captureLog('trace');
+  const transports: Transports = { udp: async () => Buffer.alloc(0), tcp: async () => Buffer.alloc(0) };
+  await routeStage(logger)(q(query('printer.local'), table(transports, ['10.9.9.9'])));
+  await routeStage(logger)(q(query('localhost', 'AAAA'), table(transports, ['10.9.9.9'])));
+  t.match(lines, [
+    { msg: 'special-use name answered locally', zone: 'local', qname: 'printer.local', qtype: 1, rcode: 3, reply: { rcode: 'NXDOMAIN', answers: [] } },
+    { msg: 'special-use name answered locally', zone: 'localhost', qname: 'localhost', qtype: 28, rcode: 0, reply: { answers: ['localhost 10800 AAAA ::1'] } },
+  ]);
+  t.equal(lines.length, 2);
+  const quiet = captureLog('debug');
+  await routeStage(quiet.logger)(q(query('printer.local'), table(transports, ['10.9.9.9'])));
+  t.same(quiet.lines, [], 'nothing below trace');
 });
