@@ -46,7 +46,7 @@ export class Responder {
     }
     if (parsed.kind === 'error') {
       this.log.debug({ transport, rcode: parsed.rcode, why: parsed.why }, 'refused query');
-      return errorReply(bytes, parsed.rcode, parsed.question);
+      return errorReply(bytes, parsed.rcode, parsed.question, parsed.edns);
     }
     const question = parsed.question;
     const now = Date.now();

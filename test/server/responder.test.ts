@@ -154,3 +154,10 @@ t.test('a UDP answer of exactly the client size goes out whole; one byte more is
   const over = responder(sized(513)).answer(query('a.example'), 'udp') as Buffer;
   t.ok(over.length < 513 && decode(over).flag_tc, 'truncated, TC=1');
 });
+
+// Guards handing the parse's OPT record to the error reply: a FORMERR for QDCOUNT=0 carries ours.
+t.test('a query with an OPT record but no question gets FORMERR with our OPT record', async (t) => {
+  const bare = Buffer.from([0, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0]);
+  const reply = decode((await responder(async (q) => answer(q.bytes, [])).answer(bare, 'udp'))!);
+  t.match(reply, { id: 8, rcode: 'FORMERR', questions: [], additionals: [{ type: 'OPT', udpPayloadSize: 1232 }] });
+});
