@@ -1,9 +1,16 @@
 // Reads what dnsfwd needs from a client's query: the question (name in lower case for routing,
 // type, class), where it ends, and the EDNS OPT record (RFC 6891) if any. Decides what dnsfwd
-// answers itself: drop, FORMERR, NOTIMP or BADVERS.
+// answers itself: drop, FORMERR, NOTIMP, BADVERS, or REFUSED (CH and HS classes, zone transfers).
 import * as h from './header.js';
 import { lowerAscii, nameText } from './name.js';
 import { skipQuestions, TYPE_OPT, walkRecords, type RecordSpan } from './records.js';
+
+/** Classes dnsfwd never forwards (RFC 1035 §3.2.4): CHAOS and Hesiod. */
+const CLASS_CH = 3;
+const CLASS_HS = 4;
+/** Zone transfers, which dnsfwd never forwards: IXFR (RFC 1995) and AXFR (RFC 5936). */
+const TYPE_IXFR = 251;
+const TYPE_AXFR = 252;
 
 export interface Edns {
   /** Offset of the OPT record (its root name byte). */
@@ -82,11 +89,31 @@ export function parseQuery(b: Uint8Array): QueryParse {
   if (edns === 'bad') return error(h.Rcode.FORMERR, qn, 'malformed records after the question');
   const question = edns === null ? qn : qn.withEdns(edns);
   if (edns !== null && edns.version !== 0) return error(h.Rcode.BADVERS, question, `EDNS version ${edns.version}`);
+  // Fast path: a class below CH's and a type below IXFR's, which refusal() lets through.
+  if (qn.class >= CLASS_CH || qn.type >= TYPE_IXFR) {
+    const why = refusal(qn.type, qn.class);
+    if (why !== null) return error(h.Rcode.REFUSED, question, why);
+  }
   return { kind: 'query', question };
 }
 
 function error(rcode: h.RcodeValue, question: Question, why: string): QueryError {
   return { kind: 'error', rcode, question, edns: question.edns, why };
+}
+
+/**
+ * Why dnsfwd refuses a well-formed query itself rather than forward it, or null. Its upstreams
+ * (DHCP servers, Consul, dnsmasq) answer for names, not for dnsfwd: what one says in the CHAOS
+ * class (version.bind, id.server: RFC 4892) or Hesiod describes that server. Zone transfers are
+ * not a stub forwarder's business, and an IXFR's answer depends on the serial in its authority
+ * section (RFC 1995 §3), which the cache key does not hold: refused here, they are never cached.
+ */
+function refusal(type: number, klass: number): string | null {
+  if (klass === CLASS_CH) return 'class CH';
+  if (klass === CLASS_HS) return 'class HS';
+  if (type === TYPE_AXFR) return 'AXFR (RFC 5936)';
+  if (type === TYPE_IXFR) return 'IXFR (RFC 1995)';
+  return null;
 }
 
 /**

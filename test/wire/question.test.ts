@@ -1,4 +1,4 @@
-// Reading a client's query: the question, EDNS, and what is dropped or answered FORMERR/NOTIMP/BADVERS.
+// Reading a client's query: the question, EDNS, and what is dropped or answered FORMERR/NOTIMP/BADVERS/REFUSED.
 import t from 'tap';
 import { findOpt, parseQuery, sameQuestion } from '../../src/wire/question.js';
 import { Rcode } from '../../src/wire/header.js';
@@ -252,4 +252,51 @@ t.test('an error carries no OPT record when the records cannot be read reliably'
   t.match(owned, { rcode: Rcode.FORMERR, edns: null }, 'an OPT record owned by x.');
   const short = parseQuery(msg(opcode(15), { qd: 0, ar: 2 }, optRecord()));
   t.match(short, { rcode: Rcode.NOTIMP, edns: null }, 'ARCOUNT=2 with one record');
+});
+
+/** A query with RD=1 for `version.bind` of this type and class, then `records` in the additional section. */
+const asked = (type: number, klass: number, ...records: number[][]) =>
+  msg(0x0100, { qd: 1, ar: records.length }, [...wireName('version.bind'), type >> 8, type & 0xff, klass >> 8, klass & 0xff], ...records);
+const TXT = 16;
+
+// Guards the fast path's `class >= CH` and refusal()'s class checks: a CHAOS or Hesiod query says
+// nothing an upstream should answer for dnsfwd, whatever its name or type.
+t.test('CH and HS queries are REFUSED, with their question and OPT record', async (t) => {
+  for (const [klass, name] of [[3, 'CH'], [4, 'HS']] as const) {
+    for (const type of [TXT, 1]) {
+      const p = parseQuery(asked(type, klass, optRecord(1400)));
+      t.match(
+        p,
+        { kind: 'error', rcode: Rcode.REFUSED, question: { type, class: klass, edns: { udpSize: 1400 } }, edns: { udpSize: 1400 }, why: `class ${name}` },
+        `class ${name}, type ${type}`,
+      );
+    }
+  }
+  const plain = parseQuery(asked(TXT, 3));
+  t.match(plain, { rcode: Rcode.REFUSED, question: { end: 30, edns: null }, edns: null }, 'without EDNS');
+});
+
+// Guards the fast path's `type >= IXFR` and refusal()'s type checks: zone transfers (RFC 5936,
+// RFC 1995) are refused in any class.
+t.test('AXFR and IXFR are REFUSED', async (t) => {
+  for (const [type, name] of [[252, 'AXFR'], [251, 'IXFR']] as const) {
+    for (const klass of [1, 255]) {
+      const p = parseQuery(asked(type, klass, optRecord(1400)));
+      t.match(p, { kind: 'error', rcode: Rcode.REFUSED, question: { type, class: klass }, why: new RegExp(`^${name}`) }, `${name}, class ${klass}`);
+    }
+  }
+  const ixfr = parseQuery(msg(0x0000, { qd: 1, ns: 1 }, [...wireName('example'), 0, 251, 0, 1], soaRecord(60, 60)));
+  t.match(ixfr, { rcode: Rcode.REFUSED, question: { type: 251, edns: null } }, 'IXFR with its SOA in the authority section (RFC 1995 §3)');
+});
+
+// Guards refusal()'s last line: past the fast path, what is none of these is forwarded.
+t.test('other classes and types beyond the fast path are not refused', async (t) => {
+  for (const [type, klass, what] of [[255, 1, 'type ANY'], [257, 1, 'CAA'], [65535, 1, 'type 65535'], [1, 255, 'class ANY'], [1, 254, 'class NONE'], [TXT, 2, 'class CS']] as const) {
+    t.match(parseQuery(asked(type, klass)), { kind: 'query', question: { type, class: klass } }, what);
+  }
+});
+
+// RFC 6891 §6.1.3: a version we do not speak is BADVERS, before anything about the question.
+t.test('a CH query with EDNS version 1 is BADVERS', async (t) => {
+  t.match(parseQuery(asked(TXT, 3, rr(ROOT, 41, 1400, 0x010000))), { kind: 'error', rcode: Rcode.BADVERS });
 });
