@@ -47,8 +47,10 @@ export class Responder {
       return null;
     }
     if (parsed.kind === 'error') {
-      this.log.debug({ transport, rcode: parsed.rcode, why: parsed.why }, 'refused query');
-      return errorReply(bytes, parsed.rcode, parsed.question);
+      if (this.log.levelVal <= DEBUG) {
+        this.log.debug({ transport, rcode: parsed.rcode, why: parsed.why, qname: parsed.question?.name }, 'refused query');
+      }
+      return errorReply(bytes, parsed.rcode, parsed.question, parsed.edns);
     }
     const question = parsed.question;
     const now = Date.now();

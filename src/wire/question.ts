@@ -1,8 +1,16 @@
 // Reads what dnsfwd needs from a client's query: the question (name in lower case for routing,
-// type, class), where it ends, and the EDNS OPT record (RFC 6891) if any. Decides drop/FORMERR/NOTIMP.
+// type, class), where it ends, and the EDNS OPT record (RFC 6891) if any. Decides what dnsfwd
+// answers itself: drop, FORMERR, NOTIMP, BADVERS, or REFUSED (CH and HS classes, zone transfers).
 import * as h from './header.js';
 import { lowerAscii, nameText } from './name.js';
-import { TYPE_OPT, walkRecords, type RecordSpan } from './records.js';
+import { skipQuestions, TYPE_OPT, walkRecords, type RecordSpan } from './records.js';
+
+/** Classes dnsfwd never forwards (RFC 1035 §3.2.4): CHAOS and Hesiod. */
+const CLASS_CH = 3;
+const CLASS_HS = 4;
+/** Zone transfers, which dnsfwd never forwards: IXFR (RFC 1995) and AXFR (RFC 5936). */
+const TYPE_IXFR = 251;
+const TYPE_AXFR = 252;
 
 export interface Edns {
   /** Offset of the OPT record (its root name byte). */
@@ -53,32 +61,82 @@ class WireQuestion implements Question {
   }
 }
 
+export interface QueryError {
+  readonly kind: 'error';
+  readonly rcode: h.RcodeValue;
+  /** The question, when the message holds exactly one and it parsed; its `edns` is `edns`. */
+  readonly question: Question | null;
+  /** The client's OPT record, also without a question; null when there is none or it cannot be told. */
+  readonly edns: Edns | null;
+  readonly why: string;
+}
+
 export type QueryParse =
   | { readonly kind: 'drop'; readonly why: string }
-  | { readonly kind: 'error'; readonly rcode: h.RcodeValue; readonly question: Question | null; readonly why: string }
+  | QueryError
   | { readonly kind: 'query'; readonly question: Question };
 
 /** Classifies a client message (RFC 1035 §4.1, RFC 6891 §6.1.1, RFC 5966). Never throws. */
 export function parseQuery(b: Uint8Array): QueryParse {
   if (b.length < h.HEADER_SIZE) return { kind: 'drop', why: 'shorter than a header' };
   if (h.isResponse(b)) return { kind: 'drop', why: 'QR=1 (a response, not a query)' };
-  if (h.qdcount(b) !== 1) return formerr(null, `QDCOUNT=${h.qdcount(b)}`);
+  // RFC 1035 §4.1.1: an opcode we do not implement is NOTIMP, whatever the sections hold.
+  if (h.opcode(b) !== h.OPCODE_QUERY) return errorReading(b, h.Rcode.NOTIMP, `opcode ${h.opcode(b)}`);
+  if (h.qdcount(b) !== 1) return errorReading(b, h.Rcode.FORMERR, `QDCOUNT=${h.qdcount(b)}`);
   const qn = readQuestionAt(b, h.HEADER_SIZE);
-  if (qn === null) return formerr(null, 'question does not parse');
+  if (qn === null) return errorReading(b, h.Rcode.FORMERR, 'question does not parse');
   const edns = findEdns(b, qn.end);
-  if (edns === 'bad') return formerr(qn, 'malformed records after the question');
+  if (edns === 'bad') return error(h.Rcode.FORMERR, qn, 'malformed records after the question');
   const question = edns === null ? qn : qn.withEdns(edns);
-  if (h.opcode(b) !== h.OPCODE_QUERY) {
-    return { kind: 'error', rcode: h.Rcode.NOTIMP, question, why: `opcode ${h.opcode(b)}` };
-  }
-  if (edns !== null && edns.version !== 0) {
-    return { kind: 'error', rcode: h.Rcode.BADVERS, question, why: `EDNS version ${edns.version}` };
+  if (edns !== null && edns.version !== 0) return error(h.Rcode.BADVERS, question, `EDNS version ${edns.version}`);
+  // Fast path: a class below CH's and a type below IXFR's, which refusal() lets through.
+  if (qn.class >= CLASS_CH || qn.type >= TYPE_IXFR) {
+    const why = refusal(qn.type, qn.class);
+    if (why !== null) return error(h.Rcode.REFUSED, question, why);
   }
   return { kind: 'query', question };
 }
 
-function formerr(question: Question | null, why: string): QueryParse {
-  return { kind: 'error', rcode: h.Rcode.FORMERR, question, why };
+function error(rcode: h.RcodeValue, question: Question, why: string): QueryError {
+  return { kind: 'error', rcode, question, edns: question.edns, why };
+}
+
+/**
+ * Why dnsfwd refuses a well-formed query itself rather than forward it, or null. Its upstreams
+ * (DHCP servers, Consul, dnsmasq) answer for names, not for dnsfwd: what one says in the CHAOS
+ * class (version.bind, id.server: RFC 4892) or Hesiod describes that server. Zone transfers are
+ * not a stub forwarder's business, and an IXFR's answer depends on the serial in its authority
+ * section (RFC 1995 §3), which the cache key does not hold: refused here, they are never cached.
+ */
+function refusal(type: number, klass: number): string | null {
+  if (klass === CLASS_CH) return 'class CH';
+  if (klass === CLASS_HS) return 'class HS';
+  if (type === TYPE_AXFR) return 'AXFR (RFC 5936)';
+  if (type === TYPE_IXFR) return 'IXFR (RFC 1995)';
+  return null;
+}
+
+/**
+ * An error for a message that is not one plain question (another opcode, QDCOUNT other than 1, a
+ * question that does not parse): the question only when there is exactly one and it parses, and
+ * the client's OPT record (RFC 6891 §7) when the records can be walked to it. Not the hot path.
+ */
+function errorReading(b: Uint8Array, rcode: h.RcodeValue, why: string): QueryError {
+  const edns = ednsAfterQuestions(b);
+  const qn = h.qdcount(b) === 1 ? readQuestionAt(b, h.HEADER_SIZE) : null;
+  return { kind: 'error', rcode, question: qn && qn.withEdns(edns), edns, why };
+}
+
+/**
+ * The OPT record after QDCOUNT questions of any shape (names uncompressed or compressed), or null:
+ * when there is none, and when a question or record is malformed or the OPT records are not one,
+ * root-owned: then nothing can be told reliably.
+ */
+function ednsAfterQuestions(b: Uint8Array): Edns | null {
+  // -1 for questions that do not parse: a walk from there fails (with no records to read it ends
+  // where it started, at -1; a name at -1 reads undefined, which skipName rejects), so 'bad'.
+  const edns = generalEdns(b, skipQuestions(b, h.HEADER_SIZE, h.qdcount(b)));
+  return edns === 'bad' ? null : edns;
 }
 
 /** Reads an uncompressed question name + type + class at `off` (no EDNS). */

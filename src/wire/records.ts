@@ -1,5 +1,5 @@
-// Walking names and resource records in raw messages (RFC 1035 §3.1, §4.1.3, §4.1.4), without
-// decoding them. Every function returns -1 (or null) for bytes that do not form a valid record.
+// Walking names, questions and resource records in raw messages (RFC 1035 §3.1, §4.1.2-§4.1.4),
+// without decoding them. Every function returns -1 (or null) for bytes that do not form a valid record.
 
 export const TYPE_OPT = 41;
 
@@ -14,6 +14,20 @@ export function skipName(b: Uint8Array, off: number): number {
     pos += len + 1;
   }
   return -1;
+}
+
+/**
+ * Offset just past `count` questions from `off` (each a possibly compressed name, then type and
+ * class: RFC 1035 §4.1.2), or -1 if one is malformed or cut short.
+ */
+export function skipQuestions(b: Uint8Array, off: number, count: number): number {
+  let pos = off;
+  for (let i = 0; i < count; i++) {
+    const afterName = skipName(b, pos);
+    if (afterName < 0) return -1;
+    pos = afterName + 4;
+  }
+  return pos <= b.length ? pos : -1;
 }
 
 /** Where one resource record's parts are. `ttl` is the offset of its 32-bit TTL field. */

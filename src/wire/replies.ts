@@ -1,25 +1,25 @@
-// Replies dnsfwd makes itself: FORMERR/SERVFAIL/NOTIMP for a query, and truncation (TC=1) of an
-// answer too big for the client's UDP size (RFC 1035 §4.2.1, RFC 6891 §7).
+// Replies dnsfwd makes itself: FORMERR/SERVFAIL/NOTIMP/REFUSED for a query, and truncation (TC=1)
+// of an answer too big for the client's UDP size (RFC 1035 §4.2.1, RFC 6891 §7).
 import * as h from './header.js';
 import { appendOpt, OPT_SIZE } from './opt.js';
-import { findOpt, type Question } from './question.js';
+import { findOpt, type Edns, type Question } from './question.js';
 
 /**
- * An error reply to `query`: same ID, opcode and RD, QR=1, RA=1, the client's question when it
- * parsed (RFC 1035 §4.1.1), and an OPT record when the client sent one (RFC 6891 §7), which also
- * carries the upper bits of an extended RCODE such as BADVERS.
+ * An error reply to `query`: same ID, opcode, RD and CD, QR=1, RA=1, the client's question when
+ * it parsed (RFC 1035 §4.1.1; QDCOUNT 1, else 0), and our OPT record when the client sent one
+ * (`edns`, the question's by default; RFC 6891 §7), which also carries the upper bits of an
+ * extended RCODE such as BADVERS.
  */
-export function errorReply(query: Uint8Array, rcode: number, question: Question | null): Buffer {
+export function errorReply(query: Uint8Array, rcode: number, question: Question | null, edns: Edns | null = question?.edns ?? null): Buffer {
   const qEnd = question ? question.end : h.HEADER_SIZE;
-  const opt = question?.edns ? OPT_SIZE : 0;
-  const out = Buffer.alloc(qEnd + opt);
+  const out = Buffer.alloc(qEnd + (edns ? OPT_SIZE : 0));
   out[0] = query[0]!;
   out[1] = query[1]!;
   out[2] = 0x80 | (query[2]! & 0x79); // QR, opcode, RD
-  out[3] = 0x80 | (rcode & 0x0f); // RA
+  out[3] = 0x80 | (query[3]! & 0x10) | (rcode & 0x0f); // RA, CD (RFC 4035 §3.2.2)
   if (question) out.set(query.subarray(h.HEADER_SIZE, qEnd), h.HEADER_SIZE);
   h.writeCounts(out, question ? 1 : 0, 0, 0, 0);
-  if (question?.edns) appendOpt(out, qEnd, question.edns.dnssecOk, rcode);
+  if (edns) appendOpt(out, qEnd, edns.dnssecOk, rcode);
   return out;
 }
 

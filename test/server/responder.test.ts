@@ -1,6 +1,7 @@
-// The responder: drop, FORMERR or answer; the deadline; truncation to the client's UDP size;
+// The responder: drop, FORMERR, REFUSED or answer; the deadline; truncation to the client's UDP size;
 // draining; the per-query debug line.
 import t from 'tap';
+import dnsPacket from 'dns-packet';
 import type { Handler } from '../../src/pipeline/handler.js';
 import { Responder, type ResponderOptions } from '../../src/server/responder.js';
 import { captureLog, quietLogger } from '../helpers/logger.js';
@@ -153,4 +154,50 @@ t.test('a UDP answer of exactly the client size goes out whole; one byte more is
   t.notOk(decode(fits).flag_tc);
   const over = responder(sized(513)).answer(query('a.example'), 'udp') as Buffer;
   t.ok(over.length < 513 && decode(over).flag_tc, 'truncated, TC=1');
+});
+
+/** A query dig could send: RD, an OPT record, the given question. */
+const asked = (id: number, name: string, type: 'TXT' | 'AXFR' | 'IXFR' | 'A', klass: 'IN' | 'CH' | 'HS') =>
+  dnsPacket.encode({
+    type: 'query',
+    id,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ name, type, class: klass }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as never],
+  });
+
+// Guards the refusal before the pipeline: CH and HS queries and zone transfers are answered
+// REFUSED at once, over UDP and TCP, the handler never sees them, and each gets a debug line.
+t.test('CH and HS queries and zone transfers are REFUSED without reaching the pipeline', async (t) => {
+  const { logger, lines } = captureLog();
+  let calls = 0;
+  const r = responder((q) => (calls++, answer(q.bytes, ['10.0.0.1'])), opts, logger);
+  const ch = r.answer(asked(3, 'version.bind', 'TXT', 'CH'), 'udp');
+  t.ok(Buffer.isBuffer(ch), 'a reply at once, not a promise');
+  t.match(decode(ch as Buffer), {
+    id: 3,
+    rcode: 'REFUSED',
+    flag_ra: true,
+    questions: [{ name: 'version.bind', type: 'TXT', class: 'CH' }],
+    additionals: [{ type: 'OPT', udpPayloadSize: 1232 }],
+  });
+  t.match(decode(r.answer(asked(4, 'hostname.bind', 'A', 'HS'), 'tcp') as Buffer), { id: 4, rcode: 'REFUSED' }, 'HS over TCP');
+  t.match(decode(r.answer(asked(5, 'example.com', 'AXFR', 'IN'), 'tcp') as Buffer), { id: 5, rcode: 'REFUSED' }, 'AXFR');
+  t.match(decode(r.answer(asked(6, 'example.com', 'IXFR', 'IN'), 'udp') as Buffer), { id: 6, rcode: 'REFUSED' }, 'IXFR');
+  t.equal(calls, 0, 'the pipeline saw none of them');
+  t.match(lines.filter((l) => l.msg === 'refused query'), [
+    { level: 20, transport: 'udp', rcode: 5, why: 'class CH', qname: 'version.bind' },
+    { transport: 'tcp', rcode: 5, why: 'class HS', qname: 'hostname.bind' },
+    { transport: 'tcp', rcode: 5, why: /^AXFR/, qname: 'example.com' },
+    { transport: 'udp', rcode: 5, why: /^IXFR/, qname: 'example.com' },
+  ]);
+  await r.answer(asked(7, 'version.bind', 'TXT', 'IN'), 'udp');
+  t.equal(calls, 1, 'class IN goes on to the pipeline');
+});
+
+// Guards handing the parse's OPT record to the error reply: a FORMERR for QDCOUNT=0 carries ours.
+t.test('a query with an OPT record but no question gets FORMERR with our OPT record', async (t) => {
+  const bare = Buffer.from([0, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0]);
+  const reply = decode((await responder(async (q) => answer(q.bytes, [])).answer(bare, 'udp'))!);
+  t.match(reply, { id: 8, rcode: 'FORMERR', questions: [], additionals: [{ type: 'OPT', udpPayloadSize: 1232 }] });
 });

@@ -21,9 +21,9 @@ t.test('case does not change the key; type, class, DO, CD and RD do', async (t) 
   const noRd = query('a.example');
   noRd[2] &= ~0x01;
   t.not(key(noRd), key(query('a.example')));
-  const chaos = query('a.example');
-  chaos[chaos.length - 1] = 3;
-  t.not(key(chaos), key(query('a.example')), 'class CH');
+  const anyClass = query('a.example');
+  anyClass[anyClass.length - 1] = 255; // CH and HS never reach the cache: parseQuery refuses them
+  t.not(key(anyClass), key(query('a.example')), 'class ANY');
   t.not(key(query('a.b.example')), key(query('a\\.b.example')), 'a dot inside a label is another name');
 });
 

@@ -1,9 +1,9 @@
-// Reading a client's query: the question, EDNS, and what is dropped or answered FORMERR/NOTIMP/BADVERS.
+// Reading a client's query: the question, EDNS, and what is dropped or answered FORMERR/NOTIMP/BADVERS/REFUSED.
 import t from 'tap';
 import { findOpt, parseQuery, sameQuestion } from '../../src/wire/question.js';
 import { Rcode } from '../../src/wire/header.js';
 import { query } from '../helpers/packets.js';
-import { message, optRecord, QUESTION_END, ROOT, rr, wireName } from '../helpers/raw.js';
+import { message, optRecord, QUESTION, QUESTION_END, ROOT, rr, soaRecord, wireName } from '../helpers/raw.js';
 
 t.test('a plain query parses to a lower-case name, type, class and end', async (t) => {
   const q = query('WwW.Example.COM', 'AAAA');
@@ -191,4 +191,112 @@ t.test('findOpt looks in the additional section only', async (t) => {
   const b = message(0x8180, { an: 1, ar: 1 }, optRecord(4096), optRecord(512));
   t.match(findOpt(b, QUESTION_END), { start: b.length - 11 }, 'the one after it, in the additional section');
   t.equal(findOpt(message(0x8180, { an: 1, ar: 1 }, [0xc0], optRecord()), QUESTION_END), null, 'an answer record that does not parse');
+});
+
+/** A message with ID 0x1234, the flags (16 bits) and section counts given, then `parts` as they are. */
+function msg(flags: number, counts: { qd: number; an?: number; ns?: number; ar?: number }, ...parts: number[][]): Buffer {
+  const { qd, an = 0, ns = 0, ar = 0 } = counts;
+  return Buffer.from([0x12, 0x34, flags >> 8, flags & 0xff, 0, qd, 0, an, 0, ns, 0, ar, ...parts.flat()]);
+}
+/** The flags of a query with this opcode and RD=1. */
+const opcode = (n: number) => (n << 11) | 0x0100;
+/** The second question `b.a.example` A IN, its name ending in a pointer to the first question's. */
+const COMPRESSED = [1, 0x62, 0xc0, 12, 0, 1, 0, 1];
+/** An OPT record with the DO bit, as `dig +dnssec` sends. */
+const optDo = (udpSize: number) => rr(ROOT, 41, udpSize, 0x8000);
+
+// Guards the opcode check's place, before QDCOUNT (RFC 1035 §4.1.1): an opcode dnsfwd does not
+// implement is NOTIMP, whatever the sections hold.
+t.test('an unknown opcode is NOTIMP whatever QDCOUNT says', async (t) => {
+  for (const qd of [0, 1, 2]) {
+    const p = parseQuery(msg(opcode(15), { qd }, ...Array<number[]>(qd).fill(QUESTION)));
+    t.ok(p.kind === 'error' && p.rcode === Rcode.NOTIMP, `opcode 15, QDCOUNT=${qd}`);
+  }
+  const cut = parseQuery(msg(opcode(5), { qd: 1 }, QUESTION.slice(0, 4)));
+  t.match(cut, { kind: 'error', rcode: Rcode.NOTIMP, question: null }, 'UPDATE with its question cut short: no question');
+  const notify = parseQuery(msg(opcode(4), { qd: 1, ar: 1 }, QUESTION, optRecord(1400)));
+  t.match(
+    notify,
+    { kind: 'error', rcode: Rcode.NOTIMP, question: { type: 1, class: 1, end: QUESTION_END, edns: { udpSize: 1400 } }, edns: { udpSize: 1400 } },
+    'NOTIFY: its question and its OPT record',
+  );
+});
+
+// Guards the error path's OPT search (RFC 6891 §7): without one question that parses, the OPT
+// record is still found after the questions, however many, their names compressed or not.
+t.test('an error for a message without one parsed question still finds the OPT record', async (t) => {
+  const none = parseQuery(msg(0x0100, { qd: 0, ar: 1 }, optDo(1400)));
+  t.match(none, { kind: 'error', rcode: Rcode.FORMERR, question: null, edns: { udpSize: 1400, dnssecOk: true, version: 0 } }, 'QDCOUNT=0');
+  const two = parseQuery(msg(0x0100, { qd: 2, ar: 1 }, QUESTION, COMPRESSED, optRecord(1400)));
+  t.match(two, { rcode: Rcode.FORMERR, question: null, edns: { udpSize: 1400, dnssecOk: false } }, 'QDCOUNT=2: no question, though the first parses');
+  const pointer = parseQuery(msg(0x0100, { qd: 1, ar: 1 }, [0xc0, 12, 0, 1, 0, 1], optRecord(1400)));
+  t.match(pointer, { rcode: Rcode.FORMERR, question: null, edns: { udpSize: 1400 } }, 'a question name that is a pointer');
+  const afterSoa = parseQuery(msg(opcode(15), { qd: 0, ns: 1, ar: 1 }, soaRecord(60, 60), optRecord(1400)));
+  t.match(afterSoa, { rcode: Rcode.NOTIMP, question: null, edns: { udpSize: 1400 } }, 'after a record in the authority section');
+  const inAnswers = parseQuery(msg(0x0100, { qd: 0, an: 1 }, optRecord(1400)));
+  t.match(inAnswers, { rcode: Rcode.FORMERR, edns: null }, 'an OPT record in the answer section is not one');
+  const edns1 = parseQuery(msg(0x0100, { qd: 0, ar: 1 }, rr(ROOT, 41, 1400, 0x010000)));
+  t.match(edns1, { rcode: Rcode.FORMERR, edns: { version: 1 } }, 'EDNS version 1: FORMERR comes first, with the OPT record read');
+});
+
+// Guards "reliably": a malformed question or record, or OPT records that are not one root-owned
+// record, give no OPT record at all rather than a guess.
+t.test('an error carries no OPT record when the records cannot be read reliably', async (t) => {
+  const badName = parseQuery(msg(0x0100, { qd: 1, ar: 1 }, [0x41, 0x61, 0, 0, 1, 0, 1], optRecord()));
+  t.match(badName, { rcode: Rcode.FORMERR, question: null, edns: null }, 'label type 0x40 in the question name');
+  const missing = parseQuery(msg(0x0100, { qd: 3, ar: 1 }, QUESTION, COMPRESSED, optRecord()));
+  t.match(missing, { rcode: Rcode.FORMERR, edns: null }, 'QDCOUNT=3 with two questions: the OPT record read as the third');
+  const twoOpts = parseQuery(msg(0x0100, { qd: 0, ar: 2 }, optRecord(), optRecord()));
+  t.match(twoOpts, { rcode: Rcode.FORMERR, edns: null }, 'two OPT records');
+  const owned = parseQuery(msg(0x0100, { qd: 0, ar: 1 }, rr(wireName('x'), 41, 1400, 0)));
+  t.match(owned, { rcode: Rcode.FORMERR, edns: null }, 'an OPT record owned by x.');
+  const short = parseQuery(msg(opcode(15), { qd: 0, ar: 2 }, optRecord()));
+  t.match(short, { rcode: Rcode.NOTIMP, edns: null }, 'ARCOUNT=2 with one record');
+});
+
+/** A query with RD=1 for `version.bind` of this type and class, then `records` in the additional section. */
+const asked = (type: number, klass: number, ...records: number[][]) =>
+  msg(0x0100, { qd: 1, ar: records.length }, [...wireName('version.bind'), type >> 8, type & 0xff, klass >> 8, klass & 0xff], ...records);
+const TXT = 16;
+
+// Guards the fast path's `class >= CH` and refusal()'s class checks: a CHAOS or Hesiod query says
+// nothing an upstream should answer for dnsfwd, whatever its name or type.
+t.test('CH and HS queries are REFUSED, with their question and OPT record', async (t) => {
+  for (const [klass, name] of [[3, 'CH'], [4, 'HS']] as const) {
+    for (const type of [TXT, 1]) {
+      const p = parseQuery(asked(type, klass, optRecord(1400)));
+      t.match(
+        p,
+        { kind: 'error', rcode: Rcode.REFUSED, question: { type, class: klass, edns: { udpSize: 1400 } }, edns: { udpSize: 1400 }, why: `class ${name}` },
+        `class ${name}, type ${type}`,
+      );
+    }
+  }
+  const plain = parseQuery(asked(TXT, 3));
+  t.match(plain, { rcode: Rcode.REFUSED, question: { end: 30, edns: null }, edns: null }, 'without EDNS');
+});
+
+// Guards the fast path's `type >= IXFR` and refusal()'s type checks: zone transfers (RFC 5936,
+// RFC 1995) are refused in any class.
+t.test('AXFR and IXFR are REFUSED', async (t) => {
+  for (const [type, name] of [[252, 'AXFR'], [251, 'IXFR']] as const) {
+    for (const klass of [1, 255]) {
+      const p = parseQuery(asked(type, klass, optRecord(1400)));
+      t.match(p, { kind: 'error', rcode: Rcode.REFUSED, question: { type, class: klass }, why: new RegExp(`^${name}`) }, `${name}, class ${klass}`);
+    }
+  }
+  const ixfr = parseQuery(msg(0x0000, { qd: 1, ns: 1 }, [...wireName('example'), 0, 251, 0, 1], soaRecord(60, 60)));
+  t.match(ixfr, { rcode: Rcode.REFUSED, question: { type: 251, edns: null } }, 'IXFR with its SOA in the authority section (RFC 1995 §3)');
+});
+
+// Guards refusal()'s last line: past the fast path, what is none of these is forwarded.
+t.test('other classes and types beyond the fast path are not refused', async (t) => {
+  for (const [type, klass, what] of [[255, 1, 'type ANY'], [257, 1, 'CAA'], [65535, 1, 'type 65535'], [1, 255, 'class ANY'], [1, 254, 'class NONE'], [TXT, 2, 'class CS']] as const) {
+    t.match(parseQuery(asked(type, klass)), { kind: 'query', question: { type, class: klass } }, what);
+  }
+});
+
+// RFC 6891 §6.1.3: a version we do not speak is BADVERS, before anything about the question.
+t.test('a CH query with EDNS version 1 is BADVERS', async (t) => {
+  t.match(parseQuery(asked(TXT, 3, rr(ROOT, 41, 1400, 0x010000))), { kind: 'error', rcode: Rcode.BADVERS });
 });

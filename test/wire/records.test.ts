@@ -1,7 +1,7 @@
-// Walking names and records in raw messages: every malformed shape gives -1 (or null), never a
+// Walking names, questions and records in raw messages: every malformed shape gives -1 (or null), never a
 // position past the end of the message.
 import t from 'tap';
-import { type RecordSpan, skipName, walkRecords } from '../../src/wire/records.js';
+import { type RecordSpan, skipName, skipQuestions, walkRecords } from '../../src/wire/records.js';
 import { rr, wireName } from '../helpers/raw.js';
 
 const bytes = (...parts: number[][]) => Uint8Array.from(parts.flat());
@@ -58,4 +58,30 @@ t.test('walkRecords: the end of the last record, or -1', async (t) => {
   const seen: number[] = [];
   t.equal(walkRecords(two, 0, 2, (r) => (seen.push(r.type), false)), -1, 'the visitor stopped the walk');
   t.same(seen, [1], 'after the first record');
+});
+
+/** A question: `name` bytes, then type A and class IN. */
+const question = (name: number[]) => [...name, 0, 1, 0, 1];
+
+t.test('skipQuestions: the end of the last question, names compressed or not', async (t) => {
+  const first = question(wireName('a.example'));
+  t.equal(skipQuestions(bytes(first), 0, 1), 15, 'one uncompressed question');
+  t.equal(skipQuestions(bytes(first, question([1, 0x62, 0xc0, 0])), 0, 2), 23, 'a second one ending in a pointer');
+  t.equal(skipQuestions(bytes(question([0xc0, 12])), 0, 1), 6, 'a name that is only a pointer');
+  t.equal(skipQuestions(bytes([1, 2, 3]), 2, 0), 2, 'no question: where it started');
+});
+
+// Guards `afterName < 0`: a malformed name ends the skip; reading on from past it would take
+// whatever bytes follow for questions.
+t.test('skipQuestions: a malformed name in any question is -1', async (t) => {
+  const first = question(wireName('a'));
+  t.equal(skipQuestions(bytes(first, question([0x41, 0x61])), 0, 2), -1, 'label type 0x40 in the second');
+  t.equal(skipQuestions(bytes(question([0x81]), first, first), 0, 1), -1, 'label type 0x80 in the only one');
+});
+
+// Guards the end check: a last question cut inside its type and class is not skipped.
+t.test('skipQuestions: a question cut inside its type and class is -1', async (t) => {
+  const q = question(wireName('a'));
+  for (const cut of [1, 2, 3, 4]) t.equal(skipQuestions(bytes(q.slice(0, q.length - cut)), 0, 1), -1, `${cut} byte(s) short`);
+  t.equal(skipQuestions(bytes(q), 0, 1), q.length, 'the whole question ends the message');
 });

@@ -7,6 +7,7 @@ import { parseQuery, type Question } from '../../src/wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../../src/wire/replies.js';
 import { summariseReply } from '../../src/wire/trace-summary.js';
 import { answer, decode, query } from '../helpers/packets.js';
+import { ROOT, rr } from '../helpers/raw.js';
 
 function question(q: Buffer): Question {
   const p = parseQuery(q);
@@ -102,4 +103,35 @@ t.test('summariseReply: unknown types as hex, and a record without TTL or data',
     ],
   });
   t.same(summariseReply(r), { rcode: 'NOERROR', answers: ['odd.example 5 UNKNOWN_65280 cafe', '.  OPT '] });
+});
+
+// Guards the `edns` argument (RFC 6891 §7): an error without a question (QDCOUNT 0 or 2, a question
+// that does not parse) still carries our OPT record when the client sent one.
+t.test('an error reply without a question carries our OPT record after the header', async (t) => {
+  const q = Buffer.from([0xab, 0xcd, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 1, ...rr(ROOT, 41, 4096, 0x8000)]);
+  const p = parseQuery(q);
+  if (p.kind !== 'error') throw new Error('test query did not give an error');
+  const r = errorReply(q, p.rcode, p.question, p.edns);
+  t.equal(r.length, 12 + 11, 'header and OPT record');
+  t.match(decode(r), { id: 0xabcd, rcode: 'FORMERR', questions: [], answers: [], authorities: [] });
+  t.match(decode(r).additionals, [{ type: 'OPT', udpPayloadSize: 1232, flags: dnsPacket.DNSSEC_OK }], "ours, with the client's DO bit");
+  t.equal(dns2.Packet.parse(r).additionals.length, 1, 'dns2 reads it too');
+  t.equal(errorReply(q, p.rcode, null, null).length, 12, 'no OPT record when there is none to answer');
+});
+
+// Guards the header bytes: ID, opcode, RD and CD (RFC 4035 §3.2.2) copied, QR and RA set; AA, TC,
+// Z and AD not copied.
+t.test('an error reply copies ID, opcode, RD and CD, and sets QR and RA', async (t) => {
+  const q = query('a.example', 'A', { id: 0xbeef });
+  q[2] = (15 << 3) | 0x04 | 0x02 | 0x01; // opcode 15, AA, TC, RD
+  q[3] = 0x40 | 0x20 | 0x10; // Z, AD, CD
+  const r = errorReply(q, Rcode.NOTIMP, null);
+  t.equal(r.readUInt16BE(0), 0xbeef, 'ID');
+  t.equal(r[2], 0x80 | (15 << 3) | 0x01, 'QR, opcode 15, RD');
+  t.equal(r[3], 0x80 | 0x10 | Rcode.NOTIMP, 'RA, CD, NOTIMP');
+  q[2] = 0;
+  q[3] = 0;
+  const plain = errorReply(q, Rcode.REFUSED, null);
+  t.equal(plain[2], 0x80, 'QR only: opcode 0, no RD');
+  t.equal(plain[3], 0x80 | Rcode.REFUSED, 'RA only: no CD');
 });
