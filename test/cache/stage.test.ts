@@ -74,6 +74,23 @@ t.test('a route with cache: false is never cached; TTL 0 answers are not cached'
   t.equal(calls.filter((n) => n === 'zero.example').length, 3);
 });
 
+// Guards `q.uncacheable` in store: a reply a later stage marked (a CNAME chain through a route
+// that does not cache) is passed on, not stored.
+t.test('a reply marked uncacheable by a later stage is not stored', async (t) => {
+  let mark = true;
+  const { handler, q, calls } = setup(async (x) => {
+    x.uncacheable = mark;
+    return answer(x.bytes, ['10.0.0.1'], { ttl: 60 });
+  });
+  await handler(q(query('u.example', 'A', { id: 1 })));
+  await handler(q(query('u.example', 'A', { id: 2 })));
+  t.equal(calls.length, 2, 'marked: asked again');
+  mark = false;
+  await handler(q(query('u.example', 'A', { id: 3 })));
+  await handler(q(query('u.example', 'A', { id: 4 })));
+  t.equal(calls.length, 3, 'not marked: stored, then a hit');
+});
+
 t.test('serve-stale: when the upstream fails, the expired answer with TTL 30', async (t) => {
   let failing = false;
   const servfail = (x: Query) => {

@@ -23,8 +23,9 @@ const cname = (name: string, data: string, ttl = 60): Answer => ({ type: 'CNAME'
 const a = (name: string, data: string, ttl = 60): Answer => ({ type: 'A', name, ttl, class: 'IN', data });
 
 /** The last stage: answers each query from `zone` (a reply echoing the query's header bits), and records the names asked. */
-function upstream(zone: Zone, asked: string[]): Handler {
+function upstream(zone: Zone, asked: string[], queries: Query[] = []): Handler {
   return (q) => {
+    queries.push(q);
     const d = dnsPacket.decode(q.bytes);
     const name = d.questions![0]!.name;
     asked.push(name.toLowerCase());
@@ -45,18 +46,19 @@ function upstream(zone: Zone, asked: string[]): Handler {
 
 function pipeline(zone: Zone) {
   const asked: string[] = [];
-  const top: Handler = compose([chaseStage(() => top)], upstream(zone, asked));
-  return { top, asked };
+  const queries: Query[] = [];
+  const top: Handler = compose([chaseStage(() => top)], upstream(zone, asked, queries));
+  return { top, asked, queries };
 }
 
-function query(name: string, o: { type?: string; klass?: string; rd?: boolean; cd?: boolean; edns?: boolean; id?: number } = {}): Query {
+function query(name: string, o: { type?: string; klass?: string; rd?: boolean; cd?: boolean; edns?: boolean; do?: boolean; id?: number } = {}): Query {
   const flags = (o.rd === false ? 0 : dnsPacket.RECURSION_DESIRED) | (o.cd ? dnsPacket.CHECKING_DISABLED : 0);
   const bytes = dnsPacket.encode({
     type: 'query',
     id: o.id ?? 0x4242,
     flags,
     questions: [{ name, type: (o.type ?? 'A') as 'A', class: (o.klass ?? 'IN') as 'IN' }],
-    additionals: o.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0 } as never] : [],
+    additionals: o.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: o.do ? dnsPacket.DNSSEC_OK : 0 } as never] : [],
   });
   const p = parseQuery(bytes);
   if (p.kind !== 'query') throw new Error('bad test query');
@@ -194,4 +196,26 @@ t.test('a last step that does not decode is SERVFAIL', async (t) => {
   broken[broken.length - 3] = 0x41; // as above: a label type 0x40
   const { top } = pipeline({ 'www.example': intoConsul['www.example']!, 'web.service.consul': { raw: broken } });
   t.equal(rcodeOf(await top(query('www.example'))), 2);
+});
+
+// Guards `if (edns)` in the step's query: the next step asks with the client's EDNS and DO bit, so
+// a DNSSEC client gets each step's RRSIGs; a client without EDNS, a step without.
+t.test("each step is asked with the client's EDNS and DO bit", async (t) => {
+  for (const [o, expected] of [[{ edns: true, do: true }, { dnssecOk: true }], [{ edns: true }, { dnssecOk: false }], [{}, null]] as const) {
+    const { top, queries } = pipeline(intoConsul);
+    await top(query('www.example', o));
+    t.match(queries[1]!.question.edns, expected, JSON.stringify(o));
+  }
+});
+
+// Guards `step === null`: a target that cannot be asked (here a label dns-packet reads as text and
+// writes back longer than 63 bytes) leaves the answer as it came, rather than failing.
+t.test('a target that cannot be asked for leaves the answer as it came', async (t) => {
+  const reply = Buffer.from(dnsPacket.encode({ type: 'response', id: 0x4242, flags: 0x8180, questions: [{ name: 'www.example', type: 'A' }], answers: [cname('www.example', 'x'.repeat(40) + '.vagrant.test')] }));
+  const at = reply.indexOf(Buffer.from('x'.repeat(40)));
+  reply.fill(0xff, at, at + 40); // 40 bytes 0xff: 40 replacement characters, 120 bytes once written back
+  const { top, asked } = pipeline({ 'www.example': { raw: reply } });
+  const r = await top(query('www.example'));
+  t.same([...r], [...reply]);
+  t.same(asked, ['www.example']);
 });
