@@ -69,6 +69,7 @@ const def = await startRawUpstream(DEFAULT, ports.def, serve((name, doBit) => {
     case 'step1.example.test': return { answers: [cname(name, 'step2.service.consul')] };
     case 'dangling.example.test': return { answers: [cname(name, 'gone.service.consul')] };
     case 'same.example.test': return { answers: [cname(name, 'other.example.test')] };
+    case 'tobox.example.test': return { answers: [cname(name, 'box.vagrant.test')] };
     case 'signed.example.test': return { answers: [cname(name, 'web.service.consul'), ...(doBit ? [rrsig(name, 'CNAME')] : [])], ad: true };
     default: return { authorities: [soa('example.test')], rcode: 3 };
   }
@@ -85,7 +86,7 @@ const consul = await startRawUpstream(CONSUL, ports.consul, serve((name, doBit) 
   }
 }));
 const vagrant = await startRawUpstream(VAGRANT, ports.vagrant, serve((name) =>
-  name === 'step3.vagrant.test' ? { answers: [a(name, '10.43.2.1', 120)] } : { authorities: [soa('vagrant.test')], rcode: 3 },
+  name === 'step3.vagrant.test' || name === 'box.vagrant.test' ? { answers: [a(name, '10.43.2.1', 120)] } : { authorities: [soa('vagrant.test')], rcode: 3 },
 ));
 
 const port = await freePort(LISTEN);
@@ -139,6 +140,14 @@ t.test('three steps across three routes, cached as a whole with the smallest TTL
   const again = await dig(LISTEN, port, 'step1.example.test');
   t.same(shape(again), shape(r), 'the same chain');
   t.same([def.queriesFor('step1.example.test').length, consul.queriesFor('step2.service.consul').length, vagrant.queriesFor('step3.vagrant.test').length], [1, 1, 1], 'the second answer came from the cache');
+});
+
+t.test('a step can be a cache hit', async (t) => {
+  const box = await dig(LISTEN, port, 'box.vagrant.test');
+  t.same(shape(box), ['box.vagrant.test. A 10.43.2.1'], 'asked on its own first: now cached');
+  const r = await dig(LISTEN, port, 'tobox.example.test');
+  t.same(shape(r), ['tobox.example.test. CNAME box.vagrant.test.', 'box.vagrant.test. A 10.43.2.1']);
+  t.equal(vagrant.queriesFor('box.vagrant.test').length, 1, 'the step came from the cache');
 });
 
 t.test('a loop across routes is SERVFAIL', async (t) => {
