@@ -219,3 +219,16 @@ t.test('a target that cannot be asked for leaves the answer as it came', async (
   t.same([...r], [...reply]);
   t.same(asked, ['www.example']);
 });
+
+// Guards `code !== NXDOMAIN`: a resolver that cannot see the target's route answers NXDOMAIN with
+// the CNAME; the chain is still followed, and the last step's RCODE wins.
+t.test('a first answer of NXDOMAIN with the CNAME is followed too', async (t) => {
+  const { top, asked } = pipeline({
+    'www.example': { answers: [cname('www.example', 'web.service.consul')], rcode: 3 },
+    'web.service.consul': intoConsul['web.service.consul']!,
+  });
+  const r = await top(query('www.example'));
+  t.equal(rcodeOf(r), 0, 'NOERROR: the target exists in its own route');
+  t.same(asked, ['www.example', 'web.service.consul']);
+  t.equal(lines(r).length, 2);
+});
