@@ -14,6 +14,9 @@ export interface RouteLookup {
   lookup(message: Uint8Array, offset: number): Route<RouteTarget>;
 }
 
+/** The chain of a client's own query: none (one shared array, not one per query). */
+const NO_CHAIN: readonly string[] = Object.freeze([]);
+
 export class Query {
   /** What changes the answer (wire/question-key.ts): name, type, class, RD/CD/DO. */
   readonly key: string;
@@ -24,7 +27,7 @@ export class Query {
    */
   uncacheable = false;
   /** The names asked for so far to answer the client, for a query a CNAME chain led to. */
-  chain: readonly string[] = [];
+  chain: readonly string[] = NO_CHAIN;
 
   constructor(
     /** The client's message as received; stages must not modify it. */
