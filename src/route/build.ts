@@ -7,7 +7,7 @@ import type { SourceState } from '../sources/source.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import { parseZone, type RoutingConfig } from './config.js';
 import { hostAddresses, listensEverywhere, selfReason } from './self.js';
-import { isSpecial, SPECIAL_ZONES, type SpecialZone } from './special.js';
+import { builtInZones, isSpecial, type SpecialZone } from './special.js';
 import { ZoneTable, type Route } from './zone-table.js';
 
 /** Where a route leads: the upstream group that forwards its queries, or a zone dnsfwd answers itself. */
@@ -67,8 +67,7 @@ export function buildTable(config: RoutingConfig, from: SourceState, group: Grou
     ...perLink,
     { zone: '', servers: defaultServers, cache: config.default.cache },
   ];
-  const configured = new Set(config.routes.map((r) => r.zone));
-  const builtIn: Route<SpecialZone>[] = SPECIAL_ZONES.filter((s) => !configured.has(s.zone)).map((s) => ({ zone: s.zone, cache: false, group: s }));
+  const builtIn: Route<SpecialZone>[] = builtInZones(config.routes).map((s) => ({ zone: s.zone, cache: false, group: s }));
   const forwarded = specs.map(({ zone, servers, cache, tcpOnly }) => ({ zone, cache, group: group(zone, servers, tcpOnly ?? false) }));
   const table = new ZoneTable<RouteTarget>([...forwarded, ...builtIn]);
   const linkRoutesByZone = Object.fromEntries(perLink.map((r) => [r.zone, r.servers.map(formatEndpoint)]));

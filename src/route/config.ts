@@ -6,7 +6,7 @@ import { formatEndpoint, parseEndpoints, type Endpoint, type ParseResult } from 
 import { type Check, type Checker, each, endpoints, flag, mapping, ok, oneOf, parsed, pick, type PathSegment } from '../checker.js';
 import { sourceEntry, SOURCES_DEFAULTS, type SourceConfig } from '../sources/config.js';
 import type { UpstreamConfig } from '../upstream/config.js';
-import { SPECIAL_ZONES } from './special.js';
+import { builtInZones } from './special.js';
 
 export interface RouteConfig {
   /** Lower-case zone name without the trailing dot, e.g. `consul`, `121.168.192.in-addr.arpa`. */
@@ -116,7 +116,7 @@ export function parseRouteFlag(text: string): ParseResult<RouteConfig> {
  */
 export function describeRoutes(routes: readonly RouteConfig[], dflt: DefaultRouteConfig): string[] {
   const list = (es: readonly Endpoint[]) => (es.length ? es.map(formatEndpoint).join(', ') : '(none)');
-  const builtIn = SPECIAL_ZONES.filter((s) => !routes.some((r) => r.zone === s.zone));
+  const builtIn = builtInZones(routes);
   const width = Math.max(1, ...routes.map((r) => r.zone.length), ...builtIn.map((s) => s.zone.length));
   return [
     'routes:',

@@ -67,6 +67,11 @@ export const SPECIAL_ZONES: readonly SpecialZone[] = [
   new SpecialZone('invalid', false, 'NXDOMAIN (RFC 6761 §6.4)'),
 ];
 
+/** The special zones no configured route names: those dnsfwd answers itself. */
+export function builtInZones(routes: readonly { readonly zone: string }[]): SpecialZone[] {
+  return SPECIAL_ZONES.filter((s) => !routes.some((r) => r.zone === s.zone));
+}
+
 /** Whether `zone` (lower case, no trailing dot) is one of the special zones or under one. */
 export function isSpecial(zone: string): boolean {
   return SPECIAL_ZONES.some((s) => zone === s.zone || zone.endsWith(`.${s.zone}`));

@@ -71,10 +71,9 @@ export class UpstreamGroup {
     let others = 0;
     for (let i = 0; i < order.length; i++) {
       const u = order[i]!;
-      const remaining = out.deadline - this.now();
-      if (remaining <= 0) break;
+      if (this.budget(out) <= 0) break;
       try {
-        const reply = await this.ask(u, out, remaining);
+        const reply = await this.ask(u, out);
         const code = rcode(reply);
         const badCookie = isBadCookie(reply, out.questionEnd);
         if (code !== Rcode.SERVFAIL && code !== Rcode.REFUSED && !badCookie) {
@@ -98,13 +97,13 @@ export class UpstreamGroup {
    * query with EDNS is asked again without it, and when that is answered the server is asked
    * without EDNS from then on, for a while (RFC 6891 §6.2.2).
    */
-  private async ask(u: Upstream, out: Outgoing, remaining: number): Promise<Buffer> {
+  private async ask(u: Upstream, out: Outgoing): Promise<Buffer> {
     const withEdns = !u.rejectsEdns(this.now());
-    const reply = await this.attempt(u, out, withEdns, Math.min(this.opts.timeoutMs, remaining));
+    const reply = await this.attempt(u, out, withEdns, this.budget(out));
     if (!withEdns || (rcode(reply) !== Rcode.FORMERR && rcode(reply) !== Rcode.NOTIMP)) return reply;
-    const left = out.deadline - this.now();
+    const left = this.budget(out);
     if (left <= 0) return reply;
-    const plain = await this.attempt(u, out, false, Math.min(this.opts.timeoutMs, left));
+    const plain = await this.attempt(u, out, false, left);
     if (rcode(plain) === Rcode.FORMERR || rcode(plain) === Rcode.NOTIMP) return reply;
     u.recordEdnsRejected(this.now(), EDNS_REJECTED_MS);
     this.log.info({ zone: this.zone || '.', server: u.label, rcode: rcode(reply) }, 'upstream rejects EDNS: asking it without EDNS for 15 minutes');
@@ -122,10 +121,15 @@ export class UpstreamGroup {
 
   /** RFC 7766 §5: a truncated UDP answer is asked for again over TCP, of the same server. */
   private overTcp(u: Upstream, out: Outgoing, ex: Exchange): Promise<Buffer> {
-    const remaining = out.deadline - this.now();
-    if (remaining <= 0) return Promise.reject(new DnsfwdError('DEADLINE'));
+    const timeoutMs = this.budget(out);
+    if (timeoutMs <= 0) return Promise.reject(new DnsfwdError('DEADLINE'));
     this.log.debug({ server: u.label }, 'truncated answer: retrying over TCP');
-    return this.transports.tcp({ ...ex, timeoutMs: Math.min(this.opts.timeoutMs, remaining) });
+    return this.transports.tcp({ ...ex, timeoutMs });
+  }
+
+  /** How long the next attempt may wait: timeout_ms, or the time left before the query's deadline (0 or less: none left). */
+  private budget(out: Outgoing): number {
+    return Math.min(this.opts.timeoutMs, out.deadline - this.now());
   }
 
   private succeeded(u: Upstream): void {
