@@ -3,7 +3,8 @@
 // cannot build (extended RCODEs, AD, options). Records every query it receives.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import dnsPacket, { type Packet } from 'dns-packet';
+import dnsPacket, { type Answer, type Packet } from 'dns-packet';
+import { FrameReader, frame } from '../../src/wire/framing.js';
 
 export type RawTransport = 'udp' | 'tcp';
 
@@ -49,18 +50,11 @@ export async function startRawUpstream(
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => s.destroy());
-    let buf = Buffer.alloc(0);
+    const frames = new FrameReader();
     s.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
-        buf = buf.subarray(2 + msg.length);
+      for (const msg of frames.push(chunk)) {
         const r = take(msg, 'tcp');
-        if (r) {
-          const len = Buffer.alloc(2);
-          len.writeUInt16BE(r.length);
-          s.write(Buffer.concat([len, r]));
-        }
+        if (r) s.write(frame(r));
       }
     });
   });
@@ -77,7 +71,10 @@ export async function startRawUpstream(
 }
 
 export interface ReplyOptions {
+  /** A records for the question's name (with `ttl`), before `answers`. */
   readonly addresses?: readonly string[];
+  readonly answers?: readonly Answer[];
+  readonly authorities?: readonly Answer[];
   /** The low four bits go in the header, the rest in the OPT record (RFC 6891 §6.1.3). */
   readonly rcode?: number;
   /** AD in the header (RFC 4035 §3.2.3). */
@@ -87,16 +84,18 @@ export interface ReplyOptions {
   readonly ttl?: number;
 }
 
-/** A reply to `q` with A records for its question, built by dns-packet. */
-export function rawReply(q: RawQuery, o: ReplyOptions = {}): Buffer {
+/** A reply to the decoded query `q`, built by dns-packet: its ID, question, RD and CD, RA set. */
+export function rawReply(q: { readonly decoded: Packet }, o: ReplyOptions = {}): Buffer {
   const question = q.decoded.questions![0]!;
   const rcode = o.rcode ?? 0;
+  const echoed = (q.decoded.flags ?? 0) & (dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED);
   const packet: Packet = {
     type: 'response',
     id: q.decoded.id,
-    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | (o.ad ? dnsPacket.AUTHENTIC_DATA : 0),
+    flags: echoed | dnsPacket.RECURSION_AVAILABLE | (o.ad ? dnsPacket.AUTHENTIC_DATA : 0),
     questions: [question],
-    answers: (o.addresses ?? []).map((data) => ({ type: 'A' as const, name: question.name, ttl: o.ttl ?? 60, class: 'IN' as const, data })),
+    answers: [...(o.addresses ?? []).map((data) => address(question.name, data, o.ttl)), ...(o.answers ?? [])],
+    authorities: [...(o.authorities ?? [])],
   };
   if (o.optOptions || rcode > 15) {
     packet.additionals = [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: rcode >> 4, flags: 0, options: o.optOptions ?? [] } as never];
@@ -105,6 +104,24 @@ export function rawReply(q: RawQuery, o: ReplyOptions = {}): Buffer {
   out[3] = (out[3]! & 0xf0) | (rcode & 0x0f);
   return out;
 }
+
+/** Whether the query asked for DNSSEC records (DO in its OPT record). */
+export function doBit(q: { readonly decoded: Packet }): boolean {
+  return (q.decoded.additionals ?? []).some((r) => r.type === 'OPT' && ((r as { flags?: number }).flags ?? 0) & dnsPacket.DNSSEC_OK);
+}
+
+// Records for replies (dns-packet's shapes), class IN.
+export const address = (name: string, data: string, ttl = 60): Answer => ({ type: 'A', name, ttl, class: 'IN', data });
+export const cname = (name: string, data: string, ttl = 60): Answer => ({ type: 'CNAME', name, ttl, class: 'IN', data });
+export const soa = (zone: string, minimum = 30): Answer => ({
+  type: 'SOA', name: zone, ttl: 60, class: 'IN',
+  data: { mname: `ns.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 60, retry: 60, expire: 60, minimum },
+});
+/** An RRSIG over `covered` at `name` whose signature is filler: dnsfwd passes it on, nobody checks it. */
+export const rrsig = (name: string, covered: string): Answer => ({
+  type: 'RRSIG', name, ttl: 60, class: 'IN',
+  data: { typeCovered: covered, algorithm: 13, labels: name.split('.').length, originalTTL: 60, expiration: 2_000_000_000, inception: 1_700_000_000, keyTag: 4242, signersName: name.split('.').slice(-2).join('.'), signature: Buffer.alloc(64, 7) },
+} as Answer);
 
 /** The OPT record of a raw message as dnsfwd wrote it: [flags, options], or null. */
 export function optOf(bytes: Buffer): { udpSize: number; version: number; flags: number; options: number[] } | null {

@@ -1,12 +1,12 @@
 // CNAMEs followed across routes (RFC 1034 §4.3.2, §5.3.3), with the real dig: an answer that ends
 // in a CNAME into another route is completed from that route; chains inside one route are left
 // alone; loops and over-long chains are SERVFAIL; a dangling target is NXDOMAIN with the CNAMEs.
-import dnsPacket, { type Answer, type Packet } from 'dns-packet';
+import type { Answer } from 'dns-packet';
 import t from 'tap';
 import { startDnsfwd } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 import { freePort } from '../helpers/ports.js';
-import { startRawUpstream, type RawQuery } from '../helpers/raw-upstream.js';
+import { address as a, cname, doBit, rawReply, rrsig, soa, startRawUpstream, type RawQuery } from '../helpers/raw-upstream.js';
 
 const LISTEN = '127.0.43.1';
 const DEFAULT = '127.0.43.2'; // the DHCP server's resolver: knows example.test and example.org
@@ -15,35 +15,9 @@ const VAGRANT = '127.0.43.4'; // libvirt's dnsmasq for vagrant.test
 
 type Records = { answers?: Answer[]; authorities?: Answer[]; rcode?: number; ad?: boolean };
 
-const cname = (name: string, data: string, ttl = 60): Answer => ({ type: 'CNAME', name, ttl, class: 'IN', data });
-const a = (name: string, data: string, ttl = 60): Answer => ({ type: 'A', name, ttl, class: 'IN', data });
-const soa = (zone: string): Answer => ({
-  type: 'SOA', name: zone, ttl: 60, class: 'IN',
-  data: { mname: `ns.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 30 },
-});
-const rrsig = (name: string, covered: string): Answer => ({
-  type: 'RRSIG', name, ttl: 60, class: 'IN',
-  data: { typeCovered: covered, algorithm: 13, labels: name.split('.').length, originalTTL: 60, expiration: 2_000_000_000, inception: 1_700_000_000, keyTag: 4242, signersName: name.split('.').slice(-2).join('.'), signature: Buffer.alloc(64, 7) },
-} as Answer);
-
 /** Builds the reply to `q` from what `zone` says about its name. */
 function serve(zone: (name: string, doBit: boolean) => Records): (q: RawQuery) => Buffer {
-  return (q) => {
-    const question = q.decoded.questions![0]!;
-    const doBit = (q.decoded.additionals ?? []).some((r) => r.type === 'OPT' && ((r as { flags?: number }).flags ?? 0) & dnsPacket.DNSSEC_OK);
-    const r = zone(question.name.toLowerCase(), doBit);
-    const packet: Packet = {
-      type: 'response',
-      id: q.decoded.id,
-      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | (r.ad ? dnsPacket.AUTHENTIC_DATA : 0),
-      questions: [question],
-      answers: r.answers ?? [],
-      authorities: r.authorities ?? [],
-    };
-    const out = dnsPacket.encode(packet);
-    out[3] = (out[3]! & 0xf0) | (r.rcode ?? 0);
-    return out;
-  };
+  return (q) => rawReply(q, zone(q.decoded.questions![0]!.name.toLowerCase(), doBit(q)));
 }
 
 /** `chainN-LEN` names: step N of a chain LEN steps long, alternating between two routes. */

@@ -10,6 +10,7 @@ import { ZoneTable } from '../../src/route/zone-table.js';
 import type { UpstreamGroup } from '../../src/upstream/group.js';
 import { parseQuery } from '../../src/wire/question.js';
 import { decode } from '../helpers/packets.js';
+import { address as a, cname, rawReply } from '../helpers/raw-upstream.js';
 
 const group = {} as UpstreamGroup;
 const routes = new ZoneTable([
@@ -19,28 +20,16 @@ const routes = new ZoneTable([
 ]);
 
 type Zone = Record<string, { answers?: Answer[]; authorities?: Answer[]; rcode?: number; ad?: boolean; raw?: Buffer }>;
-const cname = (name: string, data: string, ttl = 60): Answer => ({ type: 'CNAME', name, ttl, class: 'IN', data });
-const a = (name: string, data: string, ttl = 60): Answer => ({ type: 'A', name, ttl, class: 'IN', data });
 
-/** The last stage: answers each query from `zone` (a reply echoing the query's header bits), and records the names asked. */
+/** The last stage: answers each query from `zone` (its ID, question, RD and CD echoed), and records the names asked. */
 function upstream(zone: Zone, asked: string[], queries: Query[] = []): Handler {
   return (q) => {
     queries.push(q);
-    const d = dnsPacket.decode(q.bytes);
-    const name = d.questions![0]!.name;
-    asked.push(name.toLowerCase());
-    const z = zone[name.toLowerCase()] ?? { rcode: 3 };
-    if (z.raw) return z.raw;
-    const out = dnsPacket.encode({
-      type: 'response',
-      id: d.id,
-      flags: (d.flags ?? 0) | dnsPacket.RECURSION_AVAILABLE | (z.ad ? dnsPacket.AUTHENTIC_DATA : 0),
-      questions: d.questions,
-      answers: z.answers ?? [],
-      authorities: z.authorities ?? [],
-    });
-    out[3] = (out[3]! & 0xf0) | (z.rcode ?? 0);
-    return out;
+    const decoded = dnsPacket.decode(q.bytes);
+    const name = decoded.questions![0]!.name.toLowerCase();
+    asked.push(name);
+    const z = zone[name] ?? { rcode: 3 };
+    return z.raw ?? rawReply({ decoded }, z);
   };
 }
 
