@@ -12,17 +12,13 @@ import { stampClient } from '../wire/client-reply.js';
 import * as h from '../wire/header.js';
 import { appendOpt, OPT_SIZE, withClientOpt } from '../wire/opt.js';
 import { parseQuery } from '../wire/question.js';
-import { walkRecords } from '../wire/records.js';
+import { CLASS_IN, TYPE_ANY, TYPE_CNAME, TYPE_DNAME, walkRecords } from '../wire/records.js';
 import { errorReply } from '../wire/replies.js';
 import type { Handler, Stage } from './handler.js';
 import type { Query } from './query.js';
 
 /** The most steps (queries after the client's own) one answer may take. */
 export const MAX_STEPS = 8;
-const TYPE_CNAME = 5;
-const TYPE_DNAME = 39;
-const TYPE_ANY = 255;
-const CLASS_IN = 1;
 
 /** `top` is the whole pipeline, for the next step of a chain (known once it is composed). */
 export function chaseStage(top: () => Handler): Stage {

@@ -3,17 +3,8 @@
 // `invalid` never exists (RFC 6761 §6.4): NXDOMAIN. Each is a built-in route, in the zone table in
 // place of an upstream group; a configured route for the zone (or a zone under it) wins.
 import { Rcode } from '../wire/header.js';
-import {
-  CLASS_ANY,
-  CLASS_IN,
-  localReply,
-  QUESTION_NAME,
-  resourceRecord,
-  soaRecord,
-  TYPE_A,
-  TYPE_AAAA,
-  TYPE_ANY,
-} from '../wire/local-reply.js';
+import { localReply, QUESTION_NAME, resourceRecord, soaRecord } from '../wire/local-reply.js';
+import { CLASS_ANY, CLASS_IN, TYPE_A, TYPE_AAAA, TYPE_ANY } from '../wire/records.js';
 import type { Question } from '../wire/question.js';
 
 /** The TTL of every record we answer with, and the negative-caching TTL (Unbound's for its local zones). */

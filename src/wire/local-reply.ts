@@ -6,15 +6,8 @@ import * as h from './header.js';
 import { appendOpt, OPT_SIZE } from './opt.js';
 import { presentationToWire } from './name.js';
 import type { Question } from './question.js';
-
-export const TYPE_A = 1;
-const TYPE_SOA = 6;
-export const TYPE_AAAA = 28;
-/** QTYPE `*` (RFC 1035 §3.2.3; RFC 8482 lets a server answer it with a subset of the RRsets). */
-export const TYPE_ANY = 255;
-export const CLASS_IN = 1;
-/** QCLASS `*` (RFC 1035 §3.2.5). */
-export const CLASS_ANY = 255;
+import { CLASS_IN, TYPE_SOA } from './records.js';
+import { writeReplyHeader } from './replies.js';
 
 /** A compression pointer to the question name at offset 12: the owner as the client wrote it (RFC 1035 §4.1.4). */
 export const QUESTION_NAME: Uint8Array = Uint8Array.of(0xc0, h.HEADER_SIZE);
@@ -72,10 +65,7 @@ export function localReply(
   const records = [...answers, ...authority];
   const recordBytes = records.reduce((n, r) => n + r.length, 0);
   const out = Buffer.alloc(question.end + recordBytes + (question.edns ? OPT_SIZE : 0));
-  out[0] = query[0]!;
-  out[1] = query[1]!;
-  out[2] = 0x84 | (query[2]! & 0x79); // QR, AA; the client's opcode and RD
-  out[3] = 0x80 | (query[3]! & 0x10) | (rcode & 0x0f); // RA; the client's CD
+  writeReplyHeader(out, query, rcode, true);
   out.set(query.subarray(h.HEADER_SIZE, question.end), h.HEADER_SIZE);
   let off = question.end;
   for (const r of records) {

@@ -1,7 +1,18 @@
 // Walking names, questions and resource records in raw messages (RFC 1035 §3.1, §4.1.2-§4.1.4),
 // without decoding them. Every function returns -1 (or null) for bytes that do not form a valid record.
 
+// The types and classes dnsfwd looks at (RFC 1035 §3.2.2-§3.2.5, RFC 3596, RFC 6672, RFC 6891).
+export const TYPE_A = 1;
+export const TYPE_CNAME = 5;
+export const TYPE_SOA = 6;
+export const TYPE_AAAA = 28;
+export const TYPE_DNAME = 39;
 export const TYPE_OPT = 41;
+/** QTYPE `*` (RFC 8482 lets a server answer it with a subset of the RRsets). */
+export const TYPE_ANY = 255;
+export const CLASS_IN = 1;
+/** QCLASS `*`. */
+export const CLASS_ANY = 255;
 
 /** Offset just past the (possibly compressed) name at `off`, or -1 if malformed. */
 export function skipName(b: Uint8Array, off: number): number {

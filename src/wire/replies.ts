@@ -13,14 +13,23 @@ import { findOpt, type Edns, type Question } from './question.js';
 export function errorReply(query: Uint8Array, rcode: number, question: Question | null, edns: Edns | null = question?.edns ?? null): Buffer {
   const qEnd = question ? question.end : h.HEADER_SIZE;
   const out = Buffer.alloc(qEnd + (edns ? OPT_SIZE : 0));
-  out[0] = query[0]!;
-  out[1] = query[1]!;
-  out[2] = 0x80 | (query[2]! & 0x79); // QR, opcode, RD
-  out[3] = 0x80 | (query[3]! & 0x10) | (rcode & 0x0f); // RA, CD (RFC 4035 §3.2.2)
+  writeReplyHeader(out, query, rcode, false);
   if (question) out.set(query.subarray(h.HEADER_SIZE, qEnd), h.HEADER_SIZE);
   h.writeCounts(out, question ? 1 : 0, 0, 0, 0);
   if (edns) appendOpt(out, qEnd, edns.dnssecOk, rcode);
   return out;
+}
+
+/**
+ * The first four bytes of a reply dnsfwd makes to `query`: its ID; QR, its opcode and RD; AA when
+ * dnsfwd is the authority (RFC 1035 §4.1.1); RA, its CD (RFC 4035 §3.2.2) and the low bits of
+ * `rcode`. The counts are the caller's.
+ */
+export function writeReplyHeader(out: Uint8Array, query: Uint8Array, rcode: number, authoritative: boolean): void {
+  out[0] = query[0]!;
+  out[1] = query[1]!;
+  out[2] = 0x80 | (authoritative ? 0x04 : 0) | (query[2]! & 0x79);
+  out[3] = 0x80 | (query[3]! & 0x10) | (rcode & 0x0f);
 }
 
 /**

@@ -2,9 +2,7 @@
 // TTL field is (never the OPT record's, RFC 6891 §6.1.3), the OPT record's span, and the negative
 // TTL its SOA gives (RFC 2308 §5: the smaller of the SOA's TTL and its MINIMUM field).
 import * as h from './header.js';
-import { TYPE_OPT, skipName } from './records.js';
-
-const TYPE_SOA = 6;
+import { TYPE_OPT, TYPE_SOA, skipName } from './records.js';
 
 export interface ReplyShape {
   /**

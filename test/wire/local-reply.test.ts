@@ -4,7 +4,8 @@
 import dnsPacket from 'dns-packet';
 import t from 'tap';
 import { Rcode } from '../../src/wire/header.js';
-import { localReply, QUESTION_NAME, resourceRecord, soaRecord, TYPE_A } from '../../src/wire/local-reply.js';
+import { localReply, QUESTION_NAME, resourceRecord, soaRecord } from '../../src/wire/local-reply.js';
+import { TYPE_A } from '../../src/wire/records.js';
 import { parseQuery, type Question } from '../../src/wire/question.js';
 import { decode, query } from '../helpers/packets.js';
 
