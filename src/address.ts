@@ -8,6 +8,15 @@ export interface Endpoint {
   readonly family: 4 | 6;
 }
 
+/**
+ * A listen entry bound only while its address is on the host, watched for: every address an
+ * interface has (a bridge such as docker0 or nomad, made after dnsfwd starts), or one address
+ * marked optional.
+ */
+export type WatchedListen =
+  | { readonly kind: 'interface'; readonly name: string; readonly port: number }
+  | { readonly kind: 'address'; readonly endpoint: Endpoint };
+
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 export function parseEndpoint(text: string, defaultPort = 53): ParseResult<Endpoint> {

@@ -51,6 +51,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   const config: Config = {
     ...(options.file === undefined ? {} : { file: options.file }),
     listen: listen.value,
+    listenWatched: [],
     logLevel: logLevel.value,
     user: user.value,
     routes: routes.value,

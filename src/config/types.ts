@@ -1,6 +1,6 @@
 // The validated, frozen configuration every component receives, built only by config/schema.ts
 // from the sections each stage defines (server/, route/, upstream/, cache/, sources/ config.ts).
-import type { Endpoint } from '../address.js';
+import type { Endpoint, WatchedListen } from '../address.js';
 import type { CacheConfig } from '../cache/config.js';
 import type { LogLevel } from '../log.js';
 import type { DefaultRouteConfig, RouteConfig } from '../route/config.js';
@@ -13,7 +13,10 @@ export type { ConfigError } from '../checker.js';
 export interface Config {
   /** The file this came from, if any. */
   readonly file?: string;
+  /** Addresses listened on from the start (a bind error stops the start). */
   readonly listen: readonly Endpoint[];
+  /** Interfaces and optional addresses, listened on while they are on the host. */
+  readonly listenWatched: readonly WatchedListen[];
   readonly logLevel: LogLevel;
   /** The user to run as once the sockets are bound, when started as root; '' to stay as started. */
   readonly user: string;

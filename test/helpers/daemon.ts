@@ -79,12 +79,18 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** How a daemon is started: spawn's options, and a command that runs it (`nsenter --net=...`: in a test's network namespace). */
+export interface DaemonOptions extends SpawnOptions {
+  readonly prefix?: readonly string[];
+}
+
 /** Spawns `dnsfwd ARGS` (no waiting). */
-export function spawnDnsfwd(args: string[], opts: SpawnOptions = {}): DaemonProcess {
+export function spawnDnsfwd(args: string[], { prefix = [], ...opts }: DaemonOptions = {}): DaemonProcess {
   requireBuild();
-  // setpriv --pdeathsig: the daemon dies with the test process even if the test crashes;
-  // env -u: the test runner re-adds its loaders to NODE_OPTIONS of every child it sees spawned.
-  const argv = ['--pdeathsig', 'KILL', 'env', '-u', 'NODE_OPTIONS', process.execPath, ...NODE_FLAGS, CLI, ...args];
+  // setpriv --pdeathsig: the daemon dies with the test process even if the test crashes (nsenter
+  // and env exec, so the signal stays set); env -u: the test runner re-adds its loaders to
+  // NODE_OPTIONS of every child it sees spawned.
+  const argv = ['--pdeathsig', 'KILL', ...prefix, 'env', '-u', 'NODE_OPTIONS', process.execPath, ...NODE_FLAGS, CLI, ...args];
   const child = spawn('setpriv', argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: cleanEnv(),
@@ -94,7 +100,7 @@ export function spawnDnsfwd(args: string[], opts: SpawnOptions = {}): DaemonProc
 }
 
 /** Spawns `dnsfwd run ARGS` and waits for its start-up line. */
-export async function startDnsfwd(args: string[], opts: SpawnOptions = {}): Promise<DaemonProcess> {
+export async function startDnsfwd(args: string[], opts: DaemonOptions = {}): Promise<DaemonProcess> {
   const d = spawnDnsfwd(['run', ...args], opts);
   const started = d.waitForMsg('dnsfwd started', 20_000);
   const exited = d.exited.then((code) => {
@@ -105,7 +111,7 @@ export async function startDnsfwd(args: string[], opts: SpawnOptions = {}): Prom
 }
 
 /** Runs `dnsfwd ARGS` to completion. */
-export async function runDnsfwd(args: string[], opts: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runDnsfwd(args: string[], opts: DaemonOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const d = spawnDnsfwd(args, opts);
   let stdout = '';
   d.child.stdout!.on('data', (c: string) => (stdout += c));

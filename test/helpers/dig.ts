@@ -18,6 +18,8 @@ export interface DigOptions {
   readonly edns?: boolean | number;
   readonly timeout?: number;
   readonly extra?: string[];
+  /** Run dig in this network namespace (a path such as /proc/PID/ns/net). */
+  readonly netns?: string;
 }
 
 export async function dig(server: string, port: number, name: string, o: DigOptions = {}): Promise<DigResult> {
@@ -27,7 +29,8 @@ export async function dig(server: string, port: number, name: string, o: DigOpti
   else if (typeof o.edns === 'number') args.push(`+bufsize=${o.edns}`);
   args.push('+nocookie', ...(o.extra ?? []));
   const raw = await new Promise<string>((resolve) => {
-    execFile(requireTool('dig'), args, { timeout: 20_000 }, (_err, stdout, stderr) => resolve(stdout + stderr));
+    const [cmd, argv] = o.netns ? [requireTool('nsenter'), [`--net=${o.netns}`, requireTool('dig'), ...args]] : [requireTool('dig'), args];
+    execFile(cmd, argv, { timeout: 20_000 }, (_err, stdout, stderr) => resolve(stdout + stderr));
   });
   return { ...parseDig(raw), raw };
 }

@@ -8,6 +8,10 @@ export interface DnsmasqOptions {
   readonly port?: number;
   /** dnsmasq options such as `--address=/foo.test/10.0.0.1` or `--ptr-record=...`. */
   readonly records: string[];
+  /** Run it in this network namespace (a path such as /proc/PID/ns/net). */
+  readonly netns?: string;
+  /** Its upstream servers (`--server=`), instead of none. */
+  readonly servers?: string[];
 }
 
 export class Dnsmasq {
@@ -45,8 +49,10 @@ export async function startDnsmasq(o: DnsmasqOptions): Promise<Dnsmasq> {
     '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache',
     '--cache-size=0', '--user=root', '--pid-file=', '--log-facility=-', '--log-queries',
     '--bind-interfaces', `--listen-address=${o.address}`, `--port=${port}`, ...o.records,
+    ...(o.servers ?? []).map((s) => `--server=${s}`),
   ];
-  const child = spawn(requireTool('dnsmasq'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [cmd, argv] = o.netns ? [requireTool('nsenter'), [`--net=${o.netns}`, requireTool('dnsmasq'), ...args]] : [requireTool('dnsmasq'), args];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   // dnsmasq changes credentials at start, which clears a parent-death signal: kill it on our exit.
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
@@ -55,7 +61,7 @@ export async function startDnsmasq(o: DnsmasqOptions): Promise<Dnsmasq> {
   for (let i = 0; i < 50; i++) {
     if (child.exitCode !== null) break;
     if (/started, version/.test(d.output)) {
-      const probe = await dig(o.address, port, 'probe.invalid', { timeout: 1 });
+      const probe = await dig(o.address, port, 'probe.invalid', { timeout: 1, ...(o.netns ? { netns: o.netns } : {}) });
       if (probe.status !== 'TIMEOUT') return d;
     }
     await new Promise((r) => setTimeout(r, 100));
