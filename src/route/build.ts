@@ -1,12 +1,12 @@
 // Builds the immutable zone table from the config and what the sources say now: the configured
 // routes, a route per link domain, the default route, and the built-in routes of the special-use
-// names (special.ts) the config does not route; a server that is dnsfwd itself is left out
-// (self.ts), and reported.
+// names (special.ts) the config does not route; a server that is dnsfwd itself (self.ts: one of
+// its own sockets) is left out, and reported.
 import { formatEndpoint, uniqueEndpoints, type Endpoint } from '../address.js';
 import type { SourceState } from '../sources/source.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import { parseZone, type RoutingConfig } from './config.js';
-import { hostAddresses, listensEverywhere, selfReason } from './self.js';
+import { hostInterfaces, needsHostInterfaces, selfReason } from './self.js';
 import { builtInZones, isSpecial, type SpecialZone } from './special.js';
 import { ZoneTable, type Route } from './zone-table.js';
 
@@ -50,10 +50,10 @@ interface RouteSpec {
  */
 export function buildTable(config: RoutingConfig, from: SourceState, group: GroupMaker): BuiltTable {
   const dropped: DroppedServer[] = [];
-  const local = listensEverywhere(config.listen) ? hostAddresses() : [];
+  const host = needsHostInterfaces(config) ? hostInterfaces() : {};
   const keep = (zone: string, servers: readonly Endpoint[]) =>
     uniqueEndpoints(servers).filter((s) => {
-      const reason = selfReason(s, config.listen, local);
+      const reason = selfReason(s, config, host);
       const server = formatEndpoint(s);
       // One report per server, though a lease's servers also serve its link's domains.
       if (reason && !dropped.some((d) => d.server === server)) dropped.push({ zone: zone || '.', server, reason });

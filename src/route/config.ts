@@ -6,6 +6,7 @@ import { formatEndpoint, parseEndpoints, type Endpoint, type ParseResult } from 
 import { type Check, type Checker, each, endpoints, flag, mapping, ok, oneOf, parsed, pick, type PathSegment } from '../checker.js';
 import { sourceEntry, SOURCES_DEFAULTS, type SourceConfig } from '../sources/config.js';
 import type { UpstreamConfig } from '../upstream/config.js';
+import type { ListenSet } from './self.js';
 import { builtInZones } from './special.js';
 
 export interface RouteConfig {
@@ -31,8 +32,7 @@ export interface DefaultRouteConfig {
 }
 
 /** What the routes are built from: the config's routing sections, and where dnsfwd listens (it never forwards to itself). */
-export interface RoutingConfig {
-  readonly listen: readonly Endpoint[];
+export interface RoutingConfig extends ListenSet {
   readonly routes: readonly RouteConfig[];
   readonly default: DefaultRouteConfig;
   readonly upstream: UpstreamConfig;

@@ -1,37 +1,50 @@
-// Whether a server is dnsfwd itself, so that it never forwards to itself (a loop): one of its
-// listen addresses, a loopback address on port 53 while it listens on loopback port 53, or an
-// address of this host on a port where it listens on every address.
+// Whether a server is dnsfwd itself, so that it never forwards to itself: exactly when a query
+// sent there reaches one of dnsfwd's own sockets. That is one of its listen addresses, an address
+// of an interface it listens on, or, when it listens on a wildcard address (0.0.0.0, ::), an
+// address of this host of that family on that port. Any other server is used, loopback or not
+// (systemd-resolved's 127.0.0.53, a dnsmasq on 127.0.0.2): a loop through another resolver is
+// found at run time (upstream/loop-guard.ts).
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { isLoopbackHost, sameDestination, unmappedHost, type Endpoint } from '../address.js';
+import { isLoopbackHost, sameDestination, unmappedHost, type Endpoint, type WatchedListen } from '../address.js';
 
-const UNSPECIFIED = new Set(['0.0.0.0', '::']);
-const DNS_PORT = 53;
+const WILDCARD: Readonly<Record<string, 4 | 6>> = { '0.0.0.0': 4, '::': 6 };
 
-/**
- * Why `server` is dnsfwd itself, or null: it is one of our listen addresses (an IPv4-mapped
- * spelling included); or we listen on port 53 at loopback and it is a loopback address on port 53
- * (a lease naming 127.0.0.1 or 127.0.0.53); or we listen on every address of a port and it is an
- * address of this host (`localAddresses`) or loopback on that port.
- */
-export function selfReason(server: Endpoint, listen: readonly Endpoint[], localAddresses: readonly string[] = []): string | null {
-  if (listen.some((l) => sameDestination(l, server))) return 'it is one of our listen addresses';
-  const host = unmappedHost(server.host);
-  const loopback = isLoopbackHost(host);
-  const on53 = server.port === DNS_PORT && listen.some((l) => l.port === DNS_PORT && isLoopbackHost(l.host));
-  if (loopback && on53) return `a loopback address on port ${DNS_PORT}, where dnsfwd itself listens`;
-  const wildcard = listen.some((l) => l.port === server.port && UNSPECIFIED.has(l.host));
-  if (wildcard && (loopback || localAddresses.includes(host))) {
+/** Where dnsfwd listens: its addresses, and the interfaces and optional addresses it binds while they exist. */
+export interface ListenSet {
+  readonly listen: readonly Endpoint[];
+  readonly listenWatched: readonly WatchedListen[];
+}
+
+/** This host's addresses by interface (IPv4-mapped ones as IPv4). */
+export type HostInterfaces = Readonly<Record<string, readonly string[]>>;
+
+/** Why `server` is dnsfwd itself, or null when a query sent there would reach someone else. */
+export function selfReason(server: Endpoint, where: ListenSet, host: HostInterfaces): string | null {
+  const addresses = [...where.listen, ...where.listenWatched.flatMap((w) => (w.kind === 'address' ? [w.endpoint] : []))];
+  if (addresses.some((l) => sameDestination(l, server))) return 'it is one of our listen addresses';
+  const address = unmappedHost(server.host);
+  for (const w of where.listenWatched) {
+    if (w.kind === 'interface' && w.port === server.port && host[w.name]?.includes(address)) {
+      return `an address of ${w.name}, where dnsfwd listens on port ${w.port}`;
+    }
+  }
+  const family = isIP(address);
+  const wildcard = where.listen.some((l) => l.port === server.port && WILDCARD[l.host] === family);
+  if (wildcard && (isLoopbackHost(address) || Object.values(host).some((list) => list.includes(address)))) {
     return `an address of this host on port ${server.port}, where dnsfwd listens on every address`;
   }
   return null;
 }
 
-/** True when a listen address is a wildcard: then this host's own addresses are dnsfwd too. */
-export function listensEverywhere(listen: readonly Endpoint[]): boolean {
-  return listen.some((l) => UNSPECIFIED.has(l.host));
+/** Whether `selfReason` needs this host's interfaces: a wildcard listen address, or an interface. */
+export function needsHostInterfaces(where: ListenSet): boolean {
+  return where.listen.some((l) => Object.hasOwn(WILDCARD, l.host)) || where.listenWatched.some((w) => w.kind === 'interface');
 }
 
-/** This host's addresses, IPv4-mapped ones as IPv4. */
-export function hostAddresses(): string[] {
-  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => unmappedHost(i.address)));
+/** This host's addresses now, by interface. */
+export function hostInterfaces(): HostInterfaces {
+  const out: Record<string, string[]> = {};
+  for (const [name, list] of Object.entries(networkInterfaces())) out[name] = (list ?? []).map((i) => unmappedHost(i.address));
+  return out;
 }
