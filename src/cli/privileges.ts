@@ -21,6 +21,23 @@ function findUser(user: string, passwd: string): PasswdEntry | undefined {
   return undefined;
 }
 
+/** The entry of `user` in `passwdFile`, or why there is none. */
+function lookupUser(user: string, passwdFile: string): PasswdEntry | string {
+  let passwd: string;
+  try {
+    passwd = readFileSync(passwdFile, 'utf8');
+  } catch (err) {
+    return `cannot read ${passwdFile} to find user "${user}": ${(err as Error).message}`;
+  }
+  return findUser(user, passwd) ?? `user "${user}" does not exist (${passwdFile})`;
+}
+
+/** Why `run` could not become `user` (a name or a numeric uid), or null when it is in `passwdFile`. */
+export function unknownUser(user: string, passwdFile = '/etc/passwd'): string | null {
+  const entry = lookupUser(user, passwdFile);
+  return typeof entry === 'string' ? entry : null;
+}
+
 /**
  * Becomes `user` when running as root; warns when running as root without one. Throws a
  * DnsfwdError an operator can act on when the user does not exist or the switch fails.
@@ -36,14 +53,8 @@ export function dropPrivileges(user: string, log: Logger, passwdFile = '/etc/pas
     log.warn('running as root: set "user:" in the config (or --user) to drop privileges after binding');
     return;
   }
-  let passwd: string;
-  try {
-    passwd = readFileSync(passwdFile, 'utf8');
-  } catch (err) {
-    throw new DnsfwdError('USER_UNKNOWN', `cannot read ${passwdFile} to find user "${user}": ${(err as Error).message}`);
-  }
-  const entry = findUser(user, passwd);
-  if (!entry) throw new DnsfwdError('USER_UNKNOWN', `user "${user}" does not exist (${passwdFile})`);
+  const entry = lookupUser(user, passwdFile);
+  if (typeof entry === 'string') throw new DnsfwdError('USER_UNKNOWN', entry);
   // In Node on POSIX (absent from this @types/node): the user's supplementary groups.
   const posix = process as NodeJS.Process & { initgroups?: (user: string, extraGroup: number) => void };
   try {

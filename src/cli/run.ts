@@ -8,23 +8,39 @@ import { releaseEarlySignals, replayEarlySignals } from './early-signals.js';
 import { isDnsfwdError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { Daemon } from '../daemon.js';
+import { hostProblems } from './host-checks.js';
 import { dropPrivileges } from './privileges.js';
 
 const SHUTDOWN_GRACE_MS = 2000;
 
-async function loadConfig(flags: Flags): Promise<ConfigResult> {
+/** The config the file (or the embedded default) gives, before the flags. */
+async function loadBase(flags: Flags): Promise<ConfigResult> {
   const file: unknown = flags.config;
   if (Array.isArray(file)) return flagError('--config', 'given more than once');
   if (file === '') return flagError('--config', 'needs a file name');
-  const base: ConfigResult = typeof file === 'string' ? await loadConfigFile(file) : { ok: true, config: defaultConfig() };
+  return typeof file === 'string' ? await loadConfigFile(file) : { ok: true, config: defaultConfig() };
+}
+
+async function loadConfig(flags: Flags): Promise<ConfigResult> {
+  const base = await loadBase(flags);
   return base.ok ? applyOverrides(base.config, flags) : base;
 }
 
+/**
+ * Prints the effective config; exit 2 with FILE:LINE:COL when it is invalid, or when `run` would
+ * drop or refuse part of it on this host (hostProblems), one line each.
+ */
 export async function check(flags: Flags): Promise<void> {
   releaseEarlySignals(); // a check is over in a moment: signals take their default action again
-  const result = await loadConfig(flags);
+  const base = await loadBase(flags);
+  const result = base.ok ? applyOverrides(base.config, flags) : base;
   if (!result.ok) {
     process.stderr.write(formatConfigError(result.error) + '\n');
+    process.exit(2);
+  }
+  const problems = base.ok ? hostProblems(result.config, base.config, base.locate) : [];
+  if (problems.length > 0) {
+    process.stderr.write(problems.map((p) => formatConfigError(p) + '\n').join(''));
     process.exit(2);
   }
   process.stdout.write(describeConfig(result.config) + '\n');

@@ -41,7 +41,9 @@ function parseConfigText(text: string, file: string): ConfigResult {
     // toJS throws on an alias without its anchor, or one that expands past maxAliasCount.
     return invalid({ line: 1, col: 1 }, err instanceof Error ? err.message : String(err));
   }
-  return validateConfig(raw, { file, locate: locator(doc, at) });
+  const locate = locator(doc, at);
+  const result = validateConfig(raw, { file, locate });
+  return result.ok ? { ...result, locate } : result;
 }
 
 /** Reads and validates the config file at `path`. */

@@ -6,7 +6,7 @@ import type { LogLevel } from '../log.js';
 import type { DefaultRouteConfig, RouteConfig } from '../route/config.js';
 import type { ServerConfig } from '../server/config.js';
 import type { UpstreamConfig } from '../upstream/config.js';
-import type { ConfigError } from '../checker.js';
+import type { ConfigError, Locator } from '../checker.js';
 
 export type { ConfigError } from '../checker.js';
 
@@ -27,7 +27,8 @@ export interface Config {
   readonly cache: CacheConfig;
 }
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ConfigError };
+/** A config, and for one read from a file, where each of its settings is written there. */
+export type ConfigResult = { ok: true; config: Config; locate?: Locator } | { ok: false; error: ConfigError };
 
 /** Command-line flags that add to or override the file (cli/argv.ts lists them). */
 export interface ConfigOverrides {

@@ -1,0 +1,39 @@
+// What `dnsfwd check` finds that `run` would drop or refuse on this host, though the file itself
+// is valid: a route's server that is dnsfwd itself (route/self.ts), a `user:` that does not exist.
+// Each is an error located where it was written: FILE:LINE:COL, or the command-line flag.
+import { formatEndpoint, type Endpoint } from '../address.js';
+import type { ConfigError, Locator, PathSegment } from '../checker.js';
+import type { Config } from '../config/types.js';
+import { hostInterfaces, needsHostInterfaces, selfReason } from '../route/self.js';
+import { unknownUser } from './privileges.js';
+
+const COMMAND_LINE = '<command line>';
+
+/**
+ * The problems of `config` on this host. `fromFile` is the config as the file gave it (before
+ * command-line flags), located by `locate`; a setting the flags replaced is reported as the flag.
+ */
+export function hostProblems(config: Config, fromFile: Config | null, locate: Locator | undefined, passwdFile?: string): ConfigError[] {
+  const out: ConfigError[] = [];
+  const at = (path: PathSegment[], inFile: boolean, flag: string, reason: string): void => {
+    const key = path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+    if (inFile && fromFile?.file !== undefined && locate) {
+      out.push({ file: fromFile.file, ...locate(path, 'value'), key, reason: `${key}: ${reason}` });
+    } else {
+      out.push({ file: COMMAND_LINE, line: 0, col: 0, key: flag, reason });
+    }
+  };
+  const host = needsHostInterfaces(config) ? hostInterfaces() : {};
+  const self = (servers: readonly Endpoint[], path: PathSegment[], inFile: boolean, flag: string) =>
+    servers.forEach((s, j) => {
+      const why = selfReason(s, config, host);
+      if (why) at([...path, j], inFile, flag, `${formatEndpoint(s)} is dnsfwd itself (${why}): run would not forward to it`);
+    });
+  config.routes.forEach((r, i) => self(r.servers, ['routes', i, 'servers'], fromFile?.routes[i] === r, '--route'));
+  self(config.default.servers, ['default', 'servers'], fromFile?.default.servers === config.default.servers, '--upstream');
+  if (config.user !== '') {
+    const why = unknownUser(config.user, passwdFile);
+    if (why) at(['user'], fromFile?.user === config.user, '--user', `${why}: run would stop after binding its sockets`);
+  }
+  return out;
+}
