@@ -32,7 +32,7 @@ export class Daemon {
     private readonly log: Logger,
   ) {
     this.config = config;
-    this.upstreams = new Upstreams(log.child({ component: 'upstream' }));
+    this.upstreams = new Upstreams(log.child({ component: 'upstream' }), config.upstream);
     this.routes = new Routes(config, this.upstreams, log);
     this.cache = new AnswerCache(config.cache, log.child({ component: 'cache' }));
     // The CNAME stage asks the next step of a chain through the whole pipeline (the cache first).
@@ -40,7 +40,8 @@ export class Daemon {
       [this.cache.stage(), chaseStage(() => top), coalesceStage(this.coalesced)],
       routeStage(log.child({ component: 'route' })),
     );
-    this.listeners = new Listeners(new Pipeline(top, () => this.routes.table), config, log);
+    const loops = this.upstreams.loops;
+    this.listeners = new Listeners(new Pipeline(top, () => this.routes.table, (name, from) => loops.claim(name, from)), config, log);
     this.sources = this.sourceSet(config);
   }
 
@@ -48,6 +49,7 @@ export class Daemon {
   async start(): Promise<void> {
     await this.listeners.apply(this.config);
     await this.startSources(this.sources);
+    this.upstreams.loops.start(); // a probe that loops can come back now
     this.log.info(
       { listen: this.listeners.endpoints().map(formatEndpoint), routes: this.routes.describe(), sources: this.sources.names },
       'dnsfwd started',

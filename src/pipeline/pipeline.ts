@@ -1,6 +1,11 @@
 // The pipeline as the listeners see it: a client's parsed query in, the reply out. It makes the
-// Query, with the routes in force, and hands it to the first stage.
+// Query, with the routes in force, and hands it to the first stage. A query for one of dnsfwd's
+// loop probes (wire/loop-probe.ts) has come back round a loop: it is reported and answered
+// REFUSED at once, never forwarded, so that one loop cannot become a packet storm.
+import { Rcode } from '../wire/header.js';
+import { isProbeQuery } from '../wire/loop-probe.js';
 import type { Question } from '../wire/question.js';
+import { errorReply } from '../wire/replies.js';
 import type { Handler, Reply } from './handler.js';
 import { Query, type RouteLookup, type Transport } from './query.js';
 
@@ -9,9 +14,16 @@ export class Pipeline {
     private readonly first: Handler,
     /** The routes in force now (the table is replaced whole when they change). */
     private readonly routes: () => RouteLookup,
+    /** Told of every probe that came back: its name, and who sent it. */
+    private readonly probeCameBack: (name: string, from: string) => void = () => undefined,
   ) {}
 
-  answer(bytes: Buffer, question: Question, transport: Transport, deadline: number): Reply {
+  /** `from`: the client, for logs. */
+  answer(bytes: Buffer, question: Question, transport: Transport, deadline: number, from: string = transport): Reply {
+    if (isProbeQuery(bytes)) {
+      this.probeCameBack(question.name, from);
+      return errorReply(bytes, Rcode.REFUSED, question);
+    }
     return this.first(new Query(bytes, question, transport, deadline, this.routes()));
   }
 }

@@ -11,6 +11,7 @@ import { upstreamQuery } from '../wire/upstream-query.js';
 import { randomId } from './ids.js';
 import type { Exchange, Transport } from './transport/exchange.js';
 import type { Upstream } from './health.js';
+import type { LoopView } from './loop-guard.js';
 
 export interface GroupOptions {
   readonly timeoutMs: number;
@@ -19,6 +20,8 @@ export interface GroupOptions {
   readonly ednsSize: number;
   /** Ask over TCP only (a server that trims UDP answers without setting TC, such as Consul's). */
   readonly tcpOnly?: boolean;
+  /** Which servers loop back to dnsfwd (loop-guard.ts): they are not asked at all. */
+  readonly loops?: LoopView;
 }
 
 /** How long a server that rejected EDNS is asked without it (as Unbound's infra cache, 15 min). */
@@ -50,13 +53,29 @@ export class UpstreamGroup {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Servers in the order they will be tried: healthy ones as configured, then those marked down. */
+  /**
+   * Servers in the order they will be tried: healthy ones as configured, then those marked down;
+   * none that loops back to dnsfwd.
+   */
   order(): readonly Upstream[] {
     const t = this.now();
-    if (this.upstreams.every((u) => !u.isDown(t))) return this.upstreams; // the usual case: no copy
-    const up = this.upstreams.filter((u) => !u.isDown(t));
-    const down = this.upstreams.filter((u) => u.isDown(t)).sort((a, b) => a.downUntilMs - b.downUntilMs);
+    const loops = this.opts.loops;
+    const usable = loops && loops.loopingCount > 0 ? this.upstreams.filter((u) => !loops.isLooping(this.zone, u)) : this.upstreams;
+    if (usable.every((u) => !u.isDown(t))) return usable; // the usual case: no copy
+    const up = usable.filter((u) => !u.isDown(t));
+    const down = usable.filter((u) => u.isDown(t)).sort((a, b) => a.downUntilMs - b.downUntilMs);
     return up.concat(down);
+  }
+
+  /**
+   * Sends `query` (ours: header and question) to `u` once, as this route asks its servers (over
+   * TCP only, or UDP), under a random ID: the reply, or an error. Health is left as it is.
+   */
+  probe(u: Upstream, query: Buffer, timeoutMs: number): Promise<Buffer> {
+    writeId(query, randomId());
+    const questionEnd = query.length;
+    const ex: Exchange = { server: u.endpoint, query, timeoutMs, matches: matcher(query, questionEnd) };
+    return this.opts.tcpOnly ? this.transports.tcp(ex) : this.transports.udp(ex);
   }
 
   /**

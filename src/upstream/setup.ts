@@ -7,6 +7,7 @@ import type { UpstreamConfig } from './config.js';
 import { EndpointMap } from './endpoint-map.js';
 import { UpstreamGroup, type Transports } from './group.js';
 import { Upstream } from './health.js';
+import { LoopGuard } from './loop-guard.js';
 import { tcpExchange } from './transport/tcp.js';
 import { UdpPool } from './transport/udp-pool.js';
 
@@ -15,11 +16,20 @@ export class Upstreams {
   private readonly udpPool = new UdpPool({ socketsPerServer: 8, queriesPerSocket: 100 });
   private readonly transports: Transports = { udp: this.udpPool.exchange, tcp: tcpExchange };
 
-  constructor(private readonly log: Logger) {}
+  /** Finds servers that send our queries back to us, and keeps them out of their routes. */
+  readonly loops: LoopGuard;
+
+  constructor(
+    private readonly log: Logger,
+    config: UpstreamConfig,
+  ) {
+    this.loops = new LoopGuard(loopOptions(config), log);
+  }
 
   /** The group that sends `zone`'s queries to `servers`, in that order, with `config`'s timeouts (over TCP only, if `tcpOnly`). */
   group(zone: string, servers: readonly Endpoint[], config: UpstreamConfig, tcpOnly = false): UpstreamGroup {
-    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize, tcpOnly };
+    this.loops.setOptions(loopOptions(config));
+    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize, tcpOnly, loops: this.loops };
     return new UpstreamGroup(zone, servers.map((s) => this.health.get(s)), opts, this.transports, this.log);
   }
 
@@ -30,6 +40,11 @@ export class Upstreams {
   }
 
   close(): void {
+    this.loops.close();
     this.udpPool.close();
   }
+}
+
+function loopOptions(config: UpstreamConfig) {
+  return { intervalMs: config.loopProbeIntervalMs, timeoutMs: config.timeoutMs };
 }

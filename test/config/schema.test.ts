@@ -34,7 +34,7 @@ t.test('the default configuration', async (t) => {
     { kind: 'resolvconf', path: '/etc/dnsfwd/resolv.dhcp', optional: true },
   ]);
   t.same(c.default.servers, []);
-  t.same(c.upstream, { timeoutMs: 1500, deadlineMs: 4000, downMs: 30000, ednsSize: 1232 });
+  t.same(c.upstream, { timeoutMs: 1500, deadlineMs: 4000, downMs: 30000, ednsSize: 1232, loopProbeIntervalMs: 300000 });
   t.same(c.server, { udpMaxSize: 4096, tcpIdleTimeoutMs: 10000, tcpMaxConnections: 256, workers: 1 });
   t.equal(c.file, undefined, 'the defaults come from no file');
   t.equal(defaultConfig(), c, 'built once');
@@ -70,7 +70,7 @@ t.test('a key present replaces its default entirely; a missing key keeps it', as
   t.same(sources.default.sources, [{ kind: 'dhclient', path: '/tmp/x.leases', optional: false }]);
   t.same(sources.default.servers, [], 'a missing default.servers stays []');
   const up = config({ upstream: { timeout_ms: 200 } });
-  t.same(up.upstream, { timeoutMs: 200, deadlineMs: 4000, downMs: 30000, ednsSize: 1232 });
+  t.same(up.upstream, { timeoutMs: 200, deadlineMs: 4000, downMs: 30000, ednsSize: 1232, loopProbeIntervalMs: 300000 });
   t.same(config({ upstream: null }).upstream, defaultConfig().upstream, '`upstream:` alone keeps the defaults');
   t.equal(config({ log_level: 'debug' }).logLevel, 'debug');
   t.same(config({ listen: ['0.0.0.0:5353'] }).listen, [{ host: '0.0.0.0', port: 5353, family: 4 }]);
@@ -119,7 +119,7 @@ t.test('each kind of error', async (t) => {
     ['listen: x', '', /expected a mapping, got the string/],
     [{ user: 'not a user' }, 'user', /"not a user": not a user name or numeric uid/],
     [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, user, routes, default, upstream, server, cache\)/],
-    [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size/],
+    [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size, loop_probe_interval_ms/],
     [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers, cache/],
     [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path, optional/],
     [{ default: { sources: [{ kind: 'dhclient', path: '/x', optional: 'yes' }] } }, 'default.sources[0].optional', /expected true or false/],
@@ -168,6 +168,7 @@ t.test('numbers: every range, at and past each bound', async (t) => {
     ['upstream', 'deadline_ms', 100, 30000],
     ['upstream', 'down_ms', 0, 3600000],
     ['upstream', 'edns_size', 512, 4096],
+    ['upstream', 'loop_probe_interval_ms', 1000, 86400000],
     ['server', 'udp_max_size', 512, 65535],
     ['server', 'tcp_idle_timeout_ms', 100, 600000],
     ['server', 'tcp_max_connections', 1, 65535],

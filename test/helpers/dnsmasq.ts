@@ -50,6 +50,8 @@ export async function startDnsmasq(o: DnsmasqOptions): Promise<Dnsmasq> {
     '--cache-size=0', '--user=root', '--pid-file=', '--log-facility=-', '--log-queries',
     '--bind-interfaces', `--listen-address=${o.address}`, `--port=${port}`, ...o.records,
     ...(o.servers ?? []).map((s) => `--server=${s}`),
+    // Its readiness check below is answered by itself (NXDOMAIN), never forwarded.
+    ...(o.servers?.length ? ['--address=/probe.invalid/'] : []),
   ];
   const [cmd, argv] = o.netns ? [requireTool('nsenter'), [`--net=${o.netns}`, requireTool('dnsmasq'), ...args]] : [requireTool('dnsmasq'), args];
   const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });

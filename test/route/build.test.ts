@@ -23,7 +23,7 @@ const config = (() => {
   return r.config;
 })();
 const lease = (servers: string[], domains: string[], link = 'l'): LeaseServers => ({ link, servers: servers.map(ep), domains });
-const upstreams = new Upstreams(quietLogger());
+const upstreams = new Upstreams(quietLogger(), config.upstream);
 const deps: GroupMaker = (zone, servers) => upstreams.group(zone, servers, config.upstream);
 const route = (table: ReturnType<typeof buildTable>['table'], name: string) => table.lookup(presentationToWire(name), 0);
 /** The servers `name` goes to, or 'built in' when dnsfwd answers it itself (a special-use name). */

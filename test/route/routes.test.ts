@@ -25,7 +25,7 @@ const sources = (servers: string[], links: SourceState['links'] = []): SourceSta
 
 function setup(t: Test, config: Config) {
   const log = captureLog('info');
-  const upstreams = new Upstreams(log.logger);
+  const upstreams = new Upstreams(log.logger, config.upstream);
   t.teardown(() => upstreams.close());
   const routes = new Routes(config, upstreams, log.logger);
   const messages = (msg: string) => log.lines.filter((l) => l.msg === msg);
