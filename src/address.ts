@@ -80,8 +80,12 @@ export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return a.host === b.host && a.port === b.port;
 }
 
-/** An IPv4-mapped IPv6 host (`::ffff:7f00:1`, as the URL parser writes it) as IPv4; others as they are. */
+/**
+ * An IPv4-mapped IPv6 host as IPv4 (`::ffff:7f00:1` as the URL parser writes it, `::ffff:127.0.0.1`
+ * as Node reports a client of a dual-stack socket); others as they are.
+ */
 export function unmappedHost(host: string): string {
+  if (host.startsWith('::ffff:') && host.includes('.')) return host.slice(7);
   const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
   if (!m) return host;
   const hi = parseInt(m[1]!, 16);

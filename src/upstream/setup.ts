@@ -8,13 +8,16 @@ import { EndpointMap } from './endpoint-map.js';
 import { UpstreamGroup, type Transports } from './group.js';
 import { Upstream } from './health.js';
 import { LoopGuard } from './loop-guard.js';
-import { tcpExchange } from './transport/tcp.js';
+import { OwnSockets } from './own-sockets.js';
+import { tcpTransport } from './transport/tcp.js';
 import { UdpPool } from './transport/udp-pool.js';
 
 export class Upstreams {
   private readonly health = new EndpointMap((server) => new Upstream(server));
-  private readonly udpPool = new UdpPool({ socketsPerServer: 8, queriesPerSocket: 100 });
-  private readonly transports: Transports = { udp: this.udpPool.exchange, tcp: tcpExchange };
+  /** The local addresses of our upstream sockets: a query from one of them is dnsfwd's own, come back. */
+  readonly own = new OwnSockets();
+  private readonly udpPool = new UdpPool({ socketsPerServer: 8, queriesPerSocket: 100, own: this.own });
+  private readonly transports: Transports = { udp: this.udpPool.exchange, tcp: tcpTransport(this.own) };
 
   /** Finds servers that send our queries back to us, and keeps them out of their routes. */
   readonly loops: LoopGuard;

@@ -4,16 +4,29 @@ import net from 'node:net';
 import { DnsfwdError } from '../../errors.js';
 import { settleOnce } from '../../settle.js';
 import { FrameReader, frame } from '../../wire/framing.js';
-import type { Exchange } from './exchange.js';
+import type { OwnSockets } from '../own-sockets.js';
+import type { Exchange, Transport } from './exchange.js';
 
-export function tcpExchange(ex: Exchange): Promise<Buffer> {
+/** The TCP transport; each connection's local address is recorded in `own` while it is open. */
+export function tcpTransport(own?: OwnSockets): Transport {
+  return (ex) => tcpExchange(ex, own);
+}
+
+export function tcpExchange(ex: Exchange, own?: OwnSockets): Promise<Buffer> {
   return settleOnce<Buffer>(
     ex.timeoutMs,
     (finish) => {
       const reader = new FrameReader();
       const socket = net.connect({ host: ex.server.host, port: ex.server.port });
       socket.setNoDelay(true);
-      socket.on('connect', () => socket.write(frame(ex.query)));
+      let local: { address: string; port: number } | null = null;
+      socket.on('connect', () => {
+        if (own && socket.localAddress !== undefined && socket.localPort !== undefined) {
+          local = { address: socket.localAddress, port: socket.localPort };
+          own.add(local.address, local.port);
+        }
+        socket.write(frame(ex.query));
+      });
       socket.on('error', (err: NodeJS.ErrnoException) =>
         finish(
           err.code === 'ECONNREFUSED'
@@ -25,7 +38,11 @@ export function tcpExchange(ex: Exchange): Promise<Buffer> {
       socket.on('data', (chunk: Buffer) => {
         for (const msg of reader.push(chunk)) if (ex.matches(msg)) return finish(null, msg);
       });
-      return () => socket.destroy();
+      return () => {
+        if (local) own?.remove(local.address, local.port);
+        local = null;
+        socket.destroy();
+      };
     },
     () => ({ error: new DnsfwdError('UPSTREAM_TIMEOUT') }),
   );

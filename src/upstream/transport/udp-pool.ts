@@ -9,11 +9,14 @@ import { type Finish, settleOnce } from '../../settle.js';
 import { readId, writeId } from '../../wire/header.js';
 import { EndpointMap } from '../endpoint-map.js';
 import { randomId } from '../ids.js';
+import type { OwnSockets } from '../own-sockets.js';
 import type { Exchange, Transport } from './exchange.js';
 
 export interface UdpPoolOptions {
   readonly socketsPerServer: number;
   readonly queriesPerSocket: number;
+  /** Where each socket's local address is recorded while it is open. */
+  readonly own?: OwnSockets;
 }
 
 interface Waiter {
@@ -33,8 +36,13 @@ class PooledSocket {
   private retired = false;
   /** Queries sent before the socket finished connecting. */
   private queued: Buffer[] | null = [];
+  /** Its local address, as recorded in `own`. */
+  private local: { address: string; port: number } | null = null;
 
-  constructor(private readonly server: Endpoint) {
+  constructor(
+    private readonly server: Endpoint,
+    private readonly own?: OwnSockets,
+  ) {
     this.socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
     this.socket.on('message', (msg) => this.onMessage(msg));
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
@@ -44,6 +52,10 @@ class PooledSocket {
       const queued = this.queued ?? [];
       this.queued = null;
       if (err) return this.broken(err as NodeJS.ErrnoException);
+      if (this.own && !this.closed) {
+        this.local = this.socket.address();
+        this.own.add(this.local.address, this.local.port);
+      }
       for (const q of queued) this.write(q);
     });
   }
@@ -104,7 +116,12 @@ class PooledSocket {
     if (this.retired && this.pending.size === 0) this.close();
   }
 
+  private closed = false;
+
   private close(): void {
+    this.closed = true;
+    if (this.local) this.own?.remove(this.local.address, this.local.port);
+    this.local = null;
     try {
       this.socket.close();
     } catch {
@@ -133,7 +150,7 @@ export class UdpPool {
     let s = server.slots[slot];
     if (!s || s.uses >= this.opts.queriesPerSocket || s.failed) {
       s?.retire();
-      s = server.slots[slot] = new PooledSocket(ex.server);
+      s = server.slots[slot] = new PooledSocket(ex.server, this.opts.own);
     }
     return s.send(ex);
   };
