@@ -8,17 +8,21 @@ import { hostInterfaces, needsHostInterfaces, selfReason } from '../route/self.j
 import { unknownUser } from './privileges.js';
 
 const COMMAND_LINE = '<command line>';
+/** Where a setting of the embedded default config is reported. */
+const BUILT_IN = '(built-in defaults)';
 
 /**
- * The problems of `config` on this host. `fromFile` is the config as the file gave it (before
- * command-line flags), located by `locate`; a setting the flags replaced is reported as the flag.
+ * The problems of `config` on this host. `fromFile` is the config as the file (or the embedded
+ * default) gave it, before command-line flags, located by `locate`; a setting the flags replaced
+ * is reported as the flag.
  */
 export function hostProblems(config: Config, fromFile: Config | null, locate: Locator | undefined, passwdFile?: string): ConfigError[] {
   const out: ConfigError[] = [];
   const at = (path: PathSegment[], inFile: boolean, flag: string, reason: string): void => {
     const key = path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
-    if (inFile && fromFile?.file !== undefined && locate) {
-      out.push({ file: fromFile.file, ...locate(path, 'value'), key, reason: `${key}: ${reason}` });
+    if (inFile) {
+      const where = locate?.(path, 'value') ?? { line: 0, col: 0 };
+      out.push({ file: fromFile?.file ?? BUILT_IN, ...where, key, reason: `${key}: ${reason}` });
     } else {
       out.push({ file: COMMAND_LINE, line: 0, col: 0, key: flag, reason });
     }

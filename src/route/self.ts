@@ -10,6 +10,8 @@ import { isLoopbackHost, sameDestination, unmappedHost, type Endpoint, type Watc
 
 const WILDCARD: Readonly<Record<string, 4 | 6>> = { '0.0.0.0': 4, '::': 6 };
 
+type InterfaceListen = Extract<WatchedListen, { kind: 'interface' }>;
+
 /** Where dnsfwd listens: its addresses, and the interfaces and optional addresses it binds while they exist. */
 export interface ListenSet {
   readonly listen: readonly Endpoint[];
@@ -24,11 +26,9 @@ export function selfReason(server: Endpoint, where: ListenSet, host: HostInterfa
   const addresses = [...where.listen, ...where.listenWatched.flatMap((w) => (w.kind === 'address' ? [w.endpoint] : []))];
   if (addresses.some((l) => sameDestination(l, server))) return 'it is one of our listen addresses';
   const address = unmappedHost(server.host);
-  for (const w of where.listenWatched) {
-    if (w.kind === 'interface' && w.port === server.port && host[w.name]?.includes(address)) {
-      return `an address of ${w.name}, where dnsfwd listens on port ${w.port}`;
-    }
-  }
+  const interfaces = where.listenWatched.filter((w): w is InterfaceListen => w.kind === 'interface');
+  const iface = interfaces.find((w) => w.port === server.port && host[w.name]?.includes(address));
+  if (iface) return `an address of ${iface.name}, where dnsfwd listens on port ${iface.port}`;
   const family = isIP(address);
   const wildcard = where.listen.some((l) => l.port === server.port && WILDCARD[l.host] === family);
   if (wildcard && (isLoopbackHost(address) || Object.values(host).some((list) => list.includes(address)))) {

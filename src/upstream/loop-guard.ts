@@ -91,7 +91,7 @@ export class LoopGuard implements LoopView {
 
   close(): void {
     this.started = false;
-    if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.timer ?? undefined);
     this.timer = null;
   }
 
@@ -101,8 +101,9 @@ export class LoopGuard implements LoopView {
    */
   claim(name: string, from: string): void {
     const probe = this.pending.get(name);
-    const pair = probe && this.pairs.get(probe.key);
-    if (!probe || !pair) return;
+    if (!probe) return;
+    const pair = this.pairs.get(probe.key);
+    if (!pair) return; // no route uses that server any more
     probe.cameBack = true;
     if (pair.looping) return; // still looping: it was said once
     pair.looping = true;
@@ -112,7 +113,6 @@ export class LoopGuard implements LoopView {
   }
 
   private schedule(): void {
-    if (!this.started) return;
     this.timer = setTimeout(() => {
       this.check();
       this.schedule();

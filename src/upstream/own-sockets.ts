@@ -17,12 +17,16 @@ export class OwnSockets {
 
   remove(address: string, port: number): void {
     const host = unmappedHost(address);
-    const hosts = this.byPort.get(port);
-    const n = hosts?.get(host);
-    if (!hosts || n === undefined) return;
+    const hosts = this.byPort.get(port) ?? new Map<string, number>();
+    const n = hosts.get(host) ?? 0;
     if (n > 1) hosts.set(host, n - 1);
     else hosts.delete(host);
     if (hosts.size === 0) this.byPort.delete(port);
+  }
+
+  /** How many local ports our open upstream sockets use. */
+  get ports(): number {
+    return this.byPort.size;
   }
 
   /** Whether a client at `address`:`port` is one of our upstream sockets. */

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { hostProblems } from '../../src/cli/host-checks.js';
-import { applyOverrides, formatConfigError, loadConfigFile } from '../../src/config/load.js';
+import { applyOverrides, defaultConfig, formatConfigError, loadConfigFile } from '../../src/config/load.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/bash\ndnsfwd:x:101:102::/nonexistent:/usr/sbin/nologin\n';
 
@@ -45,5 +45,13 @@ t.test('settings the command line gave are reported as the flag', async (t) => {
     '<command line>: --route: 127.0.0.1:53 is dnsfwd itself (it is one of our listen addresses): run would not forward to it',
     '<command line>: --upstream: 127.0.0.1:53 is dnsfwd itself (it is one of our listen addresses): run would not forward to it',
     '<command line>: --user: user "ghost" does not exist (DIR/passwd): run would stop after binding its sockets',
+  ]);
+});
+
+t.test('the embedded default config: its settings are reported as the built-in defaults', async (t) => {
+  const final = applyOverrides(defaultConfig(), { listen: ['127.0.0.1:8600'] });
+  if (!final.ok) throw new Error(final.error.reason);
+  t.same(hostProblems(final.config, defaultConfig(), undefined).map(formatConfigError), [
+    '(built-in defaults): routes[0].servers[0]: 127.0.0.1:8600 is dnsfwd itself (it is one of our listen addresses): run would not forward to it',
   ]);
 });

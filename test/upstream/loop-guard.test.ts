@@ -134,3 +134,31 @@ t.test('servers that do not loop are probed again every interval; a server no ro
   await settle();
   t.equal(guard.loopingCount, 0, 'its probe settling changes nothing');
 });
+
+t.test('a server that leaves every route while its probe is in flight: the probe coming back or settling changes nothing', async (t) => {
+  const { clock, guard, sent, group, settle } = setup();
+  const a = up('127.0.0.2');
+  guard.routesChanged([group('test', [a])]);
+  guard.start();
+  t.teardown(() => guard.close());
+  guard.routesChanged([group('test', [up('10.0.0.9')])]);
+  guard.claim(sent[0]!.name, '127.0.0.2:4000');
+  t.equal(guard.loopingCount, 0, 'a probe of a server no route uses proves nothing now');
+  // A looping server, probed again, leaves the routes before that probe settles.
+  const b = up('127.0.0.3');
+  guard.routesChanged([group('test', [b])]);
+  const first = sent[sent.length - 1]!;
+  guard.claim(first.name, '127.0.0.3:4000');
+  first.answer();
+  await settle();
+  t.equal(guard.loopingCount, 1);
+  clock.t += LOOPING_RETRY_MS;
+  guard.check();
+  const again = sent[sent.length - 1]!;
+  t.not(again.name, first.name, 'probed again');
+  guard.routesChanged([group('test', [up('10.0.0.9')])]);
+  t.equal(guard.loopingCount, 0, 'forgotten with the route');
+  again.answer();
+  await settle();
+  t.equal(guard.loopingCount, 0, 'its probe settling without coming back does not count it a second time');
+});

@@ -28,8 +28,14 @@ t.test('add, remove, has: by local address and port, IPv4-mapped as IPv4, counte
   t.ok(own.has('127.0.0.1', 4000), 'two sockets had it: one left');
   own.remove('127.0.0.1', 4000);
   t.notOk(own.has('127.0.0.1', 4000));
+  t.equal(own.ports, 0, 'no port left');
   own.remove('127.0.0.1', 4000);
   t.notOk(own.has('127.0.0.1', 4000), 'removing twice is harmless');
+  own.add('127.0.0.1', 4000);
+  own.add('127.0.0.2', 4000);
+  own.remove('127.0.0.1', 4000);
+  t.ok(own.has('127.0.0.2', 4000), 'another address on the same port stays');
+  t.equal(own.ports, 1);
 });
 
 t.test('the UDP pool records each socket while it is open', async (t) => {

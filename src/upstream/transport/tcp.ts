@@ -21,8 +21,8 @@ export function tcpExchange(ex: Exchange, own?: OwnSockets): Promise<Buffer> {
       socket.setNoDelay(true);
       let local: { address: string; port: number } | null = null;
       socket.on('connect', () => {
-        if (own && socket.localAddress !== undefined && socket.localPort !== undefined) {
-          local = { address: socket.localAddress, port: socket.localPort };
+        if (own) {
+          local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
           own.add(local.address, local.port);
         }
         socket.write(frame(ex.query));

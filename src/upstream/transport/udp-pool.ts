@@ -52,10 +52,7 @@ class PooledSocket {
       const queued = this.queued ?? [];
       this.queued = null;
       if (err) return this.broken(err as NodeJS.ErrnoException);
-      if (this.own && !this.closed) {
-        this.local = this.socket.address();
-        this.own.add(this.local.address, this.local.port);
-      }
+      if (this.own) this.record(this.own);
       for (const q of queued) this.write(q);
     });
   }
@@ -116,10 +113,17 @@ class PooledSocket {
     if (this.retired && this.pending.size === 0) this.close();
   }
 
-  private closed = false;
+  /** Records the socket's local address in `own` (a socket closed meanwhile has none: nothing to record). */
+  private record(own: OwnSockets): void {
+    try {
+      this.local = this.socket.address();
+      own.add(this.local.address, this.local.port);
+    } catch {
+      this.local = null;
+    }
+  }
 
   private close(): void {
-    this.closed = true;
     if (this.local) this.own?.remove(this.local.address, this.local.port);
     this.local = null;
     try {
