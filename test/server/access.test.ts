@@ -91,8 +91,8 @@ t.test('watched listen entries: an interface gives all its subnets, an address i
   t.same(byName, ['10.77.0.0/24', '2001:db8:77::/64', 'fe80::/64']);
   t.same(connectedSubnets([], [{ kind: 'address', endpoint: ep }], HOST).map(formatPrefix), ['172.17.0.0/16']);
   t.same(connectedSubnets(listen('10.99.0.1'), [], HOST), [], 'an address not on the host: none');
-  const noCidr = { eth9: [{ ...addr('10.5.0.1', '10.5.0.1/24'), cidr: null }] };
-  t.same(connectedSubnets(listen('0.0.0.0'), [], noCidr), [], 'an address without a cidr: none');
+  const noCidr = { eth9: [{ ...addr('10.5.0.1', '10.5.0.1/24'), cidr: null }, addr('10.6.0.1', 'garbage'), addr('10.7.0.1', '10.7.0.1/24')] };
+  t.same(connectedSubnets(listen('0.0.0.0'), [], noCidr).map(formatPrefix), ['10.7.0.0/24'], 'an address without a cidr, or a cidr that does not parse: none');
 });
 
 t.test('a new interface snapshot (a bridge that appeared) gives a new default', async (t) => {

@@ -38,6 +38,8 @@ t.test('parsePrefix: networks, bare addresses, mapped prefixes; every way of get
   t.equal(formatPrefix(prefix('::ffff:192.168.0.0/112')), '192.168.0.0/16', 'IPv4-mapped: the IPv4 prefix');
   t.equal(formatPrefix(prefix('::ffff:0:0/96')), '0.0.0.0/0', 'the whole mapped space: all of IPv4');
   t.equal(formatPrefix(prefix('::/80')), '::/80', 'wider than the mapped space: IPv6');
+  const widerThanMapped = parsePrefix('::ffff:0:0/95', 'clear');
+  t.equal(widerThanMapped.ok && formatPrefix(widerThanMapped.value), '::fffe:0:0/95', 'a mapped address under 96 bits: an IPv6 prefix');
   const reasons: Array<[string, string]> = [
     ['10.0.0.1/8', '"10.0.0.1/8": host bits are set (the network is 10.0.0.0/8)'],
     ['fd00::1/8', '"fd00::1/8": host bits are set (the network is fd00::/8)'],

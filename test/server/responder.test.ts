@@ -227,5 +227,24 @@ t.test('a client turned away: REFUSED, an empty TC=1 reply or nothing; the pipel
   const slipped = decode(r.answer(query('ok.example', 'A', { id: 5 }), 'udp', allowed) as Buffer);
   t.match(slipped, { id: 5, rcode: 'NOERROR', flag_tc: true, questions: [{ name: 'ok.example' }], answers: [] }, 'over the limit, slip 1: empty with TC=1');
   t.equal(r.answer(Buffer.alloc(3), 'udp', refusedFrom), null, 'a refused client sending junk: dropped as junk is');
+  const two = query('a.example', 'A', { id: 6 });
+  two[5] = 2; // QDCOUNT 2: FORMERR for an allowed client
+  t.match(decode(r.answer(two, 'tcp', refusedFrom) as Buffer), { id: 6, rcode: 'REFUSED', questions: [] }, 'a query that does not parse: REFUSED all the same');
+  const slippedTwo = decode(r.answer(two, 'udp', allowed) as Buffer);
+  t.match(slippedTwo, { id: 6, rcode: 'FORMERR', flag_tc: true }, 'over the limit, a query that does not parse: its error, truncated');
   t.same(asked, ['ok.example'], 'the pipeline saw only the allowed query under the limit');
+});
+
+t.test('a client turned away: a debug line, nothing at info', async (t) => {
+  const { logger, lines } = captureLog('info');
+  const access = [{ from: '192.168.200.0/24', action: 'refuse' as const }];
+  const rateLimit = { responsesPerSecond: 0, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56 };
+  const policy = new ClientPolicy({ access, rateLimit, listen: [], listenWatched: [] }, {}, quietLogger());
+  const r = new Responder(pipelineOf((q) => answer(q.bytes, [])), opts, logger, policy);
+  const from = { address: '192.168.200.2', port: 5000 };
+  r.answer(query('a.example'), 'udp', from);
+  t.same(lines, [], 'nothing at info');
+  logger.level = 'debug';
+  r.answer(query('a.example'), 'tcp', from);
+  t.match(lines, [{ msg: 'client turned away', transport: 'tcp', client: '192.168.200.2', admission: 'refuse' }]);
 });
