@@ -1,4 +1,5 @@
 // Loading YAML config files (errors at file:line:col), command-line overrides, and rendering.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +158,16 @@ t.test('source errors', async (t) => {
   await located(t, text('udhcpc', '/run/x'), 3, 13, 'default.sources[0].kind', /"udhcpc" is not one of dhclient, dhcpcd, networkd, resolvconf/);
   await located(t, 'default:\n  sources:\n    - kind: dhclient\n', 3, 7, 'default.sources[0]', /missing key "path"/);
   await located(t, 'default:\n  servers: [1.1.1.1, 8.8.8.8:x]\n', 2, 22, 'default.servers[1]', /port must be a number/);
+});
+
+t.test("dnsfwd.yaml's commented access and rate_limit examples, uncommented, load", async (t) => {
+  const lines = readFileSync(join(ROOT, 'config/dnsfwd.yaml'), 'utf8').split('\n');
+  const start = lines.indexOf('# access:');
+  t.ok(start > 0, 'the access example is there');
+  const example = lines.slice(start).filter((l) => /^# (access:|rate_limit:| {2}- )/.test(l)).map((l) => l.slice(2));
+  const c = config(await load(example.join('\n')));
+  t.same(c.access.map((r) => `${r.from} ${r.action}`), ['10.20.0.0/16 allow', '172.17.0.128/25 refuse', '192.168.200.0/24 drop']);
+  t.same(c.rateLimit, defaultConfig().rateLimit, 'the rate_limit example spells the defaults');
 });
 
 t.test('access and rate_limit: loaded, and each error located', async (t) => {
