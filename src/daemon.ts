@@ -2,6 +2,7 @@
 // become the stages (server → pipeline → cache → CNAME chase → coalesce → route → upstream), the
 // sources feed the routes. A reload swaps in what changed, all or nothing; shutdown drains, then
 // closes.
+import { networkInterfaces } from 'node:os';
 import { formatEndpoint } from './address.js';
 import { AnswerCache } from './cache/setup.js';
 import type { Config } from './config/types.js';
@@ -12,6 +13,7 @@ import { compose, type Handler } from './pipeline/handler.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { Routes } from './route/routes.js';
 import { routeStage } from './route/stage.js';
+import { ClientPolicy } from './server/admission.js';
 import { Listeners } from './server/listeners.js';
 import { sameSources } from './sources/config.js';
 import { SourceSet } from './sources/source-set.js';
@@ -23,6 +25,7 @@ export class Daemon {
   private readonly routes: Routes;
   private readonly cache: AnswerCache;
   private readonly coalesced = new CoalesceCounters();
+  private readonly clients: ClientPolicy;
   private readonly listeners: Listeners;
   private sources: SourceSet;
   private closed = false;
@@ -40,8 +43,9 @@ export class Daemon {
       [this.cache.stage(), chaseStage(() => top), coalesceStage(this.coalesced)],
       routeStage(log.child({ component: 'route' })),
     );
+    this.clients = new ClientPolicy(config, networkInterfaces(), log.child({ component: 'access' }), Date.now, this.upstreams.own);
     const loops = this.upstreams.loops;
-    this.listeners = new Listeners(new Pipeline(top, () => this.routes.table, (name, from) => loops.claim(name, from)), config, log);
+    this.listeners = new Listeners(new Pipeline(top, () => this.routes.table, (name, from) => loops.claim(name, from)), config, log, this.clients);
     this.sources = this.sourceSet(config);
   }
 
@@ -70,6 +74,8 @@ export class Daemon {
     }
     this.config = next;
     this.log.level = next.logLevel;
+    this.clients.configure(next);
+    this.clients.setHostInterfaces(networkInterfaces());
     this.cache.configure(next.cache);
     if (fresh) {
       const old = this.sources;
@@ -91,9 +97,10 @@ export class Daemon {
     this.upstreams.close();
   }
 
-  /** Logs cache and coalescing counters (SIGUSR1). */
+  /** Logs cache, coalescing and client counters (SIGUSR1). */
   logStats(): void {
-    this.log.info({ ...this.cache.stats(), coalesced: this.coalesced.coalesced, memory: process.memoryUsage() }, 'cache statistics');
+    const clients = this.clients.stats();
+    this.log.info({ ...this.cache.stats(), coalesced: this.coalesced.coalesced, clients, memory: process.memoryUsage() }, 'cache statistics');
   }
 
   /** The sources `config` names; a change in one rebuilds the routes while they are the ones in force. */

@@ -7,6 +7,7 @@ import { formatEndpoint, parseEndpoints, type Endpoint, type ParseResult } from 
 import { describeCache } from '../cache/config.js';
 import { LOG_LEVELS } from '../log.js';
 import { describeRoutes, parseRouteFlag } from '../route/config.js';
+import { describeAccess, describeRateLimit } from '../server/client-config.js';
 import { describeServer } from '../server/config.js';
 import { parseSourceFlag, type SourceConfig } from '../sources/config.js';
 import { describeUpstream } from '../upstream/config.js';
@@ -203,6 +204,8 @@ export function describeConfig(c: Config): string {
     ...describeRoutes(c.routes, c.default),
     describeUpstream(c.upstream),
     describeServer(c.server),
+    ...describeAccess(c.access),
+    describeRateLimit(c.rateLimit),
     describeCache(c.cache),
   ].join('\n');
 }

@@ -4,6 +4,7 @@
 import { CACHE_DEFAULTS, cacheSection } from '../cache/config.js';
 import { LOG_LEVELS } from '../log.js';
 import { DEFAULT_ROUTE_DEFAULTS, defaultSection, ROUTES_DEFAULTS, routesList } from '../route/config.js';
+import { ACCESS_DEFAULTS, accessList, RATE_LIMIT_DEFAULTS, rateLimitSection } from '../server/client-config.js';
 import { LISTEN_DEFAULTS, listenList, SERVER_DEFAULTS, serverSection } from '../server/config.js';
 import { UPSTREAM_DEFAULTS, upstreamSection } from '../upstream/config.js';
 import { Checker, type Locator, mapping, oneOf, parsed, pick } from '../checker.js';
@@ -26,6 +27,8 @@ const DEFAULTS = deepFreeze({
   upstream: UPSTREAM_DEFAULTS,
   server: SERVER_DEFAULTS,
   cache: CACHE_DEFAULTS,
+  access: ACCESS_DEFAULTS,
+  rate_limit: RATE_LIMIT_DEFAULTS,
 });
 
 export function validateConfig(raw: unknown, options: ValidateOptions = {}): ConfigResult {
@@ -48,6 +51,10 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!server.ok) return server;
   const cache = cacheSection(c, pick(top.value, 'cache', DEFAULTS.cache));
   if (!cache.ok) return cache;
+  const access = accessList(c, pick(top.value, 'access', DEFAULTS.access));
+  if (!access.ok) return access;
+  const rateLimit = rateLimitSection(c, pick(top.value, 'rate_limit', DEFAULTS.rate_limit));
+  if (!rateLimit.ok) return rateLimit;
   const config: Config = {
     ...(options.file === undefined ? {} : { file: options.file }),
     listen: listen.value,
@@ -59,6 +66,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
     upstream: upstream.value,
     server: server.value,
     cache: cache.value,
+    access: access.value,
+    rateLimit: rateLimit.value,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -1,9 +1,10 @@
 // The validated, frozen configuration every component receives, built only by config/schema.ts
-// from the sections each stage defines (server/, route/, upstream/, cache/, sources/ config.ts).
+// from the sections each stage defines (server/ with its client-config.ts, route/, upstream/, cache/, sources/ config.ts).
 import type { Endpoint, WatchedListen } from '../address.js';
 import type { CacheConfig } from '../cache/config.js';
 import type { LogLevel } from '../log.js';
 import type { DefaultRouteConfig, RouteConfig } from '../route/config.js';
+import type { AccessRule, RateLimitConfig } from '../server/client-config.js';
 import type { ServerConfig } from '../server/config.js';
 import type { UpstreamConfig } from '../upstream/config.js';
 import type { ConfigError, Locator } from '../checker.js';
@@ -25,6 +26,10 @@ export interface Config {
   readonly upstream: UpstreamConfig;
   readonly server: ServerConfig;
   readonly cache: CacheConfig;
+  /** Which clients are answered; sources no entry covers get the default (loopback and connected subnets). */
+  readonly access: readonly AccessRule[];
+  /** Response rate limiting of UDP answers per client prefix. */
+  readonly rateLimit: RateLimitConfig;
 }
 
 /** A config, and for one read from a file, where each of its settings is written there. */

@@ -14,14 +14,14 @@ export class Pipeline {
     private readonly first: Handler,
     /** The routes in force now (the table is replaced whole when they change). */
     private readonly routes: () => RouteLookup,
-    /** Told of every probe that came back: its name, and who sent it. */
+    /** Told of every probe that came back: its name, and who sent it ("ADDRESS:PORT"). */
     private readonly probeCameBack: (name: string, from: string) => void = () => undefined,
   ) {}
 
-  /** `from`: the client, for logs. */
-  answer(bytes: Buffer, question: Question, transport: Transport, deadline: number, from: string = transport): Reply {
+  /** `client`: who asked, for the loop guard's warning. */
+  answer(bytes: Buffer, question: Question, transport: Transport, deadline: number, client?: { readonly address: string; readonly port: number }): Reply {
     if (isProbeQuery(bytes)) {
-      this.probeCameBack(question.name, from);
+      this.probeCameBack(question.name, client ? `${client.address}:${client.port}` : transport);
       return errorReply(bytes, Rcode.REFUSED, question);
     }
     return this.first(new Query(bytes, question, transport, deadline, this.routes()));

@@ -4,6 +4,7 @@ import { formatEndpoint, sameEndpoint, type Endpoint } from '../address.js';
 import { isDnsfwdError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
+import type { ClientPolicy } from './admission.js';
 import type { ListenerConfig } from './config.js';
 import { Responder, type ResponderOptions } from './responder.js';
 import { TcpListener, type TcpOptions } from './tcp.js';
@@ -20,9 +21,12 @@ export class Listeners {
   private readonly responder: Responder;
   private readonly log: Logger;
 
-  /** `log` is the daemon's: the listeners and the responder take child loggers of their own. */
-  constructor(pipeline: Pipeline, config: ListenerConfig, log: Logger) {
-    this.responder = new Responder(pipeline, responderOptions(config), log.child({ component: 'server' }));
+  /**
+   * `log` is the daemon's: the listeners and the responder take child loggers of their own.
+   * `policy` decides which clients are answered (admission.ts).
+   */
+  constructor(pipeline: Pipeline, config: ListenerConfig, log: Logger, policy: ClientPolicy) {
+    this.responder = new Responder(pipeline, responderOptions(config), log.child({ component: 'server' }), policy);
     this.log = log.child({ component: 'listener' });
   }
 

@@ -8,11 +8,19 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Transport } from '../pipeline/query.js';
 import { beforeDeadline } from '../settle.js';
 import { adOnlyIfAsked } from '../wire/client-reply.js';
-import { Rcode, rcode } from '../wire/header.js';
+import { Rcode, rcode, setTruncated } from '../wire/header.js';
+import { isProbeQuery } from '../wire/loop-probe.js';
 import { parseQuery, type Question } from '../wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../wire/replies.js';
+import type { Admission, Client, ClientPolicy } from './admission.js';
 
 const MAX_TCP_MESSAGE = 0xffff;
+/** The RCODE of each turned-away reply; an empty TC=1 reply keeps NOERROR (or the query's own error). */
+const TURNED_AWAY: Readonly<Record<'refuse' | 'truncate' | 'servfail', number | undefined>> = {
+  refuse: Rcode.REFUSED,
+  servfail: Rcode.SERVFAIL,
+  truncate: undefined,
+};
 /** pino's numeric value of the debug level. */
 const DEBUG = 20;
 
@@ -29,6 +37,7 @@ export class Responder {
     private readonly pipeline: Pipeline,
     private opts: ResponderOptions,
     private readonly log: Logger,
+    private readonly policy: ClientPolicy,
   ) {}
 
   /** New deadline and size limits, for queries that arrive from now on. */
@@ -37,10 +46,13 @@ export class Responder {
   }
 
   /**
-   * The reply for `bytes` received over `transport`, or null when the message is dropped. A reply
-   * the pipeline has at hand (a cache hit) comes back at once, not as a promise.
+   * The reply for `bytes` received from `client` over `transport`, or null when the message is
+   * dropped. A reply the pipeline has at hand (a cache hit) comes back at once, not as a promise.
    */
-  answer(bytes: Buffer, transport: Transport): Buffer | null | Promise<Buffer | null> {
+  answer(bytes: Buffer, transport: Transport, client: Client): Buffer | null | Promise<Buffer | null> {
+    const admission = this.policy.admit(client, transport);
+    // A probe of the loop guard that came back from our own socket goes on: the pipeline records the loop.
+    if (admission !== 'answer' && !(admission === 'servfail' && isProbeQuery(bytes))) return this.turnAway(bytes, transport, client, admission);
     const parsed = parseQuery(bytes);
     if (parsed.kind === 'drop') {
       this.log.debug({ transport, why: parsed.why }, 'dropped message');
@@ -56,7 +68,7 @@ export class Responder {
     const now = Date.now();
     let reply: Reply;
     try {
-      reply = this.pipeline.answer(bytes, question, transport, now + this.opts.deadlineMs);
+      reply = this.pipeline.answer(bytes, question, transport, now + this.opts.deadlineMs, client);
     } catch (err) {
       this.log.error({ err, qname: question.name }, 'handler failed');
       reply = errorReply(bytes, Rcode.SERVFAIL, question);
@@ -64,6 +76,25 @@ export class Responder {
     if (!Buffer.isBuffer(reply)) return this.later(reply, bytes, question, transport, now);
     const out = this.fit(reply, question, transport, bytes);
     if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, now);
+    return out;
+  }
+
+  /** Whether a new TCP connection from `client` is kept; false: close it at once (access control's drop). */
+  acceptsConnection(client: Client): boolean {
+    return this.policy.acceptsConnection(client);
+  }
+
+  /** REFUSED, SERVFAIL, or an empty TC=1 reply (question and OPT only), or nothing, for a client turned away. */
+  private turnAway(bytes: Buffer, transport: Transport, client: Client, admission: Exclude<Admission, 'answer'>): Buffer | null {
+    if (this.log.levelVal <= DEBUG) this.log.debug({ transport, client: client.address, admission }, 'client turned away');
+    if (admission === 'drop') return null;
+    const parsed = parseQuery(bytes);
+    if (parsed.kind === 'drop') return null;
+    const code = TURNED_AWAY[admission];
+    const out = parsed.kind === 'query'
+      ? errorReply(bytes, code ?? Rcode.NOERROR, parsed.question)
+      : errorReply(bytes, code ?? parsed.rcode, parsed.question, parsed.edns);
+    if (admission === 'truncate') setTruncated(out);
     return out;
   }
 

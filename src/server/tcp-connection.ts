@@ -5,6 +5,7 @@ import type net from 'node:net';
 import type { Logger } from '../log.js';
 import { HEADER_SIZE } from '../wire/header.js';
 import { FrameReader, frame } from '../wire/framing.js';
+import type { Client } from './admission.js';
 import type { Responder } from './responder.js';
 
 /** Queries of one connection being answered at once; more wait, unread, in the socket. */
@@ -22,6 +23,7 @@ export class TcpConnection {
 
   constructor(
     private readonly socket: net.Socket,
+    private readonly client: Client,
     private readonly responder: Responder,
     private idleTimeoutMs: number,
     private readonly log: Logger,
@@ -87,7 +89,7 @@ export class TcpConnection {
 
   private answer(msg: Buffer): void {
     this.pending++;
-    Promise.resolve(this.responder.answer(msg, 'tcp'))
+    Promise.resolve(this.responder.answer(msg, 'tcp', this.client))
       .then((reply) => {
         if (reply && this.socket.writable) this.socket.write(frame(reply));
       })

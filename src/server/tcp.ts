@@ -44,7 +44,13 @@ export class TcpListener extends Listener {
 
   /** The server is closed by stopAccepting() and close(): no connection arrives after them. */
   private onConnection(socket: net.Socket): void {
-    const c = new TcpConnection(socket, this.responder, this.opts.idleTimeoutMs, this.log);
+    const client = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    // Access control's drop: closed at once, nothing read.
+    if (!this.responder.acceptsConnection(client)) {
+      socket.destroy();
+      return;
+    }
+    const c = new TcpConnection(socket, client, this.responder, this.opts.idleTimeoutMs, this.log);
     this.connections.add(c);
     socket.on('close', () => this.connections.delete(c));
   }

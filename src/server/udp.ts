@@ -31,7 +31,7 @@ export class UdpListener extends Listener {
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     // Port 0 cannot be answered (and dgram throws on it): such a datagram is dropped.
     if (!this.accepting || rinfo.port === 0) return;
-    const reply = this.responder.answer(msg, 'udp');
+    const reply = this.responder.answer(msg, 'udp', rinfo);
     if (Buffer.isBuffer(reply)) this.send(reply, rinfo);
     else if (reply !== null) reply.then((r) => r && this.send(r, rinfo), (err: unknown) => this.log.error({ err }, 'UDP answer failed'));
   }

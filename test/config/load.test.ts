@@ -1,4 +1,5 @@
 // Loading YAML config files (errors at file:line:col), command-line overrides, and rendering.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +160,49 @@ t.test('source errors', async (t) => {
   await located(t, 'default:\n  servers: [1.1.1.1, 8.8.8.8:x]\n', 2, 22, 'default.servers[1]', /port must be a number/);
 });
 
+t.test("dnsfwd.yaml's commented access and rate_limit examples, uncommented, load", async (t) => {
+  const lines = readFileSync(join(ROOT, 'config/dnsfwd.yaml'), 'utf8').split('\n');
+  const start = lines.indexOf('# access:');
+  t.ok(start > 0, 'the access example is there');
+  const example = lines.slice(start).filter((l) => /^# (access:|rate_limit:| {2}- )/.test(l)).map((l) => l.slice(2));
+  const c = config(await load(example.join('\n')));
+  t.same(c.access.map((r) => `${r.from} ${r.action}`), ['10.20.0.0/16 allow', '172.17.0.128/25 refuse', '192.168.200.0/24 drop']);
+  t.same(c.rateLimit, defaultConfig().rateLimit, 'the rate_limit example spells the defaults');
+});
+
+t.test('access and rate_limit: loaded, and each error located', async (t) => {
+  const good = [
+    'access:',
+    '  - {from: 192.168.200.0/24, action: allow}',
+    '  - from: "::ffff:10.0.0.0/104"',
+    '    action: drop',
+    '  - {from: "2001:DB8::/32", action: refuse}',
+    'rate_limit: {responses_per_second: 5, slip: 1}',
+  ].join('\n');
+  const c = config(await load(good));
+  t.same(c.access, [
+    { from: '192.168.200.0/24', action: 'allow' },
+    { from: '10.0.0.0/8', action: 'drop' },
+    { from: '2001:db8::/32', action: 'refuse' },
+  ]);
+  t.same(c.rateLimit, { responsesPerSecond: 5, slip: 1, ipv4Prefix: 24, ipv6Prefix: 56 }, 'missing keys keep their defaults');
+  const entry = (from: string, action = 'allow') => `log_level: info\naccess:\n  - from: ${from}\n    action: ${action}\n`;
+  await located(t, entry('10.0.0.0/33'), 3, 11, 'access[0].from', /^access\[0\]\.from: "10\.0\.0\.0\/33": the prefix length must be a number from 0 to 32$/);
+  await located(t, entry('10.0.0.1/8'), 3, 11, 'access[0].from', /"10\.0\.0\.1\/8": host bits are set \(the network is 10\.0\.0\.0\/8\)/);
+  await located(t, entry('docker0'), 3, 11, 'access[0].from', /"docker0": not an IP address/);
+  await located(t, entry('10.0.0.0/8', 'deny'), 4, 13, 'access[0].action', /"deny" is not one of allow, refuse, drop/);
+  await located(t, 'access:\n  - {from: 10.0.0.0/8}\n', 2, 5, 'access[0]', /missing key "action"/);
+  await located(t, 'access:\n  - {from: 10.0.0.0/8, action: allow, port: 53}\n', 2, 39, 'access[0].port', /unknown key \(allowed here: from, action\)/);
+  await located(t, 'access: {from: 10.0.0.0/8}\n', 1, 9, 'access', /expected a list, got a mapping/);
+  await located(t, 'access:\n  - {from: 10.0.0.0/8, action: allow}\n  - {from: 10.1.0.0/16, action: drop}\n  - {from: 10.0.0.0/8, action: drop}\n', 4, 12, 'access[2].from', /10\.0\.0\.0\/8 is already listed \(access\[0\]\)/);
+  await located(t, 'access:\n  - {from: "::ffff:10.0.0.0/104", action: drop}\n  - {from: 10.0.0.0/8, action: drop}\n', 3, 12, 'access[1].from', /10\.0\.0\.0\/8 is already listed/);
+  await located(t, 'rate_limit:\n  slip: 11\n', 2, 9, 'rate_limit.slip', /must be from 0 to 10, got 11/);
+  await located(t, 'rate_limit:\n  responses_per_second: -1\n', 2, 25, 'rate_limit.responses_per_second', /must be from 0 to 1000000, got -1/);
+  await located(t, 'rate_limit:\n  ipv4_prefix: 33\n', 2, 16, 'rate_limit.ipv4_prefix', /must be from 8 to 32, got 33/);
+  await located(t, 'rate_limit:\n  ipv6_prefix: 129\n', 2, 16, 'rate_limit.ipv6_prefix', /must be from 16 to 128, got 129/);
+  await located(t, 'rate_limit:\n  burst: 5\n', 2, 3, 'rate_limit.burst', /unknown key \(allowed here: responses_per_second, slip, ipv4_prefix, ipv6_prefix\)/);
+});
+
 t.test('loadConfigFile: read errors are located at 1:1 with the OS reason', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'dnsfwd-config-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -302,4 +346,11 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   t.equal(none, defaults);
   const noSources = describeConfig(config(await load('default: {sources: []}')));
   t.match(noSources, /sources: \(none\)/);
+  t.ok(defaults.split('\n').includes('access:    loopback and connected subnets allowed, everything else refused'), defaults);
+  t.ok(defaults.split('\n').includes('rate limit: 200 responses/s per /24 and /56, slip 2, UDP only, not for loopback'), defaults);
+  const access = describeConfig(config(await load('access: [{from: 10.0.0.0/8, action: drop}, {from: "::/0", action: allow}]\nrate_limit: {responses_per_second: 0}')));
+  t.ok(access.split('\n').includes('access:    10.0.0.0/8 drop, ::/0 allow (the most specific wins)'), access);
+  t.ok(access.split('\n').includes('           otherwise loopback and connected subnets allowed, everything else refused'), access);
+  t.ok(access.split('\n').includes('rate limit: off'), access);
+  t.match(describeConfig(config(await load('rate_limit: {slip: 0}'))), /^rate limit: 200 responses\/s per \/24 and \/56, slip 0 \(all dropped\)/m);
 });

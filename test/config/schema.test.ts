@@ -36,6 +36,8 @@ t.test('the default configuration', async (t) => {
   t.same(c.default.servers, []);
   t.same(c.upstream, { timeoutMs: 1500, deadlineMs: 4000, downMs: 30000, ednsSize: 1232, loopProbeIntervalMs: 300000 });
   t.same(c.server, { udpMaxSize: 4096, tcpIdleTimeoutMs: 10000, tcpMaxConnections: 256, workers: 1 });
+  t.same(c.access, [], 'no access entries: the built-in default decides');
+  t.same(c.rateLimit, { responsesPerSecond: 200, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56 }, "NSD's rate and slip");
   t.equal(c.file, undefined, 'the defaults come from no file');
   t.equal(defaultConfig(), c, 'built once');
 });
@@ -118,7 +120,7 @@ t.test('each kind of error', async (t) => {
     [[], '', /^expected a mapping, got a list$/],
     ['listen: x', '', /expected a mapping, got the string/],
     [{ user: 'not a user' }, 'user', /"not a user": not a user name or numeric uid/],
-    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, user, routes, default, upstream, server, cache\)/],
+    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, user, routes, default, upstream, server, cache, access, rate_limit\)/],
     [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size, loop_probe_interval_ms/],
     [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers, cache/],
     [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path, optional/],

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { runDnsfwd } from '../helpers/daemon.js';
 import { Netns } from '../helpers/netns.js';
+import { requireTool } from '../helpers/tools.js';
 import { until } from '../helpers/wait.js';
 
 const LOOP_WARNING = 'forwarding loop: this server sends our queries back to us; taken out of the route';
@@ -68,7 +69,7 @@ t.test('a dnsmasq whose upstream is dnsfwd: found by the probe, taken out of the
   t.teardown(() => d.stop());
   // The default probe interval is 5 minutes: only the probe sent when dnsfwd started can find it.
   const warning = await d.waitForMsg(LOOP_WARNING);
-  t.match(warning, { zone: 'test', server: '127.0.0.2:53', probe: /^dnsfwd-loop-probe-[0-9a-f]{12}\.test$/, seen: /our probe came back to us as a query from / });
+  t.match(warning, { zone: 'test', server: '127.0.0.2:53', probe: /^dnsfwd-loop-probe-[0-9a-f]{12}\.test$/, seen: /our probe came back to us as a query from 127\.0\.0\.\d+:\d+$/ });
   const started = d.logs.find((l) => l.msg === 'dnsfwd started')!;
   t.comment(`loop found ${Date.parse(String(warning.time)) - Date.parse(String(started.time))} ms after dnsfwd started (the daemon's own clock)`);
   await until('the probe in the dnsmasq log', () => loop.queries(String(warning.probe)) > 0);
@@ -118,4 +119,34 @@ t.test('a query that comes back before any probe found the loop goes round a bou
   t.comment(`round.web.test reached the looping dnsmasq ${rounds} times; ${loop.queries() - before} queries in all`);
   t.ok(rounds >= 1 && rounds <= 4, `bounded: ${rounds} times`);
   t.ok(d.alive);
+});
+
+/** A DNAT rule in `ns`: what is sent to `from`:53 goes to 127.0.0.1:53 (dnsfwd), unseen by the static rule. */
+async function redirectToDnsfwd(ns: Netns, from: string): Promise<void> {
+  requireTool('nft');
+  await ns.must(
+    'nft add table ip nat && nft add chain ip nat output "{ type nat hook output priority -100; }" && ' +
+      `nft add rule ip nat output ip daddr ${from} udp dport 53 dnat to 127.0.0.1:53`,
+  );
+}
+
+t.test('dnsfwd forwarding to itself through a DNAT rule: the query from its own socket gets SERVFAIL at once; the probe finds it', async (t) => {
+  const ns = await Netns.create();
+  t.teardown(() => ns.close());
+  const dir = t.testdir({});
+  // The rule comes after the start-up probe (nothing answers at 127.0.0.9 then): only a client query can find it.
+  const d = await ns.startDnsfwd(['--listen', '127.0.0.1:53', '--route', 'test=127.0.0.9', '--lease-file', `${dir}/none.leases`]);
+  t.teardown(() => d.stop());
+  await redirectToDnsfwd(ns, '127.0.0.9');
+  const r = await ns.dig('127.0.0.1', 53, 'self.web.test', { timeout: 8 });
+  t.equal(r.status, 'SERVFAIL');
+  const warning = await d.waitForMsg('a query came from our own upstream socket: dnsfwd forwards to itself; answered SERVFAIL');
+  t.match(warning, { client: /^127\.0\.0\.1:\d+$/, queries: 1 });
+  t.comment(`SERVFAIL in ${queryTime(r.raw)} ms (dig's query time; the deadline is 4000 ms)`);
+  t.notOk(d.logs.some((l) => l.msg === 'query deadline passed: SERVFAIL'), 'not by the deadline');
+  // Restarted with the rule in place, the start-up probe comes back from our own socket: a loop.
+  await d.stop();
+  const again = await ns.startDnsfwd(['--listen', '127.0.0.1:53', '--route', 'test=127.0.0.9,127.0.0.3', '--lease-file', `${dir}/none.leases`]);
+  t.teardown(() => again.stop());
+  t.match(await again.waitForMsg(LOOP_WARNING), { zone: 'test', server: '127.0.0.9:53', seen: /from 127\.0\.0\.1:\d+$/ });
 });

@@ -15,7 +15,7 @@ function setup() {
   const ask = (bytes: Buffer) => {
     const parsed = parseQuery(bytes);
     if (parsed.kind !== 'query') throw new Error('not a query');
-    return p.answer(bytes, parsed.question, 'udp', Date.now() + 1000, '127.0.0.2:4000') as Buffer;
+    return p.answer(bytes, parsed.question, 'udp', Date.now() + 1000, { address: '127.0.0.2', port: 4000 }) as Buffer;
   };
   return { handled, cameBack, ask };
 }

@@ -12,10 +12,11 @@ import { answer, decode, query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
 import { TcpClient } from '../helpers/tcp-client.js';
 import { udpExchange } from '../helpers/udp-client.js';
+import { defaultPolicy } from '../helpers/clients.js';
 
 const ADDR = '127.0.41.1';
 
-const responder = () => new Responder(pipelineOf((q) => answer(q.bytes, ['10.0.0.1'])), { deadlineMs: 2000, udpMaxSize: 4096 }, quietLogger());
+const responder = () => new Responder(pipelineOf((q) => answer(q.bytes, ['10.0.0.1'])), { deadlineMs: 2000, udpMaxSize: 4096 }, quietLogger(), defaultPolicy());
 
 async function endpoint() {
   const r = parseEndpoint(`${ADDR}:${await freePort(ADDR)}`);

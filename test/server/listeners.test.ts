@@ -18,6 +18,7 @@ import { udpExchange } from '../helpers/udp-client.js';
 import { answer, decode, query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
 import { TcpClient } from '../helpers/tcp-client.js';
+import { defaultPolicy } from '../helpers/clients.js';
 
 const SLACK_MS = 10_000;
 
@@ -35,7 +36,7 @@ function config(listen: Endpoint[], server: Partial<ServerConfig> = {}): Config 
 /** Listeners answering every query with 60 addresses (about 1 KB); closed at the end of the test. */
 function listeners(t: Test) {
   const log = captureLog();
-  const l = new Listeners(pipelineOf((q) => answer(q.bytes, Array.from({ length: 60 }, (_, i) => `10.0.0.${i}`))), config([]), log.logger);
+  const l = new Listeners(pipelineOf((q) => answer(q.bytes, Array.from({ length: 60 }, (_, i) => `10.0.0.${i}`))), config([]), log.logger, defaultPolicy());
   t.teardown(() => l.close());
   return { l, log };
 }

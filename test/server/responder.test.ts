@@ -4,46 +4,50 @@ import t from 'tap';
 import dnsPacket from 'dns-packet';
 import type { Handler } from '../../src/pipeline/handler.js';
 import { Responder, type ResponderOptions } from '../../src/server/responder.js';
+import { defaultPolicy, LOOPBACK_CLIENT } from '../helpers/clients.js';
+import { ClientPolicy } from '../../src/server/admission.js';
 import { captureLog, quietLogger } from '../helpers/logger.js';
 import { pipelineOf } from '../helpers/pipeline.js';
+import { OwnSockets } from '../../src/upstream/own-sockets.js';
+import { probeName, probeQuery } from '../../src/wire/loop-probe.js';
 import { answer, decode, query } from '../helpers/packets.js';
 
 const opts = { deadlineMs: 200, udpMaxSize: 4096 };
 /** A responder whose pipeline is just `handler` (no stage here looks at routes). */
 const responder = (handler: Handler, o: ResponderOptions = opts, log = quietLogger()) =>
-  new Responder(pipelineOf(handler), o, log);
+  new Responder(pipelineOf(handler), o, log, defaultPolicy());
 const big = (q: Buffer) => answer(q, Array.from({ length: 60 }, (_, i) => `10.0.0.${i}`));
 
 t.test('drops, errors and answers', async (t) => {
   const r = responder(async (q) => answer(q.bytes, ['10.0.0.1']));
-  t.equal(await r.answer(Buffer.alloc(3), 'udp'), null, 'too short: dropped');
+  t.equal(await r.answer(Buffer.alloc(3), 'udp', LOOPBACK_CLIENT), null, 'too short: dropped');
   const two = query('a.example');
   two[5] = 2;
-  t.equal(decode((await r.answer(two, 'udp'))!).rcode, 'FORMERR');
-  t.equal((decode((await r.answer(query('a.example'), 'udp'))!).answers?.[0] as { data?: unknown }).data, '10.0.0.1');
+  t.equal(decode((await r.answer(two, 'udp', LOOPBACK_CLIENT))!).rcode, 'FORMERR');
+  t.equal((decode((await r.answer(query('a.example'), 'udp', LOOPBACK_CLIENT))!).answers?.[0] as { data?: unknown }).data, '10.0.0.1');
 });
 
 // A handler that never answers: only the deadline (200 ms) can end the query; 10 s is the slack.
 t.test('a handler past the deadline or throwing gives SERVFAIL', { timeout: 10_000 }, async (t) => {
   const never: Handler = () => new Promise(() => {});
   const r = responder(never);
-  const reply = decode((await r.answer(query('a.example', 'A', { id: 5 }), 'udp'))!);
+  const reply = decode((await r.answer(query('a.example', 'A', { id: 5 }), 'udp', LOOPBACK_CLIENT))!);
   t.equal(reply.rcode, 'SERVFAIL', 'at the deadline, though the handler never finished');
   t.equal(reply.id, 5);
   const thrower = responder(async () => {
     throw new Error('bug');
   });
-  t.equal(decode((await thrower.answer(query('a.example'), 'tcp'))!).rcode, 'SERVFAIL');
+  t.equal(decode((await thrower.answer(query('a.example'), 'tcp', LOOPBACK_CLIENT))!).rcode, 'SERVFAIL');
 });
 
 t.test('UDP answers over the client size are truncated; TCP answers are not', async (t) => {
   const r = responder(async (q) => big(q.bytes));
-  const plain = (await r.answer(query('a.example'), 'udp'))!;
+  const plain = (await r.answer(query('a.example'), 'udp', LOOPBACK_CLIENT))!;
   t.ok(plain.length <= 512 && decode(plain).flag_tc, 'no EDNS: ≤ 512 bytes with TC');
-  const edns = (await r.answer(query('a.example', 'A', { edns: 4096 }), 'udp'))!;
+  const edns = (await r.answer(query('a.example', 'A', { edns: 4096 }), 'udp', LOOPBACK_CLIENT))!;
   t.notOk(decode(edns).flag_tc, 'EDNS 4096: fits');
   t.equal(decode(edns).answers?.length, 60);
-  const tcp = (await r.answer(query('a.example'), 'tcp'))!;
+  const tcp = (await r.answer(query('a.example'), 'tcp', LOOPBACK_CLIENT))!;
   t.equal(decode(tcp).answers?.length, 60, 'TCP: whole answer');
 });
 
@@ -51,7 +55,7 @@ t.test('drain waits for queries in flight', async (t) => {
   let release = () => {};
   const r = responder((q) => new Promise((res) => (release = () => res(answer(q.bytes, [])))), { ...opts, deadlineMs: 10_000 });
   let answered = false;
-  void Promise.resolve(r.answer(query('a.example'), 'udp')).then(() => (answered = true));
+  void Promise.resolve(r.answer(query('a.example'), 'udp', LOOPBACK_CLIENT)).then(() => (answered = true));
   const drained = r.drain(10_000).then(() => answered);
   release();
   t.ok(await drained, 'drained after the answer');
@@ -61,9 +65,9 @@ t.test('at debug, one line per answered query, at once or later, with qname (not
   const { logger, lines } = captureLog();
   const log = logger.child({ name: 'dnsfwd' });
   const hit = responder((q) => answer(q.bytes, ['10.0.0.1']), opts, log);
-  hit.answer(query('Hit.Example'), 'udp');
+  hit.answer(query('Hit.Example'), 'udp', LOOPBACK_CLIENT);
   const miss = responder(async (q) => answer(q.bytes, ['10.0.0.1']), opts, log);
-  await miss.answer(query('miss.example', 'AAAA'), 'tcp');
+  await miss.answer(query('miss.example', 'AAAA'), 'tcp', LOOPBACK_CLIENT);
   const queries = lines.filter((l) => l.msg === 'query');
   t.match(queries, [
     { name: 'dnsfwd', qname: 'hit.example', qtype: 1, transport: 'udp', rcode: 0 },
@@ -72,7 +76,7 @@ t.test('at debug, one line per answered query, at once or later, with qname (not
   lines.length = 0;
   logger.level = 'info';
   log.level = 'info';
-  hit.answer(query('quiet.example'), 'udp');
+  hit.answer(query('quiet.example'), 'udp', LOOPBACK_CLIENT);
   t.same(lines, [], 'nothing at info');
 });
 
@@ -82,7 +86,7 @@ t.test('a handler throwing synchronously gives SERVFAIL at once', async (t) => {
   const r = responder(() => {
     throw new Error('bug');
   }, opts, log.logger);
-  const reply = r.answer(query('a.example', 'A', { id: 9 }), 'udp');
+  const reply = r.answer(query('a.example', 'A', { id: 9 }), 'udp', LOOPBACK_CLIENT);
   t.ok(Buffer.isBuffer(reply), 'a reply, not a promise');
   t.match(decode(reply as Buffer), { id: 9, rcode: 'SERVFAIL' });
   t.match(log.lines, [{ msg: 'handler failed', qname: 'a.example', err: { message: 'bug' } }]);
@@ -99,7 +103,7 @@ function releasable() {
 t.test('drain resolves when the last answer goes out, not at its limit', { timeout: 10_000 }, async (t) => {
   const { handler, release } = releasable();
   const r = responder(handler, { ...opts, deadlineMs: 60_000 });
-  const answered = Promise.resolve(r.answer(query('a.example'), 'udp'));
+  const answered = Promise.resolve(r.answer(query('a.example'), 'udp', LOOPBACK_CLIENT));
   const drained = r.drain(60_000);
   release();
   await answered;
@@ -121,12 +125,12 @@ t.test('a query starting just after the last one ended keeps drain waiting for i
   const second = releasable();
   let calls = 0;
   const r = responder((q) => (calls++ === 0 ? first.handler(q) : second.handler(q)), { ...opts, deadlineMs: 60_000 });
-  const a = Promise.resolve(r.answer(query('a.example'), 'udp'));
+  const a = Promise.resolve(r.answer(query('a.example'), 'udp', LOOPBACK_CLIENT));
   let secondDone = false;
   const drained = r.drain(60_000).then(() => secondDone);
   first.release();
   await a; // nothing in flight now; the wake-up is still to run
-  const b = Promise.resolve(r.answer(query('b.example'), 'udp')).then(() => (secondDone = true));
+  const b = Promise.resolve(r.answer(query('b.example'), 'udp', LOOPBACK_CLIENT)).then(() => (secondDone = true));
   await new Promise((resolve) => setImmediate(resolve)); // the wake-up runs, with b in flight
   second.release();
   await b;
@@ -141,18 +145,18 @@ const sized = (n: number): Handler => (q) => {
 
 // RFC 1035 §4.2.2: the 16-bit length of a TCP message; 65535 bytes is the largest that fits.
 t.test('a TCP answer of 65535 bytes goes out whole; one of 65536 becomes SERVFAIL', async (t) => {
-  const fits = responder(sized(65_535)).answer(query('a.example', 'A', { id: 7 }), 'tcp') as Buffer;
+  const fits = responder(sized(65_535)).answer(query('a.example', 'A', { id: 7 }), 'tcp', LOOPBACK_CLIENT) as Buffer;
   t.equal(fits.length, 65_535, 'sent as it is');
-  const over = responder(sized(65_536)).answer(query('a.example', 'A', { id: 8 }), 'tcp') as Buffer;
+  const over = responder(sized(65_536)).answer(query('a.example', 'A', { id: 8 }), 'tcp', LOOPBACK_CLIENT) as Buffer;
   t.match(decode(over), { id: 8, rcode: 'SERVFAIL' });
 });
 
 // RFC 1035 §4.2.1: without EDNS a client takes 512 bytes; exactly 512 is not truncated.
 t.test('a UDP answer of exactly the client size goes out whole; one byte more is truncated', async (t) => {
-  const fits = responder(sized(512)).answer(query('a.example'), 'udp') as Buffer;
+  const fits = responder(sized(512)).answer(query('a.example'), 'udp', LOOPBACK_CLIENT) as Buffer;
   t.equal(fits.length, 512, 'sent as it is');
   t.notOk(decode(fits).flag_tc);
-  const over = responder(sized(513)).answer(query('a.example'), 'udp') as Buffer;
+  const over = responder(sized(513)).answer(query('a.example'), 'udp', LOOPBACK_CLIENT) as Buffer;
   t.ok(over.length < 513 && decode(over).flag_tc, 'truncated, TC=1');
 });
 
@@ -172,7 +176,7 @@ t.test('CH and HS queries and zone transfers are REFUSED without reaching the pi
   const { logger, lines } = captureLog();
   let calls = 0;
   const r = responder((q) => (calls++, answer(q.bytes, ['10.0.0.1'])), opts, logger);
-  const ch = r.answer(asked(3, 'version.bind', 'TXT', 'CH'), 'udp');
+  const ch = r.answer(asked(3, 'version.bind', 'TXT', 'CH'), 'udp', LOOPBACK_CLIENT);
   t.ok(Buffer.isBuffer(ch), 'a reply at once, not a promise');
   t.match(decode(ch as Buffer), {
     id: 3,
@@ -181,9 +185,9 @@ t.test('CH and HS queries and zone transfers are REFUSED without reaching the pi
     questions: [{ name: 'version.bind', type: 'TXT', class: 'CH' }],
     additionals: [{ type: 'OPT', udpPayloadSize: 1232 }],
   });
-  t.match(decode(r.answer(asked(4, 'hostname.bind', 'A', 'HS'), 'tcp') as Buffer), { id: 4, rcode: 'REFUSED' }, 'HS over TCP');
-  t.match(decode(r.answer(asked(5, 'example.com', 'AXFR', 'IN'), 'tcp') as Buffer), { id: 5, rcode: 'REFUSED' }, 'AXFR');
-  t.match(decode(r.answer(asked(6, 'example.com', 'IXFR', 'IN'), 'udp') as Buffer), { id: 6, rcode: 'REFUSED' }, 'IXFR');
+  t.match(decode(r.answer(asked(4, 'hostname.bind', 'A', 'HS'), 'tcp', LOOPBACK_CLIENT) as Buffer), { id: 4, rcode: 'REFUSED' }, 'HS over TCP');
+  t.match(decode(r.answer(asked(5, 'example.com', 'AXFR', 'IN'), 'tcp', LOOPBACK_CLIENT) as Buffer), { id: 5, rcode: 'REFUSED' }, 'AXFR');
+  t.match(decode(r.answer(asked(6, 'example.com', 'IXFR', 'IN'), 'udp', LOOPBACK_CLIENT) as Buffer), { id: 6, rcode: 'REFUSED' }, 'IXFR');
   t.equal(calls, 0, 'the pipeline saw none of them');
   t.match(lines.filter((l) => l.msg === 'refused query'), [
     { level: 20, transport: 'udp', rcode: 5, why: 'class CH', qname: 'version.bind' },
@@ -191,13 +195,84 @@ t.test('CH and HS queries and zone transfers are REFUSED without reaching the pi
     { transport: 'tcp', rcode: 5, why: /^AXFR/, qname: 'example.com' },
     { transport: 'udp', rcode: 5, why: /^IXFR/, qname: 'example.com' },
   ]);
-  await r.answer(asked(7, 'version.bind', 'TXT', 'IN'), 'udp');
+  await r.answer(asked(7, 'version.bind', 'TXT', 'IN'), 'udp', LOOPBACK_CLIENT);
   t.equal(calls, 1, 'class IN goes on to the pipeline');
 });
 
 // Guards handing the parse's OPT record to the error reply: a FORMERR for QDCOUNT=0 carries ours.
 t.test('a query with an OPT record but no question gets FORMERR with our OPT record', async (t) => {
   const bare = Buffer.from([0, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0]);
-  const reply = decode((await responder(async (q) => answer(q.bytes, [])).answer(bare, 'udp'))!);
+  const reply = decode((await responder(async (q) => answer(q.bytes, [])).answer(bare, 'udp', LOOPBACK_CLIENT))!);
   t.match(reply, { id: 8, rcode: 'FORMERR', questions: [], additionals: [{ type: 'OPT', udpPayloadSize: 1232 }] });
+});
+
+t.test('a client turned away: REFUSED, an empty TC=1 reply or nothing; the pipeline never sees its query', async (t) => {
+  const asked: string[] = [];
+  const access = [
+    { from: '192.168.200.0/24', action: 'refuse' as const },
+    { from: '192.168.201.0/24', action: 'drop' as const },
+    { from: '192.168.202.0/24', action: 'allow' as const },
+  ];
+  const rateLimit = { responsesPerSecond: 1, slip: 1, ipv4Prefix: 24, ipv6Prefix: 56 };
+  const policy = new ClientPolicy({ access, rateLimit, listen: [], listenWatched: [] }, {}, quietLogger());
+  const r = new Responder(pipelineOf((q) => (asked.push(q.question.name), answer(q.bytes, ['10.0.0.1']))), opts, quietLogger(), policy);
+  const refusedFrom = { address: '192.168.200.2', port: 5000 };
+  for (const transport of ['udp', 'tcp'] as const) {
+    const refused = decode(r.answer(query('a.example', 'A', { id: 3, edns: 1232 }), transport, refusedFrom) as Buffer);
+    t.match(refused, { id: 3, rcode: 'REFUSED', flag_qr: true, questions: [{ name: 'a.example', type: 'A' }], answers: [] }, transport);
+    t.equal(refused.additionals?.[0]?.type, 'OPT', `${transport}: our OPT for a client that sent one`);
+  }
+  t.equal(r.answer(query('junk.example'), 'tcp', { address: '192.168.201.2', port: 5000 }), null, 'dropped (TCP)');
+  t.equal(r.answer(query('junk.example'), 'udp', { address: '192.168.201.2', port: 5000 }), null, 'dropped (UDP)');
+  const allowed = { address: '192.168.202.2', port: 5000 };
+  t.match(decode((await r.answer(query('ok.example', 'A', { id: 4 }), 'udp', allowed))!), { id: 4, rcode: 'NOERROR', answers: [{ data: '10.0.0.1' }] });
+  const slipped = decode(r.answer(query('ok.example', 'A', { id: 5 }), 'udp', allowed) as Buffer);
+  t.match(slipped, { id: 5, rcode: 'NOERROR', flag_tc: true, questions: [{ name: 'ok.example' }], answers: [] }, 'over the limit, slip 1: empty with TC=1');
+  t.equal(r.answer(Buffer.alloc(3), 'udp', refusedFrom), null, 'a refused client sending junk: dropped as junk is');
+  const two = query('a.example', 'A', { id: 6 });
+  two[5] = 2; // QDCOUNT 2: FORMERR for an allowed client
+  t.match(decode(r.answer(two, 'tcp', refusedFrom) as Buffer), { id: 6, rcode: 'REFUSED', questions: [] }, 'a query that does not parse: REFUSED all the same');
+  const slippedTwo = decode(r.answer(two, 'udp', allowed) as Buffer);
+  t.match(slippedTwo, { id: 6, rcode: 'FORMERR', flag_tc: true }, 'over the limit, a query that does not parse: its error, truncated');
+  t.same(asked, ['ok.example'], 'the pipeline saw only the allowed query under the limit');
+});
+
+t.test('a client turned away: a debug line, nothing at info', async (t) => {
+  const { logger, lines } = captureLog('info');
+  const access = [{ from: '192.168.200.0/24', action: 'refuse' as const }];
+  const rateLimit = { responsesPerSecond: 0, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56 };
+  const policy = new ClientPolicy({ access, rateLimit, listen: [], listenWatched: [] }, {}, quietLogger());
+  const r = new Responder(pipelineOf((q) => answer(q.bytes, [])), opts, logger, policy);
+  const from = { address: '192.168.200.2', port: 5000 };
+  r.answer(query('a.example'), 'udp', from);
+  t.same(lines, [], 'nothing at info');
+  logger.level = 'debug';
+  r.answer(query('a.example'), 'tcp', from);
+  t.match(lines, [{ msg: 'client turned away', transport: 'tcp', client: '192.168.200.2', admission: 'refuse' }]);
+});
+
+t.test('a query from our own upstream socket: SERVFAIL at once, counted, a warning a minute; a loop probe from it goes on to the pipeline', async (t) => {
+  const own = new OwnSockets();
+  own.add('127.0.0.1', 41000);
+  const log = captureLog('info');
+  let now = 1_000_000;
+  const config = { access: [], rateLimit: { responsesPerSecond: 0, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56 }, listen: [], listenWatched: [] };
+  const policy = new ClientPolicy(config, {}, log.logger, () => now, own);
+  const asked: string[] = [];
+  const r = new Responder(pipelineOf((q) => (asked.push(q.question.name), answer(q.bytes, ['10.0.0.1']))), opts, quietLogger(), policy);
+  const ours = { address: '127.0.0.1', port: 41000 };
+  for (const transport of ['udp', 'tcp'] as const) {
+    t.match(decode(r.answer(query('a.example', 'A', { id: 7 }), transport, ours) as Buffer), { id: 7, rcode: 'SERVFAIL', questions: [{ name: 'a.example' }] }, transport);
+  }
+  t.match(decode((await r.answer(query('a.example', 'A', { id: 8 }), 'udp', { address: '127.0.0.1', port: 41001 }))!), { rcode: 'NOERROR' }, 'another port of the same address: a client');
+  t.same(asked, ['a.example'], 'only the client reached the pipeline');
+  t.equal(policy.stats().fromOurselves, 2);
+  const warned = () => log.lines.filter((l) => l.msg === 'a query came from our own upstream socket: dnsfwd forwards to itself; answered SERVFAIL');
+  t.match(warned(), [{ client: '127.0.0.1:41000', queries: 1 }], 'one warning');
+  now += 60_000;
+  r.answer(query('b.example'), 'udp', ours);
+  t.match(warned(), [{}, { queries: 2 }], 'the next a minute later, with the count since');
+  const probe = r.answer(probeQuery(probeName('test')), 'udp', ours) as Buffer;
+  t.equal(decode(probe).rcode, 'REFUSED', "a loop probe of ours: the pipeline's REFUSED");
+  t.equal(policy.stats().fromOurselves, 4, 'counted as ours too');
 });

@@ -16,14 +16,17 @@ import { answer, query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
 import { TcpClient } from '../helpers/tcp-client.js';
 import { until } from '../helpers/wait.js';
+import { defaultPolicy } from '../helpers/clients.js';
+import { ClientPolicy } from '../../src/server/admission.js';
+import { decode } from '../helpers/packets.js';
 
 const ADDR = '127.0.14.1';
 
 /** Generous slack for what the configured timeouts (at most 300 ms here) bound. */
 const SLACK_MS = 10_000;
 
-async function listener(t: Test, handler: Handler, idleTimeoutMs = 10_000, log: Logger = quietLogger()) {
-  const responder = new Responder(pipelineOf(handler), { deadlineMs: 4000, udpMaxSize: 4096 }, log);
+async function listener(t: Test, handler: Handler, idleTimeoutMs = 10_000, log: Logger = quietLogger(), policy = defaultPolicy()) {
+  const responder = new Responder(pipelineOf(handler), { deadlineMs: 4000, udpMaxSize: 4096 }, log, policy);
   const port = await freePort(ADDR);
   const ep = parseEndpoint(`${ADDR}:${port}`);
   if (!ep.ok) throw new Error(ep.reason);
@@ -389,4 +392,48 @@ t.test('a client that resets its connection: the error is logged, the listener g
   t.teardown(() => other.destroy());
   other.send(query('b.example', 'A', { id: 72 }));
   t.same((await other.waitReplies(1)).map(readId), [72], 'another client is answered');
+});
+
+/** A connection from `localAddress` (any 127/8 address is this host's) that keeps what it receives. */
+function connectFrom(t: Test, localAddress: string, port: number) {
+  const socket = net.connect({ host: ADDR, port, localAddress });
+  t.teardown(() => socket.destroy());
+  const reader = new FrameReader();
+  const replies: Buffer[] = [];
+  let bytes = 0;
+  socket.on('data', (c: Buffer) => ((bytes += c.length), replies.push(...reader.push(c))));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  return { socket, replies, closed, received: () => bytes };
+}
+
+t.test("access control on TCP: a dropped client's connection is closed at once; a refused client gets REFUSED per query", async (t) => {
+  const asked: string[] = [];
+  const access = [
+    { from: '127.0.14.8/32', action: 'drop' as const },
+    { from: '127.0.14.9/32', action: 'refuse' as const },
+  ];
+  const rateLimit = { responsesPerSecond: 1, slip: 1, ipv4Prefix: 24, ipv6Prefix: 56 };
+  const policy = new ClientPolicy({ access, rateLimit, listen: [], listenWatched: [] }, {}, quietLogger());
+  // An idle timeout far past the slack: a close within the slack is the drop, not the timeout.
+  const { port } = await listener(t, (q) => (asked.push(q.question.name), answer(q.bytes, ['10.0.0.1'])), 600_000, quietLogger(), policy);
+
+  const dropped = connectFrom(t, '127.0.14.8', port);
+  dropped.socket.write(frame(query('dropped.example')));
+  await dropped.closed;
+  t.equal(dropped.received(), 0, 'closed without a byte');
+
+  const refused = connectFrom(t, '127.0.14.9', port);
+  refused.socket.write(Buffer.concat([1, 2, 3].map((id) => frame(query('refused.example', 'A', { id })))));
+  await until('three replies', () => refused.replies.length === 3, SLACK_MS);
+  t.same(refused.replies.map((r) => [decode(r).id, decode(r).rcode]).sort(), [[1, 'REFUSED'], [2, 'REFUSED'], [3, 'REFUSED']]);
+  t.ok(refused.socket.writable, 'the connection stays open');
+
+  // Over TCP the rate limit does not apply: a loopback client the entries leave to the default, three queries at once.
+  const allowed = connectFrom(t, '127.0.14.10', port);
+  allowed.socket.write(Buffer.concat([1, 2, 3].map((id) => frame(query('ok.example', 'A', { id })))));
+  await until('three answers', () => allowed.replies.length === 3, SLACK_MS);
+  t.same(allowed.replies.map((r) => decode(r).rcode), ['NOERROR', 'NOERROR', 'NOERROR']);
+  t.same(asked, ['ok.example', 'ok.example', 'ok.example'], 'only the allowed queries reached the pipeline');
+  t.same(policy.stats(), { refused: 3, dropped: 1, rateLimitedTruncated: 0, rateLimitedDropped: 0, fromOurselves: 0 });
 });

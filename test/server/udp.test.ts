@@ -11,6 +11,8 @@ import { pipelineOf } from '../helpers/pipeline.js';
 import { answer, decode, query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
 import { udpExchange } from '../helpers/udp-client.js';
+import { defaultPolicy } from '../helpers/clients.js';
+import { ClientPolicy } from '../../src/server/admission.js';
 
 const ADDR = '127.0.13.1';
 
@@ -21,7 +23,7 @@ t.test('a datagram from port 0 is dropped before any work, synchronously or not;
       asked.push(q.question.name);
       return mode === 'at once' ? answer(q.bytes, ['10.0.0.1']) : Promise.resolve(answer(q.bytes, ['10.0.0.1']));
     };
-      const responder = new Responder(pipelineOf(handler), { deadlineMs: 500, udpMaxSize: 4096 }, quietLogger());
+      const responder = new Responder(pipelineOf(handler), { deadlineMs: 500, udpMaxSize: 4096 }, quietLogger(), defaultPolicy());
     const port = await freePort(ADDR);
     const ep = parseEndpoint(`${ADDR}:${port}`);
     if (!ep.ok) throw new Error(ep.reason);
@@ -38,8 +40,8 @@ t.test('a datagram from port 0 is dropped before any work, synchronously or not;
 });
 
 /** A listening UdpListener whose responder's pipeline is `handler`; closed at the end of the test. */
-async function udpListener(t: Test, handler: Handler, log = quietLogger()) {
-  const responder = new Responder(pipelineOf(handler), { deadlineMs: 2000, udpMaxSize: 4096 }, log);
+async function udpListener(t: Test, handler: Handler, log = quietLogger(), policy = defaultPolicy()) {
+  const responder = new Responder(pipelineOf(handler), { deadlineMs: 2000, udpMaxSize: 4096 }, log, policy);
   const port = await freePort(ADDR);
   const ep = parseEndpoint(`${ADDR}:${port}`);
   if (!ep.ok) throw new Error(ep.reason);
@@ -111,4 +113,39 @@ t.test('an answer completing after close() is discarded without an error', async
   await responder.drain(10_000); // resolves once the reply was handed to the (closed) listener
   t.throws(() => socket.address(), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' }, 'the socket is closed, and nothing threw');
   t.same(log.lines.filter((l) => l.msg === 'UDP reply not sent'), [], 'a closed listener does not even try to send');
+});
+
+/** Sends `msg` from `address` (any 127/8 address is this host's) and resolves with the reply. */
+async function exchangeFrom(address: string, port: number, msg: Buffer): Promise<Buffer> {
+  const c = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve) => c.bind(0, address, resolve));
+    const reply = nextDatagram(c);
+    c.send(msg, port, ADDR);
+    return await reply;
+  } finally {
+    c.close();
+  }
+}
+
+t.test("the sender's address reaches access control: refused, dropped and allowed clients", async (t) => {
+  const asked: string[] = [];
+  const access = [
+    { from: '127.0.13.8/32', action: 'drop' as const },
+    { from: '127.0.13.9/32', action: 'refuse' as const },
+  ];
+  const rateLimit = { responsesPerSecond: 200, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56 };
+  const policy = new ClientPolicy({ access, rateLimit, listen: [], listenWatched: [] }, {}, quietLogger());
+  const { port } = await udpListener(t, (q) => (asked.push(q.question.name), answer(q.bytes, ['10.0.0.1'])), quietLogger(), policy);
+  const refused = decode(await exchangeFrom('127.0.13.9', port, query('refused.example', 'A', { id: 9 })));
+  t.match(refused, { id: 9, rcode: 'REFUSED', answers: [] });
+  const d = dgram.createSocket('udp4');
+  t.teardown(() => d.close());
+  await new Promise<void>((resolve) => d.bind(0, '127.0.13.8', resolve));
+  d.send(query('dropped.example'), port, ADDR);
+  // Datagrams are read in order: once a later one is answered, the dropped one has been handled.
+  const allowed = decode(await exchangeFrom('127.0.13.10', port, query('ok.example', 'A', { id: 10 })));
+  t.match(allowed, { id: 10, rcode: 'NOERROR' });
+  t.same(asked, ['ok.example'], 'only the allowed query reached the pipeline');
+  t.same(policy.stats(), { refused: 1, dropped: 1, rateLimitedTruncated: 0, rateLimitedDropped: 0, fromOurselves: 0 });
 });
