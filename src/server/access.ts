@@ -1,7 +1,9 @@
-// Which clients dnsfwd answers (`access:`, as Unbound's access-control): the configured entries,
-// the most specific prefix first; for a source no entry covers, the default: loopback and the
-// directly connected subnets of the addresses dnsfwd listens on are allowed, everything else is
-// refused. The connected subnets come from a snapshot of the host's interfaces
+// Which clients dnsfwd answers (`access:`, as Unbound's access-control): the most specific prefix
+// that contains the client decides, among the configured entries and the built-in ones, which are
+// Unbound's way too: loopback (127.0.0.0/8, ::1) and the directly connected subnets of the
+// addresses dnsfwd listens on are allowed, everything else (0.0.0.0/0, ::/0) is refused; at the
+// same prefix, a configured entry wins. So `{from: 0.0.0.0/0, action: drop}` drops strangers but
+// still answers loopback and the connected subnets. The connected subnets come from a snapshot of the host's interfaces
 // (os.networkInterfaces(), each address with its `cidr`), and are recomputed from a new one.
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { Endpoint, WatchedListen } from '../address.js';
@@ -19,6 +21,7 @@ export interface AccessDecision {
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::']);
 const LOOPBACK = [prefix('127.0.0.0/8'), prefix('::1/128')];
+const EVERYTHING = [prefix('0.0.0.0/0'), prefix('::/0')];
 
 function prefix(text: string): Prefix {
   const p = parsePrefix(text, 'clear');
@@ -28,12 +31,13 @@ function prefix(text: string): Prefix {
 
 interface Entry {
   readonly prefix: Prefix;
-  readonly text: string;
+  /** The configured entry's text; null for a built-in one. */
+  readonly text: string | null;
   readonly action: AccessAction;
 }
 
 export class AccessList {
-  /** Longest prefix first: the first that contains an address is the most specific. */
+  /** Longest prefix first, configured before built-in at the same length: the first that contains an address decides. */
   private readonly entries: readonly Entry[];
   /** Allowed by default: loopback and the connected subnets. */
   private readonly allowed: readonly Prefix[];
@@ -44,16 +48,21 @@ export class AccessList {
   readonly loopbackByDefault: boolean;
 
   constructor(rules: readonly AccessRule[], listen: readonly Endpoint[], watched: readonly WatchedListen[], host: HostInterfaces) {
-    this.entries = rules
-      .map((r) => ({ prefix: prefix(r.from), text: r.from, action: r.action }))
-      .sort((a, b) => b.prefix.length - a.prefix.length);
+    const configured: Entry[] = rules.map((r) => ({ prefix: prefix(r.from), text: r.from, action: r.action }));
     this.allowed = [...LOOPBACK, ...connectedSubnets(listen, watched, host)];
-    this.loopbackByDefault = !this.entries.some((e) => LOOPBACK.some((l) => overlaps(e.prefix, l)));
+    const builtIn: Entry[] = [
+      ...this.allowed.map((p) => ({ prefix: p, text: null, action: 'allow' as const })),
+      ...EVERYTHING.map((p) => ({ prefix: p, text: null, action: 'refuse' as const })),
+    ];
+    // A stable sort: at the same length, the configured entries (first) stay ahead.
+    this.entries = [...configured, ...builtIn].sort((a, b) => b.prefix.length - a.prefix.length);
+    // Only a configured entry inside a loopback prefix (as specific or more) can outrank its built-in allow.
+    this.loopbackByDefault = !configured.some((e) => LOOPBACK.some((l) => e.prefix.length >= l.length && overlaps(e.prefix, l)));
   }
 
   decide(ip: Ip): AccessDecision {
-    for (const e of this.entries) if (contains(e.prefix, ip)) return { action: e.action, entry: e.text };
-    return { action: this.allowed.some((p) => contains(p, ip)) ? 'allow' : 'refuse', entry: null };
+    const e = this.entries.find((x) => contains(x.prefix, ip))!; // 0.0.0.0/0 and ::/0 contain every address
+    return { action: e.action, entry: e.text };
   }
 
   /** The subnets allowed by default besides loopback, as text (for the log). */

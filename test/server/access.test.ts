@@ -102,17 +102,22 @@ t.test('a new interface snapshot (a bridge that appeared) gives a new default', 
   t.equal(action(after, '172.17.0.2'), 'allow', 'docker0 is there');
 });
 
-t.test('an entry takes precedence over the default, loopback included', async (t) => {
-  const l = list([{ from: '0.0.0.0/0', action: 'refuse' }, { from: '10.77.0.0/16', action: 'drop' }], listen('0.0.0.0'));
-  t.same(decide(l, '127.0.0.1'), { action: 'refuse', entry: '0.0.0.0/0' }, 'the entry covers loopback');
-  t.equal(action(l, '10.77.0.9'), 'drop', 'a connected client an entry covers: the entry');
-  t.equal(action(l, '::1'), 'allow', 'IPv6 loopback: no IPv6 entry, the default');
+t.test("the built-in entries take part as Unbound's do: the most specific wins, a configured one at the same prefix", async (t) => {
+  const l = list([{ from: '0.0.0.0/0', action: 'drop' }, { from: '10.77.0.128/25', action: 'refuse' }], listen('0.0.0.0'));
+  t.same(decide(l, '127.0.0.1'), { action: 'allow', entry: null }, "0.0.0.0/0 does not outrank loopback's /8");
+  t.same(decide(l, '10.77.0.9'), { action: 'allow', entry: null }, "nor the connected subnet's /24");
+  t.same(decide(l, '10.77.0.200'), { action: 'refuse', entry: '10.77.0.128/25' }, 'a more specific entry inside it does');
+  t.same(decide(l, '10.88.0.2'), { action: 'drop', entry: '0.0.0.0/0' }, 'strangers: the configured /0 beats the built-in refuse');
+  t.same(decide(l, '2001:db8::1'), { action: 'refuse', entry: null }, 'IPv6 strangers: the built-in ::/0');
+  const own = list([{ from: '127.0.0.0/8', action: 'refuse' }, { from: '10.77.0.0/24', action: 'drop' }], listen('0.0.0.0'));
+  t.same(decide(own, '127.0.0.1'), { action: 'refuse', entry: '127.0.0.0/8' }, 'an entry for loopback itself wins');
+  t.same(decide(own, '10.77.0.9'), { action: 'drop', entry: '10.77.0.0/24' }, 'and for a connected subnet itself');
+  t.equal(action(own, '::1'), 'allow', 'IPv6 loopback: no IPv6 entry, the built-in one');
 });
 
-t.test('loopbackByDefault: true only when no entry covers a loopback address', async (t) => {
+t.test('loopbackByDefault: true unless an entry as specific as a loopback prefix covers part of it', async (t) => {
   t.ok(list([]).loopbackByDefault);
   t.ok(list([{ from: '10.0.0.0/8', action: 'refuse' }, { from: '2001:db8::/32', action: 'allow' }]).loopbackByDefault);
-  for (const from of ['0.0.0.0/0', '127.0.0.0/8', '127.0.0.2/32', '::/0', '::1/128', '::/64']) {
-    t.notOk(list([{ from, action: 'allow' }]).loopbackByDefault, from);
-  }
+  for (const from of ['0.0.0.0/0', '0.0.0.0/1', '::/0', '::/64']) t.ok(list([{ from, action: 'refuse' }]).loopbackByDefault, `${from}: loopback's own prefix wins`);
+  for (const from of ['127.0.0.0/8', '127.0.0.2/32', '::1/128']) t.notOk(list([{ from, action: 'refuse' }]).loopbackByDefault, from);
 });

@@ -54,7 +54,7 @@ t.test('a TCP connection from a dropped client is not accepted; refused ones are
 });
 
 t.test('loopback refused by an entry is refused (no fast path then)', async (t) => {
-  const { p } = policy(config([{ from: '127.0.0.2/32', action: 'refuse' }, { from: '::/0', action: 'drop' }]));
+  const { p } = policy(config([{ from: '127.0.0.2/32', action: 'refuse' }, { from: '::1/128', action: 'drop' }]));
   t.equal(p.admit(from('127.0.0.2'), 'udp'), 'refuse');
   t.equal(p.admit(from('127.0.0.1'), 'udp'), 'answer');
   t.equal(p.admit(from('::1'), 'udp'), 'drop');
