@@ -50,8 +50,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!cache.ok) return cache;
   const config: Config = {
     ...(options.file === undefined ? {} : { file: options.file }),
-    listen: listen.value,
-    listenWatched: [],
+    listen: listen.value.listen,
+    listenWatched: listen.value.watched,
     logLevel: logLevel.value,
     user: user.value,
     routes: routes.value,
