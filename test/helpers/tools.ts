@@ -10,6 +10,7 @@ const PACKAGES: Readonly<Record<string, string>> = {
   dig: 'bind9-dnsutils',
   dnsmasq: 'dnsmasq-base',
   ip: 'iproute2',
+  ss: 'iproute2',
   unshare: 'util-linux',
   nsenter: 'util-linux',
   setpriv: 'util-linux',
