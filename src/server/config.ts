@@ -4,6 +4,7 @@
 import { formatEndpoint, parseEndpoint, type Endpoint, type ParseResult, type WatchedListen } from '../address.js';
 import { type Check, type Checker, describe, each, type Field, flag, mapping, numbers, ok, parsed, pick, type PathSegment } from '../checker.js';
 import type { UpstreamConfig } from '../upstream/config.js';
+import { isLinkLocalIPv6 } from './host-addresses.js';
 
 export interface ServerConfig {
   /** Largest UDP answer sent to a client, whatever its EDNS size says (RFC 6891 §6.2.5). */
@@ -61,7 +62,7 @@ function watchable(e: Endpoint, text: string): ParseResult<WatchedListen> {
   if (e.host === '0.0.0.0' || e.host === '::') {
     return { ok: false, reason: `"${text}": a wildcard address is always there: list it as a plain address` };
   }
-  if (e.family === 6 && /^fe[89ab]/.test(e.host)) {
+  if (isLinkLocalIPv6(e.host)) {
     return { ok: false, reason: `"${text}": a link-local IPv6 address cannot be listened on (it needs its interface)` };
   }
   return { ok: true, value: { kind: 'address', endpoint: e } };

@@ -40,7 +40,7 @@ const DEFAULT_INTERVAL_MS = 1000;
  * fails keeps the last snapshot, with one warning until a read succeeds again.
  */
 export class HostAddresses {
-  private snapshot: readonly HostAddress[] | null = null;
+  private snapshot: readonly HostAddress[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readFailed = false;
   private readonly changeListeners = new Set<ChangeListener>();
@@ -58,7 +58,7 @@ export class HostAddresses {
 
   /** The addresses now: the last read while polling, else a fresh one. */
   current(): readonly HostAddress[] {
-    if (this.timer === null || this.snapshot === null) this.snapshot = this.readNow() ?? this.snapshot ?? [];
+    if (this.timer === null) this.snapshot = this.readNow() ?? this.snapshot ?? [];
     return this.snapshot;
   }
 
@@ -75,11 +75,10 @@ export class HostAddresses {
   /** Reads now and tells the subscribers (what the timer does every interval). */
   poll(): void {
     const now = this.readNow();
-    const before = this.snapshot ?? [];
+    const before = this.snapshot;
     if (now !== null) this.snapshot = now;
-    const current = this.snapshot ?? [];
     if (now !== null && !sameAddresses(now, before)) for (const cb of [...this.changeListeners]) cb(now, before);
-    for (const cb of [...this.pollListeners]) cb(current);
+    for (const cb of [...this.pollListeners]) cb(this.snapshot);
   }
 
   /** True while the timer runs. */
@@ -95,8 +94,8 @@ export class HostAddresses {
     }
     return () => {
       set.delete(cb);
-      if (this.changeListeners.size + this.pollListeners.size === 0 && this.timer !== null) {
-        clearInterval(this.timer);
+      if (this.changeListeners.size + this.pollListeners.size === 0) {
+        clearInterval(this.timer ?? undefined);
         this.timer = null;
       }
     };
@@ -139,9 +138,9 @@ function sameAddresses(a: readonly HostAddress[], b: readonly HostAddress[]): bo
   return a.length === b.length && a.every((x, i) => addressKey(x) === addressKey(b[i]!));
 }
 
-/** A link-local IPv6 address (fe80::/10): it cannot be bound without its interface, and is never listened on. */
-export function isLinkLocalIPv6(a: Pick<HostAddress, 'address' | 'family'>): boolean {
-  return a.family === 6 && /^fe[89ab]/.test(a.address);
+/** A link-local IPv6 address (fe80::/10, as canonicalIPv6 spells it): it cannot be bound without its interface, and is never listened on. */
+export function isLinkLocalIPv6(address: string): boolean {
+  return /^fe[89ab]/.test(address); // an IPv4 address never starts with "fe"
 }
 
 /** An endpoint a watched listen entry stands for now, and the interface that has its address. */
@@ -164,7 +163,7 @@ export function watchedEndpoints(watched: readonly WatchedListen[], addresses: r
   };
   for (const w of watched) {
     if (w.kind === 'interface') {
-      for (const a of addresses) if (a.interface === w.name && !isLinkLocalIPv6(a)) add(a, w.port);
+      for (const a of addresses) if (a.interface === w.name && !isLinkLocalIPv6(a.address)) add(a, w.port);
     } else {
       const a = addresses.find((x) => x.address === w.endpoint.host);
       if (a) add(a, w.endpoint.port);

@@ -127,7 +127,7 @@ export class Listeners {
     }
     if (watched.length > 0 && this.unsubscribe === null && this.accepting) {
       this.unsubscribe = this.hosts.onPoll(() => void this.sync());
-    } else if (watched.length === 0 && this.unsubscribe !== null) {
+    } else if (watched.length === 0) {
       this.stopWatching();
     }
   }
@@ -158,7 +158,6 @@ export class Listeners {
 
   /** Closes the watched endpoints the host no longer has (or the config no longer names), binds the new ones. */
   private async reconcile(): Promise<void> {
-    if (!this.accepting) return;
     const addresses = this.watched.length > 0 ? this.hosts.current() : [];
     const wanted = watchedEndpoints(this.watched, addresses).filter((w) => !this.coveredByPlain(w.endpoint));
     const keys = new Set(wanted.map((w) => formatEndpoint(w.endpoint)));

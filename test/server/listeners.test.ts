@@ -318,7 +318,10 @@ t.test('a reload follows a changed list of watched entries, and the poll runs on
   t.same(show(l.endpoints()), show([a, b]), 'bound during apply(): an address already there is listened on at once');
   t.match(infos(log, 'listening on these while the host has their addresses'), [{ watch: [`interface br0 port ${a.port} (when present)`] }]);
   const [watchedPair] = (l as unknown as { watchedPairs: Map<string, unknown> }).watchedPairs.values();
+  await l.apply(config([a], {}, [iface('br0', a.port)]));
+  t.equal(infos(log, 'listening on these while the host has their addresses').length, 1, 'the same entries again: logged once');
   await l.apply(config([a], { tcpIdleTimeoutMs: 200 }, [iface('br0', a.port), optional(c)]));
+  t.ok(hosts.polling, 'still reading the host');
   t.same(show(l.endpoints()), show([a, b, c]));
   t.equal((l as unknown as { watchedPairs: Map<string, unknown> }).watchedPairs.get(`${b.host}:${b.port}`), watchedPair, "b's sockets are kept");
   const conn = await TcpClient.connect(b.host, b.port);
@@ -332,6 +335,7 @@ t.test('a reload follows a changed list of watched entries, and the poll runs on
   t.same(show(l.endpoints()), show([a]));
   t.ok(await free(c));
   t.notOk(hosts.polling, 'the last watched entry is gone: so is the poll');
+  t.equal(infos(log, 'listening on these while the host has their addresses').length, 3, 'no such line for an empty list');
 });
 
 // listen: [0.0.0.0:53, iface:docker0] must not fail with "in use" on docker0's address, and an
@@ -366,6 +370,8 @@ t.test('stopAccepting and close stop following the host and close the watched so
   host.now = { br0: [v4(b.host), v4('127.0.42.14')] };
   await l.refresh();
   t.same(show(l.endpoints()), show([b]), 'nothing new is bound while stopping');
+  await l.apply(config([], {}, [iface('br0', b.port), iface('br1', b.port)]));
+  t.notOk(hosts.polling, 'a reload while stopping does not start reading again');
   await l.close();
   t.same(l.endpoints(), []);
   t.ok(await free(b));
