@@ -64,7 +64,7 @@ export function parseEndpoints(texts: readonly string[]): ParseResult<Endpoint[]
  * The URL parser's spelling of an IPv6 address (0:0:0:0:0:0:0:1 → ::1). It refuses a zone id
  * (fe80::1%eth0): such an address is kept as written, lower-cased.
  */
-function canonicalIPv6(host: string): string {
+export function canonicalIPv6(host: string): string {
   try {
     return new URL(`http://[${host}]/`).hostname.slice(1, -1);
   } catch {

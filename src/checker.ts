@@ -1,7 +1,7 @@
 // The toolkit each stage's config section (its config.ts) is checked with: a Checker that turns a
 // bad value into a ConfigError located in the source (FILE:LINE:COL), and checks for the shapes
 // YAML gives (mappings with known keys, lists, strings parsed into values, flags, integers in a range).
-import { parseEndpoint, sameEndpoint, type Endpoint, type ParseResult } from './address.js';
+import { parseEndpoint, type Endpoint, type ParseResult } from './address.js';
 
 /** A configuration error, located in its file: rendered as `FILE:LINE:COL: reason`. */
 export interface ConfigError {
@@ -48,7 +48,8 @@ export function pick(raw: Raw, key: string, fallback: unknown): unknown {
   return Object.hasOwn(raw, key) ? raw[key] : fallback;
 }
 
-function describe(v: unknown): string {
+/** How an unexpected value reads in an error: `a list`, `the string "x"`, `number 5`. */
+export function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
@@ -102,11 +103,6 @@ export function oneOf<T extends string>(c: Checker, raw: unknown, path: PathSegm
 
 export function flag(c: Checker, raw: unknown, path: PathSegment[]): Check<boolean> {
   return typeof raw === 'boolean' ? ok(raw) : c.fail(path, `expected true or false, got ${describe(raw)}`);
-}
-
-/** Index of the first endpoint that repeats an earlier one, or -1. */
-export function duplicateAt(list: readonly Endpoint[]): number {
-  return list.findIndex((e, i) => list.slice(0, i).some((o) => sameEndpoint(o, e)));
 }
 
 /** A list of `ADDR[:PORT]`; `ifEmpty`, when given, is the error for an empty list. */

@@ -24,7 +24,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'listen',
     type: 'string',
     array: true,
-    describe: 'listen on ADDR[:PORT] (UDP+TCP), e.g. 127.0.0.1:53 or [::1]:53; replaces the configured list',
+    describe:
+      'listen on ADDR[:PORT] (UDP+TCP), e.g. 127.0.0.1:53 or [::1]:53; iface:NAME[:PORT] for every address of ' +
+      'interface NAME while it has them (e.g. iface:docker0); optional:ADDR[:PORT] for an address listened on ' +
+      'while the host has it; repeatable; replaces the configured list',
   },
   {
     name: 'route',

@@ -3,15 +3,15 @@
 import { readFile } from 'node:fs/promises';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node } from 'yaml';
-import { formatEndpoint, parseEndpoints, type Endpoint, type ParseResult } from '../address.js';
+import { parseEndpoints, type Endpoint, type ParseResult } from '../address.js';
 import { describeCache } from '../cache/config.js';
 import { LOG_LEVELS } from '../log.js';
 import { describeRoutes, parseRouteFlag } from '../route/config.js';
 import { describeAccess, describeRateLimit } from '../server/client-config.js';
-import { describeServer } from '../server/config.js';
+import { describeListen, describeServer, type ListenEntries, type ListenEntry, parseListenText, repeatedEntry, splitListen } from '../server/config.js';
 import { parseSourceFlag, type SourceConfig } from '../sources/config.js';
 import { describeUpstream } from '../upstream/config.js';
-import { type Check, duplicateAt, type Failure, type Locator, type PathSegment } from '../checker.js';
+import { type Check, type Failure, type Locator, type PathSegment } from '../checker.js';
 export { defaultConfig } from './schema.js';
 import { validateConfig } from './schema.js';
 import type { Config, ConfigError, ConfigOverrides, ConfigResult } from './types.js';
@@ -127,11 +127,9 @@ function findNode(doc: Document, path: readonly PathSegment[]): Found {
 export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult {
   let next: Config = config;
   if (o.listen?.length) {
-    const listen = flagEndpoints('--listen', o.listen);
+    const listen = flagListen(o.listen);
     if (!listen.ok) return listen;
-    const twice = duplicateAt(listen.value);
-    if (twice >= 0) return flagError('--listen', `"${formatEndpoint(listen.value[twice]!)}" is given twice`);
-    next = { ...next, listen: listen.value };
+    next = { ...next, listen: listen.value.listen, listenWatched: listen.value.watched };
   }
   if (o.logLevel !== undefined) {
     const level = LOG_LEVELS.find((l) => l === o.logLevel);
@@ -178,6 +176,19 @@ export function flagError(flag: string, reason: string): Failure {
   return { ok: false, error: { file: COMMAND_LINE, line: 0, col: 0, key: flag, reason } };
 }
 
+/** `--listen` entries (each may hold a comma-separated list), in the forms of parseListenText. */
+function flagListen(texts: readonly string[]): Check<ListenEntries> {
+  const entries: ListenEntry[] = [];
+  for (const text of texts.flatMap((t) => t.split(','))) {
+    const entry = fromFlag('--listen', parseListenText(text.trim()));
+    if (!entry.ok) return entry;
+    const twice = repeatedEntry(entries, entry.value);
+    if (twice !== null) return flagError('--listen', `${twice} is given twice`);
+    entries.push(entry.value);
+  }
+  return { ok: true, value: splitListen(entries) };
+}
+
 function flagEndpoints(flag: string, texts: readonly string[]): Check<Endpoint[]> {
   return fromFlag(flag, parseEndpoints(texts));
 }
@@ -195,10 +206,9 @@ export function formatConfigError(e: ConfigError): string {
 
 /** The effective configuration, one setting per line, as `dnsfwd check` prints it. */
 export function describeConfig(c: Config): string {
-  const list = (es: readonly Endpoint[]) => (es.length ? es.map(formatEndpoint).join(', ') : '(none)');
   return [
     `config:    ${c.file ?? '(built-in defaults)'}`,
-    `listen:    ${list(c.listen)}`,
+    describeListen(c.listen, c.listenWatched),
     `log level: ${c.logLevel}`,
     `user:      ${c.user || '(as started)'}`,
     ...describeRoutes(c.routes, c.default),

@@ -57,8 +57,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!rateLimit.ok) return rateLimit;
   const config: Config = {
     ...(options.file === undefined ? {} : { file: options.file }),
-    listen: listen.value,
-    listenWatched: [],
+    listen: listen.value.listen,
+    listenWatched: listen.value.watched,
     logLevel: logLevel.value,
     user: user.value,
     routes: routes.value,

@@ -1,11 +1,15 @@
-// Turns `listen:` and the `server:` section into the UDP and TCP listeners of every address,
-// opened all-or-nothing, kept or swapped on reload, drained on shutdown; they share one Responder.
-import { formatEndpoint, sameEndpoint, type Endpoint } from '../address.js';
+// Turns `listen:` and the `server:` section into the UDP and TCP listeners of every address: the
+// plain addresses opened all-or-nothing, kept or swapped on reload; the watched entries (an
+// interface's addresses, an optional address) opened when the host has the address and closed when
+// it goes, a failed bind retried on every read of the host's addresses; all drained on shutdown.
+// They share one Responder.
+import { formatEndpoint, sameEndpoint, type Endpoint, type WatchedListen } from '../address.js';
 import { isDnsfwdError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { ClientPolicy } from './admission.js';
-import type { ListenerConfig } from './config.js';
+import { describeListenEntry, type ListenerConfig } from './config.js';
+import { HostAddresses, watchedEndpoints, type WatchedEndpoint } from './host-addresses.js';
 import { Responder, type ResponderOptions } from './responder.js';
 import { TcpListener, type TcpOptions } from './tcp.js';
 import { UdpListener } from './udp.js';
@@ -16,37 +20,84 @@ interface Pair {
   readonly tcp: TcpListener;
 }
 
+/** A pair opened for a watched entry, and the interface that has its address. */
+interface WatchedPair extends Pair {
+  readonly interface: string;
+}
+
+/** What to do about a watched endpoint that cannot be bound, by the bind error's code. */
+const RETRY_ADVICE: Readonly<Record<string, string>> = {
+  BIND_DENIED:
+    'a port below 1024 needs CAP_NET_BIND_SERVICE, and dnsfwd has dropped root (user:) after binding its ' +
+    'other addresses; the systemd unit and the OpenRC script keep CAP_NET_BIND_SERVICE as an ambient ' +
+    'capability so that such binds work; otherwise use a port of 1024 or above',
+  BIND_UNAVAILABLE: 'an IPv6 address is not usable until duplicate address detection is over (tentative)',
+  BIND_IN_USE: 'another program listens there (a DNS server on the bridge?): stop it or choose another port',
+};
+
 export class Listeners {
+  /** The plain `listen:` addresses. */
   private pairs: Pair[] = [];
+  /** The watched endpoints bound now, by formatEndpoint. */
+  private readonly watchedPairs = new Map<string, WatchedPair>();
+  /** Watched endpoints whose bind failed, by formatEndpoint: the error code logged (once). */
+  private readonly failed = new Map<string, string>();
+  private watched: readonly WatchedListen[] = [];
+  private required: readonly Endpoint[] = [];
+  private tcpOpts: TcpOptions;
+  private unsubscribe: (() => void) | null = null;
+  /** apply() and the reconciliations run one at a time, in order. */
+  private lock: Promise<unknown> = Promise.resolve();
+  private syncDone: Promise<void> = Promise.resolve();
+  private syncQueued = false;
+  private accepting = true;
   private readonly responder: Responder;
   private readonly log: Logger;
+  /**
+   * The host's interface addresses (with their CIDR), read once a second while a watched entry
+   * is configured or anyone else subscribes: `hosts.current()`, `hosts.onChange(cb)`.
+   */
+  readonly hosts: HostAddresses;
 
   /**
    * `log` is the daemon's: the listeners and the responder take child loggers of their own.
    * `policy` decides which clients are answered (admission.ts).
    */
-  constructor(pipeline: Pipeline, config: ListenerConfig, log: Logger, policy: ClientPolicy) {
+  constructor(pipeline: Pipeline, config: ListenerConfig, log: Logger, policy: ClientPolicy, hosts?: HostAddresses) {
     this.responder = new Responder(pipeline, responderOptions(config), log.child({ component: 'server' }), policy);
     this.log = log.child({ component: 'listener' });
+    this.hosts = hosts ?? new HostAddresses(this.log);
+    this.tcpOpts = tcpOptions(config);
   }
 
+  /** Every endpoint listened on now: the plain addresses, then the watched ones bound at this moment. */
   endpoints(): Endpoint[] {
-    return this.pairs.map((p) => p.endpoint);
+    return [...this.pairs.map((p) => p.endpoint), ...[...this.watchedPairs.values()].map((p) => p.endpoint)];
   }
 
   /**
    * Listens on exactly `config.listen` (keeping sockets already open there) with its limits.
    * Throws the first bind error and leaves the previous set untouched; `::1` on a host without
-   * IPv6 is skipped with a warning.
+   * IPv6 is skipped with a warning. Then follows `config.listenWatched`: binds what the host has
+   * now (a failure there is logged, never thrown) and watches for the rest.
    */
   async apply(config: ListenerConfig): Promise<void> {
+    await this.exclusive(() => this.applyPlain(config));
+    await this.sync();
+  }
+
+  private async applyPlain(config: ListenerConfig): Promise<void> {
     const wanted = config.listen;
     const tcp = tcpOptions(config);
     const kept = this.pairs.filter((p) => wanted.some((w) => sameEndpoint(w, p.endpoint)));
+    // A plain address now that was bound as a watched one: its sockets move over (a second bind would fail).
+    const adopted = wanted
+      .filter((e) => !kept.some((p) => sameEndpoint(p.endpoint, e)))
+      .flatMap((e) => this.watchedPairs.get(formatEndpoint(e)) ?? []);
     const opened: Pair[] = [];
     try {
       for (const e of wanted) {
-        if (kept.some((p) => sameEndpoint(p.endpoint, e))) continue;
+        if ([...kept, ...adopted].some((p) => sameEndpoint(p.endpoint, e))) continue;
         const pair = await this.open(e, tcp, wanted.length - 1 + kept.length > 0);
         if (pair) opened.push(pair);
       }
@@ -54,11 +105,112 @@ export class Listeners {
       await Promise.all(opened.map(closePair));
       throw err;
     }
+    for (const p of adopted) this.watchedPairs.delete(formatEndpoint(p.endpoint));
     const removed = this.pairs.filter((p) => !kept.includes(p));
-    for (const p of kept) p.tcp.setOptions(tcp);
-    this.pairs = [...kept, ...opened];
+    for (const p of [...kept, ...adopted, ...this.watchedPairs.values()]) p.tcp.setOptions(tcp);
+    this.pairs = [...kept, ...adopted, ...opened];
+    this.required = wanted;
+    this.tcpOpts = tcp;
     this.responder.setOptions(responderOptions(config));
     await Promise.all(removed.map(closePair));
+    this.watch(config.listenWatched);
+  }
+
+  /** Reads the host's addresses now, and binds and closes the watched endpoints to match; resolves when done. */
+  refresh(): Promise<void> {
+    this.hosts.poll();
+    return this.sync();
+  }
+
+  /** Makes `watched` the entries followed, reading the host's addresses while there is one. */
+  private watch(watched: readonly WatchedListen[]): void {
+    const changed = watched.length !== this.watched.length || watched.some((w, i) => describeListenEntry(w) !== describeListenEntry(this.watched[i]!));
+    this.watched = watched;
+    if (changed && watched.length > 0) {
+      this.log.info({ watch: watched.map(describeListenEntry) }, 'listening on these while the host has their addresses');
+    }
+    if (watched.length > 0 && this.unsubscribe === null && this.accepting) {
+      this.unsubscribe = this.hosts.onPoll(() => void this.sync());
+    } else if (watched.length === 0) {
+      this.stopWatching();
+    }
+  }
+
+  private stopWatching(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  /** Runs `fn` after everything queued before it. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Queues a reconciliation; a request while one is queued is folded into it. */
+  private sync(): Promise<void> {
+    if (!this.syncQueued) {
+      this.syncQueued = true;
+      this.syncDone = this.exclusive(() => {
+        this.syncQueued = false;
+        return this.reconcile();
+      }).catch((err: unknown) => this.log.error({ err }, 'following the watched listen addresses failed'));
+    }
+    return this.syncDone;
+  }
+
+  /** Closes the watched endpoints the host no longer has (or the config no longer names), binds the new ones. */
+  private async reconcile(): Promise<void> {
+    const addresses = this.watched.length > 0 ? this.hosts.current() : [];
+    const wanted = watchedEndpoints(this.watched, addresses).filter((w) => !this.coveredByPlain(w.endpoint));
+    const keys = new Set(wanted.map((w) => formatEndpoint(w.endpoint)));
+    for (const [key, p] of [...this.watchedPairs]) {
+      if (keys.has(key)) continue;
+      this.watchedPairs.delete(key);
+      const stillThere = addresses.some((a) => a.address === p.endpoint.host);
+      const msg = stillThere ? 'listen entry removed: stopped listening' : 'address gone: stopped listening';
+      this.log.info({ listen: key, interface: p.interface }, msg);
+      await closePair(p);
+    }
+    for (const key of [...this.failed.keys()]) if (!keys.has(key)) this.failed.delete(key);
+    for (const w of wanted) {
+      if (!this.accepting) return;
+      if (!this.watchedPairs.has(formatEndpoint(w.endpoint))) await this.openWatched(w);
+    }
+  }
+
+  /** Binds a watched endpoint; a failure is logged once per reason, and tried again on the next read. */
+  private async openWatched(w: WatchedEndpoint): Promise<void> {
+    const key = formatEndpoint(w.endpoint);
+    const log = this.log.child({ listen: key });
+    const udp = new UdpListener(w.endpoint, this.responder, log);
+    const tcp = new TcpListener(w.endpoint, this.responder, this.tcpOpts, log);
+    try {
+      await udp.listen();
+      await tcp.listen();
+    } catch (err) {
+      await Promise.all([udp.close(), tcp.close()]);
+      const code = isDnsfwdError(err) ? err.code : 'BIND_FAILED';
+      if (this.failed.get(key) !== code) {
+        const advice = RETRY_ADVICE[code];
+        this.log.warn(
+          { listen: key, interface: w.interface, reason: (err as Error).message, ...(advice ? { advice } : {}) },
+          'address appeared but cannot be listened on: retrying every second',
+        );
+      }
+      this.failed.set(key, code);
+      return;
+    }
+    this.failed.delete(key);
+    this.watchedPairs.set(key, { endpoint: w.endpoint, udp, tcp, interface: w.interface });
+    this.log.info({ listen: key, interface: w.interface }, 'address appeared: listening');
+  }
+
+  /** A plain listen address is this endpoint, or a wildcard of its family on its port. */
+  private coveredByPlain(e: Endpoint): boolean {
+    const wildcard = e.family === 6 ? '::' : '0.0.0.0';
+    return this.required.some((r) => r.port === e.port && (r.host === e.host || r.host === wildcard));
   }
 
   private async open(e: Endpoint, tcpOpts: TcpOptions, othersExist: boolean): Promise<Pair | null> {
@@ -79,9 +231,11 @@ export class Listeners {
     }
   }
 
-  /** Stops taking new queries everywhere; answers in flight still go out. */
+  /** Stops taking new queries everywhere, and stops following the host's addresses; answers in flight still go out. */
   stopAccepting(): void {
-    for (const p of this.pairs) {
+    this.accepting = false;
+    this.stopWatching();
+    for (const p of [...this.pairs, ...this.watchedPairs.values()]) {
       p.udp.stopAccepting();
       p.tcp.stopAccepting();
     }
@@ -93,8 +247,13 @@ export class Listeners {
   }
 
   async close(): Promise<void> {
-    const pairs = this.pairs;
+    this.accepting = false;
+    this.stopWatching();
+    await this.lock; // a bind under way finishes, and is closed below
+    const pairs = [...this.pairs, ...this.watchedPairs.values()];
     this.pairs = [];
+    this.watchedPairs.clear();
+    this.failed.clear();
     await Promise.all(pairs.map(closePair));
   }
 }

@@ -126,6 +126,18 @@ t.test('a listen address given twice is located at its second mention', async (t
   await located(t, 'listen:\n  - 127.0.0.1:53\n  - "127.0.0.2"\n  - 127.0.0.1\n', 4, 5, 'listen[2]', /"127\.0\.0\.1:53" is listed twice/);
 });
 
+t.test('interface and optional listen entries: errors at the line and column of the bad part', async (t) => {
+  await located(t, 'listen:\n  - 127.0.0.1:53\n  - iface:a/b\n', 3, 5, 'listen[1]', /"a\/b": an interface name has no "\/"/);
+  await located(t, 'listen:\n  - {interface: docker0, port: 0}\n', 2, 32, 'listen[0].port', /port must be a number from 1 to 65535, got number 0/);
+  await located(t, 'listen:\n  - interface: "0123456789abcdef"\n', 2, 16, 'listen[0].interface', /at most 15 bytes/);
+  await located(t, 'listen:\n  - {interface: docker0, optional: true}\n', 2, 26, 'listen[0].optional', /unknown key \(allowed here: interface, port\)/);
+  await located(t, 'listen:\n  - address: 172.17.0.1\n    optional: maybe\n', 3, 15, 'listen[0].optional', /expected true or false/);
+  await located(t, 'listen:\n  - {address: "0.0.0.0:53", optional: true}\n', 2, 15, 'listen[0].address', /wildcard address is always there/);
+  await located(t, 'listen:\n  - {port: 53}\n', 2, 5, 'listen[0]', /expected a mapping with "address"/);
+  await located(t, 'listen:\n  - iface:docker0\n  - {interface: docker0}\n', 3, 5, 'listen[1]', /interface "docker0" port 53 is listed twice/);
+  await located(t, 'listen:\n  - 172.17.0.1\n  - {address: 172.17.0.1, optional: true}\n', 3, 5, 'listen[1]', /"172\.17\.0\.1:53" is listed twice/);
+});
+
 t.test('route errors', async (t) => {
   const text = (zone: string, servers: string) => `log_level: info\nroutes:\n  - zone: ${zone}\n    servers: ${servers}\n`;
   await located(t, text('consul', '[]'), 4, 14, 'routes[0].servers', /a route needs at least one server/);
@@ -278,6 +290,15 @@ t.test('applyOverrides', async (t) => {
   t.same(leases.default.sources, base.default.sources, 'an empty list is no flag');
   // --listen and --upstream too: an empty list changes nothing.
   t.equal(config(applyOverrides(base, { listen: [], upstream: [] })), base, 'empty --listen and --upstream: the same config');
+  const watched = config(applyOverrides(base, { listen: ['127.0.0.1:53', 'iface:docker0', 'optional:172.17.0.1:53,iface:nomad:5353'] }));
+  t.same(watched.listen, [{ host: '127.0.0.1', port: 53, family: 4 }], '--listen: the addresses bound from the start');
+  t.same(watched.listenWatched, [
+    { kind: 'interface', name: 'docker0', port: 53 },
+    { kind: 'address', endpoint: { host: '172.17.0.1', port: 53, family: 4 } },
+    { kind: 'interface', name: 'nomad', port: 5353 },
+  ], '--listen iface:NAME[:PORT] and optional:ADDR[:PORT], also comma-separated');
+  const onlyIface = config(applyOverrides(config(await load('listen: ["iface:br0", "127.0.0.1"]\n')), { listen: ['127.0.0.5'] }));
+  t.same([onlyIface.listen.map((e) => e.host), onlyIface.listenWatched], [['127.0.0.5'], []], '--listen replaces the watched entries of the file too');
   const user = config(applyOverrides(base, { user: 'dnsfwd', workers: 64 }));
   t.same([user.user, user.server.workers], ['dnsfwd', 64], '--user and --workers');
   t.equal(config(applyOverrides(base, { workers: 1 })).server.workers, 1, '--workers 1, the lower bound');
@@ -300,6 +321,10 @@ t.test('applyOverrides errors name the flag', async (t) => {
     [{ route: ['consul=dns.consul'] }, '--route', /"dns.consul": not an IP address/],
     // The checks of --listen, --user and --workers.
     [{ listen: ['127.0.0.1:53', '127.0.0.1'] }, '--listen', /^"127\.0\.0\.1:53" is given twice$/],
+    [{ listen: ['iface:docker0', 'iface:docker0:53'] }, '--listen', /^interface "docker0" port 53 is given twice$/],
+    [{ listen: ['172.17.0.1', 'optional:172.17.0.1'] }, '--listen', /^"172\.17\.0\.1:53" is given twice$/],
+    [{ listen: ['iface:a b'] }, '--listen', /^"a b": an interface name has no/],
+    [{ listen: ['optional:0.0.0.0'] }, '--listen', /^"optional:0\.0\.0\.0": a wildcard address is always there/],
     [{ user: '' }, '--user', /^needs a user name$/],
     [{ user: 'not a user' }, '--user', /^"not a user": not a user name or numeric uid$/],
     [{ workers: 0 }, '--workers', /^"0": must be a whole number from 1 to 64$/],
@@ -328,6 +353,11 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   const lines = out.split('\n');
   t.equal(lines[0], `config:    ${dir}/dnsfwd.yaml`);
   t.equal(lines[1], 'listen:    127.0.0.1:53, [::1]:5353');
+  const watchedLine = describeConfig(config(await load('listen: ["127.0.0.1:53", "[::1]:53", "iface:docker0", {address: "172.17.0.1:53", optional: true}]')));
+  t.equal(
+    watchedLine.split('\n')[1],
+    'listen:    127.0.0.1:53, [::1]:53, interface docker0 port 53 (when present), 172.17.0.1:53 (optional, when present)',
+  );
   t.equal(lines[2], 'log level: info');
   // No user: the line says the daemon stays as started.
   t.equal(lines[3], 'user:      (as started)');

@@ -24,6 +24,7 @@ t.test('the default configuration', async (t) => {
     { host: '127.0.0.1', port: 53, family: 4 },
     { host: '::1', port: 53, family: 6 },
   ]);
+  t.same(c.listenWatched, [], 'no interface or optional address');
   t.equal(c.logLevel, 'info');
   t.same(c.routes, [{ zone: 'consul', servers: [{ host: '127.0.0.1', port: 8600, family: 4 }], cache: true, transport: 'udp' }]);
   t.same(c.default.sources, [
@@ -128,7 +129,9 @@ t.test('each kind of error', async (t) => {
     [{ listen: [] }, 'listen', /needs at least one address/],
     [{ listen: null }, 'listen', /needs at least one address/],
     [{ listen: '127.0.0.1' }, 'listen', /expected a list, got the string "127.0.0.1"/],
-    [{ listen: [53] }, 'listen[0]', /expected a string, got number 53/],
+    [{ listen: [53] }, 'listen[0]', /expected a string or a mapping, got number 53/],
+    [{ listen: [['127.0.0.1']] }, 'listen[0]', /expected a string or a mapping, got a list/],
+    [{ listen: [null] }, 'listen[0]', /expected a string or a mapping, got nothing/],
     [{ listen: ['localhost:53'] }, 'listen[0]', /"localhost:53": not an IP address/],
     [{ listen: ['1.2.3.4:99999'] }, 'listen[0]', /port must be a number from 1 to 65535/],
     // The port's upper bound, its five digits, and what may follow "[IPv6]".

@@ -11,6 +11,7 @@ const PACKAGES: Readonly<Record<string, string>> = {
   dnsmasq: 'dnsmasq-base',
   ip: 'iproute2',
   nft: 'nftables',
+  ss: 'iproute2',
   unshare: 'util-linux',
   nsenter: 'util-linux',
   setpriv: 'util-linux',

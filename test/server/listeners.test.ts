@@ -1,15 +1,19 @@
 // Listeners on real sockets: apply() keeps what is still listed, opens what is new and closes what
 // is gone, all or nothing; ::1 without IPv6 is skipped only when other addresses remain; new limits
-// reach the listeners it keeps.
+// reach the listeners it keeps. Watched entries, with a fake interface reader whose addresses are
+// real loopback ones: bound when the address appears, closed when it goes, a failed bind warned
+// about once and retried, followed across reloads, handed over to a plain address.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import type { NetworkInterfaceInfo } from 'node:os';
 import t, { type Test } from 'tap';
-import { type Endpoint, parseEndpoint } from '../../src/address.js';
+import { type Endpoint, parseEndpoint, type WatchedListen } from '../../src/address.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import type { Config } from '../../src/config/types.js';
 import { isDnsfwdError } from '../../src/errors.js';
 import { bindError } from '../../src/server/bind.js';
 import type { ServerConfig } from '../../src/server/config.js';
+import { HostAddresses } from '../../src/server/host-addresses.js';
 import { Listeners } from '../../src/server/listeners.js';
 import { UdpListener } from '../../src/server/udp.js';
 import { captureLog } from '../helpers/logger.js';
@@ -28,9 +32,9 @@ async function endpoint(addr: string): Promise<Endpoint> {
   return r.value;
 }
 
-function config(listen: Endpoint[], server: Partial<ServerConfig> = {}): Config {
+function config(listen: Endpoint[], server: Partial<ServerConfig> = {}, listenWatched: WatchedListen[] = []): Config {
   const d = defaultConfig();
-  return { ...d, listen, server: { ...d.server, ...server } };
+  return { ...d, listen, listenWatched, server: { ...d.server, ...server } };
 }
 
 /** Listeners answering every query with 60 addresses (about 1 KB); closed at the end of the test. */
@@ -161,4 +165,215 @@ t.test('apply passes new limits to the listeners it keeps and to the responder',
   await l.apply(config([a], { udpMaxSize: 512, tcpIdleTimeoutMs: 200 }));
   t.ok(decode(await udpExchange(a.host, a.port, edns)).flag_tc, 'truncated to the new UDP size of 512');
   t.ok(await c.closedWithin(SLACK_MS), 'the open TCP connection is closed by the new idle timeout, not after 30 s');
+});
+
+type Interfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;
+
+function v4(address: string): NetworkInterfaceInfo {
+  return { address, netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: `${address}/24` };
+}
+
+/**
+ * Listeners whose host addresses come from `host.now` (set by the test), read when the test calls
+ * refresh() (or every `intervalMs`); they answer every query with one address.
+ */
+function watchedListeners(t: Test, intervalMs = 60_000) {
+  const log = captureLog();
+  const host = { now: {} as Interfaces };
+  const hosts = new HostAddresses(log.logger, { read: () => host.now, intervalMs });
+  const l = new Listeners(pipelineOf((q) => answer(q.bytes, ['10.9.9.9'])), config([]), log.logger, defaultPolicy(), hosts);
+  t.teardown(() => l.close());
+  return { l, log, host, hosts };
+}
+
+const iface = (name: string, port: number): WatchedListen => ({ kind: 'interface', name, port });
+const optional = (e: Endpoint): WatchedListen => ({ kind: 'address', endpoint: e });
+const answers = async (e: Endpoint, id: number) => decode(await udpExchange(e.host, e.port, query('w.example', 'A', { id }))).id === id;
+const infos = (log: ReturnType<typeof captureLog>, msg: string) => log.lines.filter((l) => l.msg === msg);
+
+// The bridge made after dnsfwd started (docker0, nomad): its address comes, goes, and comes back.
+t.test('a watched interface: listened on while it has its address, UDP and TCP, closed when the address goes', async (t) => {
+  const { l, log, host } = watchedListeners(t);
+  const a = await endpoint('127.0.42.2');
+  const b = await endpoint(`127.0.42.5:${a.port}`);
+  await l.apply(config([a], {}, [iface('br-test', a.port)]));
+  t.same(show(l.endpoints()), show([a]), 'no br-test yet: the plain address only');
+  t.ok(await free(b), 'nothing on b');
+  host.now = { 'br-test': [v4(b.host)], eth0: [v4('127.0.42.9')] };
+  await l.refresh();
+  t.same(show(l.endpoints()), show([a, b]), 'the endpoints include the watched one');
+  t.ok(await answers(b, 11), 'b answers over UDP');
+  const c = await TcpClient.connect(b.host, b.port);
+  c.send(query('w.example', 'A', { id: 12 }));
+  t.equal(decode((await c.waitReplies(1))[0]!).id, 12, 'and over TCP');
+  c.destroy();
+  t.match(infos(log, 'address appeared: listening'), [{ listen: `${b.host}:${b.port}`, interface: 'br-test', component: 'listener' }]);
+  await l.refresh();
+  t.equal(infos(log, 'address appeared: listening').length, 1, 'an unchanged read changes nothing');
+  host.now = { eth0: [v4('127.0.42.9')] };
+  await l.refresh();
+  t.same(show(l.endpoints()), show([a]));
+  t.ok(await free(b), "b's sockets are closed");
+  t.match(infos(log, 'address gone: stopped listening'), [{ listen: `${b.host}:${b.port}`, interface: 'br-test' }]);
+  t.ok(await answers(a, 13), 'a still answers');
+  host.now = { 'br-test': [v4(b.host)] };
+  await l.refresh();
+  t.ok(await answers(b, 14), 'the address came back: b answers again');
+  t.equal(infos(log, 'address appeared: listening').length, 2);
+  t.same(log.warnings(), [], 'no warning on the way');
+});
+
+t.test('the timer finds a new address on its own', async (t) => {
+  const { l, log, host } = watchedListeners(t, 10);
+  const b = await endpoint('127.0.42.6');
+  await l.apply(config([], {}, [iface('nomad', b.port)]));
+  const since = log.lines.length;
+  host.now = { nomad: [v4(b.host)] };
+  await log.next((line) => line.msg === 'address appeared: listening', since);
+  t.ok(await answers(b, 21));
+});
+
+t.test('an optional address: listened on while any interface has it', async (t) => {
+  const { l, log, host } = watchedListeners(t);
+  const b = await endpoint('127.0.42.7');
+  await l.apply(config([], {}, [optional(b)]));
+  t.same(l.endpoints(), []);
+  host.now = { docker0: [v4('127.0.42.70'), v4(b.host)] };
+  await l.refresh();
+  t.same(show(l.endpoints()), show([b]), 'only the optional address, not the rest of the interface');
+  t.ok(await answers(b, 31));
+  t.match(infos(log, 'address appeared: listening'), [{ listen: `${b.host}:${b.port}`, interface: 'docker0' }]);
+  host.now = {};
+  await l.refresh();
+  t.ok(await free(b));
+});
+
+// EADDRINUSE, EACCES after dropping root, EADDRNOTAVAIL while an IPv6 address is tentative: one
+// warning each, saying what to do, and a bind attempt on every read until it works.
+t.test('a watched bind that fails is warned about once per reason and retried on every read', async (t) => {
+  const { l, log, host } = watchedListeners(t);
+  const b = await endpoint('127.0.42.8');
+  const blocker = net.createServer(); // b's TCP port is taken
+  await new Promise<void>((resolve) => blocker.listen(b.port, b.host, resolve));
+  await l.apply(config([], {}, [iface('docker0', b.port)]));
+  host.now = { docker0: [v4(b.host)] };
+  for (let i = 0; i < 3; i++) await l.refresh();
+  t.match(log.warnings(), [
+    {
+      msg: 'address appeared but cannot be listened on: retrying every second',
+      listen: `${b.host}:${b.port}`,
+      interface: 'docker0',
+      reason: /address already in use/,
+      advice: /another program listens there/,
+    },
+  ]);
+  t.equal(log.warnings().length, 1, 'three failed reads, one warning');
+  t.same(l.endpoints(), []);
+  const udpFree = await new Promise<boolean>((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(b.port, b.host, () => s.close(() => resolve(true)));
+  });
+  t.ok(udpFree, 'the UDP socket bound before the TCP one failed is closed again');
+  await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  await l.refresh();
+  t.ok(await answers(b, 41), 'the port is free again: the next read binds it');
+  t.equal(infos(log, 'address appeared: listening').length, 1);
+
+  // After dropping root without CAP_NET_BIND_SERVICE: the warning says where late binds work.
+  const c = await endpoint('127.0.42.9');
+  failBind(t, { [c.host]: 'EACCES' });
+  await l.apply(config([], {}, [iface('docker0', b.port), optional(c)]));
+  host.now = { docker0: [v4(b.host)], br9: [v4(c.host)] };
+  await l.refresh();
+  await l.refresh();
+  t.equal(log.warnings().length, 2);
+  t.match(log.warnings()[1], {
+    listen: `${c.host}:${c.port}`,
+    reason: /permission denied/,
+    advice: /CAP_NET_BIND_SERVICE.*dropped root \(user:\).*systemd unit and the OpenRC script keep CAP_NET_BIND_SERVICE as an ambient capability/,
+  });
+  failBind(t, { [c.host]: 'EADDRNOTAVAIL' });
+  await l.refresh();
+  await l.refresh();
+  t.equal(log.warnings().length, 3, 'a new reason is warned about once more');
+  t.match(log.warnings()[2], { reason: /address not available/, advice: /tentative/ });
+  host.now = { docker0: [v4(b.host)] };
+  await l.refresh();
+  host.now = { docker0: [v4(b.host)], br9: [v4(c.host)] };
+  await l.refresh();
+  t.equal(log.warnings().length, 4, 'the address went and came back: its failure is news again');
+  t.ok(await answers(b, 42), 'b was never disturbed');
+});
+
+t.test('a reload follows a changed list of watched entries, and the poll runs only while there is one', async (t) => {
+  const { l, log, host, hosts } = watchedListeners(t);
+  const a = await endpoint('127.0.42.2');
+  const b = await endpoint(`127.0.42.10:${a.port}`);
+  const c = await endpoint(`127.0.42.11:${a.port}`);
+  host.now = { br0: [v4(b.host)], br1: [v4(c.host)] };
+  await l.apply(config([a]));
+  t.notOk(hosts.polling, 'no watched entry: the host is not read');
+  await l.apply(config([a], {}, [iface('br0', a.port)]));
+  t.ok(hosts.polling);
+  t.same(show(l.endpoints()), show([a, b]), 'bound during apply(): an address already there is listened on at once');
+  t.match(infos(log, 'listening on these while the host has their addresses'), [{ watch: [`interface br0 port ${a.port} (when present)`] }]);
+  const [watchedPair] = (l as unknown as { watchedPairs: Map<string, unknown> }).watchedPairs.values();
+  await l.apply(config([a], {}, [iface('br0', a.port)]));
+  t.equal(infos(log, 'listening on these while the host has their addresses').length, 1, 'the same entries again: logged once');
+  await l.apply(config([a], { tcpIdleTimeoutMs: 200 }, [iface('br0', a.port), optional(c)]));
+  t.ok(hosts.polling, 'still reading the host');
+  t.same(show(l.endpoints()), show([a, b, c]));
+  t.equal((l as unknown as { watchedPairs: Map<string, unknown> }).watchedPairs.get(`${b.host}:${b.port}`), watchedPair, "b's sockets are kept");
+  const conn = await TcpClient.connect(b.host, b.port);
+  t.teardown(() => conn.destroy());
+  t.ok(await conn.closedWithin(SLACK_MS), 'the new idle timeout reaches the watched listener it kept');
+  await l.apply(config([a], {}, [optional(c)]));
+  t.same(show(l.endpoints()), show([a, c]));
+  t.ok(await free(b));
+  t.match(infos(log, 'listen entry removed: stopped listening'), [{ listen: `${b.host}:${b.port}`, interface: 'br0' }]);
+  await l.apply(config([a]));
+  t.same(show(l.endpoints()), show([a]));
+  t.ok(await free(c));
+  t.notOk(hosts.polling, 'the last watched entry is gone: so is the poll');
+  t.equal(infos(log, 'listening on these while the host has their addresses').length, 3, 'no such line for an empty list');
+});
+
+// listen: [0.0.0.0:53, iface:docker0] must not fail with "in use" on docker0's address, and an
+// address that becomes a plain listen entry on reload must not be bound a second time.
+t.test('a watched endpoint a plain address already covers is left alone; a plain one takes over its sockets', async (t) => {
+  const { l, log, host } = watchedListeners(t);
+  const b = await endpoint('127.0.42.12');
+  host.now = { br0: [v4(b.host)] };
+  await l.apply(config([b], {}, [iface('br0', b.port)]));
+  t.same(show(l.endpoints()), show([b]), 'once, as the plain address');
+  const any = await endpoint(`0.0.0.0:${await freePort('0.0.0.0')}`);
+  await l.apply(config([any], {}, [iface('br0', any.port)]));
+  t.same(show(l.endpoints()), show([any]), 'covered by the IPv4 wildcard on the same port');
+  await l.apply(config([], {}, [iface('br0', b.port)]));
+  t.same(show(l.endpoints()), show([b]), 'watched again');
+  const [pair] = (l as unknown as { watchedPairs: Map<string, unknown> }).watchedPairs.values();
+  await l.apply(config([b]));
+  t.same(show(l.endpoints()), show([b]));
+  t.equal(pairsOf(l)[0], pair, 'the plain address took over the watched sockets (no second bind)');
+  t.ok(await answers(b, 51));
+  t.same(log.warnings(), []);
+});
+
+t.test('stopAccepting and close stop following the host and close the watched sockets', async (t) => {
+  const { l, host, hosts } = watchedListeners(t);
+  const b = await endpoint('127.0.42.13');
+  host.now = { br0: [v4(b.host)] };
+  await l.apply(config([], {}, [iface('br0', b.port)]));
+  t.ok(hosts.polling);
+  l.stopAccepting();
+  t.notOk(hosts.polling, 'stopped reading the host');
+  host.now = { br0: [v4(b.host), v4('127.0.42.14')] };
+  await l.refresh();
+  t.same(show(l.endpoints()), show([b]), 'nothing new is bound while stopping');
+  await l.apply(config([], {}, [iface('br0', b.port), iface('br1', b.port)]));
+  t.notOk(hosts.polling, 'a reload while stopping does not start reading again');
+  await l.close();
+  t.same(l.endpoints(), []);
+  t.ok(await free(b));
 });
