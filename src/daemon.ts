@@ -29,6 +29,7 @@ export class Daemon {
   private readonly listeners: Listeners;
   private sources: SourceSet;
   private closed = false;
+  private unfollowHosts: (() => void) | null = null;
 
   constructor(
     config: Config,
@@ -52,6 +53,7 @@ export class Daemon {
   /** Binds every listen address (throws a DnsfwdError with an operator-facing message), starts sources. */
   async start(): Promise<void> {
     await this.listeners.apply(this.config);
+    this.followHosts();
     await this.startSources(this.sources);
     this.upstreams.loops.start(); // a probe that loops can come back now
     this.log.info(
@@ -76,6 +78,7 @@ export class Daemon {
     this.log.level = next.logLevel;
     this.clients.configure(next);
     this.clients.setHostInterfaces(networkInterfaces());
+    this.followHosts();
     this.cache.configure(next.cache);
     if (fresh) {
       const old = this.sources;
@@ -91,10 +94,29 @@ export class Daemon {
     if (this.closed) return;
     this.closed = true;
     this.listeners.stopAccepting();
+    this.unfollowHosts?.();
     await this.listeners.drain(graceMs);
     await this.listeners.close();
     await this.sources.close();
     this.upstreams.close();
+  }
+
+  /**
+   * With a wildcard or watched listen entry, the host's addresses matter: the connected subnets
+   * access control allows, and which servers are dnsfwd itself. They are followed while so.
+   */
+  private followHosts(): void {
+    const c = this.config;
+    const follow = c.listenWatched.length > 0 || c.listen.some((l) => l.host === '0.0.0.0' || l.host === '::');
+    if (follow && !this.unfollowHosts) {
+      this.unfollowHosts = this.listeners.hosts.onChange(() => {
+        this.clients.setHostInterfaces(networkInterfaces());
+        this.rebuild();
+      });
+    } else if (!follow && this.unfollowHosts) {
+      this.unfollowHosts();
+      this.unfollowHosts = null;
+    }
   }
 
   /** Logs cache, coalescing and client counters (SIGUSR1). */

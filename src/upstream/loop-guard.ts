@@ -3,7 +3,7 @@
 // name under the route's zone (wire/loop-probe.ts). A resolver that sends the probe back to dnsfwd
 // as a client query (a dnsmasq, systemd-resolved or Consul agent whose upstream is dnsfwd) proves
 // a loop: that server is taken out of that route, with one warning, and probed again every
-// LOOPING_RETRY_MS until the probe no longer comes back. Probes start once dnsfwd listens.
+// LOOPING_RETRY_MS (or `intervalMs`, if shorter) until the probe no longer comes back. Probes start once dnsfwd listens.
 import type { Logger } from '../log.js';
 import { probeName, probeQuery } from '../wire/loop-probe.js';
 import type { UpstreamGroup } from './group.js';
@@ -144,7 +144,7 @@ export class LoopGuard implements LoopView {
         this.loopingCount--;
         this.log.info({ zone: pair.group.zone || '.', server: pair.server.label }, 'forwarding loop gone: server back in the route');
       }
-      pair.nextAt = this.now() + (pair.looping ? LOOPING_RETRY_MS : this.opts.intervalMs);
+      pair.nextAt = this.now() + (pair.looping ? Math.min(LOOPING_RETRY_MS, this.opts.intervalMs) : this.opts.intervalMs);
     };
     pair.group.probe(pair.server, probeQuery(name), this.opts.timeoutMs).then(settled, settled);
   }
