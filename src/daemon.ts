@@ -2,8 +2,8 @@
 // become the stages (server → pipeline → cache → CNAME chase → coalesce → route → upstream), the
 // sources feed the routes. A reload swaps in what changed, all or nothing; shutdown drains, then
 // closes.
-import { networkInterfaces } from 'node:os';
 import { formatEndpoint } from './address.js';
+import { readInterfaces } from './host-interfaces.js';
 import { AnswerCache } from './cache/setup.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
@@ -44,7 +44,7 @@ export class Daemon {
       [this.cache.stage(), chaseStage(() => top), coalesceStage(this.coalesced)],
       routeStage(log.child({ component: 'route' })),
     );
-    this.clients = new ClientPolicy(config, networkInterfaces(), log.child({ component: 'access' }), Date.now, this.upstreams.own);
+    this.clients = new ClientPolicy(config, readInterfaces(), log.child({ component: 'access' }), Date.now, this.upstreams.own);
     const loops = this.upstreams.loops;
     this.listeners = new Listeners(new Pipeline(top, () => this.routes.table, (name, from) => loops.claim(name, from)), config, log, this.clients);
     this.sources = this.sourceSet(config);
@@ -77,7 +77,7 @@ export class Daemon {
     this.config = next;
     this.log.level = next.logLevel;
     this.clients.configure(next);
-    this.clients.setHostInterfaces(networkInterfaces());
+    this.clients.setHostInterfaces(readInterfaces());
     this.followHosts();
     this.cache.configure(next.cache);
     if (fresh) {
@@ -110,7 +110,7 @@ export class Daemon {
     const follow = c.listenWatched.length > 0 || c.listen.some((l) => l.host === '0.0.0.0' || l.host === '::');
     if (follow && !this.unfollowHosts) {
       this.unfollowHosts = this.listeners.hosts.onChange(() => {
-        this.clients.setHostInterfaces(networkInterfaces());
+        this.clients.setHostInterfaces(readInterfaces());
         this.rebuild();
       });
     } else if (!follow && this.unfollowHosts) {

@@ -5,7 +5,7 @@
 // (systemd-resolved's 127.0.0.53, a dnsmasq on 127.0.0.2): a loop through another resolver is
 // found at run time (upstream/loop-guard.ts).
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { readInterfaces } from '../host-interfaces.js';
 import { isLoopbackHost, sameDestination, unmappedHost, type Endpoint, type WatchedListen } from '../address.js';
 
 const WILDCARD: Readonly<Record<string, 4 | 6>> = { '0.0.0.0': 4, '::': 6 };
@@ -45,6 +45,6 @@ export function needsHostInterfaces(where: ListenSet): boolean {
 /** This host's addresses now, by interface. */
 export function hostInterfaces(): HostInterfaces {
   const out: Record<string, string[]> = {};
-  for (const [name, list] of Object.entries(networkInterfaces())) out[name] = (list ?? []).map((i) => unmappedHost(i.address));
+  for (const [name, list] of Object.entries(readInterfaces())) out[name] = (list ?? []).map((i) => unmappedHost(i.address));
   return out;
 }

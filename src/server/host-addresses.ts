@@ -1,10 +1,11 @@
-// The host's interface addresses, as os.networkInterfaces() lists them (getifaddrs, over
-// NETLINK_ROUTE), read once a second while someone listens: a snapshot with each address's
+// The host's interface addresses (host-interfaces.ts: os.networkInterfaces(), and the addresses of
+// links without carrier it leaves out), read once a second while someone listens: a snapshot with each address's
 // interface and CIDR, and a callback on every change (a bridge such as docker0 made after dnsfwd
 // started, an address added or removed). And which endpoints the watched listen entries
 // (`listen:` interfaces and optional addresses) stand for, given a snapshot.
-import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import type { NetworkInterfaceInfo } from 'node:os';
 import { canonicalIPv6, formatEndpoint, type Endpoint, type WatchedListen } from '../address.js';
+import { readInterfaces } from '../host-interfaces.js';
 import type { Logger } from '../log.js';
 
 /** One address of one interface. */
@@ -53,7 +54,7 @@ export class HostAddresses {
     options: HostAddressesOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
-    this.read = options.read ?? networkInterfaces;
+    this.read = options.read ?? readInterfaces;
   }
 
   /** The addresses now: the last read while polling, else a fresh one. */

@@ -99,6 +99,25 @@ t.test('an interface made after start is listened on while it has its addresses'
   t.same(d.logs.filter((l) => l.level !== undefined && l.level >= 50), [], 'no error logged');
 });
 
+// docker0 when its last container stopped: a bridge whose only port went has NO-CARRIER, and
+// os.networkInterfaces() leaves it out; its address is still there, and bindable.
+t.test('a bridge that loses its last port (no carrier) keeps its listener; an address added without carrier is listened on', async (t) => {
+  const { ns, d } = await setUp(t, '["127.0.0.1:53", "iface:br-test"]');
+  let since = d.logs.length;
+  await bridge(ns, 'br-test');
+  await ns.must(`ip addr add ${BRIDGE}/24 dev br-test`);
+  await logged(d, 'address appeared: listening', `${BRIDGE}:53`, since);
+  since = d.logs.length;
+  await ns.must('ip link del br-test-p');
+  t.match(await ns.must('ip link show br-test'), 'NO-CARRIER', 'the bridge has no carrier now');
+  // A read after the carrier went must see this second address: by then a "gone" would have been logged.
+  await ns.must('ip addr add 172.31.99.2/24 dev br-test');
+  await logged(d, 'address appeared: listening', '172.31.99.2:53', since);
+  t.notOk(d.logs.slice(since).some((l) => l.msg === 'address gone: stopped listening'), 'the listener stayed');
+  t.same((await ns.dig(BRIDGE, 53, 'web.test')).answers.map((r) => r.data), ['10.9.9.9'], 'answered at the bridge address');
+  t.same((await ns.dig('172.31.99.2', 53, 'web.test')).answers.map((r) => r.data), ['10.9.9.9'], 'and at the one added without carrier');
+});
+
 t.test('an optional address: listened on once a link has it, not before, not after', async (t) => {
   const { ns, d } = await setUp(t, '["127.0.0.1:53", {address: "172.31.98.1:53", optional: true}]');
   t.match(d.logs.find((l) => l.msg === 'listening on these while the host has their addresses'), { watch: ['172.31.98.1:53 (optional, when present)'] });
