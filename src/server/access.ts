@@ -86,10 +86,9 @@ export function connectedSubnets(listen: readonly Endpoint[], watched: readonly 
   const interfaces = new Set(watched.flatMap((w) => (w.kind === 'interface' ? [w.name] : [])));
   const out: Prefix[] = [];
   for (const { name, info } of all) {
-    if (info.cidr === null) continue;
-    const p = parsePrefix(info.cidr, 'clear');
+    const p = parsePrefix(info.cidr ?? '', 'clear');
     const ip = parseIp(info.address);
-    if (!p.ok || ip === null) continue;
+    if (!p.ok || ip === null) continue; // no CIDR (Node gives null for a bad netmask), or not an address
     const listened = everywhere || interfaces.has(name) || hosts.some((h) => h.family === ip.family && h.value === ip.value);
     if (listened) out.push(p.value);
   }

@@ -107,6 +107,7 @@ export class ClientPolicy {
   admit(client: Client, transport: Transport): Admission {
     if (this.own.has(client.address, client.port)) return this.fromOurselves(client);
     const a = client.address;
+    // Fast path: loopback, which the access list leaves to its built-in allow, told from its text.
     if (this.loopbackAllowed && (a.startsWith('127.') || a === '::1')) return 'answer';
     const k = this.lookup(a);
     if (k.action === 'drop') return this.turnAway(k, a, 'drop');
@@ -120,6 +121,7 @@ export class ClientPolicy {
   /** Whether a TCP connection from `client` is kept: false (a drop) means close it at once. */
   acceptsConnection(client: Client): boolean {
     const a = client.address;
+    // Fast path: loopback, as in admit.
     if (this.loopbackAllowed && (a.startsWith('127.') || a === '::1')) return true;
     const k = this.lookup(a);
     if (k.action !== 'drop') return true;
@@ -150,6 +152,7 @@ export class ClientPolicy {
 
   private lookup(address: string): Known {
     let k = this.known.get(address);
+    // Fast path: an address decided before.
     if (k !== undefined) return k;
     const ip = parseIp(address);
     if (ip === null) return UNKNOWN; // no address to answer (a socket already gone)

@@ -18,6 +18,11 @@ export type FakeAnswer =
     }
   | 'silent';
 
+/** A query name of dnsfwd's loop probes (wire/loop-probe.ts), which every server of a route gets. */
+export function isLoopProbe(name: string): boolean {
+  return /^dnsfwd-loop-probe-[0-9a-f]{12}(\.|$)/i.test(name);
+}
+
 export interface FakeOptions {
   readonly address: string;
   readonly port: number;
@@ -47,6 +52,13 @@ export async function startFake(o: FakeOptions): Promise<FakeUpstream> {
       const q = request.questions[0];
       if (!q) return;
       const transport = client instanceof net.Socket ? 'tcp' : 'udp';
+      if (isLoopProbe(q.name)) {
+        // dnsfwd's loop probes: answered NXDOMAIN here, not seen by the test's answer function or counts.
+        const nx = Packet.createResponseFromRequest(request);
+        nx.header.rcode = 3;
+        void send(nx);
+        return;
+      }
       seen.push({ name: q.name, type: q.type, transport, id: request.header.id });
       for (const w of waiting.filter((w) => w.name === q.name.toLowerCase())) {
         waiting.splice(waiting.indexOf(w), 1);

@@ -93,6 +93,8 @@ t.test('watched listen entries: an interface gives all its subnets, an address i
   t.same(connectedSubnets(listen('10.99.0.1'), [], HOST), [], 'an address not on the host: none');
   const noCidr = { eth9: [{ ...addr('10.5.0.1', '10.5.0.1/24'), cidr: null }, addr('10.6.0.1', 'garbage'), addr('10.7.0.1', '10.7.0.1/24')] };
   t.same(connectedSubnets(listen('0.0.0.0'), [], noCidr).map(formatPrefix), ['10.7.0.0/24'], 'an address without a cidr, or a cidr that does not parse: none');
+  const badAddress = { eth9: [addr('not-an-address', '10.8.0.1/24'), addr('10.7.0.1', '10.7.0.1/24')] };
+  t.same(connectedSubnets(listen('10.7.0.1'), [], badAddress).map(formatPrefix), ['10.7.0.0/24'], 'an address that does not parse: none');
 });
 
 t.test('a new interface snapshot (a bridge that appeared) gives a new default', async (t) => {

@@ -60,3 +60,16 @@ t.test('responses_per_second 0: off', async (t) => {
   t.notOk(limiter(0, 2).l.enabled);
   t.ok(limiter(1, 2).l.enabled);
 });
+
+// Guards moving a bucket renewed for a new second to the end of the table (the order eviction relies on).
+t.test('at the cap, a bucket renewed this second is kept and an older one goes', async (t) => {
+  const { l, at } = limiter(1, 0, 3);
+  at(1_000_000);
+  l.check('a');
+  l.check('b');
+  at(1_001_000);
+  t.equal(l.check('a'), 'answer', 'a, renewed for the new second');
+  l.check('c');
+  l.check('d');
+  t.equal(l.check('a'), 'drop', "a's count of this second is still there: over the limit");
+});
