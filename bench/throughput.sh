@@ -30,7 +30,7 @@ RSS_NAMES=10000
 PACKAGES="dnsperf unbound nsd dnsmasq-base bind9-dnsutils"
 RESULTS="$ROOT/bench/results/latest.md"
 
-NSD_ADDR=127.0.8.10 NSD_PORT=5300 # not 53: dnsfwd drops loopback:53 servers while it listens on loopback:53
+NSD_ADDR=127.0.8.10 NSD_PORT=5300 # a port of its own, apart from the forwarders' 53
 RSS_ADDR=127.0.8.4                # a second, fresh dnsfwd for the 10,000-names memory pass
 SYSTEMS=(dnsfwd unbound dnsmasq)
 ((WORKERS > 1)) && SYSTEMS=(dnsfwd dnsfwdw unbound dnsmasq)

@@ -98,7 +98,8 @@ export function parsePrefix(text: string, hostBits: 'reject' | 'clear'): ParseRe
   let length = lenText === undefined ? width : Number(lenText);
   if (length > width) return bad(`the prefix length must be a number from 0 to ${width}`);
   let ip: Ip = family === 4 ? { family: 4, value: v4Value(addr) } : { family: 6, value: v6Value(addr) };
-  if (ip.family === 6 && ip.value >> 32n === MAPPED_HIGH && length >= 96) {
+  // An IPv4 value is below 2^32: only an IPv6 one can have ::ffff above its low 32 bits.
+  if (ip.value >> 32n === MAPPED_HIGH && length >= 96) {
     ip = { family: 4, value: ip.value & LOW32 };
     length -= 96;
   }
@@ -120,7 +121,7 @@ export function formatIp(ip: Ip): string {
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
     let j = i;
-    while (j < 8 && groups[j] === 0) j++;
+    while (groups[j] === 0) j++; // past the last group: undefined
     if (j - i > bestLen) [best, bestLen] = [i, j - i];
     i = j === i ? i + 1 : j;
   }
