@@ -6,11 +6,17 @@
 // LOOPING_RETRY_MS (or `intervalMs`, if shorter) until the probe no longer comes back. Probes start once dnsfwd listens.
 import type { Logger } from '../log.js';
 import { probeName, probeQuery } from '../wire/loop-probe.js';
-import type { UpstreamGroup } from './group.js';
 import type { Upstream } from './health.js';
 
 /** How often a server found looping is probed again. */
 export const LOOPING_RETRY_MS = 30_000;
+
+/** What the guard needs of a route's upstream group (group.ts): its zone, its servers, and a way to send one probe. */
+export interface ProbedGroup {
+  readonly zone: string;
+  readonly upstreams: readonly Upstream[];
+  probe(u: Upstream, query: Buffer, timeoutMs: number): Promise<Buffer>;
+}
 
 /** What an upstream group asks: is this server of this route looping now? */
 export interface LoopView {
@@ -26,7 +32,7 @@ interface Probe {
 }
 
 interface PairState {
-  group: UpstreamGroup;
+  group: ProbedGroup;
   readonly server: Upstream;
   looping: boolean;
   /** When the next probe is due (ms); Infinity while one is in flight. */
@@ -63,7 +69,7 @@ export class LoopGuard implements LoopView {
   }
 
   /** The routes' groups now: new (route, server) pairs are probed (once started); pairs gone are forgotten. */
-  routesChanged(groups: readonly UpstreamGroup[]): void {
+  routesChanged(groups: readonly ProbedGroup[]): void {
     const seen = new Set<string>();
     for (const group of groups) {
       for (const server of group.upstreams) {
