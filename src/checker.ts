@@ -129,11 +129,17 @@ export function numbers<K extends string>(
   const out = {} as Record<K, number>;
   for (const name of names) {
     const [key, min, max] = fields[name];
-    const v = pick(m.value, key, defaults[key]);
-    const isInt = typeof v === 'number' && Number.isInteger(v);
-    if (!isInt) return c.fail([section, key], `expected an integer, got ${describe(v)}`);
-    if (v < min || v > max) return c.fail([section, key], `must be from ${min} to ${max}, got ${v}`);
-    out[name] = v;
+    const v = integer(c, pick(m.value, key, defaults[key]), [section, key], min, max);
+    if (!v.ok) return v;
+    out[name] = v.value;
   }
   return ok(out);
+}
+
+/** An integer from `min` to `max`. */
+export function integer(c: Checker, v: unknown, path: PathSegment[], min: number, max: number): Check<number> {
+  const isInt = typeof v === 'number' && Number.isInteger(v);
+  if (!isInt) return c.fail(path, `expected an integer, got ${describe(v)}`);
+  if (v < min || v > max) return c.fail(path, `must be from ${min} to ${max}, got ${v}`);
+  return ok(v);
 }

@@ -122,7 +122,7 @@ export function describeRoutes(routes: readonly RouteConfig[], dflt: DefaultRout
     'routes:',
     ...routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.transport === 'tcp' ? '  (over TCP)' : ''}${r.cache ? '' : '  (not cached)'}`),
     `  ${'.'.padEnd(width)}  -> default route:${dflt.cache ? '' : '  (not cached)'}`,
-    ...dflt.sources.map((src) => `       source: ${src.kind} ${src.path}${src.optional ? ' (optional)' : ''}`),
+    ...dflt.sources.map((src) => `       source: ${src.kind} ${src.path}${src.optional ? ' (optional)' : ''}${src.maxBytes === undefined ? '' : ` (at most ${src.maxBytes} bytes)`}`),
     ...(dflt.sources.length ? [] : ['       sources: (none)']),
     `       static servers (used when the sources give none): ${list(dflt.servers)}`,
     ...builtIn.map((s) => `  ${s.zone.padEnd(width)}  -> built in, never forwarded: ${s.description}`),

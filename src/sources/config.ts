@@ -1,7 +1,7 @@
 // The `default.sources` entries of the config file: which kind of DHCP client file, where, and
 // whether it may be missing; the paths each client uses by default; their validation.
 import type { ParseResult } from '../address.js';
-import { type Check, type Checker, flag, mapping, ok, oneOf, parsed, pick, type PathSegment } from '../checker.js';
+import { type Check, type Checker, flag, integer, mapping, ok, oneOf, parsed, pick, type PathSegment } from '../checker.js';
 
 const SOURCE_KINDS = ['dhclient', 'dhcpcd', 'networkd', 'resolvconf'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -23,7 +23,12 @@ export interface SourceConfig {
   readonly path: string;
   /** A source that may well not exist (the embedded default watches every client's places). */
   readonly optional: boolean;
+  /** The largest file read (bytes); a bigger one is unusable and its last good servers are kept. Default SOURCE_MAX_BYTES. */
+  readonly maxBytes?: number;
 }
+
+/** A real lease file is a few KiB (dhclient compacts its file as it grows): 2 MiB is far past any. */
+export const SOURCE_MAX_BYTES = 2 * 1024 * 1024;
 
 /**
  * Where each DHCP client leaves its nameservers, as the YAML file spells it: dhclient (Debian,
@@ -58,18 +63,26 @@ function parseSourcePath(raw: string, inDirectory = '*'): ParseResult<string> {
 
 /** One `default.sources` entry: `{kind, path, optional}`. */
 export function sourceEntry(c: Checker, raw: unknown, path: PathSegment[]): Check<SourceConfig> {
-  const m = mapping(c, raw, path, ['kind', 'path', 'optional'], ['kind', 'path']);
+  const m = mapping(c, raw, path, ['kind', 'path', 'optional', 'max_bytes'], ['kind', 'path']);
   if (!m.ok) return m;
   const kind = oneOf(c, m.value.kind, [...path, 'kind'], SOURCE_KINDS);
   if (!kind.ok) return kind;
   const file = parsed(c, m.value.path, [...path, 'path'], (p) => parseSourcePath(p, SOURCE_DIRECTORY_FILES[kind.value]));
   if (!file.ok) return file;
   const optional = flag(c, pick(m.value, 'optional', false), [...path, 'optional']);
-  return optional.ok ? ok({ kind: kind.value, path: file.value, optional: optional.value }) : optional;
+  if (!optional.ok) return optional;
+  const entry = { kind: kind.value, path: file.value, optional: optional.value };
+  if (!Object.hasOwn(m.value, 'max_bytes')) return ok(entry);
+  const max = integer(c, m.value.max_bytes, [...path, 'max_bytes'], 1024, 1024 * 1024 * 1024);
+  return max.ok ? ok({ ...entry, maxBytes: max.value }) : max;
 }
 
 export function sameSources(a: readonly SourceConfig[], b: readonly SourceConfig[]): boolean {
-  return a.length === b.length && a.every((s, i) => s.kind === b[i]!.kind && s.path === b[i]!.path && s.optional === b[i]!.optional);
+  const max = (s: SourceConfig) => s.maxBytes ?? SOURCE_MAX_BYTES;
+  return (
+    a.length === b.length &&
+    a.every((s, i) => s.kind === b[i]!.kind && s.path === b[i]!.path && s.optional === b[i]!.optional && max(s) === max(b[i]!))
+  );
 }
 
 /** `--lease-file [KIND:]PATH`: a source of that kind (dhclient when none is named). */

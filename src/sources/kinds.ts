@@ -3,24 +3,25 @@
 import type { Logger } from '../log.js';
 import type { SourceConfig, SourceKind } from './config.js';
 import { LeaseFileSource, type LeaseFileOptions } from './lease-file.js';
-import { parseDhclient } from './parsers/dhclient.js';
-import { parseDhcpcd } from './parsers/dhcpcd.js';
-import { parseNetworkd } from './parsers/networkd.js';
-import { parseResolvConf } from './parsers/resolvconf.js';
+import { parseSource } from './parse-worker.js';
+import { PARSERS } from './parsers/by-kind.js';
 import type { ServerSource } from './source.js';
 
-type KindOptions = Pick<LeaseFileOptions, 'parse' | 'encoding' | 'forgetDeleted'>;
+type KindOptions = Pick<LeaseFileOptions, 'encoding' | 'forgetDeleted'>;
 
 const KINDS: Readonly<Record<SourceKind, KindOptions>> = {
   // Appended to while open, rewritten in place: a vanished file keeps its last servers.
-  dhclient: { parse: parseDhclient },
+  dhclient: {},
   // The raw DHCPACK: binary, one character per byte.
-  dhcpcd: { parse: parseDhcpcd, encoding: 'latin1' },
+  dhcpcd: { encoding: 'latin1' },
   // Deleted when the link goes down: its servers go with it.
-  networkd: { parse: parseNetworkd, forgetDeleted: true },
-  resolvconf: { parse: parseResolvConf },
+  networkd: { forgetDeleted: true },
+  resolvconf: {},
 };
 
 export function createSource(config: SourceConfig, log: Logger): ServerSource {
-  return new LeaseFileSource({ ...KINDS[config.kind], path: config.path, kind: config.kind, optional: config.optional, logger: log });
+  const max = config.maxBytes === undefined ? {} : { maxBytes: config.maxBytes };
+  const parse = PARSERS[config.kind];
+  const source = { ...KINDS[config.kind], ...max, parse, parseAsync: (text: string) => parseSource(config.kind, text) };
+  return new LeaseFileSource({ ...source, path: config.path, kind: config.kind, optional: config.optional, logger: log });
 }

@@ -38,10 +38,11 @@ export function chooseLeases(all: readonly LeaseServers[], now: number): LeaseCh
   const last = new Map<string, LeaseServers>();
   for (const l of pool) last.set(l.link, l);
   const leases = order.flatMap((k) => last.get(k) ?? []);
-  const future = all.flatMap((l) => (l.expires !== undefined && l.expires >= now ? [l.expires] : []));
+  // The next expiry to come; a loop, not Math.min(...all), which overflows the stack on a long list.
+  const next = all.reduce((min, l) => (l.expires !== undefined && l.expires >= now && l.expires < min ? l.expires : min), Infinity);
   return {
     leases,
     servers: uniqueEndpoints(leases.flatMap((l) => l.servers)),
-    ...(future.length > 0 ? { recheckAt: Math.min(...future) } : {}),
+    ...(next < Infinity ? { recheckAt: next } : {}),
   };
 }

@@ -1,13 +1,15 @@
 // A ServerSource backed by watched files (one path, or `*` in its last component): the servers
 // are the union of every matching file's last good parse; bad reads keep them and warn once.
 import { EventEmitter } from 'node:events';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { type Endpoint, formatEndpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import { DirectoryWatcher, splitWatchPath, type WatchPath } from './dir-watch.js';
+import { SOURCE_MAX_BYTES } from './config.js';
 import { chooseLeases, type LeaseServers } from './lease-choice.js';
-import type { ParseFunction } from './parse-outcome.js';
+import type { ParseFunction, ParseOutcome } from './parse-outcome.js';
+import { readCapped } from './read-capped.js';
 import { SourceReport } from './source-report.js';
 import { SOURCE_CHANGE, type ServerSource } from './source.js';
 
@@ -15,6 +17,8 @@ export interface LeaseFileOptions {
   /** A file, or a pattern with `*` in its last component: `/var/lib/dhcp/dhclient*.leases`. */
   readonly path: string;
   readonly parse: ParseFunction;
+  /** Parses off the main thread when the text is big (parse-worker.ts); `parse` when absent. */
+  readonly parseAsync?: (text: string) => Promise<ParseOutcome>;
   /** The parser's name for logs: `dhclient`, `dhcpcd`, … */
   readonly kind: string;
   readonly logger: Logger;
@@ -33,6 +37,8 @@ export interface LeaseFileOptions {
    * down). Otherwise a deleted file keeps its last good servers (dhclient rewrites in place).
    */
   readonly forgetDeleted?: boolean;
+  /** The largest file read (default SOURCE_MAX_BYTES): a bigger one is a problem, and its last good servers stay. */
+  readonly maxBytes?: number;
 }
 
 export class LeaseFileSource extends EventEmitter implements ServerSource {
@@ -150,16 +156,14 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
 
   private async readOne(name: string): Promise<void> {
     const file = join(this.where.dir, name);
-    let text: string;
-    try {
-      text = await readFile(file, this.opts.encoding ?? 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      const reason = code === 'ENOENT' ? this.missingReason(name) : readProblem(code);
+    const read = await readCapped(file, this.opts.maxBytes ?? SOURCE_MAX_BYTES, this.opts.encoding ?? 'utf8');
+    if (!read.ok) {
+      const { code } = read;
+      const reason = code === 'ENOENT' ? this.missingReason(name) : (read.reason ?? readProblem(code));
       this.report.problem(file, reason, code === 'ENOENT' && !this.lastGood.has(name));
       return;
     }
-    const outcome = this.opts.parse(text);
+    const outcome = this.opts.parseAsync ? await this.opts.parseAsync(read.text) : this.opts.parse(read.text);
     if (!outcome.ok) {
       this.report.problem(file, outcome.reason);
       return;

@@ -384,3 +384,12 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   t.ok(access.split('\n').includes('rate limit: off'), access);
   t.match(describeConfig(config(await load('rate_limit: {slip: 0}'))), /^rate limit: 200 responses\/s per \/24 and \/56, slip 0 \(all dropped\)/m);
 });
+
+t.test("a source's max_bytes: an integer from 1024 to 1 GiB, located when wrong, shown by check", async (t) => {
+  const good = await load('default:\n  sources:\n    - {kind: dhclient, path: /x/y.leases, max_bytes: 65536}\n');
+  if (!good.ok) throw new Error(good.error.reason);
+  t.equal(good.config.default.sources[0]!.maxBytes, 65536);
+  t.match(describeConfig(good.config), 'source: dhclient /x/y.leases (at most 65536 bytes)');
+  const bad = await load('default:\n  sources:\n    - {kind: dhclient, path: /x/y.leases, max_bytes: 10}\n');
+  t.match(bad, { ok: false, error: { line: 3, key: 'default.sources[0].max_bytes', reason: /must be from 1024 to 1073741824, got 10/ } });
+});

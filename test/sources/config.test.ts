@@ -1,7 +1,7 @@
 // Source paths as the config file and --lease-file give them; comparing source lists (a reload
 // restarts the sources only when they differ).
 import t from 'tap';
-import { parseSourceFlag, sameSources, type SourceConfig } from '../../src/sources/config.js';
+import { parseSourceFlag, sameSources, SOURCE_MAX_BYTES, type SourceConfig } from '../../src/sources/config.js';
 
 /** The path of a `--lease-file` dhclient source, as the flag (and a config entry) reads it. */
 const pathOf = (text: string) => {
@@ -44,4 +44,6 @@ t.test('sameSources', async (t) => {
   t.notOk(sameSources([a], [{ ...a, kind: 'resolvconf' }]), 'another kind');
   t.notOk(sameSources([a], [{ ...a, path: '/var/lib/dhclient/dhclient*.leases' }]), 'another path');
   t.notOk(sameSources([a], [{ ...a, optional: false }]), 'another optional flag');
+  t.notOk(sameSources([a], [{ ...a, maxBytes: 4096 }]), 'another size cap');
+  t.ok(sameSources([a], [{ ...a, maxBytes: SOURCE_MAX_BYTES }]), 'the default cap written out is the same');
 });

@@ -30,3 +30,9 @@ t.test('no recheck when no lease expires', async (t) => {
   t.notOk('recheckAt' in c, 'no recheckAt');
   t.same(chooseLeases([], NOW), { leases: [], servers: [] });
 });
+
+// The next expiry is found with a loop: Math.min(...list) overflows the stack past ~100,000.
+t.test('half a million leases: the next expiry without a stack overflow', async (t) => {
+  const many = Array.from({ length: 500_000 }, (_, i) => lease(`4/eth${i % 3}`, '10.0.0.1', NOW + 1000 + (i % 97)));
+  t.equal(chooseLeases(many, NOW).recheckAt, NOW + 1000);
+});

@@ -53,29 +53,32 @@ export function tokenize(text: string): Token[] {
   return tokens;
 }
 
-/** Reads a quoted string starting after its `"`; an unterminated one runs to end of file. */
+/**
+ * Reads a quoted string starting after its `"`; an unterminated one runs to end of file. The text
+ * between escapes is taken in slices, so a long string costs its length, not a copy per character.
+ */
 function readString(text: string, start: number): { value: string; next: number; newlines: number } {
-  let value = '';
+  const parts: string[] = [];
   let newlines = 0;
+  let from = start;
   let i = start;
-  while (i < text.length && text[i] !== '"') {
-    let c = text[i]!;
-    if (c === '\\' && i + 1 < text.length) {
-      const octal = /^[0-7]{3}/.exec(text.slice(i + 1, i + 4));
-      if (octal) {
-        c = String.fromCharCode(parseInt(octal[0], 8));
-        i += 3;
-      } else {
-        c = text[i + 1]!;
-        i += 1;
-      }
-    }
+  for (; i < text.length && text[i] !== '"'; i++) {
+    if (text[i] === '\n') newlines++;
+    if (text[i] !== '\\' || i + 1 >= text.length) continue;
+    parts.push(text.slice(from, i));
+    const octal = /^[0-7]{3}/.exec(text.slice(i + 1, i + 4));
+    const c = octal ? String.fromCharCode(parseInt(octal[0], 8)) : text[i + 1]!;
     if (c === '\n') newlines++;
-    value += c;
-    i++;
+    parts.push(c);
+    i += octal ? 3 : 1;
+    from = i + 1;
   }
-  return { value, next: i + 1, newlines };
+  parts.push(text.slice(from, i));
+  return { value: parts.join(''), next: i + 1, newlines };
 }
+
+/** Deeper blocks than any lease file holds (lease6 { ia-na { iaaddr { } } }): the rest is not read. */
+const MAX_DEPTH = 8;
 
 /** Builds the statement tree; a stray `}` at top level is skipped. */
 export function parseStatements(tokens: readonly Token[]): Statement[] {
@@ -86,7 +89,7 @@ export function parseStatements(tokens: readonly Token[]): Statement[] {
       i++;
       continue;
     }
-    const r = readStatement(tokens, i);
+    const r = readStatement(tokens, i, 0);
     out.push(r.statement);
     i = r.next;
   }
@@ -103,8 +106,11 @@ function startsLeaseBlock(tokens: readonly Token[], i: number): boolean {
   return !t.quoted && (t.text === 'lease' || t.text === 'lease6') && isPunct(tokens[i + 1], '{');
 }
 
-/** One statement from `start`: words up to `;`, `{ … }` or a `}` that closes the enclosing block. */
-function readStatement(tokens: readonly Token[], start: number): { statement: Statement; next: number } {
+/**
+ * One statement from `start`: words up to `;`, `{ … }` or a `}` that closes the enclosing block.
+ * A block nested past MAX_DEPTH ends the reading: it and the rest of the file are incomplete.
+ */
+function readStatement(tokens: readonly Token[], start: number, depth: number): { statement: Statement; next: number } {
   const words: Token[] = [];
   const line = tokens[start]!.line;
   let i = start;
@@ -116,11 +122,12 @@ function readStatement(tokens: readonly Token[], start: number): { statement: St
   if (i >= tokens.length || startsLeaseBlock(tokens, i)) return { statement: { words, incomplete: true, line }, next: i };
   if (isPunct(tokens[i], ';')) return { statement: { words, incomplete: false, line }, next: i + 1 };
   if (isPunct(tokens[i], '}')) return { statement: { words, incomplete: false, line }, next: i };
+  if (depth >= MAX_DEPTH) return { statement: { words, incomplete: true, line }, next: tokens.length };
   const block: Statement[] = [];
   i++;
   // A `lease {` inside a block means the block was cut off (a rewrite, a NUL hole): end it there.
   while (i < tokens.length && !isPunct(tokens[i], '}') && !startsLeaseBlock(tokens, i)) {
-    const r = readStatement(tokens, i);
+    const r = readStatement(tokens, i, depth + 1);
     block.push(r.statement);
     i = r.next;
   }
