@@ -20,9 +20,15 @@ export function useParseWorker(script: URL | null): void {
   entry = script;
 }
 
-/** `text` parsed as a `kind` file: inline when small or when no worker script is set, else in a worker thread. */
+/** The leases kept of each link: the last ones in the file (a renewal appends one, the current comes last). */
+export const LEASES_PER_LINK = 8;
+
+/**
+ * `text` parsed as a `kind` file, with at most LEASES_PER_LINK leases per link: inline when small
+ * or when no worker script is set, else in a worker thread.
+ */
 export function parseSource(kind: SourceKind, text: string): Promise<ParseOutcome> {
-  if (text.length <= INLINE_MAX || entry === null) return Promise.resolve(PARSERS[kind](text));
+  if (text.length <= INLINE_MAX || entry === null) return Promise.resolve(recent(PARSERS[kind](text)));
   const script = entry;
   return new Promise((resolve) => {
     const worker = new Worker(script, {
@@ -49,5 +55,22 @@ export function parseSource(kind: SourceKind, text: string): Promise<ParseOutcom
 export function serveParse(): void {
   if (isMainThread || !parentPort) return;
   const { dnsfwdParse: kind, text } = workerData as { dnsfwdParse: SourceKind; text: string };
-  parentPort.postMessage(PARSERS[kind](text));
+  // Only what is kept crosses back: copying thousands of leases would hold the main thread.
+  parentPort.postMessage(recent(PARSERS[kind](text)));
+}
+
+/** The outcome with only the last LEASES_PER_LINK leases of each link, in file order. */
+export function recent(outcome: ParseOutcome): ParseOutcome {
+  if (!outcome.ok) return outcome;
+  const seen = new Map<string, number>();
+  const kept: typeof outcome.leases[number][] = [];
+  for (let i = outcome.leases.length - 1; i >= 0; i--) {
+    const l = outcome.leases[i]!;
+    const n = seen.get(l.link) ?? 0;
+    if (n === LEASES_PER_LINK) continue;
+    seen.set(l.link, n + 1);
+    kept.push(l);
+  }
+  if (kept.length === outcome.leases.length) return outcome;
+  return { ...outcome, leases: kept.reverse() };
 }
