@@ -11,6 +11,10 @@ export interface ServerConfig {
   readonly udpMaxSize: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  /** From the first byte of a client's TCP message to its last (RFC 7766 §6.2.2). */
+  readonly tcpMessageTimeoutMs: number;
+  /** Open TCP connections from one client address, loopback ones included. */
+  readonly tcpMaxConnectionsPerClient: number;
   /** Processes answering queries (Node's cluster module shares the sockets); 1: no cluster. */
   readonly workers: number;
 }
@@ -25,12 +29,21 @@ export interface ListenerConfig {
 
 /** The defaults, spelled as the YAML file spells them. */
 export const LISTEN_DEFAULTS = ['127.0.0.1:53', '[::1]:53'];
-export const SERVER_DEFAULTS = { udp_max_size: 4096, tcp_idle_timeout_ms: 10000, tcp_max_connections: 256, workers: 1 };
+export const SERVER_DEFAULTS = {
+  udp_max_size: 4096,
+  tcp_idle_timeout_ms: 10000,
+  tcp_max_connections: 256,
+  tcp_message_timeout_ms: 2000,
+  tcp_max_connections_per_client: 16,
+  workers: 1,
+};
 
 const FIELDS = {
   udpMaxSize: ['udp_max_size', 512, 65535], // RFC 1035 §4.2.1: 512 is what every client accepts
   tcpIdleTimeoutMs: ['tcp_idle_timeout_ms', 100, 600000],
   tcpMaxConnections: ['tcp_max_connections', 1, 65535],
+  tcpMessageTimeoutMs: ['tcp_message_timeout_ms', 100, 600000],
+  tcpMaxConnectionsPerClient: ['tcp_max_connections_per_client', 1, 65535],
   workers: ['workers', 1, 64],
 } as const satisfies Record<keyof ServerConfig, Field>;
 
@@ -178,6 +191,7 @@ export function serverSection(c: Checker, raw: unknown): Check<ServerConfig> {
 export function describeServer(s: ServerConfig): string {
   return (
     `server:    UDP max size ${s.udpMaxSize}, TCP idle timeout ${s.tcpIdleTimeoutMs} ms, ` +
-    `TCP max connections ${s.tcpMaxConnections}, workers ${s.workers}`
+    `TCP message timeout ${s.tcpMessageTimeoutMs} ms, TCP max connections ${s.tcpMaxConnections} ` +
+    `(${s.tcpMaxConnectionsPerClient} per client), workers ${s.workers}`
   );
 }

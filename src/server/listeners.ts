@@ -267,5 +267,11 @@ function responderOptions(c: ListenerConfig): ResponderOptions {
 }
 
 function tcpOptions(c: ListenerConfig): TcpOptions {
-  return { idleTimeoutMs: c.server.tcpIdleTimeoutMs, maxConnections: c.server.tcpMaxConnections };
+  const s = c.server;
+  return {
+    idleTimeoutMs: s.tcpIdleTimeoutMs,
+    messageTimeoutMs: s.tcpMessageTimeoutMs,
+    maxConnections: s.tcpMaxConnections,
+    maxConnectionsPerClient: s.tcpMaxConnectionsPerClient,
+  };
 }

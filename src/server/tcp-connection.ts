@@ -1,6 +1,8 @@
 // One client TCP connection (RFC 7766): queries are answered concurrently, up to a limit, and
 // written as they complete. A client that sends without reading is not read from until its answers
-// drain (§6.2.3 resource limits); the idle timeout runs only while nothing is outstanding.
+// drain (§6.2.3 resource limits); the idle timeout runs only while nothing is outstanding, and a
+// message must be complete within its own deadline once its first byte arrived (§6.2.2: a client
+// trickling bytes cannot keep a connection by sending one now and then).
 import type net from 'node:net';
 import type { Logger } from '../log.js';
 import { HEADER_SIZE } from '../wire/header.js';
@@ -13,6 +15,15 @@ const MAX_PENDING_PER_CONNECTION = 100;
 /** Bytes of answers queued for a client before we stop reading its queries. */
 const WRITE_HIGH_WATER = 256 * 1024;
 
+export interface ConnectionTimeouts {
+  readonly idleTimeoutMs: number;
+  /** From a message's first byte to its last. */
+  readonly messageTimeoutMs: number;
+}
+
+/** Orders connections by their last activity (no clock needed). */
+let activitySeq = 0;
+
 export class TcpConnection {
   private readonly reader = new FrameReader();
   /** Complete queries not yet handed to the responder (we are at a limit). */
@@ -20,36 +31,54 @@ export class TcpConnection {
   private pending = 0;
   private ended = false;
   private reading = true;
+  private messageTimer: NodeJS.Timeout | undefined;
+  /** Greater for a connection active more recently: the smallest idle one is closed first. */
+  lastActivity = ++activitySeq;
 
   constructor(
     private readonly socket: net.Socket,
-    private readonly client: Client,
+    readonly client: Client,
     private readonly responder: Responder,
-    private idleTimeoutMs: number,
+    private timeouts: ConnectionTimeouts,
     private readonly log: Logger,
+    /** Called when the connection is closed because a message did not arrive whole in time. */
+    private readonly onMessageTimeout: () => void = () => {},
   ) {
     socket.setNoDelay(true);
     // setTimeout(ms, callback) would listen once; the idle check must run at every timeout.
-    socket.setTimeout(idleTimeoutMs);
+    socket.setTimeout(timeouts.idleTimeoutMs);
     socket.on('timeout', () => this.onIdle());
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'TCP connection error'));
     socket.on('end', () => {
       this.ended = true;
       this.finishIfDone();
     });
+    socket.on('close', () => this.stopMessageTimer());
     socket.on('drain', () => this.dispatch());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
   }
 
-  setIdleTimeout(ms: number): void {
-    this.idleTimeoutMs = ms;
-    this.socket.setTimeout(ms);
+  /** New timeouts (a reload): the idle one at once, the message one from the next message on. */
+  setTimeouts(timeouts: ConnectionTimeouts): void {
+    this.timeouts = timeouts;
+    this.socket.setTimeout(timeouts.idleTimeoutMs);
+  }
+
+  /** No query in progress, none waiting, no partial message: closing it loses nothing. */
+  get idle(): boolean {
+    return this.pending === 0 && this.waiting.length === 0 && this.reader.buffered === 0 && !this.socket.destroyed;
+  }
+
+  /** Closes the connection at once (it is idle: nothing is lost). */
+  destroy(): void {
+    this.socket.destroy();
   }
 
   /** Reads no more queries (shutdown); answers in flight still go out. */
   stopReading(): void {
     this.reading = false;
     this.waiting.length = 0;
+    this.stopMessageTimer();
   }
 
   /** Ends the connection once written data is flushed, or destroys it after `flushMs`. */
@@ -61,7 +90,10 @@ export class TcpConnection {
 
   private onData(chunk: Buffer): void {
     if (!this.reading) return;
-    for (const msg of this.reader.push(chunk)) {
+    this.lastActivity = ++activitySeq;
+    const wasPartial = this.reader.buffered > 0;
+    const messages = this.reader.push(chunk);
+    for (const msg of messages) {
       if (msg.length < HEADER_SIZE) {
         this.log.debug({ bytes: msg.length }, 'TCP frame shorter than a header: closing connection');
         this.socket.destroy();
@@ -69,7 +101,31 @@ export class TcpConnection {
       }
       this.waiting.push(msg);
     }
+    // The deadline runs from a message's first byte: restarted when this chunk began a new message.
+    if (this.reader.buffered === 0) this.stopMessageTimer();
+    else if (!wasPartial || messages.length > 0) this.startMessageTimer();
     this.dispatch();
+  }
+
+  private startMessageTimer(): void {
+    this.stopMessageTimer();
+    this.messageTimer = setTimeout(() => this.onMessageDeadline(), this.timeouts.messageTimeoutMs);
+    this.messageTimer.unref();
+  }
+
+  private stopMessageTimer(): void {
+    clearTimeout(this.messageTimer);
+    this.messageTimer = undefined;
+  }
+
+  private onMessageDeadline(): void {
+    this.messageTimer = undefined;
+    if (!this.reading || this.socket.destroyed) return;
+    // We stopped reading (the client's answers or queries are backed up): the rest may be waiting
+    // in the socket, unread by us. Not the client's fault: wait another period.
+    if (this.socket.isPaused()) return this.startMessageTimer();
+    this.onMessageTimeout();
+    this.socket.destroy();
   }
 
   /** Hands waiting queries to the responder while under the limits; pauses reading when over. */
@@ -95,8 +151,9 @@ export class TcpConnection {
       })
       .catch((err: unknown) => this.log.error({ err }, 'TCP answer failed'))
       .finally(() => {
+        this.lastActivity = ++activitySeq;
         // Re-arms the idle clock when the last answer is done, written or not (a dropped message).
-        if (--this.pending === 0) this.socket.setTimeout(this.idleTimeoutMs);
+        if (--this.pending === 0) this.socket.setTimeout(this.timeouts.idleTimeoutMs);
         this.dispatch();
         this.finishIfDone();
       });

@@ -347,7 +347,7 @@ t.test('describeConfig renders the effective configuration', async (t) => {
     'default:',
     '  servers: [9.9.9.9]',
     'upstream: {timeout_ms: 1000}',
-    'server: {tcp_max_connections: 16}',
+    'server: {tcp_max_connections: 16, tcp_message_timeout_ms: 1500, tcp_max_connections_per_client: 4}',
   ].join('\n');
   const out = describeConfig(config(await load(text, 'dnsfwd.yaml')));
   const lines = out.split('\n');
@@ -368,7 +368,7 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   t.ok(lines.includes('       source: dhcpcd /var/lib/dhcpcd/*.lease (optional)'), out);
   t.match(out, /static servers \(used when the sources give none\): 9\.9\.9\.9:53/);
   t.match(out, /timeout 1000 ms, deadline 4000 ms, down for 30000 ms, EDNS size 1232/);
-  t.match(out, /TCP max connections 16/);
+  t.match(out, /TCP message timeout 1500 ms, TCP max connections 16 \(4 per client\)/);
   const defaults = describeConfig(defaultConfig());
   t.match(defaults, /^config: {4}\(built-in defaults\)/);
   t.match(defaults, /static servers .*: \(none\)/);

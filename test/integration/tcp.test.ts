@@ -1,5 +1,5 @@
 // TCP serving (RFC 7766): several queries on one connection, answers as they complete (out of
-// order), the idle timeout, and the cap on open connections.
+// order), the idle timeout, and the cap on open connections (busy ones: an idle one would make room).
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { startDnsfwd } from '../helpers/daemon.js';
@@ -15,10 +15,13 @@ const upPort = await freePort(UP);
 /** The answer to `slow.example` waits until the test releases it. */
 let releaseSlow = () => {};
 const slowHeld = new Promise<void>((resolve) => (releaseSlow = resolve));
+/** The answers to `held*` names wait until the cap test is done. */
+let releaseHeld = () => {};
+const held = new Promise<void>((resolve) => (releaseHeld = resolve));
 const up = await startFake({
   address: UP,
   port: upPort,
-  answer: (name) => ({ answers: [aRecord(name, '10.3.0.1')], ...(name.startsWith('slow') ? { heldUntil: slowHeld } : {}) }),
+  answer: (name) => ({ answers: [aRecord(name, '10.3.0.1')], ...(name.startsWith('slow') ? { heldUntil: slowHeld } : name.startsWith('held') ? { heldUntil: held } : {}) }),
 });
 /** Generous slack for what the configured 500 ms idle timeout bounds. */
 const SLACK_MS = 10_000;
@@ -29,6 +32,8 @@ const dir = t.testdir({
     'routes: []',
     `default: { sources: [], servers: ["${UP}:${upPort}"] }`,
     'server: { tcp_idle_timeout_ms: 500, tcp_max_connections: 3 }',
+    // The held queries of the cap test stay in progress: no attempt timeout or deadline ends them first.
+    'upstream: { timeout_ms: 30000, deadline_ms: 30000 }',
     '',
   ].join('\n'),
 });
@@ -67,8 +72,12 @@ t.test('an idle connection is closed after the idle timeout', async (t) => {
   t.ok(await c.closedWithin(SLACK_MS), 'server closed the idle connection (timeout 500 ms)');
 });
 
+// Each of the three has a query in progress: none is idle, so none can be closed to make room.
 t.test('connections beyond the cap are refused; those within it work', async (t) => {
+  t.teardown(releaseHeld);
   const clients = await Promise.all([0, 1, 2].map(() => TcpClient.connect(LISTEN, port)));
+  clients.forEach((c, i) => c.send(query(`held${i}.example`, 'A', { id: 20 + i })));
+  await Promise.all([0, 1, 2].map((i) => up.queried(`held${i}.example`)));
   const extra = await TcpClient.connect(LISTEN, port);
   t.teardown(() => [...clients, extra].forEach((c) => c.destroy()));
   t.ok(await extra.closedWithin(SLACK_MS), 'the 4th connection was closed');

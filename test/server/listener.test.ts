@@ -31,7 +31,7 @@ t.test('a socket error after the bind is a warning; UDP and TCP keep answering',
   const log = captureLog();
   const ep = await endpoint();
   const udp = new UdpListener(ep, responder(), log.logger);
-  const tcp = new TcpListener(ep, responder(), { idleTimeoutMs: 10_000, maxConnections: 10 }, log.logger);
+  const tcp = new TcpListener(ep, responder(), { idleTimeoutMs: 10_000, messageTimeoutMs: 10_000, maxConnections: 10, maxConnectionsPerClient: 10 }, log.logger);
   t.teardown(() => Promise.all([udp.close(), tcp.close()]));
   await udp.listen();
   await tcp.listen();
@@ -61,7 +61,7 @@ function countShutdowns(l: UdpListener | TcpListener): () => number {
 t.test('close() twice resolves both times, for UDP and TCP', async (t) => {
   const ep = await endpoint();
   const udp = new UdpListener(ep, responder(), quietLogger());
-  const tcp = new TcpListener(ep, responder(), { idleTimeoutMs: 10_000, maxConnections: 10 }, quietLogger());
+  const tcp = new TcpListener(ep, responder(), { idleTimeoutMs: 10_000, messageTimeoutMs: 10_000, maxConnections: 10, maxConnectionsPerClient: 10 }, quietLogger());
   const shutdowns = [countShutdowns(udp), countShutdowns(tcp)];
   await udp.listen();
   await tcp.listen();

@@ -1,13 +1,14 @@
 // TcpListener with a Responder on a real socket: a client that never reads is not read from, at most
 // 100 queries outstanding per connection, the idle timeout waits for outstanding queries (RFC 7766
-// §6.2.3), half-close, shutdown and close, and new options (a reload) reach open connections.
+// §6.2.3), a message's deadline, the per-client limit and the cap closing an idle connection to admit
+// a new one (§6.2.2), half-close, shutdown and close, and new options (a reload) reach open connections.
 import net from 'node:net';
 import t, { type Test } from 'tap';
 import { parseEndpoint } from '../../src/address.js';
 import type { Logger } from '../../src/log.js';
 import type { Handler } from '../../src/pipeline/handler.js';
 import { Responder } from '../../src/server/responder.js';
-import { TcpListener } from '../../src/server/tcp.js';
+import { TcpListener, type TcpOptions } from '../../src/server/tcp.js';
 import { FrameReader, frame } from '../../src/wire/framing.js';
 import { readId } from '../../src/wire/header.js';
 import { captureLog, LEVEL, quietLogger } from '../helpers/logger.js';
@@ -25,12 +26,23 @@ const ADDR = '127.0.14.1';
 /** Generous slack for what the configured timeouts (at most 300 ms here) bound. */
 const SLACK_MS = 10_000;
 
-async function listener(t: Test, handler: Handler, idleTimeoutMs = 10_000, log: Logger = quietLogger(), policy = defaultPolicy()) {
+/** Limits that none of the tests reaches unless it sets them. */
+const OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, messageTimeoutMs: 10_000, maxConnections: 10, maxConnectionsPerClient: 10 };
+
+async function listener(
+  t: Test,
+  handler: Handler,
+  idleTimeoutMs = 10_000,
+  log: Logger = quietLogger(),
+  policy = defaultPolicy(),
+  options: Partial<TcpOptions> = {},
+  now: () => number = Date.now,
+) {
   const responder = new Responder(pipelineOf(handler), { deadlineMs: 4000, udpMaxSize: 4096 }, log, policy);
   const port = await freePort(ADDR);
   const ep = parseEndpoint(`${ADDR}:${port}`);
   if (!ep.ok) throw new Error(ep.reason);
-  const l = new TcpListener(ep.value, responder, { idleTimeoutMs, maxConnections: 10 }, log);
+  const l = new TcpListener(ep.value, responder, { ...OPTIONS, idleTimeoutMs, ...options }, log, now);
   await l.listen();
   t.teardown(() => l.close());
   return { l, port };
@@ -97,7 +109,7 @@ t.test('setOptions: a new idle timeout reaches connections already open', async 
   const c = await TcpClient.connect(ADDR, port);
   t.teardown(() => c.destroy());
   await until('connected', () => serverSockets(l).length === 1);
-  l.setOptions({ idleTimeoutMs: 200, maxConnections: 10 });
+  l.setOptions({ ...OPTIONS, idleTimeoutMs: 200 });
   t.ok(await c.closedWithin(SLACK_MS), 'closed by the new idle timeout, not after 30 s');
 });
 
@@ -275,17 +287,19 @@ t.test('close() after stopAccepting resolves without waiting for open connection
   await within('closed', closed);
 });
 
-// A reload that lowers tcp_max_connections applies to new connections.
+// A reload that lowers tcp_max_connections applies to new connections. The first one has a query in
+// progress: it is not idle, so nothing can be closed to make room.
 t.test('setOptions: a new connection cap applies to new connections', async (t) => {
-  const { l, port } = await listener(t, (q) => answer(q.bytes, []));
+  const { handler, state, release } = releasable();
+  t.teardown(release);
+  const { l, port } = await listener(t, handler);
   const first = await TcpClient.connect(ADDR, port);
   t.teardown(() => first.destroy());
-  await until('connected', () => serverSockets(l).length === 1);
-  l.setOptions({ idleTimeoutMs: 10_000, maxConnections: 1 });
-  const dropped = new Promise((r) => (l as unknown as { socket: net.Server }).socket.once('drop', r));
+  first.send(query('held.example'));
+  await until('the query in progress', () => state.calls === 1);
+  l.setOptions({ ...OPTIONS, maxConnections: 1 });
   const second = await TcpClient.connect(ADDR, port);
   t.teardown(() => second.destroy());
-  await within('refused', dropped);
   t.ok(await second.closedWithin(SLACK_MS), 'the second connection is closed');
   t.equal(serverSockets(l).length, 1, 'the first stays');
 });
@@ -436,4 +450,118 @@ t.test("access control on TCP: a dropped client's connection is closed at once; 
   t.same(allowed.replies.map((r) => decode(r).rcode), ['NOERROR', 'NOERROR', 'NOERROR']);
   t.same(asked, ['ok.example', 'ok.example', 'ok.example'], 'only the allowed queries reached the pipeline');
   t.same(policy.stats(), { refused: 3, dropped: 1, rateLimitedTruncated: 0, rateLimitedDropped: 0, fromOurselves: 0 });
+});
+
+/** Resolves once the connection is open (or failed). */
+const connected = (c: { socket: net.Socket }) => new Promise((r) => (c.socket.once('connect', r), c.socket.once('close', r)));
+
+// RFC 7766 §6.2.2: a client that sends a byte now and then restarts the idle clock each time; the
+// message deadline, counted from the message's first byte, closes it anyway.
+t.test('a message not complete within the message timeout closes the connection', async (t) => {
+  const log = captureLog();
+  const { port } = await listener(t, (q) => answer(q.bytes, ['10.0.0.1']), 60_000, log.logger, defaultPolicy(), { messageTimeoutMs: 300 });
+  const slow = connectFrom(t, '127.0.14.30', port);
+  await connected(slow);
+  const bytes = frame(query('slow.example', 'A', { id: 81 }));
+  let sent = 0;
+  // One byte every 50 ms: the 31-byte message needs longer than its deadline.
+  const trickle = setInterval(() => sent < bytes.length && slow.socket.write(bytes.subarray(sent, ++sent)), 50);
+  t.teardown(() => clearInterval(trickle));
+  await slow.closed;
+  t.ok(sent < bytes.length, `closed after ${sent} of ${bytes.length} bytes`);
+  t.same(slow.replies, [], 'never answered');
+  t.match(await log.next((l) => /message not complete in time/.test(l.msg)), { level: LEVEL.warn, count: 1, timeoutMs: 300 });
+
+  // Whole messages, one after another, each in time: the deadline restarts with each.
+  const quick = connectFrom(t, '127.0.14.31', port);
+  await connected(quick);
+  for (const id of [82, 83, 84]) {
+    quick.socket.write(frame(query('a.example', 'A', { id })));
+    await until(`answer ${id}`, () => quick.replies.some((r) => readId(r) === id), SLACK_MS);
+    await new Promise((r) => setTimeout(r, 200)); // together longer than one deadline
+  }
+  t.ok(quick.socket.writable, 'a client sending whole messages stays connected');
+});
+
+t.test('connections over the per-client limit are refused; other clients are not', async (t) => {
+  const log = captureLog();
+  const held = releasable();
+  const { state, release } = held;
+  t.teardown(release);
+  const handler: Handler = (q) => (q.question.name === 'held.example' ? held.handler(q) : answer(q.bytes, ['10.0.0.1']));
+  const { l, port } = await listener(t, handler, 60_000, log.logger, defaultPolicy(), { maxConnectionsPerClient: 2 });
+  const busy = [connectFrom(t, '127.0.14.40', port), connectFrom(t, '127.0.14.40', port)];
+  busy.forEach((c, id) => c.socket.write(frame(query('held.example', 'A', { id }))));
+  await until('two queries in progress', () => state.calls === 2, SLACK_MS);
+
+  const third = connectFrom(t, '127.0.14.40', port);
+  await third.closed;
+  t.equal(third.received(), 0, 'the third from the same address is closed at once');
+  t.match(await log.next((l) => /per-client limit/.test(l.msg)), { level: LEVEL.warn, count: 1, client: '127.0.14.40', limit: 2 });
+  t.ok(busy.every((c) => c.socket.writable), 'the two busy ones stay');
+
+  const other = connectFrom(t, '127.0.14.41', port);
+  other.socket.write(frame(query('held.example', 'A', { id: 9 })));
+  await until('the other client is served', () => state.calls === 3, SLACK_MS);
+  release();
+  await until('answered', () => other.replies.length === 1 && busy.every((c) => c.replies.length === 1), SLACK_MS);
+
+  // Now idle: the client's least recently active connection makes room for its new one.
+  busy[1]!.socket.write(frame(query('a.example', 'A', { id: 7 })));
+  await until('busy[1] active again', () => busy[1]!.replies.length === 2, SLACK_MS);
+  const fourth = connectFrom(t, '127.0.14.40', port);
+  await busy[0]!.closed;
+  fourth.socket.write(frame(query('a.example', 'A', { id: 10 })));
+  await until('the new one answered', () => fourth.replies.length === 1, SLACK_MS);
+  t.ok(busy[1]!.socket.writable, 'the more recently active one stays');
+  t.equal(serverSockets(l).length, 3);
+});
+
+t.test('at the cap, the least recently active idle connection is closed to admit a new one; with none idle, the new one is', async (t) => {
+  const log = captureLog();
+  const { handler, state, release } = releasable();
+  t.teardown(release);
+  const { l, port } = await listener(t, handler, 60_000, log.logger, defaultPolicy(), { maxConnections: 3 });
+  const idle = connectFrom(t, '127.0.14.50', port);
+  const partial = connectFrom(t, '127.0.14.51', port);
+  const busy = connectFrom(t, '127.0.14.52', port);
+  await Promise.all([idle, partial, busy].map(connected));
+  await until('three open', () => serverSockets(l).length === 3, SLACK_MS);
+  partial.socket.write(frame(query('p.example')).subarray(0, 5)); // a message begun: not idle
+  busy.socket.write(frame(query('held.example')));
+  await until('a query in progress', () => state.calls === 1, SLACK_MS);
+  await until('the partial message read', () => serverSockets(l).some((s) => s.bytesRead === 5), SLACK_MS);
+
+  const fresh = connectFrom(t, '127.0.14.53', port);
+  await idle.closed;
+  t.pass('the idle connection was closed');
+  t.match(await log.next((l) => /idle TCP connections closed/.test(l.msg)), { level: LEVEL.info, count: 1 });
+  fresh.socket.write(frame(query('held.example', 'A', { id: 3 })));
+  await until('the new one is served', () => state.calls === 2, SLACK_MS);
+
+  const refused = connectFrom(t, '127.0.14.54', port);
+  await refused.closed;
+  t.equal(refused.received(), 0, 'none idle: the newest is closed at once');
+  t.match(await log.next((l) => /at the cap/.test(l.msg)), { level: LEVEL.warn, count: 1, limit: 3 });
+  t.ok(partial.socket.writable && busy.socket.writable && fresh.socket.writable, 'the others stay');
+  release();
+  await until('answers', () => busy.replies.length === 1 && fresh.replies.length === 1, SLACK_MS);
+});
+
+// A remote party can make refusals as fast as it connects: a line a minute, with the count.
+t.test('refusals are logged at most once a minute per kind, with the count', async (t) => {
+  const log = captureLog();
+  let now = 1_000_000;
+  const { handler, state, release } = releasable();
+  t.teardown(release);
+  const { port } = await listener(t, handler, 60_000, log.logger, defaultPolicy(), { maxConnectionsPerClient: 1 }, () => now);
+  const busy = connectFrom(t, '127.0.14.60', port);
+  busy.socket.write(frame(query('held.example')));
+  await until('a query in progress', () => state.calls === 1, SLACK_MS);
+  const refuse = async () => await connectFrom(t, '127.0.14.60', port).closed;
+  for (let i = 0; i < 5; i++) await refuse();
+  now += 60_000;
+  await refuse();
+  const lines = log.lines.filter((l) => /per-client limit/.test(l.msg));
+  t.same(lines.map((l) => l.count), [1, 5], 'the first, then one line a minute later counting the five since');
 });
