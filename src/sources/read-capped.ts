@@ -23,8 +23,8 @@ export async function readCapped(file: string, maxBytes: number, encoding: Buffe
       const { bytesRead } = await handle.read(buf, got, buf.length - got, null);
       if (bytesRead === 0) break;
       got += bytesRead;
+      // A regular file that grew past its size fills the buffer; the next read asks for 0 bytes and ends the loop.
       if (got > maxBytes) return tooBig(stat.isFile() ? 'it grew while read' : `not a regular file, and more than that`, maxBytes);
-      if (got === buf.length) break; // a regular file that grew past its size: the next read sees the rest
     }
     return { ok: true, text: buf.toString(encoding, 0, got) };
   } catch (err) {
