@@ -10,6 +10,7 @@ const ErrorCodes = {
   UPSTREAM_TIMEOUT: 'upstream did not answer in time',
   UPSTREAM_REFUSED: 'upstream unreachable (ICMP)',
   UPSTREAM_CLOSED: 'upstream closed the connection',
+  UPSTREAM_MALFORMED: 'upstream reply whose records do not parse',
   ALL_FAILED: 'every server of the route failed',
   DEADLINE: 'query deadline passed',
   USER_UNKNOWN: 'the user to run as does not exist',

@@ -2,11 +2,13 @@
 // recently last), one attempt each with a per-attempt timeout, until one answers or the query's
 // deadline passes. A truncated UDP answer is retried over TCP to the same server; a route may ask
 // over TCP only. Each attempt sends a query of our own (wire/upstream-query.ts, EDNS is
-// hop-by-hop); a server that rejects EDNS is asked again without it, and remembered.
+// hop-by-hop); a server that rejects EDNS is asked again without it, and remembered. A reply whose
+// sections do not parse is that server failing: no stage after this one sees it.
 import { DnsfwdError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Rcode, isTruncated, rcode, readId, writeId } from '../wire/header.js';
 import { findOpt, sameQuestion } from '../wire/question.js';
+import { sectionsEnd } from '../wire/records.js';
 import { upstreamQuery } from '../wire/upstream-query.js';
 import { randomId } from './ids.js';
 import type { Exchange, Transport } from './transport/exchange.js';
@@ -129,13 +131,19 @@ export class UpstreamGroup {
     return plain;
   }
 
+  /**
+   * One exchange with `u` (over TCP after a truncated UDP answer): its reply, checked once here for
+   * every later stage (wellFormed), or an error.
+   */
   private attempt(u: Upstream, out: Outgoing, withEdns: boolean, timeoutMs: number): Promise<Buffer> {
     const edns = withEdns ? { udpSize: this.opts.ednsSize, dnssecOk: out.dnssecOk } : null;
     const query = upstreamQuery(out.bytes, out.questionEnd, edns);
     writeId(query, randomId());
     const ex: Exchange = { server: u.endpoint, query, timeoutMs, matches: matcher(query, out.questionEnd) };
-    if (this.opts.tcpOnly) return this.transports.tcp(ex);
-    return this.transports.udp(ex).then((reply) => (isTruncated(reply) ? this.overTcp(u, out, ex) : reply));
+    const check = (reply: Buffer) => wellFormed(reply, out.questionEnd);
+    if (this.opts.tcpOnly) return this.transports.tcp(ex).then(check);
+    // A truncated UDP answer may be cut anywhere (it is not used): only what replaces it is checked.
+    return this.transports.udp(ex).then((reply) => (isTruncated(reply) ? this.overTcp(u, out, ex).then(check) : check(reply)));
   }
 
   /** RFC 7766 §5: a truncated UDP answer is asked for again over TCP, of the same server. */
@@ -161,6 +169,17 @@ export class UpstreamGroup {
     if (newlyDown) this.log.warn(fields, 'upstream failed: moved to the back of the order');
     else this.log.debug(fields, 'upstream failed again');
   }
+}
+
+/**
+ * `reply` when its sections parse: one question (the matcher compared it), then as many records as
+ * its counts say, each within the message (records.ts sectionsEnd: the counts are bounded by the
+ * length first, nothing is allocated). Otherwise the server failed: huge counts over a few bytes
+ * would make every later stage (OPT, CNAME, cache) loop or allocate for records that are not there.
+ */
+function wellFormed(reply: Buffer, questionEnd: number): Buffer {
+  if (sectionsEnd(reply, questionEnd) < 0) throw new DnsfwdError('UPSTREAM_MALFORMED');
+  return reply;
 }
 
 /** BADCOOKIE: we send no cookie, so a server that asks for one is not answering (RFC 7873 §5.3). */

@@ -14,6 +14,11 @@ export const CLASS_IN = 1;
 /** QCLASS `*`. */
 export const CLASS_ANY = 255;
 
+/** The fewest bytes a question takes: a root name (1), type and class (4). */
+export const MIN_QUESTION_SIZE = 5;
+/** The fewest bytes a resource record takes: a root name (1), type, class, TTL, RDLENGTH (10). */
+export const MIN_RECORD_SIZE = 11;
+
 /** Offset just past the (possibly compressed) name at `off`, or -1 if malformed. */
 export function skipName(b: Uint8Array, off: number): number {
   let pos = off;
@@ -32,6 +37,7 @@ export function skipName(b: Uint8Array, off: number): number {
  * class: RFC 1035 §4.1.2), or -1 if one is malformed or cut short.
  */
 export function skipQuestions(b: Uint8Array, off: number, count: number): number {
+  if (count * MIN_QUESTION_SIZE > b.length - off) return -1; // more than the bytes can hold
   let pos = off;
   for (let i = 0; i < count; i++) {
     const afterName = skipName(b, pos);
@@ -75,12 +81,34 @@ export function walkRecords(
   count: number,
   visit?: (r: RecordSpan, index: number) => boolean | void,
 ): number {
+  if (count * MIN_RECORD_SIZE > b.length - off) return -1; // more than the bytes can hold
   let pos = off;
   for (let i = 0; i < count; i++) {
     const r = readRecord(b, pos);
     if (r === null) return -1;
     if (visit && visit(r, i) === false) return -1;
     pos = r.end;
+  }
+  return pos;
+}
+
+/**
+ * Offset just past the last record of a reply whose question, one, ends at `questionEnd`, or -1
+ * when the counts promise more records than the bytes can hold or a record does not parse. The
+ * counts are checked against the length before any record is read, and nothing is allocated: this
+ * runs on every upstream reply, before any stage trusts its counts.
+ */
+export function sectionsEnd(b: Uint8Array, questionEnd: number): number {
+  if (b.length < questionEnd || ((b[4]! << 8) | b[5]!) !== 1) return -1;
+  const count = ((b[6]! << 8) | b[7]!) + ((b[8]! << 8) | b[9]!) + ((b[10]! << 8) | b[11]!);
+  if (count * MIN_RECORD_SIZE > b.length - questionEnd) return -1;
+  let pos = questionEnd;
+  for (let i = 0; i < count; i++) {
+    const afterName = skipName(b, pos);
+    if (afterName < 0) return -1;
+    // Cut inside the ten fixed bytes: the missing ones read as 0 and pos lands past b.length.
+    pos = afterName + 10 + ((b[afterName + 8]! << 8) | b[afterName + 9]!);
+    if (pos > b.length) return -1;
   }
   return pos;
 }

@@ -2,7 +2,7 @@
 // TTL field is (never the OPT record's, RFC 6891 §6.1.3), the OPT record's span, and the negative
 // TTL its SOA gives (RFC 2308 §5: the smaller of the SOA's TTL and its MINIMUM field).
 import * as h from './header.js';
-import { TYPE_OPT, TYPE_SOA, skipName } from './records.js';
+import { MIN_RECORD_SIZE, TYPE_OPT, TYPE_SOA, skipName } from './records.js';
 
 export interface ReplyShape {
   /**
@@ -27,6 +27,7 @@ export function analyseReply(b: Uint8Array, questionEnd: number): ReplyShape | n
   const answers = h.ancount(b);
   const authority = h.nscount(b);
   const total = answers + authority + h.arcount(b);
+  if (total * MIN_RECORD_SIZE > b.length - questionEnd) return null; // before allocating for them
   const ttlFields = new Array<number>(2 * total);
   const shape = { ttlFields, optStart: -1, optEnd: -1, negativeTtl: -1, end: 0 };
   let fields = 0;

@@ -3,6 +3,10 @@
 // answered at once, without an upstream.
 import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
+import { PacketCache } from '../../src/cache/packet-cache.js';
+import { CacheCounters, cacheStage } from '../../src/cache/stage.js';
+import { defaultConfig } from '../../src/config/schema.js';
+import { compose } from '../../src/pipeline/handler.js';
 import { Query } from '../../src/pipeline/query.js';
 import type { RouteTable, RouteTarget } from '../../src/route/build.js';
 import { SPECIAL_ZONES } from '../../src/route/special.js';
@@ -88,6 +92,38 @@ t.test('every server failing gives SERVFAIL with the client ID', async (t) => {
   const r = decode(await handler(q(query('example.com', 'A', { id: 77 }), routes)));
   t.equal(r.rcode, 'SERVFAIL');
   t.equal(r.id, 77);
+});
+
+// A reply with the right ID and question but counts the bytes cannot hold (or a record cut short)
+// never reaches the client or the cache: the client gets SERVFAIL, and the next query asks again.
+t.test('a reply whose sections do not parse: SERVFAIL for the client, nothing cached', async (t) => {
+  for (const bad of ['huge counts', 'cut record'] as const) {
+    let asked = 0;
+    const transports: Transports = {
+      udp: async (ex) => {
+        asked++;
+        const r = answer(ex.query, ['10.0.0.1']);
+        if (bad === 'cut record') return r.subarray(0, -1);
+        r.writeUInt16BE(0xffff, 6);
+        r.writeUInt16BE(0xffff, 8);
+        r.writeUInt16BE(0xffff, 10);
+        return r;
+      },
+      tcp: async () => Buffer.alloc(0),
+    };
+    const routes = table(transports, ['10.9.9.7']);
+    const config = defaultConfig().cache;
+    const cache = new PacketCache({ size: config.size, maxBytes: config.maxBytes, staleMs: config.staleMaxAge * 1000 });
+    const log = quietLogger();
+    const handler = compose([cacheStage({ cache: () => cache, config: () => config, counters: new CacheCounters(), log, now: Date.now })], routeStage(log));
+    for (const id of [81, 82]) {
+      const r = decode(await handler(q(query('example.com', 'A', { id, edns: 1232 }), routes)));
+      t.equal(r.rcode, 'SERVFAIL', `${bad}: SERVFAIL (query ${id})`);
+      t.equal(r.id, id);
+    }
+    t.equal(asked, 2, `${bad}: the second query went upstream again`);
+    t.equal(cache.entries, 0, `${bad}: nothing cached`);
+  }
 });
 
 // Guards the `<` of the interval and the per-zone record: one warning per zone, again after exactly a minute.

@@ -1,5 +1,6 @@
 // An upstream group: order, failover, down servers to the back, TCP for truncated answers or a
-// TCP-only route, the query of our own that goes upstream, EDNS fallback, REFUSED and BADCOOKIE.
+// TCP-only route, the query of our own that goes upstream, EDNS fallback, REFUSED and BADCOOKIE,
+// replies whose sections do not parse.
 import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
 import { DnsfwdError } from '../../src/errors.js';
@@ -10,7 +11,17 @@ import { readId } from '../../src/wire/header.js';
 import { captureLog, quietLogger } from '../helpers/logger.js';
 import { answer, query } from '../helpers/packets.js';
 
-type Behaviour = 'ok' | 'timeout' | 'refused' | 'servfail' | 'rcode-refused' | 'tc';
+type Behaviour = 'ok' | 'timeout' | 'refused' | 'servfail' | 'rcode-refused' | 'tc' | 'huge' | 'cut' | 'tc-huge';
+
+/** The issue's hostile reply: `query`'s ID and question, then ANCOUNT = NSCOUNT = ARCOUNT = 65535 over a few bytes. */
+function hugeCounts(query: Buffer, tc = false): Buffer {
+  const r = answer(query, ['10.0.0.1']);
+  r.writeUInt16BE(0xffff, 6);
+  r.writeUInt16BE(0xffff, 8);
+  r.writeUInt16BE(0xffff, 10);
+  if (tc) r[2] |= 0x02;
+  return r;
+}
 
 function fakeTransports(plan: Record<string, Behaviour>, calls: string[], ids: number[] = []): Transports {
   const reply = (ex: Exchange, tc = false) => {
@@ -27,10 +38,14 @@ function fakeTransports(plan: Record<string, Behaviour>, calls: string[], ids: n
     if (b === 'refused') throw new DnsfwdError('UPSTREAM_REFUSED');
     if (b === 'servfail') return answer(ex.query, [], { rcode: 2 });
     if (b === 'rcode-refused') return answer(ex.query, [], { rcode: 5 });
+    if (b === 'huge' || b === 'tc-huge') return hugeCounts(ex.query, b === 'tc-huge');
+    if (b === 'cut') return reply(ex).subarray(0, -1); // the last byte of the A record's address missing
     return reply(ex, b === 'tc');
   };
   const tcp = async (ex: Exchange) => {
-    calls.push(`tcp ${ex.server.host}:${ex.server.port}`);
+    const key = `${ex.server.host}:${ex.server.port}`;
+    calls.push(`tcp ${key}`);
+    if (plan[`tcp ${key}`] === 'huge') return hugeCounts(ex.query);
     return reply(ex);
   };
   return { udp, tcp };
@@ -353,4 +368,49 @@ t.test('servers that are down are tried in the order their down time ends, whate
   clock.t = 31_500;
   await g.resolve(out(query('c.example'))); // .1 is up again, is asked first, fails: down until 61500
   t.same(g.order().map((u) => u.label), ['10.0.0.3:53', '10.0.0.2:53', '10.0.0.1:53'], '.2 is up again at 32000, .1 at 61500');
+});
+
+// The issue's hostile reply and a reply cut inside its last record: that server failed, the next one answers.
+t.test('a reply whose sections do not parse is a failure of its server: the next one is asked', async (t) => {
+  for (const bad of ['huge', 'cut'] as const) {
+    const calls: string[] = [];
+    const g = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': bad }, calls);
+    const r = await g.resolve(out(query('a.example')));
+    t.same(calls, ['udp 10.0.0.1:53', 'udp 10.0.0.2:53'], `${bad}: the second server asked`);
+    t.equal(r.readUInt16BE(6), 1, `${bad}: the second server's answer`);
+    t.same(g.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.1:53'], `${bad}: the first server to the back`);
+  }
+});
+
+t.test('only malformed replies: every server failed', async (t) => {
+  const log = captureLog();
+  const ups = ['10.0.0.1', '10.0.0.2'].map((s) => {
+    const r = parseEndpoint(s);
+    if (!r.ok) throw new Error(r.reason);
+    return new Upstream(r.value);
+  });
+  const plan: Record<string, Behaviour> = { '10.0.0.1:53': 'huge', '10.0.0.2:53': 'cut' };
+  const g = new UpstreamGroup('x', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, fakeTransports(plan, []), log.logger, () => 1000);
+  await t.rejects(g.resolve(out(query('a.example'))), { code: 'ALL_FAILED' });
+  t.same(log.warnings().map((l) => l.reason), ['UPSTREAM_MALFORMED', 'UPSTREAM_MALFORMED'], 'the reason each server failed');
+});
+
+// Guards the check after the TCP retry and on a TCP-only route, and that a truncated UDP answer (not used) is not checked.
+t.test('TCP replies are checked; a truncated UDP answer is not, it is asked again over TCP', async (t) => {
+  const calls: string[] = [];
+  const g = group(['10.0.0.1'], { '10.0.0.1:53': 'tc-huge' }, calls);
+  const r = await g.resolve(out(query('a.example')));
+  t.same(calls, ['udp 10.0.0.1:53', 'tcp 10.0.0.1:53']);
+  t.equal(r.readUInt16BE(6), 1, 'the TCP answer');
+  const tcpCalls: string[] = [];
+  const ups = ['10.0.0.1', '10.0.0.2'].map((s) => {
+    const e = parseEndpoint(s);
+    if (!e.ok) throw new Error(e.reason);
+    return new Upstream(e.value);
+  });
+  const plan: Record<string, Behaviour> = { 'tcp 10.0.0.1:53': 'huge' };
+  const tcpOnly = new UpstreamGroup('consul', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232, tcpOnly: true }, fakeTransports(plan, tcpCalls), quietLogger(), () => 1000);
+  const r2 = await tcpOnly.resolve(out(query('a.example')));
+  t.same(tcpCalls, ['tcp 10.0.0.1:53', 'tcp 10.0.0.2:53'], 'TCP only: the malformed TCP reply moves on to the next server');
+  t.equal(r2.readUInt16BE(6), 1);
 });

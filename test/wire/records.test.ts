@@ -1,8 +1,8 @@
 // Walking names, questions and records in raw messages: every malformed shape gives -1 (or null), never a
-// position past the end of the message.
+// position past the end of the message; counts the bytes cannot hold are refused before any record is read.
 import t from 'tap';
-import { type RecordSpan, skipName, skipQuestions, walkRecords } from '../../src/wire/records.js';
-import { rr, wireName } from '../helpers/raw.js';
+import { type RecordSpan, sectionsEnd, skipName, skipQuestions, walkRecords } from '../../src/wire/records.js';
+import { message, optRecord, QUESTION_END, rr, wireName } from '../helpers/raw.js';
 
 const bytes = (...parts: number[][]) => Uint8Array.from(parts.flat());
 
@@ -84,4 +84,81 @@ t.test('skipQuestions: a question cut inside its type and class is -1', async (t
   const q = question(wireName('a'));
   for (const cut of [1, 2, 3, 4]) t.equal(skipQuestions(bytes(q.slice(0, q.length - cut)), 0, 1), -1, `${cut} byte(s) short`);
   t.equal(skipQuestions(bytes(q), 0, 1), q.length, 'the whole question ends the message');
+});
+
+/**
+ * `b` behind a proxy that counts the reads of its bytes: a walk that trusts a count reads (or
+ * allocates) per record counted; one bounded by the length first reads the header and stops.
+ */
+function counted(b: Uint8Array): { bytes: Uint8Array; reads: () => number } {
+  let reads = 0;
+  const bytes = new Proxy(b, {
+    get: (target, prop) => {
+      if (typeof prop === 'string' && /^\d+$/.test(prop)) reads++;
+      return Reflect.get(target, prop);
+    },
+  });
+  return { bytes, reads: () => reads };
+}
+
+/** A response with the question `a.example` and every count field `n`, then `tail`. */
+function hugeCounts(n: number, tail: number[] = []): Buffer {
+  const b = message(0x8180, {}, tail);
+  b.writeUInt16BE(n, 6);
+  b.writeUInt16BE(n, 8);
+  b.writeUInt16BE(n, 10);
+  return b;
+}
+
+const A = rr([0xc0, 12], 1, 1, 60, [10, 0, 0, 1]);
+
+t.test('sectionsEnd: the end of the last record of a reply whose sections parse', async (t) => {
+  const b = message(0x8180, { an: 2, ar: 1 }, A, A, optRecord());
+  t.equal(sectionsEnd(b, QUESTION_END), b.length);
+  t.equal(sectionsEnd(message(0x8180, {}), QUESTION_END), QUESTION_END, 'no records: the question\'s end');
+  const trailing = Buffer.concat([b, Buffer.from([0, 0])]);
+  t.equal(sectionsEnd(trailing, QUESTION_END), b.length, 'bytes after the last record are not read');
+});
+
+t.test('sectionsEnd: -1 for a record cut anywhere, a count one too many, or QDCOUNT other than 1', async (t) => {
+  const b = message(0x8180, { an: 2, ar: 1 }, A, A, optRecord());
+  for (let len = QUESTION_END; len < b.length; len++) t.equal(sectionsEnd(b.subarray(0, len), QUESTION_END), -1, `${len} of ${b.length} bytes`);
+  t.equal(sectionsEnd(message(0x8180, { an: 3, ar: 1 }, A, A, optRecord()), QUESTION_END), -1, 'ANCOUNT one more than there are');
+  t.equal(sectionsEnd(message(0x8180, { an: 1 }, [0x41], Array(40).fill(0)), QUESTION_END), -1, 'an owner name with label type 0x40');
+  for (const qd of [0, 2]) {
+    const other = Buffer.from(b);
+    other.writeUInt16BE(qd, 4);
+    t.equal(sectionsEnd(other, QUESTION_END), -1, `QDCOUNT ${qd}`);
+  }
+  t.equal(sectionsEnd(b.subarray(0, QUESTION_END - 1), QUESTION_END), -1, 'shorter than the question');
+});
+
+// The issue's hostile reply: the right ID and question, then counts of 65535 over a few bytes.
+t.test('sectionsEnd: counts of 65535 over a 40-byte reply are refused from the header alone', async (t) => {
+  const b = hugeCounts(0xffff, A.slice(0, 13)); // an A record's first 13 bytes
+  t.equal(b.length, 40);
+  const c = counted(b);
+  t.equal(sectionsEnd(c.bytes, QUESTION_END), -1);
+  t.ok(c.reads() <= 12, `only header bytes read (${c.reads()} reads), none per counted record`);
+  // The bound is exact: as many minimal records as the bytes hold parse; one more is refused.
+  const root = rr([0], 1, 1, 0);
+  const three = message(0x8180, { an: 3 }, root, root, root);
+  t.equal(sectionsEnd(three, QUESTION_END), three.length, 'three 11-byte records in 33 bytes');
+  three.writeUInt16BE(4, 6);
+  const c4 = counted(three);
+  t.equal(sectionsEnd(c4.bytes, QUESTION_END), -1, 'four promised in 33 bytes');
+  t.ok(c4.reads() <= 12, 'refused before the walk');
+});
+
+t.test('walkRecords and skipQuestions refuse counts the bytes cannot hold before reading a record', async (t) => {
+  const b = hugeCounts(0xffff, A);
+  const c = counted(b);
+  let visits = 0;
+  t.equal(walkRecords(c.bytes, QUESTION_END, 0xffff * 3, () => void visits++), -1);
+  t.equal(visits, 0, 'no record visited');
+  t.equal(c.reads(), 0, 'no byte read');
+  const q = counted(b);
+  t.equal(skipQuestions(q.bytes, 12, 0xffff), -1);
+  t.equal(q.reads(), 0, 'no byte read');
+  t.equal(skipQuestions(b, 12, 1), QUESTION_END, 'one question that is there');
 });

@@ -16,6 +16,23 @@ t.test('a well-formed reply: TTL fields, OPT span, end', async (t) => {
   t.same([s?.optStart, s?.optEnd, s?.end], [b.length - 11, b.length, b.length]);
 });
 
+// Counts of 65535 over a 40-byte reply: nothing is allocated for the records they promise.
+t.test('counts the bytes cannot hold do not parse, refused before the TTL array is made', async (t) => {
+  const b = message(RESPONSE, { an: 1 }, rr([0xc0, 12], 1, 1, 60, [10, 0, 0, 1]));
+  b.writeUInt16BE(0xffff, 6);
+  b.writeUInt16BE(0xffff, 8);
+  b.writeUInt16BE(0xffff, 10);
+  let reads = 0;
+  const watched = new Proxy(b, {
+    get: (target, prop) => {
+      if (typeof prop === 'string' && /^\d+$/.test(prop)) reads++;
+      return Reflect.get(target, prop);
+    },
+  });
+  t.equal(analyseReply(watched, QUESTION_END), null);
+  t.ok(reads <= 12, `only the header read (${reads} reads)`);
+});
+
 // Guards the record bounds: a name, fixed part or RDATA that runs past the message.
 t.test('records that run past the end do not parse', async (t) => {
   const b = message(RESPONSE, { an: 1 }, A(300));

@@ -1,0 +1,147 @@
+// One upstream's bad replies cost no one else: a fuzzing first server of the fuzz.test route
+// answers with random bytes and mutations of a valid reply (its ID and question copied in, section
+// counts blown up, records cut, bytes flipped), a healthy second server answers what the first
+// botched, and a canary client asking the default route keeps getting answers throughout.
+import dgram from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+
+import { startDnsfwd } from '../helpers/daemon.js';
+import { query } from '../helpers/packets.js';
+import { freePort } from '../helpers/ports.js';
+import { rawReply, startRawUpstream, type RawQuery } from '../helpers/raw-upstream.js';
+
+const LISTEN = '127.0.61.1';
+const FUZZER = '127.0.61.2';
+const HEALTHY = '127.0.61.3';
+/** Fuzzed replies' worth of queries sent to the fuzz.test route. */
+const FUZZED = 20_000;
+/** Queries of the load in flight at once: the next is sent when one is answered. */
+const WINDOW = 200;
+
+let seed = 61;
+const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => rnd(256)));
+
+/** A reply to `q` that its ID and question would let through, broken in one of several ways (or, rarely, not at all). */
+function fuzz(q: RawQuery): Buffer {
+  const questionEnd = q.bytes.length - ((q.decoded.additionals ?? []).length > 0 ? 11 : 0); // dnsfwd's OPT has no options
+  if (rnd(20) === 0) return randomBytes(rnd(120)); // not even its ID: dropped by the matcher
+  const valid = rawReply(q, { addresses: ['10.61.0.66', '10.61.0.67'], ttl: rnd(600) });
+  const r = Buffer.from(valid);
+  switch (rnd(6)) {
+    case 0: // every count blown up
+      for (const at of [6, 8, 10]) r.writeUInt16BE(0xffff, at);
+      return r;
+    case 1: // one count blown up, at random
+      r.writeUInt16BE(1 + rnd(0xffff), 6 + 2 * rnd(3));
+      return r;
+    case 2: // random bytes after the question, counts random
+      for (const at of [6, 8, 10]) r.writeUInt16BE(rnd(0x10000), at);
+      return Buffer.concat([r.subarray(0, questionEnd), randomBytes(rnd(200))]);
+    case 3: // cut anywhere after the question
+      return r.subarray(0, questionEnd + rnd(r.length - questionEnd));
+    case 4: // bytes after the question flipped
+      for (let i = 0, n = 1 + rnd(4); i < n; i++) r[questionEnd + rnd(r.length - questionEnd)] = rnd(256);
+      return r;
+    default: // flags and RCODE at random (TC sends dnsfwd to TCP, also fuzzed), counts sometimes too
+      r[2] = 0x80 | (rnd(256) & 0x07);
+      r[3] = rnd(256);
+      if (rnd(2)) r.writeUInt16BE(rnd(0x10000), 6 + 2 * rnd(3));
+      return r;
+  }
+}
+
+const fuzzerPort = await freePort(FUZZER);
+const healthyPort = await freePort(HEALTHY);
+const fuzzer = await startRawUpstream(FUZZER, fuzzerPort, fuzz);
+const healthy = await startRawUpstream(HEALTHY, healthyPort, (q) => rawReply(q, { addresses: ['10.61.0.1'] }));
+const dir = mkdtempSync(join(tmpdir(), 'dnsfwd-bad-replies-'));
+// down_ms 0: the fuzzer stays first in its route's order however often it fails, so every query of
+// the load gets a fuzzed reply.
+writeFileSync(join(dir, 'dnsfwd.yaml'), 'upstream:\n  down_ms: 0\n');
+const port = await freePort(LISTEN);
+const daemon = await startDnsfwd([
+  '--config', join(dir, 'dnsfwd.yaml'),
+  '--listen', `${LISTEN}:${port}`,
+  '--route', `fuzz.test=${FUZZER}:${fuzzerPort},${HEALTHY}:${healthyPort}`,
+  '--upstream', `${HEALTHY}:${healthyPort}`,
+  '--lease-file', '/nonexistent/dhclient.leases',
+]);
+t.teardown(async () => {
+  await daemon.stop();
+  await fuzzer.close();
+  await healthy.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A client socket that sends queries with its own IDs and resolves each with its reply, or null after `ms`. */
+async function client(ms: number) {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const waiting = new Map<number, (reply: Buffer | null) => void>();
+  sock.on('message', (m) => {
+    const done = waiting.get(m.readUInt16BE(0));
+    if (done) done(m);
+  });
+  let next = 0;
+  const ask = (name: string): Promise<Buffer | null> => {
+    const id = next++ & 0xffff;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(null), ms);
+      const done = (reply: Buffer | null) => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        resolve(reply);
+      };
+      waiting.set(id, done);
+      sock.send(query(name, 'A', { id, edns: 1232 }), port, LISTEN);
+    });
+  };
+  return { ask, close: () => sock.close() };
+}
+
+t.test(`${FUZZED} fuzzed replies: the canary is answered, the daemon lives, the second server covers the first`, async (t) => {
+  const canary = await client(2_000);
+  const load = await client(6_000); // every accepted query is answered within its 4 s deadline
+  let loadDone = false;
+  let asked = 0;
+  let answered = 0;
+  const canaryRun = (async () => {
+    for (let i = 0; !loadDone; i++) {
+      asked++;
+      const r = await canary.ask(`c${i}.canary.example`);
+      if (r && r[3]! % 16 === 0 && r.includes(Buffer.from([10, 61, 0, 1]))) answered++;
+    }
+  })();
+  const outcomes = { healthy: 0, servfail: 0, other: 0, none: 0 };
+  let sent = 0;
+  const worker = async () => {
+    while (sent < FUZZED) {
+      const r = await load.ask(`f${sent++}.fuzz.test`);
+      if (r === null) outcomes.none++;
+      else if (r.includes(Buffer.from([10, 61, 0, 1]))) outcomes.healthy++;
+      else if ((r[3]! & 0x0f) === 2) outcomes.servfail++;
+      else outcomes.other++;
+    }
+  };
+  await Promise.all(Array.from({ length: WINDOW }, worker));
+  loadDone = true;
+  await canaryRun;
+  canary.close();
+  load.close();
+  const fuzzed = fuzzer.seen.length;
+  t.comment(`fuzzed replies ${fuzzed}; load outcomes ${JSON.stringify(outcomes)}; canary ${answered}/${asked}`);
+  t.ok(daemon.alive, 'the daemon is still running');
+  t.ok(fuzzed >= FUZZED, `the fuzzer answered at least ${FUZZED} queries (${fuzzed})`);
+  t.ok(answered / asked >= 0.99, `the canary got its answer for ${answered} of ${asked} queries`);
+  t.ok(outcomes.healthy > FUZZED / 2, `most of the load was answered by the second server (${outcomes.healthy})`);
+  t.equal(daemon.logs.filter((l) => (l.level ?? 0) >= 50).length, 0, 'no error logged');
+  // Afterwards: a fuzz.test name is answered by the second server, a default-route name as ever.
+  const after = await client(5_000);
+  const r = await after.ask('after.canary.example');
+  after.close();
+  t.ok(r && r.includes(Buffer.from([10, 61, 0, 1])), 'the canary is answered after the run');
+});
