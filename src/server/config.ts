@@ -13,6 +13,10 @@ export interface ServerConfig {
   readonly tcpMaxConnections: number;
   /** Processes answering queries (Node's cluster module shares the sockets); 1: no cluster. */
   readonly workers: number;
+  /** Receive buffer asked for each UDP listening socket, bytes; 0 leaves the kernel's default. */
+  readonly udpRecvBuffer: number;
+  /** Send buffer asked for each UDP listening socket, bytes; 0 leaves the kernel's default. */
+  readonly udpSendBuffer: number;
 }
 
 /** What the listeners are set up from: where to listen, the limits, and each query's deadline. */
@@ -25,13 +29,24 @@ export interface ListenerConfig {
 
 /** The defaults, spelled as the YAML file spells them. */
 export const LISTEN_DEFAULTS = ['127.0.0.1:53', '[::1]:53'];
-export const SERVER_DEFAULTS = { udp_max_size: 4096, tcp_idle_timeout_ms: 10000, tcp_max_connections: 256, workers: 1 };
+/** 4 MiB: room for thousands of queued queries in a burst (Unbound's advice for so-rcvbuf). */
+const MIB4 = 4 * 1024 * 1024;
+export const SERVER_DEFAULTS = {
+  udp_max_size: 4096,
+  tcp_idle_timeout_ms: 10000,
+  tcp_max_connections: 256,
+  workers: 1,
+  udp_recv_buffer: MIB4,
+  udp_send_buffer: MIB4,
+};
 
 const FIELDS = {
   udpMaxSize: ['udp_max_size', 512, 65535], // RFC 1035 §4.2.1: 512 is what every client accepts
   tcpIdleTimeoutMs: ['tcp_idle_timeout_ms', 100, 600000],
   tcpMaxConnections: ['tcp_max_connections', 1, 65535],
   workers: ['workers', 1, 64],
+  udpRecvBuffer: ['udp_recv_buffer', 0, 512 * 1024 * 1024],
+  udpSendBuffer: ['udp_send_buffer', 0, 512 * 1024 * 1024],
 } as const satisfies Record<keyof ServerConfig, Field>;
 
 /** The `listen:` list split by kind: addresses bound from the start, and the watched entries. */
@@ -178,6 +193,12 @@ export function serverSection(c: Checker, raw: unknown): Check<ServerConfig> {
 export function describeServer(s: ServerConfig): string {
   return (
     `server:    UDP max size ${s.udpMaxSize}, TCP idle timeout ${s.tcpIdleTimeoutMs} ms, ` +
-    `TCP max connections ${s.tcpMaxConnections}, workers ${s.workers}`
+    `TCP max connections ${s.tcpMaxConnections}, workers ${s.workers}, ` +
+    `UDP buffers ${bufferText(s.udpRecvBuffer)} receive / ${bufferText(s.udpSendBuffer)} send`
   );
+}
+
+function bufferText(bytes: number): string {
+  if (bytes === 0) return 'kernel default';
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }

@@ -27,6 +27,8 @@ export class TcpConnection {
     private readonly responder: Responder,
     private idleTimeoutMs: number,
     private readonly log: Logger,
+    /** Called each time an answer is done (written or not). */
+    private readonly onSettled: () => void = () => {},
   ) {
     socket.setNoDelay(true);
     // setTimeout(ms, callback) would listen once; the idle check must run at every timeout.
@@ -44,6 +46,11 @@ export class TcpConnection {
   setIdleTimeout(ms: number): void {
     this.idleTimeoutMs = ms;
     this.socket.setTimeout(ms);
+  }
+
+  /** Whether answers of this connection are still being computed. */
+  get busy(): boolean {
+    return this.pending > 0;
   }
 
   /** Reads no more queries (shutdown); answers in flight still go out. */
@@ -99,6 +106,7 @@ export class TcpConnection {
         if (--this.pending === 0) this.socket.setTimeout(this.idleTimeoutMs);
         this.dispatch();
         this.finishIfDone();
+        this.onSettled();
       });
   }
 

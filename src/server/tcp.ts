@@ -50,9 +50,17 @@ export class TcpListener extends Listener {
       socket.destroy();
       return;
     }
-    const c = new TcpConnection(socket, client, this.responder, this.opts.idleTimeoutMs, this.log);
+    const c = new TcpConnection(socket, client, this.responder, this.opts.idleTimeoutMs, this.log, () => this.settled());
     this.connections.add(c);
-    socket.on('close', () => this.connections.delete(c));
+    socket.on('close', () => {
+      this.connections.delete(c);
+      this.settled();
+    });
+  }
+
+  busy(): boolean {
+    for (const c of this.connections) if (c.busy) return true;
+    return false;
   }
 
   /** Also stops reading queries on open connections, and stops listening. */

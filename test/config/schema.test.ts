@@ -36,7 +36,7 @@ t.test('the default configuration', async (t) => {
   ]);
   t.same(c.default.servers, []);
   t.same(c.upstream, { timeoutMs: 1500, deadlineMs: 4000, downMs: 30000, ednsSize: 1232, loopProbeIntervalMs: 300000 });
-  t.same(c.server, { udpMaxSize: 4096, tcpIdleTimeoutMs: 10000, tcpMaxConnections: 256, workers: 1 });
+  t.same(c.server, { udpMaxSize: 4096, tcpIdleTimeoutMs: 10000, tcpMaxConnections: 256, workers: 1, udpRecvBuffer: 4194304, udpSendBuffer: 4194304 });
   t.same(c.access, [], 'no access entries: the built-in default decides');
   t.same(c.rateLimit, { responsesPerSecond: 200, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56 }, "NSD's rate and slip");
   t.equal(c.file, undefined, 'the defaults come from no file');
@@ -178,6 +178,8 @@ t.test('numbers: every range, at and past each bound', async (t) => {
     ['server', 'tcp_idle_timeout_ms', 100, 600000],
     ['server', 'tcp_max_connections', 1, 65535],
     ['server', 'workers', 1, 64],
+    ['server', 'udp_recv_buffer', 0, 536870912],
+    ['server', 'udp_send_buffer', 0, 536870912],
   ];
   // Timeout 50 and deadline 30000 keep every other upstream value in range valid.
   const base = { timeout_ms: 50, deadline_ms: 30000 };
