@@ -52,10 +52,11 @@ export class Listeners {
   private loggedBufs: string | null = null;
   /**
    * Listeners no longer listed (a reload, or a watched address gone): they take no new query and
-   * close once their answers in flight are out, or after the query deadline; each with a token
-   * that a later retirement replaces (a retiring UDP socket can be taken back by a reload).
+   * close once their answers in flight are out, or after the query deadline; each with the function
+   * that ends its wait (a later retirement replaces it; a retiring UDP socket can be taken back by a
+   * reload, and close() ends every wait at once).
    */
-  private readonly retiring = new Map<Listener, symbol>();
+  private readonly retiring = new Map<Listener, () => void>();
   private retireMs: number;
   private unsubscribe: (() => void) | null = null;
   /** apply() and the reconciliations run one at a time, in order. */
@@ -162,13 +163,19 @@ export class Listeners {
   }
 
   private async retireOne(l: Listener): Promise<boolean> {
-    const token = Symbol('retiring');
-    this.retiring.set(l, token);
     l.stopAccepting();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([l.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.retireMs)))]);
-    clearTimeout(timer);
-    if (this.retiring.get(l) !== token) return false; // taken back, or closed by close()
+    let wake = () => {};
+    const waited = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.retireMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.retiring.set(l, wake);
+    await Promise.race([l.idle(), waited]);
+    wake();
+    if (this.retiring.get(l) !== wake) return false; // taken back, or closed by close()
     this.retiring.delete(l);
     await l.close();
     return true;
@@ -189,6 +196,7 @@ export class Listeners {
       await tcp.close();
       throw err;
     }
+    this.retiring.get(udp)?.();
     this.retiring.delete(udp);
     udp.resumeAccepting();
     udp.setBuffers(this.udpBufs);
@@ -355,9 +363,11 @@ export class Listeners {
     await this.lock; // a bind under way finishes, and is closed below
     const pairs = [...this.pairs, ...this.watchedPairs.values()];
     const retiring = [...this.retiring.keys()];
+    const waits = [...this.retiring.values()];
     this.pairs = [];
     this.watchedPairs.clear();
     this.retiring.clear();
+    for (const wake of waits) wake(); // no timer left behind
     this.failed.clear();
     await Promise.all([...pairs.map(closePair), ...retiring.map((l) => l.close())]);
   }

@@ -51,12 +51,16 @@ export class UdpListener extends Listener {
     if (Buffer.isBuffer(reply)) this.send(reply, rinfo);
     else if (reply !== null) {
       this.inFlight++;
-      reply
-        .then((r) => r && this.send(r, rinfo), (err: unknown) => this.log.error({ err }, 'UDP answer failed'))
-        .finally(() => {
-          this.inFlight--;
-          this.settled();
-        });
+      reply.then(
+        (r) => {
+          if (r) this.send(r, rinfo);
+          this.done();
+        },
+        (err: unknown) => {
+          this.log.error({ err }, 'UDP answer failed');
+          this.done();
+        },
+      );
     }
   }
 
@@ -81,6 +85,11 @@ export class UdpListener extends Listener {
     } catch {
       return { recv: 0, send: 0 }; // not bound
     }
+  }
+
+  private done(): void {
+    this.inFlight--;
+    this.settled();
   }
 
   busy(): boolean {
