@@ -215,8 +215,9 @@ export class Listeners {
       this.log.info({ recv: granted.recv, send: granted.send }, 'UDP socket buffers: the kernel defaults');
       return;
     }
-    // Linux reports twice the size asked for (its bookkeeping overhead), capped at twice the sysctl.
-    const short = (asked.recv > 0 && granted.recv < asked.recv) || (asked.send > 0 && granted.send < asked.send);
+    // Linux grants twice the size asked for (room for its bookkeeping), capped at twice the sysctl:
+    // less than twice means the cap cut it down.
+    const short = (asked.recv > 0 && granted.recv < 2 * asked.recv) || (asked.send > 0 && granted.send < 2 * asked.send);
     const fields = { askedRecv: asked.recv, grantedRecv: granted.recv, askedSend: asked.send, grantedSend: granted.send };
     if (short) {
       this.log.warn(
