@@ -319,18 +319,35 @@ wait_quiet() {
 # Host-wide count of UDP datagrams dropped because a socket's receive buffer was full.
 udp_rcvbuf_errors() { awk '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RcvbufErrors"] }' /proc/net/snmp; }
 
+# The `drops` column of /proc/net/udp summed over the sockets bound to ADDR:PORT (IPv4): the
+# datagrams the kernel dropped at that listening socket alone (its receive buffer full).
+socket_drops() {
+  local hex o
+  IFS=. read -r -a o <<<"$1"
+  hex=$(printf '%02X%02X%02X%02X:%04X' "${o[3]}" "${o[2]}" "${o[1]}" "${o[0]}" "$2") # a little-endian word
+  awk -v a="$hex" 'NR > 1 && $2 == a { n += $NF } END { print n + 0 }' /proc/net/udp
+}
+
 # dnsperf in the background so that a signal reaches the trap at once; output to `out`, and the
-# kernel's UDP receive-buffer drops during the run appended as "UDP rcvbuf drops: N".
+# kernel's UDP receive-buffer drops during the run appended as "UDP rcvbuf drops: N" (host-wide)
+# and "Listener drops: N" (the target's listening socket, from -s and -p).
 run_dnsperf() {
-  local out=$1 rc=0 drops
+  local out=$1 rc=0 drops sdrops addr='' port=53 prev=''
   shift
+  for a in "$@"; do
+    [[ $prev == -s ]] && addr=$a
+    [[ $prev == -p ]] && port=$a
+    prev=$a
+  done
   drops=$(udp_rcvbuf_errors)
+  sdrops=$(socket_drops "$addr" "$port")
   dnsperf "$@" >"$out" 2>&1 &
   DNSPERF_PID=$!
   wait "$DNSPERF_PID" || rc=$?
   DNSPERF_PID=
   [[ $rc -eq 0 ]] || die "dnsperf failed ($rc): $(tail -5 "$out")"
   echo "UDP rcvbuf drops: $(($(udp_rcvbuf_errors) - drops))" >>"$out"
+  echo "Listener drops: $(($(socket_drops "$addr" "$port") - sdrops))" >>"$out"
 }
 
 load_args() { echo -s "${ADDR[$1]}" -p "${PORT[$1]}" -c "$CLIENTS" -q "$OUTSTANDING" -T 1; }
@@ -359,6 +376,7 @@ record() {
   R[$key.sent]=$sent R[$key.completed]=$completed R[$key.lost]=$lost R[$key.codes]=$codes
   R[$key.qps]=$(first_word "$(report "$out" 'Queries per second:')")
   R[$key.drops]=$(report "$out" 'UDP rcvbuf drops:')
+  R[$key.sdrops]=$(report "$out" 'Listener drops:')
   R[$key.mean]=$(awk '{ printf "%.2f", $1 * 1000 }' <<<"$(report "$out" 'Average Latency (s):')")
   if ((${noerr:-0} * 10 < completed * 9)); then
     FAILURES+=("$key: only ${noerr:-0} of $completed answers were NOERROR ($codes)")
@@ -472,12 +490,12 @@ ratio_row() {
 
 details() {
   local s k
-  echo '| system | run | seconds | sent | completed | lost | UDP rcvbuf drops | response codes | qps | mean ms |'
-  echo '|---|---|---|---|---|---|---|---|---|---|'
+  echo '| system | run | seconds | sent | completed | lost | UDP rcvbuf drops | listener drops | response codes | qps | mean ms |'
+  echo '|---|---|---|---|---|---|---|---|---|---|---|'
   for s in "${SYSTEMS[@]}"; do
     for k in warm hits hitsv misses missesv; do
-      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$s]%% *}" "$(run_name "$k")" \
-        "$(run_seconds "$k")" "${R[$s.$k.sent]}" "${R[$s.$k.completed]}" "${R[$s.$k.lost]}" "${R[$s.$k.drops]}" \
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$s]%% *}" "$(run_name "$k")" \
+        "$(run_seconds "$k")" "${R[$s.$k.sent]}" "${R[$s.$k.completed]}" "${R[$s.$k.lost]}" "${R[$s.$k.drops]}" "${R[$s.$k.sdrops]}" \
         "${R[$s.$k.codes]}" "$(int "${R[$s.$k.qps]}")" "${R[$s.$k.mean]}"
     done
   done
@@ -555,7 +573,8 @@ write_report() {
     "($P99_DURATION s, per-query latencies, µs resolution, answered queries only): dnsperf 2.10 has no" \
     "histogram, and \`-v\` (a write per answer) can cost it up to ~20% qps, so p99 may be slightly pessimistic;" \
     "that run's qps and mean are in the details. lost = no answer within dnsperf's 5 s timeout (UDP rcvbuf drops:" \
-    "host-wide kernel count of datagrams dropped at a full socket buffer during the run)."
+    "host-wide kernel count of datagrams dropped at a full socket buffer during the run; listener drops: the same" \
+    "count for the system's own listening socket, from /proc/net/udp)."
   anchors
   echo
   details

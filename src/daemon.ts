@@ -15,6 +15,7 @@ import { Routes } from './route/routes.js';
 import { routeStage } from './route/stage.js';
 import { ClientPolicy } from './server/admission.js';
 import { Listeners } from './server/listeners.js';
+import { readUdpDrops } from './server/udp-drops.js';
 import { sameSources } from './sources/config.js';
 import { SourceSet } from './sources/source-set.js';
 import { Upstreams } from './upstream/setup.js';
@@ -119,10 +120,14 @@ export class Daemon {
     }
   }
 
-  /** Logs cache, coalescing and client counters (SIGUSR1). */
+  /**
+   * Logs cache, coalescing and client counters (SIGUSR1), and `udpDrops`: the datagrams the kernel
+   * dropped on the UDP listening sockets of now (their receive buffer was full), null without procfs.
+   */
   logStats(): void {
     const clients = this.clients.stats();
-    this.log.info({ ...this.cache.stats(), coalesced: this.coalesced.coalesced, clients, memory: process.memoryUsage() }, 'cache statistics');
+    const udpDrops = readUdpDrops(this.listeners.endpoints());
+    this.log.info({ ...this.cache.stats(), coalesced: this.coalesced.coalesced, clients, udpDrops, memory: process.memoryUsage() }, 'cache statistics');
   }
 
   /** The sources `config` names; a change in one rebuilds the routes while they are the ones in force. */

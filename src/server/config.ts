@@ -17,6 +17,10 @@ export interface ServerConfig {
   readonly tcpMaxConnectionsPerClient: number;
   /** Processes answering queries (Node's cluster module shares the sockets); 1: no cluster. */
   readonly workers: number;
+  /** Receive buffer asked for each UDP listening socket, bytes; 0 leaves the kernel's default. */
+  readonly udpRecvBuffer: number;
+  /** Send buffer asked for each UDP listening socket, bytes; 0 leaves the kernel's default. */
+  readonly udpSendBuffer: number;
 }
 
 /** What the listeners are set up from: where to listen, the limits, and each query's deadline. */
@@ -29,6 +33,8 @@ export interface ListenerConfig {
 
 /** The defaults, spelled as the YAML file spells them. */
 export const LISTEN_DEFAULTS = ['127.0.0.1:53', '[::1]:53'];
+/** 4 MiB: room for thousands of queued queries in a burst (Unbound's advice for so-rcvbuf). */
+const MIB4 = 4 * 1024 * 1024;
 export const SERVER_DEFAULTS = {
   udp_max_size: 4096,
   tcp_idle_timeout_ms: 10000,
@@ -36,6 +42,8 @@ export const SERVER_DEFAULTS = {
   tcp_message_timeout_ms: 2000,
   tcp_max_connections_per_client: 16,
   workers: 1,
+  udp_recv_buffer: MIB4,
+  udp_send_buffer: MIB4,
 };
 
 const FIELDS = {
@@ -45,6 +53,8 @@ const FIELDS = {
   tcpMessageTimeoutMs: ['tcp_message_timeout_ms', 100, 600000],
   tcpMaxConnectionsPerClient: ['tcp_max_connections_per_client', 1, 65535],
   workers: ['workers', 1, 64],
+  udpRecvBuffer: ['udp_recv_buffer', 0, 512 * 1024 * 1024],
+  udpSendBuffer: ['udp_send_buffer', 0, 512 * 1024 * 1024],
 } as const satisfies Record<keyof ServerConfig, Field>;
 
 /** The `listen:` list split by kind: addresses bound from the start, and the watched entries. */
@@ -192,6 +202,12 @@ export function describeServer(s: ServerConfig): string {
   return (
     `server:    UDP max size ${s.udpMaxSize}, TCP idle timeout ${s.tcpIdleTimeoutMs} ms, ` +
     `TCP message timeout ${s.tcpMessageTimeoutMs} ms, TCP max connections ${s.tcpMaxConnections} ` +
-    `(${s.tcpMaxConnectionsPerClient} per client), workers ${s.workers}`
+    `(${s.tcpMaxConnectionsPerClient} per client), workers ${s.workers}, ` +
+    `UDP buffers ${bufferText(s.udpRecvBuffer)} receive / ${bufferText(s.udpSendBuffer)} send`
   );
+}
+
+function bufferText(bytes: number): string {
+  if (bytes === 0) return 'kernel default';
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }

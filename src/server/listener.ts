@@ -1,5 +1,6 @@
 // The life cycle every listener shares: bind (a failure becomes one line an operator can act on),
-// stop accepting new queries on shutdown while answers in flight still go out, close once.
+// stop accepting new queries (shutdown, or a reload that removes the address) while answers in
+// flight still go out, tell when none is left, close once.
 import type { EventEmitter } from 'node:events';
 import type { Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
@@ -9,6 +10,7 @@ import type { Responder } from './responder.js';
 export abstract class Listener {
   protected accepting = true;
   protected closed = false;
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
     readonly endpoint: Endpoint,
@@ -33,6 +35,25 @@ export abstract class Listener {
   /** Ignores new queries; answers to those in flight still go out until close(). */
   stopAccepting(): void {
     this.accepting = false;
+  }
+
+  /** Takes new queries again (a retiring listener whose address a reload lists again). */
+  resumeAccepting(): void {
+    if (!this.closed) this.accepting = true;
+  }
+
+  /** Whether answers are still being computed or written here. */
+  abstract busy(): boolean;
+
+  /** Resolves once nothing is in flight here (at once if nothing is). */
+  idle(): Promise<void> {
+    if (!this.busy()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Called by the transport when an answer is done: wakes idle() once nothing is left. */
+  protected settled(): void {
+    if (this.idleWaiters.length > 0 && !this.busy()) this.idleWaiters.splice(0).forEach((wake) => wake());
   }
 
   /** Closes the socket (what that means for answers still being computed is the transport's). Idempotent. */

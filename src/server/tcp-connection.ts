@@ -43,6 +43,8 @@ export class TcpConnection {
     private readonly log: Logger,
     /** Called when the connection is closed because a message did not arrive whole in time. */
     private readonly onMessageTimeout: () => void = () => {},
+    /** Called each time an answer is done (written or not). */
+    private readonly onSettled: () => void = () => {},
   ) {
     socket.setNoDelay(true);
     // setTimeout(ms, callback) would listen once; the idle check must run at every timeout.
@@ -72,6 +74,11 @@ export class TcpConnection {
   /** Closes the connection at once (it is idle: nothing is lost). */
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /** Whether answers of this connection are still being computed. */
+  get busy(): boolean {
+    return this.pending > 0;
   }
 
   /** Reads no more queries (shutdown); answers in flight still go out. */
@@ -156,6 +163,7 @@ export class TcpConnection {
         if (--this.pending === 0) this.socket.setTimeout(this.timeouts.idleTimeoutMs);
         this.dispatch();
         this.finishIfDone();
+        this.onSettled();
       });
   }
 

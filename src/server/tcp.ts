@@ -76,9 +76,25 @@ export class TcpListener extends Listener {
       this.refuse(socket, 'cap', { limit: this.opts.maxConnections });
       return;
     }
-    const c = new TcpConnection(socket, client, this.responder, this.opts, this.log, () => this.note('messageTimeout', { timeoutMs: this.opts.messageTimeoutMs }));
+    const c = new TcpConnection(
+      socket,
+      client,
+      this.responder,
+      this.opts,
+      this.log,
+      () => this.note('messageTimeout', { timeoutMs: this.opts.messageTimeoutMs }),
+      () => this.settled(),
+    );
     this.add(c);
-    socket.on('close', () => this.remove(c));
+    socket.on('close', () => {
+      this.remove(c);
+      this.settled();
+    });
+  }
+
+  busy(): boolean {
+    for (const c of this.connections) if (c.busy) return true;
+    return false;
   }
 
   private add(c: TcpConnection): void {

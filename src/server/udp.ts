@@ -1,4 +1,5 @@
-// A UDP listener: one socket per listen address; each datagram is answered independently.
+// A UDP listener: one socket per listen address, with the receive and send buffer sizes asked of
+// the kernel; each datagram is answered independently.
 import dgram from 'node:dgram';
 import type { Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
@@ -14,13 +15,28 @@ function literalLookup(address: string, family: unknown, callback: (err: Error |
   callback(null, address, family === 6 ? 6 : 4);
 }
 
+/** Socket buffer sizes to ask for, in bytes; 0 leaves the kernel's default. */
+export interface UdpBuffers {
+  readonly recv: number;
+  readonly send: number;
+}
+
 export class UdpListener extends Listener {
   protected readonly socket: dgram.Socket;
+  /** Queries taken here whose answer is not sent yet. */
+  private inFlight = 0;
 
-  constructor(endpoint: Endpoint, responder: Responder, log: Logger) {
+  constructor(endpoint: Endpoint, responder: Responder, log: Logger, bufs: UdpBuffers = { recv: 0, send: 0 }) {
     super(endpoint, responder, log, 'UDP');
     const type = endpoint.family === 6 ? 'udp6' : 'udp4';
-    this.socket = dgram.createSocket({ type, ipv6Only: endpoint.family === 6, lookup: literalLookup });
+    this.socket = dgram.createSocket({
+      type,
+      ipv6Only: endpoint.family === 6,
+      lookup: literalLookup,
+      // Applied by dgram when the socket is bound.
+      ...(bufs.recv > 0 ? { recvBufferSize: bufs.recv } : {}),
+      ...(bufs.send > 0 ? { sendBufferSize: bufs.send } : {}),
+    });
     this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
   }
 
@@ -33,7 +49,51 @@ export class UdpListener extends Listener {
     if (!this.accepting || rinfo.port === 0) return;
     const reply = this.responder.answer(msg, 'udp', rinfo);
     if (Buffer.isBuffer(reply)) this.send(reply, rinfo);
-    else if (reply !== null) reply.then((r) => r && this.send(r, rinfo), (err: unknown) => this.log.error({ err }, 'UDP answer failed'));
+    else if (reply !== null) {
+      this.inFlight++;
+      reply.then(
+        (r) => {
+          if (r) this.send(r, rinfo);
+          this.done();
+        },
+        (err: unknown) => {
+          this.log.error({ err }, 'UDP answer failed');
+          this.done();
+        },
+      );
+    }
+  }
+
+  /**
+   * New sizes for a bound socket (a reload); 0 leaves the size as it is. A failure (the kernel
+   * refuses) is logged and changes nothing.
+   */
+  setBuffers(bufs: UdpBuffers): void {
+    if (this.closed) return;
+    try {
+      if (bufs.recv > 0) this.socket.setRecvBufferSize(bufs.recv);
+      if (bufs.send > 0) this.socket.setSendBufferSize(bufs.send);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'UDP socket buffer sizes not changed');
+    }
+  }
+
+  /** The sizes the kernel granted (Linux reports twice what it was asked, capped at twice net.core.rmem_max / wmem_max). */
+  bufferSizes(): UdpBuffers {
+    try {
+      return { recv: this.socket.getRecvBufferSize(), send: this.socket.getSendBufferSize() };
+    } catch {
+      return { recv: 0, send: 0 }; // not bound
+    }
+  }
+
+  private done(): void {
+    this.inFlight--;
+    this.settled();
+  }
+
+  busy(): boolean {
+    return this.inFlight > 0;
   }
 
   private send(reply: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -47,7 +107,7 @@ export class UdpListener extends Listener {
     }
   }
 
-  /** Answers still being computed are discarded. */
+  /** Answers still being computed are discarded (wait for idle() first to send them). */
   protected shutdown(): Promise<void> {
     return new Promise((resolve) => {
       try {

@@ -119,6 +119,8 @@ t.test('bad values are located at the value', async (t) => {
   await located(t, 'upstream:\n  timeout_ms: 20\n', 2, 15, 'upstream.timeout_ms', /must be from 50 to 30000, got 20/);
   await located(t, 'server:\n  tcp_max_connections: "many"\n', 2, 24, 'server.tcp_max_connections', /expected an integer, got the string "many"/);
   await located(t, 'upstream:\n  deadline_ms: 1000\n  timeout_ms: 2000\n', 2, 16, 'upstream.deadline_ms', /deadline_ms \(1000\) must be at least timeout_ms \(2000\)/);
+  await located(t, 'server:\n  udp_recv_buffer: 4M\n', 2, 20, 'server.udp_recv_buffer', /expected an integer, got the string "4M"/);
+  await located(t, 'server:\n  udp_send_buffer: -1\n', 2, 20, 'server.udp_send_buffer', /must be from 0 to 536870912, got -1/);
   await located(t, 'server: 4096\n', 1, 9, 'server', /expected a mapping, got number 4096/);
 });
 
@@ -369,6 +371,9 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   t.match(out, /static servers \(used when the sources give none\): 9\.9\.9\.9:53/);
   t.match(out, /timeout 1000 ms, deadline 4000 ms, down for 30000 ms, EDNS size 1232/);
   t.match(out, /TCP message timeout 1500 ms, TCP max connections 16 \(4 per client\)/);
+  t.match(out, /, UDP buffers 4 MiB receive \/ 4 MiB send$/m, 'the default buffer sizes');
+  const bufs = describeConfig(config(await load('server: {udp_recv_buffer: 0, udp_send_buffer: 65536}')));
+  t.match(bufs, /, UDP buffers kernel default receive \/ 65536 bytes send$/m, '0 leaves the kernel default');
   const defaults = describeConfig(defaultConfig());
   t.match(defaults, /^config: {4}\(built-in defaults\)/);
   t.match(defaults, /static servers .*: \(none\)/);

@@ -43,6 +43,8 @@ t.test('the default configuration', async (t) => {
     tcpMessageTimeoutMs: 2000,
     tcpMaxConnectionsPerClient: 16,
     workers: 1,
+    udpRecvBuffer: 4194304,
+    udpSendBuffer: 4194304,
   });
   t.same(c.access, [], 'no access entries: the built-in default decides');
   t.same(c.rateLimit, { responsesPerSecond: 200, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56 }, "NSD's rate and slip");
@@ -187,6 +189,8 @@ t.test('numbers: every range, at and past each bound', async (t) => {
     ['server', 'tcp_message_timeout_ms', 100, 600000],
     ['server', 'tcp_max_connections_per_client', 1, 65535],
     ['server', 'workers', 1, 64],
+    ['server', 'udp_recv_buffer', 0, 536870912],
+    ['server', 'udp_send_buffer', 0, 536870912],
   ];
   // Timeout 50 and deadline 30000 keep every other upstream value in range valid.
   const base = { timeout_ms: 50, deadline_ms: 30000 };

@@ -377,3 +377,164 @@ t.test('stopAccepting and close stop following the host and close the watched so
   t.same(l.endpoints(), []);
   t.ok(await free(b));
 });
+
+/**
+ * Listeners whose pipeline holds every answer until the test calls release(); `arrived(n)`
+ * resolves once n queries have reached it, `ids` are the IDs of those that did.
+ */
+function heldListeners(t: Test) {
+  const log = captureLog();
+  const ids: number[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const l = new Listeners(
+    pipelineOf(async (q) => {
+      ids.push(q.bytes.readUInt16BE(0));
+      for (const w of waiters.filter((w) => ids.length >= w.n)) w.resolve();
+      await released;
+      return answer(q.bytes, ['10.9.9.9']);
+    }),
+    config([]),
+    log.logger,
+    defaultPolicy(),
+  );
+  t.teardown(() => l.close());
+  const arrived = (n: number) => (ids.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })));
+  return { l, log, ids, arrived, release };
+}
+
+/** A UDP socket that collects every datagram it receives, with its source. */
+async function collector(t: Test) {
+  const s = dgram.createSocket('udp4');
+  const got: { id: number; from: string }[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  s.on('message', (msg, rinfo) => {
+    got.push({ id: decode(msg).id ?? -1, from: `${rinfo.address}:${rinfo.port}` });
+    for (const w of waiters.filter((w) => got.length >= w.n)) w.resolve();
+  });
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  t.teardown(() => s.close());
+  const received = (n: number) => (got.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })));
+  return { s, got, received };
+}
+
+// A reload that moves the listen address must not drop the answers already being computed.
+t.test('a reload that removes an address answers its queries in flight on their sockets, then closes it', async (t) => {
+  const { l, log, ids, arrived, release } = heldListeners(t);
+  const a = await endpoint('127.0.43.2');
+  const b = await endpoint('127.0.43.3');
+  await l.apply(config([a]));
+  const c = await collector(t);
+  for (let id = 1; id <= 20; id++) c.s.send(query('held.example', 'A', { id }), a.port, a.host);
+  const tcp = await TcpClient.connect(a.host, a.port);
+  t.teardown(() => tcp.destroy());
+  tcp.send(...[21, 22, 23, 24, 25].map((id) => query('held.example', 'A', { id })));
+  await arrived(25);
+  await l.apply(config([b]));
+  t.same(show(l.endpoints()), show([b]), 'b is the only address listed');
+  c.s.send(query('late.example', 'A', { id: 99 }), a.port, a.host); // a takes no new query
+  const closed = log.next((line) => line.msg === 'answered its last queries: closed');
+  release();
+  await c.received(20);
+  t.same(c.got.map((g) => g.id).sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i + 1), 'every held UDP query answered');
+  t.ok(c.got.every((g) => g.from === `${a.host}:${a.port}`), "from a's socket, where each was asked");
+  const replies = await tcp.waitReplies(5);
+  t.same(replies.map((r) => decode(r).id).sort(), [21, 22, 23, 24, 25], 'every held TCP query answered on its connection');
+  await closed;
+  t.match(log.lines.find((line) => line.msg === 'answered its last queries: closed'), { listen: `${a.host}:${a.port}` });
+  t.ok(await free(a), "then a's sockets are closed");
+  t.equal(decode(await udpExchange(b.host, b.port, query('b.example', 'A', { id: 100 }))).id, 100, 'b answers');
+  t.notOk(ids.includes(99), 'the query sent to a after the reload never reached the pipeline');
+});
+
+// Moving away and back before the last answers are out: the socket still bound is taken back.
+t.test('an address listed again while it is still answering takes queries again on the same socket', async (t) => {
+  const { l, arrived, release } = heldListeners(t);
+  const a = await endpoint('127.0.43.4');
+  const b = await endpoint('127.0.43.5');
+  await l.apply(config([a]));
+  const c = await collector(t);
+  c.s.send(query('held.example', 'A', { id: 1 }), a.port, a.host);
+  await arrived(1);
+  await l.apply(config([b]));
+  await l.apply(config([a]));
+  t.same(show(l.endpoints()), show([a]));
+  c.s.send(query('again.example', 'A', { id: 2 }), a.port, a.host);
+  await arrived(2);
+  release();
+  await c.received(2);
+  t.same(c.got.map((g) => g.id).sort(), [1, 2], 'the held query and the new one are both answered');
+  t.ok(await free(b), 'b is closed');
+  const tcp = await TcpClient.connect(a.host, a.port);
+  t.teardown(() => tcp.destroy());
+  tcp.send(query('tcp.example', 'A', { id: 3 }));
+  t.equal(decode((await tcp.waitReplies(1))[0]!).id, 3, 'a new TCP listener beside the socket taken back');
+});
+
+// A watched address going away is the same as a reload removing it.
+t.test('a watched address that goes answers its queries in flight before closing', async (t) => {
+  const log = captureLog();
+  const host = { now: {} as Interfaces };
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let seen = 0;
+  let first!: () => void;
+  const firstSeen = new Promise<void>((resolve) => (first = resolve));
+  const hosts = new HostAddresses(log.logger, { read: () => host.now, intervalMs: 60_000 });
+  const l = new Listeners(
+    pipelineOf(async (q) => {
+      if (++seen === 1) first();
+      await released;
+      return answer(q.bytes, ['10.9.9.9']);
+    }),
+    config([]),
+    log.logger,
+    defaultPolicy(),
+    hosts,
+  );
+  t.teardown(() => l.close());
+  const b = await endpoint('127.0.43.6');
+  host.now = { br0: [v4(b.host)] };
+  await l.apply(config([], {}, [iface('br0', b.port)]));
+  const c = await collector(t);
+  c.s.send(query('held.example', 'A', { id: 7 }), b.port, b.host);
+  await firstSeen;
+  host.now = {};
+  await l.refresh();
+  t.same(l.endpoints(), [], 'no longer listed');
+  release();
+  await c.received(1);
+  t.same(c.got, [{ id: 7, from: `${b.host}:${b.port}` }]);
+});
+
+t.test('UDP listening sockets ask for the configured buffer sizes, and the outcome is logged once', async (t) => {
+  const { l, log } = listeners(t);
+  const a = await endpoint('127.0.43.7');
+  const b = await endpoint('127.0.43.8');
+  const small = 64 * 1024;
+  await l.apply(config([a, b], { udpRecvBuffer: small, udpSendBuffer: small }));
+  const [pair] = pairsOf(l) as { udp: UdpListener }[];
+  const granted = pair!.udp.bufferSizes();
+  t.ok(granted.recv >= small, `receive buffer ${granted.recv} ≥ ${small} (Linux reports twice what it grants)`);
+  t.ok(granted.send >= small, `send buffer ${granted.send} ≥ ${small}`);
+  const lines = log.lines.filter((line) => /^UDP socket buffers/.test(line.msg as string));
+  t.equal(lines.length, 1, 'one line for both sockets');
+  t.match(lines[0], { askedRecv: small, grantedRecv: granted.recv, askedSend: small });
+  await l.apply(config([a, b], { udpRecvBuffer: 2 * small, udpSendBuffer: small }));
+  t.ok(pair!.udp.bufferSizes().recv >= 2 * small, 'a reload resizes the sockets it keeps');
+  t.equal(log.lines.filter((line) => /^UDP socket buffers/.test(line.msg as string)).length, 2, 'new sizes: logged again');
+});
+
+t.test('a receive buffer larger than the kernel grants is a warning naming the sysctl', async (t) => {
+  const { l, log } = listeners(t);
+  const a = await endpoint('127.0.43.9');
+  const proto = dgram.Socket.prototype as unknown as { getRecvBufferSize: () => number };
+  const real = proto.getRecvBufferSize;
+  proto.getRecvBufferSize = () => 425984; // twice a 208 KiB net.core.rmem_max
+  t.teardown(() => void (proto.getRecvBufferSize = real));
+  await l.apply(config([a], { udpRecvBuffer: 4 * 1024 * 1024 }));
+  t.match(log.warnings(), [
+    { msg: 'UDP socket buffers smaller than asked: bursts may be dropped by the kernel', askedRecv: 4194304, grantedRecv: 425984, advice: /net\.core\.rmem_max=4194304/ },
+  ]);
+});
