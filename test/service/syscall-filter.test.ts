@@ -42,9 +42,13 @@ kill -TERM "$pid"
 wait
 `;
 
-/** System call names in an strace -f log ("PID name(...", not "<... name resumed>"). */
+/**
+ * System call names in an strace -f log ("PID name(...", not "<... name resumed>"). strace names a
+ * stop with a negative call number `syscall_0xffff…`: no system call was made, so no filter is
+ * involved (seen once, with --workers 2, in one run of the whole suite).
+ */
 function tracedCalls(trace: string): Set<string> {
-  return new Set([...trace.matchAll(/^\d+ +([a-z0-9_]+)\(/gm)].map((m) => m[1]!));
+  return new Set([...trace.matchAll(/^\d+ +([a-z0-9_]+)\(/gm)].map((m) => m[1]!).filter((c) => !/^syscall_0xffffffff/.test(c)));
 }
 
 for (const workers of ['', '--workers 2']) {
