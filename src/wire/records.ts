@@ -99,8 +99,9 @@ export function walkRecords(
  * runs on every upstream reply, before any stage trusts its counts.
  */
 export function sectionsEnd(b: Uint8Array, questionEnd: number): number {
-  if (b.length < questionEnd || ((b[4]! << 8) | b[5]!) !== 1) return -1;
+  if (((b[4]! << 8) | b[5]!) !== 1) return -1;
   const count = ((b[6]! << 8) | b[7]!) + ((b[8]! << 8) | b[9]!) + ((b[10]! << 8) | b[11]!);
+  // Also a reply shorter than the question: the room left is negative.
   if (count * MIN_RECORD_SIZE > b.length - questionEnd) return -1;
   let pos = questionEnd;
   for (let i = 0; i < count; i++) {

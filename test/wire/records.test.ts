@@ -125,6 +125,8 @@ t.test('sectionsEnd: -1 for a record cut anywhere, a count one too many, or QDCO
   for (let len = QUESTION_END; len < b.length; len++) t.equal(sectionsEnd(b.subarray(0, len), QUESTION_END), -1, `${len} of ${b.length} bytes`);
   t.equal(sectionsEnd(message(0x8180, { an: 3, ar: 1 }, A, A, optRecord()), QUESTION_END), -1, 'ANCOUNT one more than there are');
   t.equal(sectionsEnd(message(0x8180, { an: 1 }, [0x41], Array(40).fill(0)), QUESTION_END), -1, 'an owner name with label type 0x40');
+  t.equal(sectionsEnd(message(0x8180, { an: 1 }, [0x41], Array(400).fill(0)), QUESTION_END), -1, 'the same, with bytes enough after it to look like a record');
+  t.equal(sectionsEnd(message(0x8180, {}).subarray(0, QUESTION_END - 1), QUESTION_END), -1, 'no records, and shorter than the question');
   for (const qd of [0, 2]) {
     const other = Buffer.from(b);
     other.writeUInt16BE(qd, 4);
