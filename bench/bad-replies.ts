@@ -32,13 +32,21 @@ const LISTEN = '127.0.62.1';
 const HOSTILE = '127.0.62.2';
 const HEALTHY = '127.0.62.3';
 
-/** `query`'s header (its ID) and question, then ANCOUNT = NSCOUNT = ARCOUNT = 65535 and 12 bytes of nothing much. */
-function hostile(q: Buffer, questionEnd: number): Buffer {
-  const r = Buffer.alloc(questionEnd + 12);
+/** A reply of `size` bytes after the question: `query`'s ID and question, QR RD RA, QDCOUNT 1, other counts 0. */
+function replyTo(q: Buffer, questionEnd: number, size: number): Buffer {
+  const r = Buffer.alloc(questionEnd + size);
   q.copy(r, 0, 0, questionEnd);
   r[2] = 0x81;
   r[3] = 0x80;
   r.writeUInt16BE(1, 4);
+  r.writeUInt32BE(0, 6);
+  r.writeUInt16BE(0, 10);
+  return r;
+}
+
+/** `query`'s header (its ID) and question, then ANCOUNT = NSCOUNT = ARCOUNT = 65535 and 12 bytes of nothing much. */
+function hostile(q: Buffer, questionEnd: number): Buffer {
+  const r = replyTo(q, questionEnd, 12);
   r.writeUInt16BE(0xffff, 6);
   r.writeUInt16BE(0xffff, 8);
   r.writeUInt16BE(0xffff, 10);
@@ -49,13 +57,8 @@ function hostile(q: Buffer, questionEnd: number): Buffer {
 
 /** `query`'s header and question, then one A record (10.0.0.1, TTL 300) for the question's name. */
 function normalReply(q: Buffer, questionEnd: number): Buffer {
-  const r = Buffer.alloc(questionEnd + 16);
-  q.copy(r, 0, 0, questionEnd);
-  r[2] = 0x81;
-  r[3] = 0x80;
-  r.writeUInt16BE(1, 4);
+  const r = replyTo(q, questionEnd, 16);
   r.writeUInt16BE(1, 6);
-  r.writeUInt32BE(0, 8);
   r.set([0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 10, 0, 0, 1], questionEnd);
   return r;
 }

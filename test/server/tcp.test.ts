@@ -534,7 +534,7 @@ t.test('at the cap, the least recently active idle connection is closed to admit
 
   const fresh = connectFrom(t, '127.0.14.53', port);
   await idle.closed;
-  t.pass('the idle connection was closed');
+  t.equal(idle.received(), 0, 'the idle connection was closed, nothing sent to it');
   t.match(await log.next((l) => /idle TCP connections closed/.test(l.msg)), { level: LEVEL.info, count: 1 });
   fresh.socket.write(frame(query('held.example', 'A', { id: 3 })));
   await until('the new one is served', () => state.calls === 2, SLACK_MS);
