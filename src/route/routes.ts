@@ -48,9 +48,9 @@ export class Routes {
 
   private build(config: RoutingConfig, sources: SourceState): RouteTable {
     const built = buildTable(config, sources, (zone, servers, tcpOnly) => this.upstreams.group(zone, servers, config.upstream, tcpOnly));
-    // Health and upstream sockets of servers no route uses any more are let go; new servers are probed for loops.
+    // Sockets of servers no route uses any more, and health of pairs gone, are let go; new pairs are probed for loops.
     this.upstreams.retain(built.inUse);
-    this.upstreams.loops.routesChanged(Array.from(built.table.routes()).flatMap(({ group }) => (group instanceof SpecialZone ? [] : [group])));
+    this.upstreams.routesChanged(Array.from(built.table.routes()).flatMap(({ group }) => (group instanceof SpecialZone ? [] : [group])));
     this.reportDropped(built.dropped);
     this.reportDefault(built.defaultServers);
     this.reportLinks(built.linkRoutes);

@@ -1,6 +1,6 @@
-// The servers of one route and the failover policy: try them in order (servers that failed
-// recently last), one attempt each with a per-attempt timeout, until one answers or the query's
-// deadline passes. A truncated UDP answer is retried over TCP to the same server; a route may ask
+// The servers of one route and the failover policy: try them in order (servers that are down
+// last: route-health.ts), one attempt each with a per-attempt timeout, until one answers or the
+// query's deadline passes. A truncated UDP answer is retried over TCP to the same server; a route may ask
 // over TCP only. Each attempt sends a query of our own (wire/upstream-query.ts, EDNS is
 // hop-by-hop); a server that rejects EDNS is asked again without it, and remembered. A reply whose
 // sections do not parse is that server failing: no stage after this one sees it.
@@ -14,6 +14,7 @@ import { randomId } from './ids.js';
 import type { Exchange, Transport } from './transport/exchange.js';
 import type { Upstream } from './health.js';
 import type { LoopView } from './loop-guard.js';
+import { ServerHealth } from './route-health.js';
 
 export interface GroupOptions {
   readonly timeoutMs: number;
@@ -24,12 +25,16 @@ export interface GroupOptions {
   readonly tcpOnly?: boolean;
   /** Which servers loop back to dnsfwd (loop-guard.ts): they are not asked at all. */
   readonly loops?: LoopView;
+  /** The health of a server in this route, kept across route rebuilds (setup.ts); a fresh one per group otherwise. */
+  readonly healthOf?: (zone: string, u: Upstream) => ServerHealth;
 }
 
 /** How long a server that rejected EDNS is asked without it (as Unbound's infra cache, 15 min). */
 export const EDNS_REJECTED_MS = 15 * 60_000;
 /** BADCOOKIE (RFC 7873 §8): 23, its low four bits in the header, the rest in the OPT record. */
 const BADCOOKIE = 23;
+/** RCODE names for logs (RFC 1035 §4.1.1, RFC 2136). */
+const RCODE_NAMES: Record<number, string> = { 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED' };
 
 export interface Transports {
   readonly udp: Transport;
@@ -46,6 +51,9 @@ export interface Outgoing {
 }
 
 export class UpstreamGroup {
+  /** Each server's health in this route, in `upstreams`' order. */
+  private readonly health: readonly ServerHealth[];
+
   constructor(
     readonly zone: string,
     readonly upstreams: readonly Upstream[],
@@ -53,20 +61,40 @@ export class UpstreamGroup {
     private readonly transports: Transports,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    const healthOf = opts.healthOf ?? (() => new ServerHealth());
+    this.health = upstreams.map((u) => healthOf(zone, u));
+  }
 
   /**
-   * Servers in the order they will be tried: healthy ones as configured, then those marked down;
-   * none that loops back to dnsfwd.
+   * Servers in the order they will be tried: those that are up as configured, then those that are
+   * down, the soonest due for a probe first; none that loops back to dnsfwd.
    */
   order(): readonly Upstream[] {
-    const t = this.now();
+    return this.plan(false).order;
+  }
+
+  /**
+   * The order for one query. With `probe`, a down server whose down time is over and that no
+   * other query is probing takes its configured place among the servers that are up, for this
+   * query only (`probing` is its index in `upstreams`; the caller settles or cancels the probe).
+   */
+  private plan(probe: boolean): { order: readonly Upstream[]; probing: number } {
     const loops = this.opts.loops;
-    const usable = loops && loops.loopingCount > 0 ? this.upstreams.filter((u) => !loops.isLooping(this.zone, u)) : this.upstreams;
-    if (usable.every((u) => !u.isDown(t))) return usable; // the usual case: no copy
-    const up = usable.filter((u) => !u.isDown(t));
-    const down = usable.filter((u) => u.isDown(t)).sort((a, b) => a.downUntilMs - b.downUntilMs);
-    return up.concat(down);
+    const looping = loops !== undefined && loops.loopingCount > 0;
+    // Fast path: every server up and none looping: the configured list, no copy.
+    if (!looping && this.health.every((h) => h.isUp())) return { order: this.upstreams, probing: -1 };
+    const t = this.now();
+    const usable: number[] = [];
+    for (let i = 0; i < this.upstreams.length; i++) if (!looping || !loops.isLooping(this.zone, this.upstreams[i]!)) usable.push(i);
+    let probing = -1;
+    if (probe) {
+      probing = usable.find((i) => this.health[i]!.probeDue(t)) ?? -1;
+      if (probing >= 0) this.health[probing]!.startProbe();
+    }
+    const up = usable.filter((i) => i === probing || this.health[i]!.isUp());
+    const down = usable.filter((i) => i !== probing && !this.health[i]!.isUp()).sort((a, b) => this.health[a]!.downUntilMs - this.health[b]!.downUntilMs);
+    return { order: up.concat(down).map((i) => this.upstreams[i]!), probing };
   }
 
   /**
@@ -84,30 +112,43 @@ export class UpstreamGroup {
    * The upstream's reply (with our ID still in it), or an error when every server failed.
    * SERVFAIL, REFUSED and BADCOOKIE from a server count as failures: the next server is tried.
    * When all have failed the client gets SERVFAIL (or a stale answer), but when every one of them
-   * refused, their REFUSED (a policy, not an outage).
+   * refused, their REFUSED (a policy, not an outage). A failure counts against a server's health
+   * only when it is the server's: a timeout or an unreachable server at once, an RCODE or a bad
+   * reply when a later server answered the same query (route-health.ts).
    */
   async resolve(out: Outgoing): Promise<Buffer> {
-    const order = this.order();
+    const { order, probing } = this.plan(true);
     let refused: Buffer | null = null;
     let others = 0;
-    for (let i = 0; i < order.length; i++) {
-      const u = order[i]!;
-      if (this.budget(out) <= 0) break;
-      try {
-        const reply = await this.ask(u, out);
-        const code = rcode(reply);
-        const badCookie = isBadCookie(reply, out.questionEnd);
-        if (code !== Rcode.SERVFAIL && code !== Rcode.REFUSED && !badCookie) {
-          this.succeeded(u);
-          return reply;
+    /** Servers that failed this query in a way another server's answer would make theirs. */
+    const failedHere: { u: Upstream; reason: string }[] = [];
+    try {
+      for (let i = 0; i < order.length; i++) {
+        const u = order[i]!;
+        const budget = this.budget(out);
+        if (budget <= 0) break;
+        try {
+          const reply = await this.ask(u, out);
+          const code = rcode(reply);
+          const badCookie = isBadCookie(reply, out.questionEnd);
+          if (code !== Rcode.SERVFAIL && code !== Rcode.REFUSED && !badCookie) {
+            for (const f of failedHere) this.failed(f.u, f.reason);
+            this.answered(u);
+            return reply;
+          }
+          if (code === Rcode.REFUSED) refused = reply;
+          else others++;
+          failedHere.push({ u, reason: badCookie ? 'BADCOOKIE' : `rcode ${RCODE_NAMES[code] ?? code}` });
+        } catch (err) {
+          others++;
+          const code = err instanceof DnsfwdError ? err.code : String(err);
+          // A timeout counts when the server had a whole timeout_ms: not one cut short by the query's deadline.
+          if (code === 'UPSTREAM_REFUSED' || (code === 'UPSTREAM_TIMEOUT' && budget >= this.opts.timeoutMs)) this.unreachable(u, code);
+          else failedHere.push({ u, reason: code });
         }
-        if (code === Rcode.REFUSED) refused = reply;
-        else others++;
-        this.failed(u, badCookie ? 'BADCOOKIE' : `rcode ${code}`);
-      } catch (err) {
-        others++;
-        this.failed(u, err instanceof DnsfwdError ? err.code : String(err));
       }
+    } finally {
+      if (probing >= 0) this.health[probing]!.cancelProbe(); // not reached, or reached and settled (a no-op then)
     }
     if (refused !== null && others === 0) return refused;
     throw new DnsfwdError('ALL_FAILED', `zone ${this.zone || '.'}: every server failed`);
@@ -159,15 +200,32 @@ export class UpstreamGroup {
     return Math.min(this.opts.timeoutMs, out.deadline - this.now());
   }
 
-  private succeeded(u: Upstream): void {
-    if (u.recordSuccess(this.now())) this.log.info({ zone: this.zone || '.', server: u.label }, 'upstream answering again');
+  private healthOf(u: Upstream): ServerHealth {
+    return this.health[this.upstreams.indexOf(u)]!;
   }
 
+  private answered(u: Upstream): void {
+    if (this.healthOf(u).answered(this.now())) this.log.info({ zone: this.zone || '.', server: u.label }, 'upstream answering again');
+  }
+
+  /** A timeout or an unreachable server: down at once, said once. */
+  private unreachable(u: Upstream, reason: string): void {
+    const newlyDown = this.healthOf(u).unreachable(this.now(), this.opts.downMs);
+    this.report(u, newlyDown, reason);
+  }
+
+  /** A failure another server's answer showed to be this server's: counted in its failure rate. */
   private failed(u: Upstream, reason: string): void {
-    const newlyDown = u.recordFailure(this.now(), this.opts.downMs);
+    const h = this.healthOf(u);
+    const newlyDown = h.failed(this.now(), this.opts.downMs);
+    const { failures, of } = h.lastRate;
+    this.report(u, newlyDown, newlyDown ? `${failures} failures and ${of - failures} answers lately, failures that another server answered (the last: ${reason})` : reason);
+  }
+
+  private report(u: Upstream, newlyDown: boolean, reason: string): void {
     const fields = { zone: this.zone || '.', server: u.label, reason };
-    if (newlyDown) this.log.warn(fields, 'upstream failed: moved to the back of the order');
-    else this.log.debug(fields, 'upstream failed again');
+    if (newlyDown) this.log.warn({ ...fields, down_ms: this.opts.downMs }, 'upstream failed: moved to the back of the order');
+    else this.log.debug(fields, 'upstream failed');
   }
 }
 

@@ -1,19 +1,29 @@
 // Turns the `upstream:` section into the upstream groups routes send to, and keeps what outlives a
-// route table: one health record and one set of UDP sockets per server, for as long as some route
-// uses the server, and the UDP and TCP transports.
+// route table: one Upstream (EDNS) and one set of UDP sockets per server, for as long as some
+// route uses the server; each server's health in each route, for as long as that route has it;
+// the UDP and TCP transports.
 import type { Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import type { UpstreamConfig } from './config.js';
 import { EndpointMap } from './endpoint-map.js';
 import { UpstreamGroup, type Transports } from './group.js';
 import { Upstream } from './health.js';
-import { LoopGuard } from './loop-guard.js';
+import { LoopGuard, type ProbedGroup } from './loop-guard.js';
 import { OwnSockets } from './own-sockets.js';
+import { ServerHealth } from './route-health.js';
 import { tcpTransport } from './transport/tcp.js';
 import { UdpPool } from './transport/udp-pool.js';
 
 export class Upstreams {
-  private readonly health = new EndpointMap((server) => new Upstream(server));
+  private readonly servers = new EndpointMap((server) => new Upstream(server));
+  /** Each (route, server) pair's health, by routeKey(). */
+  private readonly health = new Map<string, ServerHealth>();
+  private readonly healthOf = (zone: string, u: Upstream): ServerHealth => {
+    const k = routeKey(zone, u);
+    let h = this.health.get(k);
+    if (!h) this.health.set(k, (h = new ServerHealth()));
+    return h;
+  };
   /** The local addresses of our upstream sockets: a query from one of them is dnsfwd's own, come back. */
   readonly own = new OwnSockets();
   private readonly udpPool = new UdpPool({ socketsPerServer: 8, queriesPerSocket: 100, own: this.own });
@@ -32,14 +42,26 @@ export class Upstreams {
   /** The group that sends `zone`'s queries to `servers`, in that order, with `config`'s timeouts (over TCP only, if `tcpOnly`). */
   group(zone: string, servers: readonly Endpoint[], config: UpstreamConfig, tcpOnly = false): UpstreamGroup {
     this.loops.setOptions(loopOptions(config));
-    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize, tcpOnly, loops: this.loops };
-    return new UpstreamGroup(zone, servers.map((s) => this.health.get(s)), opts, this.transports, this.log);
+    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize, tcpOnly, loops: this.loops, healthOf: this.healthOf };
+    return new UpstreamGroup(zone, servers.map((s) => this.servers.get(s)), opts, this.transports, this.log);
   }
 
-  /** Lets go of the health and sockets of every server not in `inUse`. */
+  /** Lets go of the sockets of every server not in `inUse`. */
   retain(inUse: readonly Endpoint[]): void {
-    this.health.retain(inUse);
+    this.servers.retain(inUse);
     this.udpPool.retain(inUse);
+  }
+
+  /** The health of `server` (its label) in the route for `zone`, while some route has that pair. */
+  serverHealth(zone: string, server: string): ServerHealth | undefined {
+    return this.health.get(`${zone} ${server}`);
+  }
+
+  /** The routes' groups now: the health of (route, server) pairs gone is forgotten; new pairs are probed for loops. */
+  routesChanged(groups: readonly ProbedGroup[]): void {
+    const inUse = new Set(groups.flatMap((g) => g.upstreams.map((u) => routeKey(g.zone, u))));
+    for (const k of this.health.keys()) if (!inUse.has(k)) this.health.delete(k);
+    this.loops.routesChanged(groups);
   }
 
   close(): void {
@@ -50,4 +72,9 @@ export class Upstreams {
 
 function loopOptions(config: UpstreamConfig) {
   return { intervalMs: config.loopProbeIntervalMs, timeoutMs: config.timeoutMs };
+}
+
+/** A (route, server) pair's key: the zone and the server, which no zone name contains a space of. */
+function routeKey(zone: string, u: Upstream): string {
+  return `${zone} ${u.label}`; // serverHealth() spells it too
 }

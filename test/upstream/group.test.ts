@@ -7,6 +7,7 @@ import { DnsfwdError } from '../../src/errors.js';
 import { EDNS_REJECTED_MS, UpstreamGroup, type Transports } from '../../src/upstream/group.js';
 import type { Exchange } from '../../src/upstream/transport/exchange.js';
 import { Upstream } from '../../src/upstream/health.js';
+import { MIN_FAILURES, ServerHealth } from '../../src/upstream/route-health.js';
 import { readId } from '../../src/wire/header.js';
 import { captureLog, quietLogger } from '../helpers/logger.js';
 import { answer, query } from '../helpers/packets.js';
@@ -76,20 +77,150 @@ t.test('the first healthy server answers; a fresh random ID goes upstream', asyn
   t.ok(ids.size > 40, `IDs vary (${ids.size} distinct of 50)`);
 });
 
-t.test('failover: timeout, refused and SERVFAIL move on; a failed server goes to the back', async (t) => {
+t.test('failover: timeout and SERVFAIL move on; a timeout puts the server down, one SERVFAIL does not', async (t) => {
   const calls: string[] = [];
   const clock = { t: 1000 };
-  const g = group(['10.0.0.1', '10.0.0.2', '10.0.0.3'], { '10.0.0.1:53': 'timeout', '10.0.0.2:53': 'servfail' }, calls, clock);
+  const plan: Record<string, Behaviour> = { '10.0.0.1:53': 'timeout', '10.0.0.2:53': 'servfail' };
+  const g = group(['10.0.0.1', '10.0.0.2', '10.0.0.3'], plan, calls, clock);
   await g.resolve(out(query('a.example')));
   t.same(calls, ['udp 10.0.0.1:53', 'udp 10.0.0.2:53', 'udp 10.0.0.3:53']);
-  t.same(g.order().map((u) => u.label), ['10.0.0.3:53', '10.0.0.1:53', '10.0.0.2:53'], 'failed ones last, oldest failure first');
+  t.same(g.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.3:53', '10.0.0.1:53'], 'the server that timed out last; one SERVFAIL says little');
   calls.length = 0;
   await g.resolve(out(query('b.example')));
-  t.same(calls, ['udp 10.0.0.3:53'], 'the healthy server is asked first next time');
+  t.same(calls, ['udp 10.0.0.2:53', 'udp 10.0.0.3:53'], 'the server that timed out is not asked');
   clock.t += 31_000;
-  t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53', '10.0.0.3:53'], 'after down_ms the configured order is back');
+  t.same(g.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.3:53', '10.0.0.1:53'], 'after down_ms it stays at the back until a probe');
+  calls.length = 0;
+  delete plan['10.0.0.1:53'];
+  await g.resolve(out(query('c.example')));
+  t.same(calls, ['udp 10.0.0.1:53'], 'the next query probes it, in its configured place: it answers');
+  t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53', '10.0.0.3:53'], 'up again: the configured order');
   // Every miss asks for the order: with no server down it is the configured list itself, not a copy.
   t.equal(g.order(), g.order(), 'no server down: the same list, nothing sorted');
+});
+
+// Guards `budget >= timeoutMs`: a timeout cut short by the query's deadline says nothing about the server.
+t.test('a timeout with less than timeout_ms to answer in does not put the server down', async (t) => {
+  const g = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': 'timeout' }, []);
+  await g.resolve({ ...out(query('a.example')), deadline: 1000 + 1499 });
+  t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53'], 'still first');
+  await g.resolve({ ...out(query('a.example')), deadline: 1000 + 1500 });
+  t.same(g.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.1:53'], 'with the whole timeout_ms: down');
+});
+
+// Guards the code check: ICMP unreachable (or a refused TCP connection) puts the server down at once.
+t.test('an unreachable server is down at once', async (t) => {
+  const g = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': 'refused' }, []);
+  await g.resolve(out(query('a.example')));
+  t.same(g.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.1:53']);
+});
+
+// The issue's steering: one client's names that the first server refuses (the second answers) do
+// not move the other clients' queries, until such failures are most of what the server answers.
+// Guards `2 * failures <= of`.
+t.test('RCODE failures put a server down only at a rate: more failures than answers, MIN_FAILURES at least', async (t) => {
+  const calls: string[] = [];
+  const plan: Record<string, Behaviour> = {};
+  const log = captureLog();
+  const ups = ['10.0.0.1', '10.0.0.2'].map((host) => new Upstream({ host, port: 53, family: 4 } as never));
+  const g = new UpstreamGroup('x', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, fakeTransports(plan, calls), log.logger, () => 1000);
+  const refusedName = async () => {
+    plan['10.0.0.1:53'] = 'rcode-refused';
+    await g.resolve(out(query('r.example')));
+    delete plan['10.0.0.1:53'];
+  };
+  for (let i = 0; i < 3 * MIN_FAILURES; i++) await g.resolve(out(query('a.example')));
+  for (let i = 0; i < 3 * MIN_FAILURES; i++) await refusedName(); // a burst
+  for (let i = 0; i < 3 * MIN_FAILURES; i++) {
+    await g.resolve(out(query('a.example')));
+    await refusedName();
+  }
+  t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53'], 'as many refused as answered, a burst among them: still first');
+  await refusedName();
+  t.same(g.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.1:53'], 'one more refused than answered: to the back');
+  t.match(log.warnings(), [{ reason: '61 failures and 60 answers lately, failures that another server answered (the last: rcode REFUSED)' }]);
+});
+
+// Guards the failures kept until another server answers: a failure every server shares is the name's.
+t.test('a name every server fails is not held against any of them', async (t) => {
+  const g = group(['10.0.0.1', '10.0.0.2'], { '10.0.0.1:53': 'servfail', '10.0.0.2:53': 'servfail' }, []);
+  for (let i = 0; i < 2 * MIN_FAILURES; i++) await t.rejects(g.resolve(out(query('broken.example'))), { code: 'ALL_FAILED' });
+  t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53'], 'the order as configured');
+});
+
+// One query at a time probes a server whose down time is over; the others go to the servers that are up.
+t.test('a down server is probed by one query at a time', async (t) => {
+  const clock = { t: 1000 };
+  const waiting: ((r: Buffer) => void)[] = [];
+  const calls: string[] = [];
+  let first: 'timeout' | 'hold' | 'ok' = 'timeout';
+  const transports: Transports = {
+    udp: (ex) => {
+      calls.push(ex.server.host);
+      if (ex.server.host === '10.0.0.2' || first === 'ok') return Promise.resolve(answer(ex.query, ['10.0.0.9']));
+      if (first === 'timeout') return Promise.reject(new DnsfwdError('UPSTREAM_TIMEOUT'));
+      return new Promise((resolve) => waiting.push(() => resolve(answer(ex.query, ['10.0.0.9']))));
+    },
+    tcp: () => Promise.reject(new Error('no TCP here')),
+  };
+  const ups = ['10.0.0.1', '10.0.0.2'].map((host) => new Upstream({ host, port: 53, family: 4 } as never));
+  const log = captureLog();
+  const g = new UpstreamGroup('x', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, transports, log.logger, () => clock.t);
+  await g.resolve(out(query('a.example')));
+  clock.t += 30_000;
+  await g.resolve(out(query('b.example')));
+  t.same(calls, ['10.0.0.1', '10.0.0.2', '10.0.0.1', '10.0.0.2'], 'probed once its down time is over: it times out again');
+  t.equal(log.warnings().length, 1, 'down again, not said again');
+  calls.length = 0;
+  clock.t += 30_000;
+  first = 'hold';
+  const probe = g.resolve(out(query('c.example')));
+  await g.resolve(out(query('d.example')));
+  await g.resolve(out(query('e.example')));
+  t.same(calls, ['10.0.0.1', '10.0.0.2', '10.0.0.2'], 'while the probe waits, the other queries skip it');
+  waiting.forEach((w) => w(Buffer.alloc(0)));
+  await probe;
+  t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53'], 'the probe answered: up again');
+  t.equal(log.lines.filter((l) => l.msg === 'upstream answering again').length, 1);
+});
+
+// Guards cancelProbe: a probe query answered before it reached the down server leaves the probe to the next query.
+t.test('a probe that never reached its server is handed to the next query', async (t) => {
+  const clock = { t: 1000 };
+  const calls: string[] = [];
+  const plan: Record<string, Behaviour> = { '10.0.0.1:53': 'servfail', '10.0.0.2:53': 'timeout' };
+  const g = group(['10.0.0.1', '10.0.0.2', '10.0.0.3'], plan, calls, clock);
+  await g.resolve(out(query('a.example'))); // .2 times out: down
+  clock.t += 30_000;
+  delete plan['10.0.0.1:53'];
+  delete plan['10.0.0.2:53'];
+  calls.length = 0;
+  await g.resolve(out(query('b.example')));
+  t.same(calls, ['udp 10.0.0.1:53'], 'the probe query was answered by the first server');
+  plan['10.0.0.1:53'] = 'servfail';
+  calls.length = 0;
+  await g.resolve(out(query('c.example')));
+  t.same(calls, ['udp 10.0.0.1:53', 'udp 10.0.0.2:53'], 'the next query probes .2, in its configured place');
+});
+
+// Health is per route: a server that times out for one route is still first in another.
+t.test('health is kept per (route, server)', async (t) => {
+  const healths = new Map<string, ServerHealth>();
+  const healthOf = (zone: string, u: Upstream) => {
+    const k = `${zone} ${u.label}`;
+    if (!healths.has(k)) healths.set(k, new ServerHealth());
+    return healths.get(k)!;
+  };
+  const ups = ['10.0.0.1', '10.0.0.2'].map((host) => new Upstream({ host, port: 53, family: 4 } as never));
+  const plan: Record<string, Behaviour> = { '10.0.0.1:53': 'timeout' };
+  const opts = { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232, healthOf };
+  const lan = new UpstreamGroup('lan', ups, opts, fakeTransports(plan, []), quietLogger(), () => 1000);
+  const root = new UpstreamGroup('', ups, opts, fakeTransports(plan, []), quietLogger(), () => 1000);
+  await lan.resolve(out(query('a.lan')));
+  t.same(lan.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.1:53'], 'down in its route');
+  t.same(root.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53'], 'still first in another');
+  const again = new UpstreamGroup('lan', ups, opts, fakeTransports(plan, []), quietLogger(), () => 1000);
+  t.same(again.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.1:53'], 'and in a rebuilt group of the same route');
 });
 
 t.test('all failed → error, whether by timeout, ICMP, SERVFAIL or a mix with REFUSED replies', async (t) => {
@@ -320,17 +451,20 @@ t.test('a TCP retry waits for the smaller of timeout_ms and the time left', asyn
 // stays down, info once when it answers again.
 t.test('health changes are logged once each', async (t) => {
   const log = captureLog();
-  let failing = true;
-  const { g, clock } = recording((ex) => answer(ex.query, ['10.0.0.1'], { rcode: failing ? 2 : 0 }), { t: 1000 }, log.logger);
-  await t.rejects(g.resolve(out(query('a.example'))));
-  clock.t += 1000;
-  await t.rejects(g.resolve(out(query('a.example'))));
-  t.match(log.warnings(), [{ zone: 'x', server: '10.0.0.1:53', reason: 'rcode 2', msg: 'upstream failed: moved to the back of the order' }]);
+  const clock = { t: 1000 };
+  const plan: Record<string, Behaviour> = { '10.0.0.1:53': 'timeout' };
+  const ups = ['10.0.0.1', '10.0.0.2'].map((host) => new Upstream({ host, port: 53, family: 4 } as never));
+  const g = new UpstreamGroup('x', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, fakeTransports(plan, []), log.logger, () => clock.t);
+  await g.resolve(out(query('a.example')));
+  clock.t += 30_000;
+  await g.resolve(out(query('b.example'))); // the probe times out too
+  t.match(log.warnings(), [{ zone: 'x', server: '10.0.0.1:53', reason: 'UPSTREAM_TIMEOUT', msg: 'upstream failed: moved to the back of the order' }]);
   t.equal(log.warnings().length, 1, 'one warning for two failures');
-  t.equal(log.lines.filter((l) => l.msg === 'upstream failed again').length, 1, 'the second failure at debug level');
-  failing = false;
-  await g.resolve(out(query('a.example')));
-  await g.resolve(out(query('a.example')));
+  t.equal(log.lines.filter((l) => l.msg === 'upstream failed').length, 1, 'the second failure at debug level');
+  delete plan['10.0.0.1:53'];
+  clock.t += 30_000;
+  await g.resolve(out(query('c.example')));
+  await g.resolve(out(query('d.example')));
   t.match(log.lines.filter((l) => l.msg === 'upstream answering again'), [{ zone: 'x', server: '10.0.0.1:53' }]);
   t.equal(log.lines.filter((l) => l.msg === 'upstream answering again').length, 1, 'once, not on every answer');
 });
@@ -378,11 +512,14 @@ t.test('a reply whose sections do not parse is a failure of its server: the next
     const r = await g.resolve(out(query('a.example')));
     t.same(calls, ['udp 10.0.0.1:53', 'udp 10.0.0.2:53'], `${bad}: the second server asked`);
     t.equal(r.readUInt16BE(6), 1, `${bad}: the second server's answer`);
-    t.same(g.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.1:53'], `${bad}: the first server to the back`);
+    for (let i = 1; i < MIN_FAILURES - 1; i++) await g.resolve(out(query('a.example')));
+    t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53'], `${bad}: ${MIN_FAILURES - 1} of them: still first`);
+    await g.resolve(out(query('a.example')));
+    t.same(g.order().map((u) => u.label), ['10.0.0.2:53', '10.0.0.1:53'], `${bad}: counted against the first server: after ${MIN_FAILURES} of them, to the back`);
   }
 });
 
-t.test('only malformed replies: every server failed', async (t) => {
+t.test('only malformed replies: every server failed, none is held responsible', async (t) => {
   const log = captureLog();
   const ups = ['10.0.0.1', '10.0.0.2'].map((s) => {
     const r = parseEndpoint(s);
@@ -391,8 +528,9 @@ t.test('only malformed replies: every server failed', async (t) => {
   });
   const plan: Record<string, Behaviour> = { '10.0.0.1:53': 'huge', '10.0.0.2:53': 'cut' };
   const g = new UpstreamGroup('x', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, fakeTransports(plan, []), log.logger, () => 1000);
-  await t.rejects(g.resolve(out(query('a.example'))), { code: 'ALL_FAILED' });
-  t.same(log.warnings().map((l) => l.reason), ['UPSTREAM_MALFORMED', 'UPSTREAM_MALFORMED'], 'the reason each server failed');
+  for (let i = 0; i < 2 * MIN_FAILURES; i++) await t.rejects(g.resolve(out(query('a.example'))), { code: 'ALL_FAILED' });
+  t.same(log.warnings(), [], 'nothing logged at warn');
+  t.same(g.order().map((u) => u.label), ['10.0.0.1:53', '10.0.0.2:53']);
 });
 
 // Guards the check after the TCP retry and on a TCP-only route, and that a truncated UDP answer (not used) is not checked.

@@ -1,30 +1,13 @@
-// An upstream's health: down for down_ms after a failure, and what each change returns for logging.
+// A server's EDNS memory: asked without EDNS for a while after it rejected EDNS.
 import t from 'tap';
-import { parseEndpoint } from '../../src/address.js';
 import { Upstream } from '../../src/upstream/health.js';
 
-const upstream = () => {
-  const r = parseEndpoint('10.0.0.1');
-  if (!r.ok) throw new Error(r.reason);
-  return new Upstream(r.value);
-};
-
-// Guards `now < downUntil`: down for exactly down_ms, up again at its end.
-t.test('a failed server is down for down_ms, and up at its end', async (t) => {
-  const u = upstream();
-  u.recordFailure(1000, 500);
-  t.equal(u.isDown(1499), true, 'the last ms of down_ms');
-  t.equal(u.isDown(1500), false, 'down_ms is over');
-});
-
-// Guards the return values that decide what is logged: newly down, and answering again.
-t.test('recordFailure says whether the server is newly down; recordSuccess whether it was down', async (t) => {
-  const u = upstream();
-  t.equal(u.recordSuccess(1000), false, 'a success while up');
-  t.equal(u.recordFailure(1000, 500), true, 'the first failure');
-  t.equal(u.recordFailure(1200, 500), false, 'a failure while down');
-  t.equal(u.downUntilMs, 1700, 'down_ms counts from the latest failure');
-  t.equal(u.recordSuccess(1300), true, 'a success while down');
-  t.equal(u.isDown(1300), false, 'up again at once');
-  t.equal(u.recordFailure(2000, 500), true, 'a failure after the success: newly down again');
+// Guards `now < plainUntil`: without EDNS for exactly the time given, then with it again.
+t.test('a server that rejected EDNS is asked without it for the time given', async (t) => {
+  const u = new Upstream({ host: '10.0.0.1', port: 53, family: 4 } as never);
+  t.equal(u.rejectsEdns(1000), false, 'EDNS by default');
+  u.recordEdnsRejected(1000, 500);
+  t.equal(u.rejectsEdns(1499), true, 'the last ms');
+  t.equal(u.rejectsEdns(1500), false, 'over');
+  t.equal(u.label, '10.0.0.1:53');
 });
