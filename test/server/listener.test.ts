@@ -48,6 +48,33 @@ t.test('a socket error after the bind is a warning; UDP and TCP keep answering',
   t.equal(decode((await c.waitReplies(1))[0]!).id, 4, 'TCP still answers');
 });
 
+// A send to a client failing (ENOBUFS under a flood, EPERM from a firewall) raises a socket error
+// each time: a line a minute per error code, with the count (injected clock).
+t.test('socket errors: a line a minute per code, with the count, for UDP and TCP', async (t) => {
+  const log = captureLog();
+  let now = 0;
+  const ep = await endpoint();
+  const udp = new UdpListener(ep, responder(), log.logger, { recv: 0, send: 0 }, () => now);
+  const tcp = new TcpListener(ep, responder(), { idleTimeoutMs: 10_000, messageTimeoutMs: 10_000, maxConnections: 10, maxConnectionsPerClient: 10 }, log.logger, () => now);
+  t.teardown(() => Promise.all([udp.close(), tcp.close()]));
+  await udp.listen();
+  await tcp.listen();
+  const err = (code: string) => Object.assign(new Error(code), { code });
+  for (let i = 0; i < 100; i++) socketOf(udp).emit('error', err('ENOBUFS'));
+  socketOf(udp).emit('error', err('EPERM'));
+  socketOf(tcp).emit('error', err('EMFILE'));
+  socketOf(tcp).emit('error', err('EMFILE'));
+  t.match(log.warnings(), [
+    { msg: 'UDP socket error', err: { code: 'ENOBUFS' }, count: 1 },
+    { msg: 'UDP socket error', err: { code: 'EPERM' }, count: 1 },
+    { msg: 'TCP socket error', err: { code: 'EMFILE' }, count: 1 },
+  ]);
+  t.equal(log.lines.length, 3, 'one line per code');
+  now = 60_000;
+  socketOf(udp).emit('error', err('ENOBUFS'));
+  t.match(log.lines.slice(3), [{ msg: 'UDP socket error', err: { code: 'ENOBUFS' }, count: 100 }], 'a minute on: the count since');
+});
+
 /** Counts the calls of a listener's transport shutdown; returns the count so far. */
 function countShutdowns(l: UdpListener | TcpListener): () => number {
   const target = l as unknown as { shutdown: () => Promise<void> };
