@@ -20,7 +20,6 @@ try {
   const since = await setup.mark();
   const s = await runFuzz(setup, rng, {
     base: '127.0.68',
-    seed,
     queries: QUERIES,
     rate: RATE,
     replies: REPLIES,

@@ -25,7 +25,6 @@ export const INFO = 30;
 export interface FuzzOptions {
   /** The first three octets of the loopback addresses used, e.g. `127.0.67`. */
   readonly base: string;
-  readonly seed: number;
   /** Fuzzed UDP queries to send. */
   readonly queries: number;
   /** Sent a second. */

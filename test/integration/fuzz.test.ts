@@ -35,7 +35,6 @@ t.test(`${QUERIES} fuzzed queries and ${REPLIES} fuzzed replies`, async (t) => {
   const since = await setup.mark();
   const s = await runFuzz(setup, rng, {
     base: '127.0.67',
-    seed,
     queries: QUERIES,
     rate: 4_000,
     replies: REPLIES,
