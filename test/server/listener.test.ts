@@ -96,3 +96,25 @@ t.test('close() twice resolves both times, for UDP and TCP', async (t) => {
   t.same(await Promise.all([udp.close().then(() => 'udp'), tcp.close().then(() => 'tcp')]), ['udp', 'tcp']);
   t.same(shutdowns.map((n) => n()), [1, 1], 'the socket is shut down once');
 });
+
+// idle() resolves when the last answer in flight is done, not before (one of two released) and not never.
+t.test('idle() waits for every answer in flight, then resolves', async (t) => {
+  const held: (() => void)[] = [];
+  const handler = (q: { bytes: Buffer }) => new Promise<Buffer>((res) => held.push(() => res(answer(q.bytes, ['10.0.0.1']))));
+  const r = new Responder(pipelineOf(handler), { deadlineMs: 60_000, udpMaxSize: 4096 }, quietLogger(), defaultPolicy());
+  const ep = await endpoint();
+  const udp = new UdpListener(ep, r, quietLogger());
+  t.teardown(() => udp.close());
+  await udp.listen();
+  const first = udpExchange(ADDR, ep.port, query('a.example', 'A', { id: 1 }));
+  const second = udpExchange(ADDR, ep.port, query('b.example', 'A', { id: 2 }));
+  while (held.length < 2) await new Promise((res) => setTimeout(res, 10));
+  let idle = false;
+  void udp.idle().then(() => (idle = true));
+  held[0]!();
+  t.equal(decode(await first).id, 1);
+  t.notOk(idle, 'one answer still in flight: not idle (checked after the first reply arrived)');
+  held[1]!();
+  t.equal(decode(await second).id, 2);
+  t.ok(idle, 'idle once the last answer went out (woken before its reply arrived)');
+});
