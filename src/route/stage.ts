@@ -3,6 +3,7 @@
 // §6.1.1, the OPT record is hop-by-hop). A route without servers, or every server failing, is SERVFAIL.
 // A special-use name's built-in route is answered here, never forwarded (special.ts).
 import type { Logger } from '../log.js';
+import { ThrottledLog } from '../log-throttle.js';
 import type { Handler } from '../pipeline/handler.js';
 import type { Query } from '../pipeline/query.js';
 import { stampClient } from '../wire/client-reply.js';
@@ -12,16 +13,12 @@ import { errorReply } from '../wire/replies.js';
 import { summariseReply } from '../wire/trace-summary.js';
 import { SpecialZone } from './special.js';
 
-/** How often (at most) "route has no servers" is logged per zone. */
-const NO_SERVERS_WARN_INTERVAL_MS = 60_000;
-
 export function routeStage(log: Logger, now = Date.now): Handler {
-  const lastWarned = new Map<string, number>();
+  // Each query to such a route would log it: once a minute per zone, with the count.
+  const throttled = new ThrottledLog(log, now);
   const warnNoServers = (zone: string) => {
-    const t = now();
-    if (t - (lastWarned.get(zone) ?? -Infinity) < NO_SERVERS_WARN_INTERVAL_MS) return;
-    lastWarned.set(zone, t);
-    log.warn({ zone: zone || '.' }, 'route has no servers: answering SERVFAIL');
+    const msg = 'route has no servers: answering SERVFAIL';
+    throttled.warn({ zone: zone || '.' }, msg, `${msg} ${zone}`);
   };
 
   const answerLocally = (zone: SpecialZone, q: Query) => {

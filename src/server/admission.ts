@@ -13,7 +13,7 @@ import type { Transport } from '../pipeline/query.js';
 import { AccessList, type HostInterfaces } from './access.js';
 import type { AccessAction, ClientConfig } from './client-config.js';
 import { formatPrefix, parseIp, prefixOf } from './ip-prefix.js';
-import { LogThrottle } from './log-throttle.js';
+import { LogThrottle } from '../log-throttle.js';
 import { RateLimiter } from './rate-limit.js';
 import { OwnSockets } from '../upstream/own-sockets.js';
 

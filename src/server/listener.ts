@@ -1,9 +1,11 @@
 // The life cycle every listener shares: bind (a failure becomes one line an operator can act on),
 // stop accepting new queries (shutdown, or a reload that removes the address) while answers in
-// flight still go out, tell when none is left, close once.
+// flight still go out, tell when none is left, close once. What a client's packets or connections
+// can make a listener log goes through its ThrottledLog: a line a minute per kind at most.
 import type { EventEmitter } from 'node:events';
 import type { Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
+import { ThrottledLog } from '../log-throttle.js';
 import { bindError } from './bind.js';
 import type { Responder } from './responder.js';
 
@@ -11,13 +13,18 @@ export abstract class Listener {
   protected accepting = true;
   protected closed = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Lines a client can trigger: the first of a kind, then one a minute with the count. */
+  protected readonly throttled: ThrottledLog;
 
   constructor(
     readonly endpoint: Endpoint,
     protected readonly responder: Responder,
     protected readonly log: Logger,
     private readonly proto: 'UDP' | 'TCP',
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.throttled = new ThrottledLog(log, now);
+  }
 
   /** Binds the endpoint; rejects with a DnsfwdError saying what failed and what to do. */
   listen(): Promise<void> {
@@ -26,7 +33,11 @@ export abstract class Listener {
       this.socket.once('error', onError);
       this.bind(() => {
         this.socket.off('error', onError);
-        this.socket.on('error', (err: Error) => this.log.warn({ err }, `${this.proto} socket error`));
+        // A send to a client can fail (ENOBUFS, EPERM from a firewall): as often as the client asks.
+        this.socket.on('error', (err: NodeJS.ErrnoException) => {
+          const msg = `${this.proto} socket error`;
+          this.throttled.warn({ err }, msg, `${msg} ${err.code ?? err.message}`);
+        });
         resolve();
       });
     });

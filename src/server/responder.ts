@@ -1,8 +1,9 @@
 // What every listener calls with a client's bytes: classify, run the pipeline under the deadline,
 // fit the reply to the client (AD only if asked for) and the transport (TC=1 over the client's UDP
 // size), and return the bytes to send (or null to stay silent). Nothing a client sends can throw
-// past it.
+// past it, and a failure it causes is logged a line a minute at most (ThrottledLog).
 import type { Logger } from '../log.js';
+import { ThrottledLog } from '../log-throttle.js';
 import type { Reply } from '../pipeline/handler.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Transport } from '../pipeline/query.js';
@@ -32,13 +33,17 @@ export interface ResponderOptions {
 export class Responder {
   private inFlight = 0;
   private idle: (() => void)[] = [];
+  private readonly throttled: ThrottledLog;
 
   constructor(
     private readonly pipeline: Pipeline,
     private opts: ResponderOptions,
     private readonly log: Logger,
     private readonly policy: ClientPolicy,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.throttled = new ThrottledLog(log, now);
+  }
 
   /** New deadline and size limits, for queries that arrive from now on. */
   setOptions(opts: ResponderOptions): void {
@@ -70,7 +75,7 @@ export class Responder {
     try {
       reply = this.pipeline.answer(bytes, question, transport, now + this.opts.deadlineMs, client);
     } catch (err) {
-      this.log.error({ err, qname: question.name }, 'handler failed');
+      this.throttled.error({ err, qname: question.name }, 'handler failed');
       reply = errorReply(bytes, Rcode.SERVFAIL, question);
     }
     if (!Buffer.isBuffer(reply)) return this.later(reply, bytes, question, transport, now);
@@ -112,7 +117,7 @@ export class Responder {
       return { value: null };
     };
     return beforeDeadline<Buffer | null>(pending, this.opts.deadlineMs, deadline).then(done, (err: unknown) => {
-      this.log.error({ err, qname: question.name }, 'handler failed');
+      this.throttled.error({ err, qname: question.name }, 'handler failed');
       return done(null);
     });
   }

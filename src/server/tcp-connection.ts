@@ -5,6 +5,7 @@
 // trickling bytes cannot keep a connection by sending one now and then).
 import type net from 'node:net';
 import type { Logger } from '../log.js';
+import type { ThrottledLog } from '../log-throttle.js';
 import { HEADER_SIZE } from '../wire/header.js';
 import { FrameReader, frame } from '../wire/framing.js';
 import type { Client } from './admission.js';
@@ -41,6 +42,8 @@ export class TcpConnection {
     private readonly responder: Responder,
     private timeouts: ConnectionTimeouts,
     private readonly log: Logger,
+    /** The listener's lines a client can trigger (a failed answer), a line a minute per kind. */
+    private readonly throttled: ThrottledLog,
     /** Called when the connection is closed because a message did not arrive whole in time. */
     private readonly onMessageTimeout: () => void = () => {},
     /** Called each time an answer is done (written or not). */
@@ -156,7 +159,7 @@ export class TcpConnection {
       .then((reply) => {
         if (reply && this.socket.writable) this.socket.write(frame(reply));
       })
-      .catch((err: unknown) => this.log.error({ err }, 'TCP answer failed'))
+      .catch((err: unknown) => this.throttled.error({ err }, 'TCP answer failed'))
       .finally(() => {
         this.lastActivity = ++activitySeq;
         // Re-arms the idle clock when the last answer is done, written or not (a dropped message).

@@ -3,12 +3,12 @@
 // and on those of one client address. A bad stream closes only its own connection; a client that
 // does not read its answers is not read from either. At a cap, the least recently active idle
 // connection (of that client, or of anyone) is closed to make room (§6.2.2); with none idle, the
-// new connection is closed at once. Refusals and closings are logged at most once a minute per kind.
+// new connection is closed at once. Refusals, closings and failed answers are logged at most once
+// a minute per kind (the listener's ThrottledLog).
 import net from 'node:net';
 import { formatEndpoint, type Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import { Listener } from './listener.js';
-import { LogThrottle } from './log-throttle.js';
 import type { Responder } from './responder.js';
 import { TcpConnection } from './tcp-connection.js';
 
@@ -38,13 +38,11 @@ export class TcpListener extends Listener {
   private readonly connections = new Set<TcpConnection>();
   /** Open connections per client address. */
   private readonly perClient = new Map<string, number>();
-  private readonly logs: LogThrottle;
   private opts: TcpOptions;
 
   constructor(endpoint: Endpoint, responder: Responder, opts: TcpOptions, log: Logger, now: () => number = Date.now) {
-    super(endpoint, responder, log, 'TCP');
+    super(endpoint, responder, log, 'TCP', now);
     this.opts = opts;
-    this.logs = new LogThrottle(now);
     this.socket = net.createServer({ allowHalfOpen: true }, (socket) => this.onConnection(socket));
   }
 
@@ -82,6 +80,7 @@ export class TcpListener extends Listener {
       this.responder,
       this.opts,
       this.log,
+      this.throttled,
       () => this.note('messageTimeout', { timeoutMs: this.opts.messageTimeoutMs }),
       () => this.settled(),
     );
@@ -130,11 +129,9 @@ export class TcpListener extends Listener {
 
   /** Counts an event; logs it with the count since the last line, at most once a minute. */
   private note(kind: keyof typeof EVENTS, fields: Record<string, unknown>): void {
-    const count = this.logs.count(kind);
-    if (count === 0) return;
-    const line = { listen: formatEndpoint(this.endpoint), count, ...fields };
-    if (kind === 'evicted') this.log.info(line, EVENTS[kind]);
-    else this.log.warn(line, EVENTS[kind]);
+    const line = { listen: formatEndpoint(this.endpoint), ...fields };
+    if (kind === 'evicted') this.throttled.info(line, EVENTS[kind]);
+    else this.throttled.warn(line, EVENTS[kind]);
   }
 
   /** Also stops reading queries on open connections, and stops listening. */

@@ -26,8 +26,8 @@ export class UdpListener extends Listener {
   /** Queries taken here whose answer is not sent yet. */
   private inFlight = 0;
 
-  constructor(endpoint: Endpoint, responder: Responder, log: Logger, bufs: UdpBuffers = { recv: 0, send: 0 }) {
-    super(endpoint, responder, log, 'UDP');
+  constructor(endpoint: Endpoint, responder: Responder, log: Logger, bufs: UdpBuffers = { recv: 0, send: 0 }, now: () => number = Date.now) {
+    super(endpoint, responder, log, 'UDP', now);
     const type = endpoint.family === 6 ? 'udp6' : 'udp4';
     this.socket = dgram.createSocket({
       type,
@@ -57,7 +57,7 @@ export class UdpListener extends Listener {
           this.done();
         },
         (err: unknown) => {
-          this.log.error({ err }, 'UDP answer failed');
+          this.throttled.error({ err }, 'UDP answer failed');
           this.done();
         },
       );

@@ -22,11 +22,15 @@ export interface RawUpstream {
   close(): Promise<void>;
 }
 
-/** `answer` gets each query and returns the reply's bytes, or null to stay silent. */
+/**
+ * `answer` gets each query and returns the reply's bytes, or null to stay silent. `record: false`
+ * keeps `seen` empty (a long benchmark's queries would fill the memory).
+ */
 export async function startRawUpstream(
   address: string,
   port: number,
   answer: (q: RawQuery) => Buffer | null,
+  { record = true }: { record?: boolean } = {},
 ): Promise<RawUpstream> {
   const seen: RawQuery[] = [];
   const take = (bytes: Buffer, transport: RawTransport): Buffer | null => {
@@ -39,7 +43,7 @@ export async function startRawUpstream(
     const q = { bytes: Buffer.from(bytes), transport, decoded };
     // dnsfwd's loop probes: NXDOMAIN from here, not seen by the test's answer function or counts.
     if (isLoopProbe(decoded.questions?.[0]?.name ?? '')) return Buffer.from(dnsPacket.encode({ ...decoded, type: 'response', flags: 0x8180 | 3 } as Packet));
-    seen.push(q);
+    if (record) seen.push(q);
     return answer(q);
   };
   const udp = dgram.createSocket('udp4');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 
 import { startDnsfwd } from '../helpers/daemon.js';
+import { fuzzReply, fuzzSeed, Prng } from '../helpers/fuzz.js';
 import { query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
 import { rawReply, startRawUpstream, type RawQuery } from '../helpers/raw-upstream.js';
@@ -21,38 +22,9 @@ const FUZZED = 20_000;
 /** Queries of the load in flight at once: the next is sent when one is answered. */
 const WINDOW = 200;
 
-let seed = 61;
-const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => rnd(256)));
-
-/** A reply to `q` that its ID and question would let through, broken in one of several ways (or, rarely, not at all). */
-function fuzz(q: RawQuery): Buffer {
-  const questionEnd = q.bytes.length - ((q.decoded.additionals ?? []).length > 0 ? 11 : 0); // dnsfwd's OPT has no options
-  if (rnd(20) === 0) return randomBytes(rnd(120)); // not even its ID: dropped by the matcher
-  const valid = rawReply(q, { addresses: ['10.61.0.66', '10.61.0.67'], ttl: rnd(600) });
-  const r = Buffer.from(valid);
-  switch (rnd(6)) {
-    case 0: // every count blown up
-      for (const at of [6, 8, 10]) r.writeUInt16BE(0xffff, at);
-      return r;
-    case 1: // one count blown up, at random
-      r.writeUInt16BE(1 + rnd(0xffff), 6 + 2 * rnd(3));
-      return r;
-    case 2: // random bytes after the question, counts random
-      for (const at of [6, 8, 10]) r.writeUInt16BE(rnd(0x10000), at);
-      return Buffer.concat([r.subarray(0, questionEnd), randomBytes(rnd(200))]);
-    case 3: // cut anywhere after the question
-      return r.subarray(0, questionEnd + rnd(r.length - questionEnd));
-    case 4: // bytes after the question flipped
-      for (let i = 0, n = 1 + rnd(4); i < n; i++) r[questionEnd + rnd(r.length - questionEnd)] = rnd(256);
-      return r;
-    default: // flags and RCODE at random (TC sends dnsfwd to TCP, also fuzzed), counts sometimes too
-      r[2] = 0x80 | (rnd(256) & 0x07);
-      r[3] = rnd(256);
-      if (rnd(2)) r.writeUInt16BE(rnd(0x10000), 6 + 2 * rnd(3));
-      return r;
-  }
-}
+const rng = new Prng(fuzzSeed(61));
+const fuzz = (q: RawQuery) => fuzzReply(rng, q, ['10.61.0.66', '10.61.0.67']);
+t.comment(`fuzz seed ${rng.seed} (FUZZ_SEED=${rng.seed} replays it)`);
 
 const fuzzerPort = await freePort(FUZZER);
 const healthyPort = await freePort(HEALTHY);

@@ -78,6 +78,7 @@ t.test('a route with no servers: SERVFAIL at once and one warning a minute', asy
   await handler(q(query('example.net'), routes));
   t.equal(lines.filter((l) => l.msg === 'route has no servers: answering SERVFAIL').length, 2, 'again after a minute');
   t.equal(lines[0]!.zone, '.');
+  t.match(lines.filter((l) => l.msg === 'route has no servers: answering SERVFAIL'), [{ count: 1 }, { count: 2 }], 'with the queries since the last line');
 });
 
 t.test('every server failing gives SERVFAIL with the client ID', async (t) => {

@@ -92,6 +92,25 @@ t.test('a handler throwing synchronously gives SERVFAIL at once', async (t) => {
   t.match(log.lines, [{ msg: 'handler failed', qname: 'a.example', err: { message: 'bug' } }]);
 });
 
+// A client can make a broken stage fail every query it asks: a line a minute, with the count, for
+// a stage that throws and for one that rejects.
+t.test('handler failures: one line a minute with the count (injected clock)', async (t) => {
+  for (const how of ['throws', 'rejects'] as const) {
+    const log = captureLog();
+    let now = 0;
+    const handler: Handler = how === 'throws' ? () => { throw new Error('bug'); } : async () => { throw new Error('bug'); };
+    const r = new Responder(pipelineOf(handler), opts, log.logger, defaultPolicy(), () => now);
+    const failed = () => log.lines.filter((l) => l.msg === 'handler failed');
+    for (let i = 0; i < 3; i++) t.match(decode((await r.answer(query('a.example'), 'udp', LOOPBACK_CLIENT))!), { rcode: 'SERVFAIL' });
+    t.match(failed(), [{ count: 1 }], `${how}: three failures, one line`);
+    t.equal(failed().length, 1);
+    now = 60_000;
+    await r.answer(query('b.example'), 'udp', LOOPBACK_CLIENT);
+    t.match(failed(), [{ count: 1 }, { qname: 'b.example', count: 3 }], `${how}: a minute on, the failures since`);
+    t.equal(failed().length, 2);
+  }
+});
+
 /** A handler whose answers wait until released. */
 function releasable() {
   const waiting: Array<() => void> = [];

@@ -329,6 +329,29 @@ t.test('a failing answer is logged and the connection goes on', async (t) => {
   t.same((await c.waitReplies(1)).map(readId), [62]);
 });
 
+// Every query of a connection can fail the same way: a line a minute, with the count.
+t.test('failing answers: one line a minute with the count (injected clock)', async (t) => {
+  const log = captureLog();
+  let now = 0;
+  const broken: Handler = (q) => (q.question.name === 'bad.example' ? Promise.resolve(undefined as unknown as Buffer) : answer(q.bytes, []));
+  const { port } = await listener(t, broken, 10_000, log.logger, defaultPolicy(), {}, () => now);
+  const c = await TcpClient.connect(ADDR, port);
+  t.teardown(() => c.destroy());
+  const failed = () => log.lines.filter((l) => l.msg === 'TCP answer failed');
+  for (let i = 0; i < 5; i++) c.send(query('bad.example', 'A', { id: 70 + i }));
+  await log.next((l) => l.msg === 'TCP answer failed');
+  // Answers are written in the order they complete: the good one's comes after the failures.
+  c.send(query('good.example', 'A', { id: 79 }));
+  t.same((await c.waitReplies(1)).map(readId), [79]);
+  t.match(failed(), [{ count: 1 }], 'five failures, one line');
+  t.equal(failed().length, 1);
+  now = 60_000;
+  c.send(query('bad.example', 'A', { id: 90 }));
+  await log.next((l) => l.msg === 'TCP answer failed', log.lines.indexOf(failed()[0]!) + 1);
+  t.match(failed(), [{ count: 1 }, { count: 5 }], 'a minute on: the failures since');
+  t.equal(failed().length, 2);
+});
+
 /** ~60 KB answers for `big.example`, held answers for `slow.example`, counting the big ones. */
 function bigAndSlow() {
   const template = answer(query('big.example'), Array.from({ length: 2200 }, (_, i) => `10.${i >> 8}.${i & 255}.1`));

@@ -95,6 +95,32 @@ t.test('a failing pending answer is logged; the listener keeps answering', async
   t.equal(decode(await udpExchange(ADDR, port, query('good.example', 'A', { id: 79 }))).id, 79, 'still answering');
 });
 
+// A client can make the same failure happen for every query: a line a minute, with the count.
+t.test('failing answers: one line a minute with the count (injected clock)', async (t) => {
+  const log = captureLog();
+  let now = 0;
+  const broken: Handler = (q) => (q.question.name === 'bad.example' ? Promise.resolve(undefined as unknown as Buffer) : answer(q.bytes, []));
+  const responder = new Responder(pipelineOf(broken), { deadlineMs: 2000, udpMaxSize: 4096 }, quietLogger(), defaultPolicy());
+  const port = await freePort(ADDR);
+  const ep = parseEndpoint(`${ADDR}:${port}`);
+  if (!ep.ok) throw new Error(ep.reason);
+  const listener = new UdpListener(ep.value, responder, log.logger, { recv: 0, send: 0 }, () => now);
+  t.teardown(() => listener.close());
+  await listener.listen();
+  const failed = () => log.lines.filter((l) => l.msg === 'UDP answer failed');
+  for (let i = 0; i < 5; i++) sendFrom(query('bad.example'), port);
+  // A later query's answer comes after the failures before it were handled.
+  t.equal(decode(await udpExchange(ADDR, port, query('good.example', 'A', { id: 80 }))).id, 80);
+  await log.next((l) => l.msg === 'UDP answer failed');
+  t.match(failed(), [{ count: 1 }], 'five failures, one line');
+  t.equal(failed().length, 1);
+  now = 60_000;
+  sendFrom(query('bad.example'), port);
+  await log.next((l) => l.msg === 'UDP answer failed', log.lines.indexOf(failed()[0]!) + 1);
+  t.match(failed(), [{ count: 1 }, { count: 5 }], 'a minute on: the failures since');
+  t.equal(failed().length, 2);
+});
+
 // Shutdown: an answer that completes after close() is discarded; sending it must not throw.
 t.test('an answer completing after close() is discarded without an error', async (t) => {
   let asked = () => {};
