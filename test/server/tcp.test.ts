@@ -540,6 +540,43 @@ t.test('connections over the per-client limit are refused; other clients are not
   t.equal(serverSockets(l).length, 3);
 });
 
+// Guards remove()'s `n > 0`: a closed connection gives back one place of its client's, not all of them.
+t.test("a client's closed connection frees one place under the per-client limit, not every place", async (t) => {
+  const held = releasable();
+  t.teardown(held.release);
+  const handler: Handler = (q) => (q.question.name === 'held.example' ? held.handler(q) : answer(q.bytes, ['10.0.0.1']));
+  // A query deadline far beyond the test: held queries keep their connections busy (not evictable) throughout.
+  const responder = new Responder(pipelineOf(handler), { deadlineMs: 600_000, udpMaxSize: 4096 }, quietLogger(), defaultPolicy());
+  const port = await freePort(ADDR);
+  const ep = parseEndpoint(`${ADDR}:${port}`);
+  if (!ep.ok) throw new Error(ep.reason);
+  const l = new TcpListener(ep.value, responder, { ...OPTIONS, idleTimeoutMs: 600_000, maxConnectionsPerClient: 2 }, quietLogger());
+  await l.listen();
+  t.teardown(() => l.close());
+  const open = (id: number, name = 'held.example') => {
+    const c = connectFrom(t, '127.0.14.42', port);
+    c.socket.write(frame(query(name, 'A', { id })));
+    return c;
+  };
+  const first = open(1, 'a.example');
+  await until('the first answered', () => first.replies.length === 1, SLACK_MS);
+  const second = open(2);
+  await until('the second query held', () => held.state.calls === 1, SLACK_MS);
+  first.socket.end();
+  await until('the first connection gone from the listener', () => serverSockets(l).length === 1, SLACK_MS);
+  const third = open(3);
+  await until('the third admitted: its query held', () => held.state.calls === 2, SLACK_MS);
+  const fourth = open(4);
+  let closed = false;
+  void fourth.closed.then(() => (closed = true));
+  await until('the fourth closed, or its query held', () => closed || held.state.calls === 3, SLACK_MS);
+  if (!t.equal(held.state.calls, 2, 'its query never reached the handler')) return;
+  await fourth.closed;
+  t.equal(fourth.received(), 0, 'a third busy connection from the client: closed at once');
+  t.equal(serverSockets(l).length, 2, 'the second and the third stay');
+  t.ok(second.socket.writable && third.socket.writable);
+});
+
 t.test('at the cap, the least recently active idle connection is closed to admit a new one; with none idle, the new one is', async (t) => {
   const log = captureLog();
   const { handler, state, release } = releasable();
