@@ -28,9 +28,9 @@ const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CANARY_RATE = Number(process.env.BENCH_CANARY_RATE ?? 50);
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 2000);
-const LISTEN = '127.0.62.1';
-const HOSTILE = '127.0.62.2';
-const HEALTHY = '127.0.62.3';
+const LISTEN = '127.0.71.1';
+const HOSTILE = '127.0.71.2';
+const HEALTHY = '127.0.71.3';
 
 /** A reply of `size` bytes after the question: `query`'s ID and question, QR RD RA, QDCOUNT 1, other counts 0. */
 function replyTo(q: Buffer, questionEnd: number, size: number): Buffer {
