@@ -16,7 +16,7 @@ import { sleep } from './lab/process.js';
 import { requireRoot, requireTool } from '../helpers/tools.js';
 
 /** How a failed attempt on an upstream is logged: the first time it fails, and after. */
-const FAILED = ['upstream failed: moved to the back of the order', 'upstream failed again'];
+const FAILED = ['upstream failed: moved to the back of the order', 'upstream failed'];
 
 requireRoot('the end-to-end tests (test/e2e) create network namespaces and mounts');
 for (const tool of [...dhclient.tools, 'dnsmasq', 'dig']) requireTool(tool);
