@@ -16,7 +16,8 @@ export class Upstreams {
   private readonly health = new EndpointMap((server) => new Upstream(server));
   /** The local addresses of our upstream sockets: a query from one of them is dnsfwd's own, come back. */
   readonly own = new OwnSockets();
-  private readonly udpPool = new UdpPool({ socketsPerServer: 8, queriesPerSocket: 100, own: this.own });
+  /** One query per socket: each leaves from a fresh random source port (RFC 5452 §9.2). */
+  private readonly udpPool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 1, own: this.own });
   private readonly transports: Transports = { udp: this.udpPool.exchange, tcp: tcpTransport(this.own) };
 
   /** Finds servers that send our queries back to us, and keeps them out of their routes. */

@@ -1,7 +1,10 @@
-// Upstream UDP through a few long-lived connected sockets per server, instead of one socket per
-// query. Each socket keeps a random source port for at most `queriesPerSocket` queries, then is
-// replaced (RFC 5452 §9.2: unpredictable ID and port); being connected, it hears only that server
-// and gets ICMP unreachable as ECONNREFUSED (an immediate failure of the queries waiting on it).
+// Upstream UDP through connected sockets per server. Each socket keeps a random source port for at
+// most `queriesPerSocket` queries (dnsfwd: one, so that every query leaves from a fresh random
+// port), then is replaced (RFC 5452 §9.2: unpredictable ID and port); being connected, it hears
+// only that server and gets ICMP unreachable as ECONNREFUSED (an immediate failure of the queries
+// waiting on it). Datagrams that match no waiting query are counted per socket: past
+// `unwantedThreshold` the socket is under a blind flood, and its queries fail with
+// UPSTREAM_UNWANTED for the caller to ask again over TCP (as Unbound's unwanted-reply-threshold).
 import dgram from 'node:dgram';
 import { formatEndpoint, type Endpoint } from '../../address.js';
 import { DnsfwdError } from '../../errors.js';
@@ -17,10 +20,21 @@ export interface UdpPoolOptions {
   readonly queriesPerSocket: number;
   /** Where each socket's local address is recorded while it is open. */
   readonly own?: OwnSockets;
+  /** Unwanted datagrams a socket takes before its queries fail with UPSTREAM_UNWANTED. */
+  readonly unwantedThreshold?: number;
 }
+
+/**
+ * The default of `unwantedThreshold`. A connected socket hears only its server, which answers each
+ * query once: a datagram with the wrong ID or question is a stray duplicate at most, so a few are
+ * tolerated; ten on one socket (one query, in dnsfwd) is a flood guessing IDs. A forger then has ten
+ * guesses at a 16-bit ID and the name's 0x20 bits before the query goes over TCP.
+ */
+export const UNWANTED_REPLY_THRESHOLD = 10;
 
 interface Waiter {
   readonly matches: (reply: Buffer) => boolean;
+  readonly caseMismatch: ((reply: Buffer) => boolean) | undefined;
   readonly finish: Finish<Buffer>;
 }
 
@@ -34,6 +48,8 @@ class PooledSocket {
   /** This socket cannot be used (its connect or a send failed): the pool replaces it. */
   failed = false;
   private retired = false;
+  /** Datagrams that matched no waiting query. */
+  private unwanted = 0;
   /** Queries sent before the socket finished connecting. */
   private queued: Buffer[] | null = [];
   /** Its local address, as recorded in `own`. */
@@ -41,6 +57,7 @@ class PooledSocket {
 
   constructor(
     private readonly server: Endpoint,
+    private readonly unwantedThreshold: number,
     private readonly own?: OwnSockets,
   ) {
     this.socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
@@ -65,7 +82,7 @@ class PooledSocket {
     return settleOnce<Buffer>(
       ex.timeoutMs,
       (finish) => {
-        this.pending.set(id, { matches: ex.matches, finish });
+        this.pending.set(id, { matches: ex.matches, caseMismatch: ex.caseMismatch, finish });
         if (this.queued) this.queued.push(ex.query);
         else this.write(ex.query);
         return () => this.forget(id);
@@ -98,7 +115,16 @@ class PooledSocket {
   /** A datagram too short for our question (a header's worth or less) never matches. */
   private onMessage(msg: Buffer): void {
     const w = this.pending.get(readId(msg));
-    if (w && w.matches(msg)) w.finish(null, msg); // anything else is ignored
+    if (w) {
+      if (w.matches(msg)) return w.finish(null, msg);
+      if (w.caseMismatch?.(msg)) return w.finish(new DnsfwdError('UPSTREAM_CASE', formatEndpoint(this.server)));
+    }
+    // Anything else is ignored, and counted: past the threshold, the socket is given up.
+    if (++this.unwanted < this.unwantedThreshold) return;
+    const error = new DnsfwdError('UPSTREAM_UNWANTED', `${formatEndpoint(this.server)}: ${this.unwanted} unwanted replies`);
+    this.failed = true;
+    for (const w of [...this.pending.values()]) w.finish(error);
+    this.retire();
   }
 
   private onError(err: NodeJS.ErrnoException): void {
@@ -154,7 +180,7 @@ export class UdpPool {
     let s = server.slots[slot];
     if (!s || s.uses >= this.opts.queriesPerSocket || s.failed) {
       s?.retire();
-      s = server.slots[slot] = new PooledSocket(ex.server, this.opts.own);
+      s = server.slots[slot] = new PooledSocket(ex.server, this.opts.unwantedThreshold ?? UNWANTED_REPLY_THRESHOLD, this.opts.own);
     }
     return s.send(ex);
   };
