@@ -1,6 +1,6 @@
 // Turns the `upstream:` section into the upstream groups routes send to, and keeps what outlives a
-// route table: one health record and one set of UDP sockets per server, for as long as some route
-// uses the server, and the UDP and TCP transports.
+// route table: one health record, one set of UDP sockets and one spoofing record per server, for as
+// long as some route uses the server, and the UDP and TCP transports.
 import type { Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import type { UpstreamConfig } from './config.js';
@@ -10,6 +10,7 @@ import { Upstream } from './health.js';
 import { LoopGuard } from './loop-guard.js';
 import { OwnSockets } from './own-sockets.js';
 import { tcpTransport } from './transport/tcp.js';
+import { SpoofGuard } from './spoof-guard.js';
 import { UdpPool } from './transport/udp-pool.js';
 
 export class Upstreams {
@@ -18,6 +19,8 @@ export class Upstreams {
   readonly own = new OwnSockets();
   /** One query per socket: each leaves from a fresh random source port (RFC 5452 §9.2). */
   private readonly udpPool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 1, own: this.own });
+  /** Per server: whether it echoes 0x20 case, and the warnings about replies not its own. */
+  private readonly spoof = new SpoofGuard();
   private readonly transports: Transports = { udp: this.udpPool.exchange, tcp: tcpTransport(this.own) };
 
   /** Finds servers that send our queries back to us, and keeps them out of their routes. */
@@ -33,7 +36,7 @@ export class Upstreams {
   /** The group that sends `zone`'s queries to `servers`, in that order, with `config`'s timeouts (over TCP only, if `tcpOnly`). */
   group(zone: string, servers: readonly Endpoint[], config: UpstreamConfig, tcpOnly = false): UpstreamGroup {
     this.loops.setOptions(loopOptions(config));
-    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize, tcpOnly, loops: this.loops };
+    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize, tcpOnly, loops: this.loops, spoof: this.spoof };
     return new UpstreamGroup(zone, servers.map((s) => this.health.get(s)), opts, this.transports, this.log);
   }
 
@@ -41,6 +44,7 @@ export class Upstreams {
   retain(inUse: readonly Endpoint[]): void {
     this.health.retain(inUse);
     this.udpPool.retain(inUse);
+    this.spoof.retain(inUse);
   }
 
   close(): void {
