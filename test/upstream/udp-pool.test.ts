@@ -154,7 +154,7 @@ t.test('an IPv6 server gets an IPv6 socket', async (t) => {
   const v6 = parseEndpoint('[fd00::53]:53');
   if (!v6.ok) throw new Error(v6.reason);
   t.throws(() => exchange(pool, v6.value, 'v6.example', 1), { message: 'no socket in this test' });
-  t.same(created().map((c) => c.args[0]), ['udp6']);
+  t.same(created().map((c) => (c.args[0] as dgram.SocketOptions).type), ['udp6']);
 });
 
 // Guards `retired &&` in forget(): a socket in service stays open once its queries are answered.

@@ -38,6 +38,15 @@ interface Waiter {
   readonly finish: Finish<Buffer>;
 }
 
+/**
+ * dgram resolves the addresses it binds and connects to with dns.lookup, answered a tick later even
+ * for a literal. A server's address is always a literal (and the implicit bind's 0.0.0.0 or ::):
+ * handed back at once, as the listeners do (server/udp.ts), which matters with a socket per query.
+ */
+function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, family === 6 ? 6 : 4);
+}
+
 const TIMED_OUT = () => ({ error: new DnsfwdError('UPSTREAM_TIMEOUT') });
 
 /** One connected socket and the queries waiting on it, by ID. */
@@ -60,7 +69,7 @@ class PooledSocket {
     private readonly unwantedThreshold: number,
     private readonly own?: OwnSockets,
   ) {
-    this.socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+    this.socket = dgram.createSocket({ type: server.family === 6 ? 'udp6' : 'udp4', lookup: literalLookup });
     this.socket.on('message', (msg) => this.onMessage(msg));
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
     // A connect that fails (no route to the server yet, say at boot) is reported to this callback
