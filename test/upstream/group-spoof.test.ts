@@ -171,3 +171,16 @@ t.test('no TCP retry once the deadline has passed; other UDP errors are not retr
   await t.rejects(refused.g.resolve(out(query(NAME))), { code: 'ALL_FAILED' });
   t.same(refused.seen.map((s) => s.transport), ['udp'], 'ICMP unreachable: the server failed, no TCP');
 });
+
+// Guards `if (unwanted) return reply`: after a flood, the TCP answer says nothing of how the server
+// answers over UDP (the flood hid it), so its case does not turn 0x20 off.
+t.test('after a flood, a TCP answer in another case does not turn 0x20 off', async (t) => {
+  let flood = true;
+  const { g, seen, log } = group((q, transport) => (transport === 'udp' && flood ? new DnsfwdError('UPSTREAM_UNWANTED') : lowerCased(q)));
+  await g.resolve(out(query(NAME)));
+  t.notOk(log.lines.some((l) => /echo the letter case/.test(l.msg)), 'nothing said about the case');
+  flood = false;
+  seen.length = 0;
+  await g.resolve(out(query(NAME)));
+  t.ok(seen[0]!.ex.caseMismatch, 'the next query still goes with 0x20 (and finds out over UDP)');
+});
