@@ -1,6 +1,6 @@
 // Upstream UDP through connected sockets per server. Each socket keeps a random source port for at
-// most `queriesPerSocket` queries (dnsfwd: one, so that every query leaves from a fresh random
-// port), then is replaced (RFC 5452 §9.2: unpredictable ID and port); being connected, it hears
+// most `queriesPerSocket` queries (dnsfwd: 4, see setup.ts), then is replaced (RFC 5452 §9.2:
+// unpredictable ID and port); being connected, it hears
 // only that server and gets ICMP unreachable as ECONNREFUSED (an immediate failure of the queries
 // waiting on it). Datagrams that match no waiting query are counted per socket: past
 // `unwantedThreshold` the socket is under a blind flood, and its queries fail with
@@ -26,9 +26,10 @@ export interface UdpPoolOptions {
 
 /**
  * The default of `unwantedThreshold`. A connected socket hears only its server, which answers each
- * query once: a datagram with the wrong ID or question is a stray duplicate at most, so a few are
- * tolerated; ten on one socket (one query, in dnsfwd) is a flood guessing IDs. A forger then has ten
- * guesses at a 16-bit ID and the name's 0x20 bits before the query goes over TCP.
+ * query once: a datagram with the wrong ID or question is a stray duplicate or a reply come after
+ * its query's timeout, a few at most over a socket's few queries; ten on one socket is a flood
+ * guessing IDs. A forger then has ten guesses at a 16-bit ID and the name's 0x20 bits before the
+ * queries on that socket go over TCP.
  */
 export const UNWANTED_REPLY_THRESHOLD = 10;
 
