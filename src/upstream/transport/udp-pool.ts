@@ -1,8 +1,7 @@
 // Upstream UDP through connected sockets per server. Each socket keeps a random source port for at
 // most `queriesPerSocket` queries (dnsfwd: 4, see setup.ts), then is replaced (RFC 5452 §9.2:
-// unpredictable ID and port); being connected, it hears
-// only that server and gets ICMP unreachable as ECONNREFUSED (an immediate failure of the queries
-// waiting on it). Datagrams that match no waiting query are counted per socket: past
+// unpredictable ID and port); being connected, it hears only that server and gets ICMP unreachable
+// as ECONNREFUSED (an immediate failure of the queries waiting on it). Datagrams that match no waiting query are counted per socket: past
 // `unwantedThreshold` the socket is under a blind flood, and its queries fail with
 // UPSTREAM_UNWANTED for the caller to ask again over TCP (as Unbound's unwanted-reply-threshold).
 import dgram from 'node:dgram';
@@ -42,7 +41,8 @@ interface Waiter {
 /**
  * dgram resolves the addresses it binds and connects to with dns.lookup, answered a tick later even
  * for a literal. A server's address is always a literal (and the implicit bind's 0.0.0.0 or ::):
- * handed back at once, as the listeners do (server/udp.ts), which matters with a socket per query.
+ * handed back at once, as the listeners do (server/udp.ts): a new socket every few queries binds and
+ * connects that often.
  */
 function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
   callback(null, address, family === 6 ? 6 : 4);
