@@ -1,9 +1,10 @@
 // Upstream UDP through connected sockets per server. Each socket keeps a random source port for at
 // most `queriesPerSocket` queries (dnsfwd: 4, see setup.ts), then is replaced (RFC 5452 §9.2:
 // unpredictable ID and port); being connected, it hears only that server and gets ICMP unreachable
-// as ECONNREFUSED (an immediate failure of the queries waiting on it). Datagrams that match no waiting query are counted per socket: past
-// `unwantedThreshold` the socket is under a blind flood, and its queries fail with
-// UPSTREAM_UNWANTED for the caller to ask again over TCP (as Unbound's unwanted-reply-threshold).
+// as ECONNREFUSED (an immediate failure of the queries waiting on it). Datagrams that match no
+// waiting query are counted per socket: past `unwantedThreshold` the socket is under a blind flood,
+// and its queries fail with UPSTREAM_UNWANTED for the caller to ask again over TCP (as Unbound's
+// unwanted-reply-threshold).
 import dgram from 'node:dgram';
 import { formatEndpoint, type Endpoint } from '../../address.js';
 import { DnsfwdError } from '../../errors.js';
