@@ -11,6 +11,8 @@ const ErrorCodes = {
   UPSTREAM_REFUSED: 'upstream unreachable (ICMP)',
   UPSTREAM_CLOSED: 'upstream closed the connection',
   UPSTREAM_MALFORMED: 'upstream reply whose records do not parse',
+  UPSTREAM_UNWANTED: 'unwanted replies past the threshold on the upstream socket',
+  UPSTREAM_CASE: 'upstream reply with the question in another letter case',
   ALL_FAILED: 'every server of the route failed',
   DEADLINE: 'query deadline passed',
   USER_UNKNOWN: 'the user to run as does not exist',

@@ -4,14 +4,17 @@
 // over TCP only. Each attempt sends a query of our own (wire/upstream-query.ts, EDNS is
 // hop-by-hop); a server that rejects EDNS is asked again without it, and remembered. A reply whose
 // sections do not parse is that server failing: no stage after this one sees it.
-import { DnsfwdError } from '../errors.js';
+import { DnsfwdError, isDnsfwdError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Rcode, isTruncated, rcode, readId, writeId } from '../wire/header.js';
+import { HEADER_SIZE, Rcode, isTruncated, rcode, readId, writeId } from '../wire/header.js';
 import { findOpt, sameQuestion } from '../wire/question.js';
 import { sectionsEnd } from '../wire/records.js';
 import { upstreamQuery } from '../wire/upstream-query.js';
 import { randomId } from './ids.js';
+import { randomiseCase } from './mixed-case.js';
+import { SpoofGuard } from './spoof-guard.js';
 import type { Exchange, Transport } from './transport/exchange.js';
+import { UNWANTED_REPLY_THRESHOLD } from './transport/udp-pool.js';
 import type { Upstream } from './health.js';
 import type { LoopView } from './loop-guard.js';
 import { ServerHealth } from './route-health.js';
@@ -27,6 +30,8 @@ export interface GroupOptions {
   readonly loops?: LoopView;
   /** The health of a server in this route, kept across route rebuilds (setup.ts); a fresh one per group otherwise. */
   readonly healthOf?: (zone: string, u: Upstream) => ServerHealth;
+  /** Per server, outliving route tables: 0x20 echo and forgery warnings (setup.ts keeps one; else the group's own). */
+  readonly spoof?: SpoofGuard;
 }
 
 /** How long a server that rejected EDNS is asked without it (as Unbound's infra cache, 15 min). */
@@ -53,6 +58,7 @@ export interface Outgoing {
 export class UpstreamGroup {
   /** Each server's health in this route, in `upstreams`' order. */
   private readonly health: readonly ServerHealth[];
+  private readonly spoof: SpoofGuard;
 
   constructor(
     readonly zone: string,
@@ -64,6 +70,7 @@ export class UpstreamGroup {
   ) {
     const healthOf = opts.healthOf ?? (() => new ServerHealth());
     this.health = upstreams.map((u) => healthOf(zone, u));
+    this.spoof = opts.spoof ?? new SpoofGuard();
   }
 
   /**
@@ -174,17 +181,52 @@ export class UpstreamGroup {
 
   /**
    * One exchange with `u` (over TCP after a truncated UDP answer): its reply, checked once here for
-   * every later stage (wellFormed), or an error.
+   * every later stage (wellFormed), or an error. Over UDP the name goes with its letters in random
+   * case (0x20), unless the server does not echo case, and the reply must spell it exactly so.
    */
   private attempt(u: Upstream, out: Outgoing, withEdns: boolean, timeoutMs: number): Promise<Buffer> {
     const edns = withEdns ? { udpSize: this.opts.ednsSize, dnssecOk: out.dnssecOk } : null;
     const query = upstreamQuery(out.bytes, out.questionEnd, edns);
     writeId(query, randomId());
-    const ex: Exchange = { server: u.endpoint, query, timeoutMs, matches: matcher(query, out.questionEnd) };
+    // Over TCP nobody can answer blind: the name's case is compared as it always was, without case.
+    const tcp: Exchange = { server: u.endpoint, query, timeoutMs, matches: matcher(query, out.questionEnd) };
     const check = (reply: Buffer) => wellFormed(reply, out.questionEnd);
-    if (this.opts.tcpOnly) return this.transports.tcp(ex).then(check);
+    if (this.opts.tcpOnly) return this.transports.tcp(tcp).then(check);
+    const mixed = this.spoof.caseEcho(u.endpoint).mixedCase(this.now());
+    if (mixed) randomiseCase(query, HEADER_SIZE, out.questionEnd - 4);
+    const ex: Exchange = mixed ? { ...tcp, matches: matcher(query, out.questionEnd, true), caseMismatch: tcp.matches } : tcp;
     // A truncated UDP answer may be cut anywhere (it is not used): only what replaces it is checked.
-    return this.transports.udp(ex).then((reply) => (isTruncated(reply) ? this.overTcp(u, out, ex).then(check) : check(reply)));
+    return this.transports.udp(ex).then(
+      (reply) => (isTruncated(reply) ? this.overTcp(u, out, tcp).then(check) : check(reply)),
+      (err: unknown) => this.afterForgery(u, out, tcp, err).then(check),
+    );
+  }
+
+  /**
+   * The UDP exchange met replies that were not the server's answer: more unwanted ones than the
+   * socket takes, or one with our ID in another letter case. The query is asked again of the same
+   * server over TCP, which a blind forger cannot answer. A reply in another case over TCP as well is
+   * the server's way (it does not echo case): it is asked without 0x20 for NO_ECHO_MS. Any other
+   * error is passed on.
+   */
+  private async afterForgery(u: Upstream, out: Outgoing, tcp: Exchange, err: unknown): Promise<Buffer> {
+    const unwanted = isDnsfwdError(err, 'UPSTREAM_UNWANTED');
+    if (!unwanted && !isDnsfwdError(err, 'UPSTREAM_CASE')) throw err;
+    const fields = { zone: this.zone || '.', server: u.label };
+    if (unwanted) this.forged(u, `more than ${UNWANTED_REPLY_THRESHOLD - 1} unwanted replies on one socket`);
+    const timeoutMs = this.budget(out);
+    if (timeoutMs <= 0) throw new DnsfwdError('DEADLINE');
+    this.log.debug({ ...fields, reason: (err as DnsfwdError).code }, 'replies not the server\'s: retrying over TCP');
+    const reply = await this.transports.tcp({ ...tcp, timeoutMs });
+    if (unwanted) return reply;
+    if (matcher(tcp.query, out.questionEnd, true)(reply)) {
+      this.forged(u, 'a reply with our ID in another letter case; over TCP the server echoes the case');
+    } else if (this.spoof.caseEcho(u.endpoint).recordNoEcho(this.now())) {
+      this.log.warn(fields, 'upstream does not echo the letter case of questions: asking it without 0x20 randomisation, trying again every 15 minutes');
+    } else {
+      this.log.debug(fields, 'upstream still does not echo the letter case of questions');
+    }
+    return reply;
   }
 
   /** RFC 7766 §5: a truncated UDP answer is asked for again over TCP, of the same server. */
@@ -193,6 +235,12 @@ export class UpstreamGroup {
     if (timeoutMs <= 0) return Promise.reject(new DnsfwdError('DEADLINE'));
     this.log.debug({ server: u.label }, 'truncated answer: retrying over TCP');
     return this.transports.tcp({ ...ex, timeoutMs });
+  }
+
+  /** Logs forged replies from `u`'s address, at most once a minute per server, with their count. */
+  private forged(u: Upstream, why: string): void {
+    const count = this.spoof.unwanted(u.endpoint);
+    if (count > 0) this.log.warn({ zone: this.zone || '.', server: u.label, count, why }, 'replies forged in the name of an upstream: queries asked again over TCP');
   }
 
   /** How long the next attempt may wait: timeout_ms, or the time left before the query's deadline (0 or less: none left). */
@@ -248,11 +296,14 @@ function isBadCookie(reply: Buffer, questionEnd: number): boolean {
   return opt !== null && ((reply[opt.ttl]! << 4) | rcode(reply)) === BADCOOKIE;
 }
 
-/** Accepts only a response with the query's ID (as finally sent) and the same question (RFC 5452 §9.1). */
-function matcher(query: Buffer, questionEnd: number): (reply: Buffer) => boolean {
+/**
+ * Accepts only a response with the query's ID (as finally sent) and the same question (RFC 5452
+ * §9.1): its name in the same letter case too when `exactCase` (0x20), otherwise in any case.
+ */
+function matcher(query: Buffer, questionEnd: number, exactCase = false): (reply: Buffer) => boolean {
   return (reply) =>
     reply.length >= questionEnd &&
     (reply[2]! & 0x80) !== 0 &&
     readId(reply) === readId(query) &&
-    sameQuestion(query, reply, questionEnd);
+    (exactCase ? query.compare(reply, HEADER_SIZE, questionEnd, HEADER_SIZE, questionEnd) === 0 : sameQuestion(query, reply, questionEnd));
 }

@@ -1,7 +1,7 @@
 // Turns the `upstream:` section into the upstream groups routes send to, and keeps what outlives a
-// route table: one Upstream (EDNS) and one set of UDP sockets per server, for as long as some
-// route uses the server; each server's health in each route, for as long as that route has it;
-// the UDP and TCP transports.
+// route table: one Upstream (EDNS), one set of UDP sockets and one spoofing record per server, for
+// as long as some route uses the server; each server's health in each route, for as long as that
+// route has it; the UDP and TCP transports.
 import type { Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import type { UpstreamConfig } from './config.js';
@@ -12,6 +12,7 @@ import { LoopGuard, type ProbedGroup } from './loop-guard.js';
 import { OwnSockets } from './own-sockets.js';
 import { ServerHealth } from './route-health.js';
 import { tcpTransport } from './transport/tcp.js';
+import { SpoofGuard } from './spoof-guard.js';
 import { UdpPool } from './transport/udp-pool.js';
 
 export class Upstreams {
@@ -26,7 +27,15 @@ export class Upstreams {
   };
   /** The local addresses of our upstream sockets: a query from one of them is dnsfwd's own, come back. */
   readonly own = new OwnSockets();
-  private readonly udpPool = new UdpPool({ socketsPerServer: 8, queriesPerSocket: 100, own: this.own });
+  /**
+   * A fresh random source port every 4 queries per socket (RFC 5452 §9.2), 8 sockets per server in
+   * turn. One port per query (Unbound's way) halved the cache-miss throughput here (a socket's
+   * bind, connect and close on every query: bench/README.md); with 4, a port serves at most 4
+   * queries, and 0x20 and the unwanted-reply threshold guard each of them.
+   */
+  private readonly udpPool = new UdpPool({ socketsPerServer: 8, queriesPerSocket: 4, own: this.own });
+  /** Per server: whether it echoes 0x20 case, and the warnings about replies not its own. */
+  private readonly spoof = new SpoofGuard();
   private readonly transports: Transports = { udp: this.udpPool.exchange, tcp: tcpTransport(this.own) };
 
   /** Finds servers that send our queries back to us, and keeps them out of their routes. */
@@ -42,7 +51,7 @@ export class Upstreams {
   /** The group that sends `zone`'s queries to `servers`, in that order, with `config`'s timeouts (over TCP only, if `tcpOnly`). */
   group(zone: string, servers: readonly Endpoint[], config: UpstreamConfig, tcpOnly = false): UpstreamGroup {
     this.loops.setOptions(loopOptions(config));
-    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize, tcpOnly, loops: this.loops, healthOf: this.healthOf };
+    const opts = { timeoutMs: config.timeoutMs, downMs: config.downMs, ednsSize: config.ednsSize, tcpOnly, loops: this.loops, healthOf: this.healthOf, spoof: this.spoof };
     return new UpstreamGroup(zone, servers.map((s) => this.servers.get(s)), opts, this.transports, this.log);
   }
 
@@ -50,6 +59,7 @@ export class Upstreams {
   retain(inUse: readonly Endpoint[]): void {
     this.servers.retain(inUse);
     this.udpPool.retain(inUse);
+    this.spoof.retain(inUse);
   }
 
   /** The health of `server` (its label) in the route for `zone`, while some route has that pair. */

@@ -27,10 +27,10 @@ export class Dnsmasq {
     this.exited = new Promise((resolve) => child.on('exit', () => resolve()));
   }
 
-  /** How many queries for `name` it has received so far. */
+  /** How many queries for `name` (in any letter case: dnsfwd asks with 0x20) it has received so far. */
   queries(name?: string): number {
     const lines = this.log.split('\n').filter((l) => /query\[/.test(l));
-    return name ? lines.filter((l) => l.includes(` ${name} `)).length : lines.length;
+    return name ? lines.filter((l) => l.toLowerCase().includes(` ${name.toLowerCase()} `)).length : lines.length;
   }
 
   get output(): string {

@@ -55,7 +55,8 @@ t.test('the reply gets the client ID and question bytes back, RA set; upstream s
   const handler = routeStage(quietLogger());
   const client = query('WeB.SeRvIcE.CoNsUl', 'A', { id: 0x4242 });
   const reply = await handler(q(client, routes));
-  t.equal(sent[0]!.subarray(12, client.length).toString('latin1'), client.subarray(12).toString('latin1'), 'question forwarded as the client wrote it');
+  const spelling = (b: Buffer) => b.toString('latin1').toLowerCase();
+  t.equal(spelling(sent[0]!.subarray(12, client.length)), spelling(client.subarray(12)), 'question forwarded as the client wrote it, its letters in any case (0x20)');
   const d = decode(reply);
   t.equal(d.id, 0x4242);
   t.equal(d.questions?.[0]?.name, 'WeB.SeRvIcE.CoNsUl');
@@ -173,7 +174,7 @@ t.test('trace level: each forwarded query is logged with its reply', async (t) =
   const handler = routeStage(logger, () => (clock += 3));
   await handler(q(query('web.example'), table(transports, ['10.9.9.9'])));
   t.match(lines.filter((l) => l.msg === 'forwarded'), [
-    { zone: '.', qname: 'web.example', qtype: 1, ms: 3, rcode: 0, reply: { rcode: 'NOERROR', answers: ['web.example 60 A 10.0.0.1'] } },
+    { zone: '.', qname: 'web.example', qtype: 1, ms: 3, rcode: 0, reply: { rcode: 'NOERROR', answers: [/^web\.example 60 A 10\.0\.0\.1$/i] } }, // the upstream's spelling: 0x20
   ]);
 });
 

@@ -154,7 +154,7 @@ t.test('an IPv6 server gets an IPv6 socket', async (t) => {
   const v6 = parseEndpoint('[fd00::53]:53');
   if (!v6.ok) throw new Error(v6.reason);
   t.throws(() => exchange(pool, v6.value, 'v6.example', 1), { message: 'no socket in this test' });
-  t.same(created().map((c) => c.args[0]), ['udp6']);
+  t.same(created().map((c) => (c.args[0] as dgram.SocketOptions).type), ['udp6']);
 });
 
 // Guards `retired &&` in forget(): a socket in service stays open once its queries are answered.
@@ -168,4 +168,60 @@ t.test('a socket in service stays open between queries', async (t) => {
     t.equal(r.subarray(-4).join('.'), '10.0.0.6', `query ${i + 1} answered`);
   }
   t.equal(s.ports.size, 1, 'all from one source port');
+});
+
+/** `n` datagrams with IDs other than `msg`'s, sent before `then` runs. */
+function junk(sock: dgram.Socket, rinfo: dgram.RemoteInfo, msg: Buffer, n: number, then: () => void = () => {}): void {
+  if (n === 0) return then();
+  const stray = answer(msg, ['10.6.6.6']);
+  stray.writeUInt16BE(readId(msg) ^ (0x100 + n), 0);
+  sock.send(stray, rinfo.port, rinfo.address, () => junk(sock, rinfo, msg, n - 1, then));
+}
+
+// Guards the count in onMessage and its `<`: unwanted datagrams up to the threshold are tolerated,
+// the threshold's own fails the queries on that socket with UPSTREAM_UNWANTED (for TCP) at once.
+t.test('unwanted replies: below the threshold the answer is taken; at it the query fails with UPSTREAM_UNWANTED', async (t) => {
+  let strays = 2;
+  const s = await server((msg, rinfo, sock) => junk(sock, rinfo, msg, strays, () => strays < 3 && sock.send(answer(msg, ['10.0.0.10']), rinfo.port, rinfo.address)));
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 1, unwantedThreshold: 3 });
+  t.teardown(() => pool.close());
+  const r = await exchange(pool, s.endpoint, 'below.example', 1);
+  t.equal(r.subarray(-4).join('.'), '10.0.0.10', 'two unwanted, then the answer');
+  strays = 3;
+  // The 10 s timeout would reject with UPSTREAM_TIMEOUT: the third unwanted datagram comes first.
+  await t.rejects(exchange(pool, s.endpoint, 'flooded.example', 2, 10_000), { code: 'UPSTREAM_UNWANTED' });
+});
+
+// Guards `failed = true` on the flood: a socket given up is not used again, whatever its share.
+t.test('a socket given up on a flood is replaced: the next query leaves from another port', async (t) => {
+  let flood = true;
+  const s = await server((msg, rinfo, sock) => (flood ? junk(sock, rinfo, msg, 2) : sock.send(answer(msg, ['10.0.0.11']), rinfo.port, rinfo.address)));
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 100, unwantedThreshold: 2 });
+  t.teardown(() => pool.close());
+  await t.rejects(exchange(pool, s.endpoint, 'flooded.example', 1, 10_000), { code: 'UPSTREAM_UNWANTED' });
+  flood = false;
+  await exchange(pool, s.endpoint, 'next.example', 2);
+  t.equal(s.ports.size, 2, 'two queries, two source ports, although a socket may carry 100');
+});
+
+// Guards the caseMismatch branch: our ID and question in another letter case ends the exchange at
+// once (for the caller's TCP retry); without caseMismatch such a reply is only unwanted.
+t.test('a reply in another letter case ends the exchange with UPSTREAM_CASE when the exchange tells it apart', async (t) => {
+  const s = await server((msg, rinfo, sock) => {
+    const r = answer(msg, ['10.6.6.6']);
+    r[13] ^= 0x20;
+    sock.send(r, rinfo.port, rinfo.address);
+  });
+  t.teardown(s.close);
+  const pool = new UdpPool({ socketsPerServer: 1, queriesPerSocket: 1, unwantedThreshold: 1000 });
+  t.teardown(() => pool.close());
+  const q = query('case.example', 'A', { id: 3 });
+  const exact = (r: Buffer) => readId(r) === readId(q) && q.compare(r, 12, q.length, 12, q.length) === 0;
+  const loose = (r: Buffer) => readId(r) === readId(q) && sameQuestion(q, r, q.length);
+  await t.rejects(pool.exchange({ server: s.endpoint, query: q, matches: exact, caseMismatch: loose, timeoutMs: 10_000 }), { code: 'UPSTREAM_CASE' });
+  const q2 = query('case.example', 'A', { id: 4 });
+  const exact2 = (r: Buffer) => readId(r) === readId(q2) && q2.compare(r, 12, q2.length, 12, q2.length) === 0;
+  await t.rejects(pool.exchange({ server: s.endpoint, query: q2, matches: exact2, timeoutMs: 300 }), { code: 'UPSTREAM_TIMEOUT' }, 'without caseMismatch: not taken, waited for');
 });

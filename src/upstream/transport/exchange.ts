@@ -7,6 +7,12 @@ export interface Exchange {
   readonly query: Buffer;
   /** True for the reply to this query: ID and question match (RFC 5452 §9.1). */
   readonly matches: (reply: Buffer) => boolean;
+  /**
+   * True for a reply with this query's ID and question spelt in another letter case (0x20): not
+   * taken, but it ends a UDP exchange with UPSTREAM_CASE (the server may not echo case, or the
+   * reply is forged), so the caller can ask again over TCP. Absent: such a reply is unwanted.
+   */
+  readonly caseMismatch?: (reply: Buffer) => boolean;
   readonly timeoutMs: number;
 }
 

@@ -1,7 +1,10 @@
-// Upstream UDP through a few long-lived connected sockets per server, instead of one socket per
-// query. Each socket keeps a random source port for at most `queriesPerSocket` queries, then is
-// replaced (RFC 5452 §9.2: unpredictable ID and port); being connected, it hears only that server
-// and gets ICMP unreachable as ECONNREFUSED (an immediate failure of the queries waiting on it).
+// Upstream UDP through connected sockets per server. Each socket keeps a random source port for at
+// most `queriesPerSocket` queries (dnsfwd: 4, see setup.ts), then is replaced (RFC 5452 §9.2:
+// unpredictable ID and port); being connected, it hears only that server and gets ICMP unreachable
+// as ECONNREFUSED (an immediate failure of the queries waiting on it). Datagrams that match no
+// waiting query are counted per socket: past `unwantedThreshold` the socket is under a blind flood,
+// and its queries fail with UPSTREAM_UNWANTED for the caller to ask again over TCP (as Unbound's
+// unwanted-reply-threshold).
 import dgram from 'node:dgram';
 import { formatEndpoint, type Endpoint } from '../../address.js';
 import { DnsfwdError } from '../../errors.js';
@@ -17,11 +20,33 @@ export interface UdpPoolOptions {
   readonly queriesPerSocket: number;
   /** Where each socket's local address is recorded while it is open. */
   readonly own?: OwnSockets;
+  /** Unwanted datagrams a socket takes before its queries fail with UPSTREAM_UNWANTED. */
+  readonly unwantedThreshold?: number;
 }
+
+/**
+ * The default of `unwantedThreshold`. A connected socket hears only its server, which answers each
+ * query once: a datagram with the wrong ID or question is a stray duplicate or a reply come after
+ * its query's timeout, a few at most over a socket's few queries; ten on one socket is a flood
+ * guessing IDs. A forger then has ten guesses at a 16-bit ID and the name's 0x20 bits before the
+ * queries on that socket go over TCP.
+ */
+export const UNWANTED_REPLY_THRESHOLD = 10;
 
 interface Waiter {
   readonly matches: (reply: Buffer) => boolean;
+  readonly caseMismatch: ((reply: Buffer) => boolean) | undefined;
   readonly finish: Finish<Buffer>;
+}
+
+/**
+ * dgram resolves the addresses it binds and connects to with dns.lookup, answered a tick later even
+ * for a literal. A server's address is always a literal (and the implicit bind's 0.0.0.0 or ::):
+ * handed back at once, as the listeners do (server/udp.ts): a new socket every few queries binds and
+ * connects that often.
+ */
+function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, family === 6 ? 6 : 4);
 }
 
 const TIMED_OUT = () => ({ error: new DnsfwdError('UPSTREAM_TIMEOUT') });
@@ -34,6 +59,8 @@ class PooledSocket {
   /** This socket cannot be used (its connect or a send failed): the pool replaces it. */
   failed = false;
   private retired = false;
+  /** Datagrams that matched no waiting query. */
+  private unwanted = 0;
   /** Queries sent before the socket finished connecting. */
   private queued: Buffer[] | null = [];
   /** Its local address, as recorded in `own`. */
@@ -41,9 +68,10 @@ class PooledSocket {
 
   constructor(
     private readonly server: Endpoint,
+    private readonly unwantedThreshold: number,
     private readonly own?: OwnSockets,
   ) {
-    this.socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+    this.socket = dgram.createSocket({ type: server.family === 6 ? 'udp6' : 'udp4', lookup: literalLookup });
     this.socket.on('message', (msg) => this.onMessage(msg));
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
     // A connect that fails (no route to the server yet, say at boot) is reported to this callback
@@ -65,7 +93,7 @@ class PooledSocket {
     return settleOnce<Buffer>(
       ex.timeoutMs,
       (finish) => {
-        this.pending.set(id, { matches: ex.matches, finish });
+        this.pending.set(id, { matches: ex.matches, caseMismatch: ex.caseMismatch, finish });
         if (this.queued) this.queued.push(ex.query);
         else this.write(ex.query);
         return () => this.forget(id);
@@ -98,7 +126,16 @@ class PooledSocket {
   /** A datagram too short for our question (a header's worth or less) never matches. */
   private onMessage(msg: Buffer): void {
     const w = this.pending.get(readId(msg));
-    if (w && w.matches(msg)) w.finish(null, msg); // anything else is ignored
+    if (w) {
+      if (w.matches(msg)) return w.finish(null, msg);
+      if (w.caseMismatch?.(msg)) return w.finish(new DnsfwdError('UPSTREAM_CASE', formatEndpoint(this.server)));
+    }
+    // Anything else is ignored, and counted: past the threshold, the socket is given up.
+    if (++this.unwanted < this.unwantedThreshold) return;
+    const error = new DnsfwdError('UPSTREAM_UNWANTED', `${formatEndpoint(this.server)}: ${this.unwanted} unwanted replies`);
+    this.failed = true;
+    for (const w of [...this.pending.values()]) w.finish(error);
+    this.retire();
   }
 
   private onError(err: NodeJS.ErrnoException): void {
@@ -154,7 +191,7 @@ export class UdpPool {
     let s = server.slots[slot];
     if (!s || s.uses >= this.opts.queriesPerSocket || s.failed) {
       s?.retire();
-      s = server.slots[slot] = new PooledSocket(ex.server, this.opts.own);
+      s = server.slots[slot] = new PooledSocket(ex.server, this.opts.unwantedThreshold ?? UNWANTED_REPLY_THRESHOLD, this.opts.own);
     }
     return s.send(ex);
   };
