@@ -2,7 +2,7 @@
 // Node's cluster module shares the listening sockets among them. The primary only supervises:
 // it forwards signals, restarts a worker that dies, and exits when they have stopped.
 import cluster, { type Worker } from 'node:cluster';
-import { replayEarlySignals } from './early-signals.js';
+import { ignoreUnusedSignals, replayEarlySignals } from './early-signals.js';
 import type { Logger } from '../log.js';
 
 /** The message a worker sends once its daemon is listening. */
@@ -63,6 +63,7 @@ export function runPrimary(count: number, log: Logger, allStarted: () => void = 
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
     });
   }
+  ignoreUnusedSignals(log);
   replayEarlySignals();
   fork();
 }

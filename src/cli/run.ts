@@ -4,7 +4,7 @@ import { applyOverrides, defaultConfig, describeConfig, flagError, formatConfigE
 import type { ConfigResult } from '../config/types.js';
 import type { Flags } from './argv.js';
 import { isWorker, reportStarted, runPrimary } from './cluster.js';
-import { releaseEarlySignals, replayEarlySignals } from './early-signals.js';
+import { ignoreUnusedSignals, releaseEarlySignals, replayEarlySignals } from './early-signals.js';
 import { isDnsfwdError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { Daemon } from '../daemon.js';
@@ -82,7 +82,8 @@ export async function run(flags: Flags): Promise<void> {
 
 /**
  * SIGTERM/SIGINT: one graceful shutdown, however many signals arrive during it. SIGHUP: reloads,
- * one at a time, in order. SIGUSR1: cache statistics.
+ * one at a time, in order. SIGUSR1: cache statistics. SIGUSR2 and the other unused signals whose
+ * default would end the process: ignored (early-signals.ts).
  */
 function handleSignals(daemon: Daemon, flags: Flags, log: Logger, started: Promise<void>): void {
   const afterStart = started.catch(() => undefined);
@@ -111,6 +112,7 @@ function handleSignals(daemon: Daemon, flags: Flags, log: Logger, started: Promi
   process.on('SIGHUP', () => {
     reloading = reloading.then(() => (stopping ? undefined : reload(daemon, flags, log)));
   });
+  ignoreUnusedSignals(log);
   replayEarlySignals();
 }
 

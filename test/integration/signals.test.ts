@@ -128,3 +128,32 @@ t.test('a SIGHUP during start-up is held and acted on once started, not fatal', 
   t.notOk(startedBefore, 'the signal came before the daemon had started');
   t.same((await dig(LISTEN, port, 'x.svc.test')).answers.map((r) => r.data), ['10.6.0.1']);
 });
+
+// Signals dnsfwd has no use for, whose default action would end it, are ignored with a debug line.
+t.test('SIGUSR2, SIGALRM, SIGVTALRM and SIGIO are ignored, with a debug line each', async (t) => {
+  const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
+  const d = await startDnsfwd(['--config', `${dir}/dnsfwd.yaml`, '--log-level', 'debug']);
+  t.teardown(() => d.stop());
+  for (const signal of ['SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGIO'] as const) {
+    d.child.kill(signal);
+    await d.waitForLog((l) => l.msg === 'signal not used by dnsfwd: ignored' && l.signal === signal, 10_000);
+    t.ok(d.alive, `${signal}: still running`);
+  }
+  t.same((await dig(LISTEN, port, 'y.svc.test')).answers.map((r) => r.data), ['10.6.0.1'], 'and answering');
+  t.equal(await d.stop(), 0, 'SIGTERM still ends it, exit 0');
+});
+
+t.test('a SIGUSR2 during start-up is held, then ignored, not fatal', async (t) => {
+  const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
+  const d = spawnDnsfwd(['run', '--config', `${dir}/dnsfwd.yaml`, '--log-level', 'debug']);
+  t.teardown(() => d.stop());
+  const pid = d.child.pid!;
+  const until = Date.now() + 10_000;
+  while (!catches(pid, 12) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+  const startedBefore = d.logs.some((l) => l.msg === 'dnsfwd started');
+  d.child.kill('SIGUSR2');
+  await d.waitForLog((l) => l.msg === 'signal not used by dnsfwd: ignored' && l.signal === 'SIGUSR2', 10_000);
+  t.ok(d.alive, 'still running');
+  t.notOk(startedBefore, 'the signal came before the daemon had started');
+  t.same((await dig(LISTEN, port, 'z.svc.test')).answers.map((r) => r.data), ['10.6.0.1']);
+});
