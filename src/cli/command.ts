@@ -6,11 +6,18 @@ import { hideBin } from 'yargs/helpers';
 import { OPTIONS, type Flags } from './argv.js';
 import { check, run } from './run.js';
 
+/**
+ * A number flag's value: a whole number as a number; anything else as it was written, for the
+ * config checks to name it (yargs' own number type turns `abc` into NaN).
+ */
+const wholeNumber = (v: string): number | string => (/^\d+$/.test(v) ? Number(v) : v);
+
 function options(y: Argv): Argv<Flags> {
   let out = y;
   for (const o of OPTIONS) {
     out = out.option(o.name, {
-      type: o.type,
+      type: 'string',
+      ...(o.type === 'number' ? { coerce: wholeNumber } : {}),
       requiresArg: true,
       describe: o.describe,
       ...(o.alias ? { alias: o.alias } : {}),
@@ -39,7 +46,9 @@ await yargs(hideBin(process.argv))
   .strict()
   .fail((msg, err) => {
     if (err && err.name !== 'YError') throw err; // a bug: let Node print the stack
-    process.stderr.write(`dnsfwd: ${msg ?? err?.message}\nRun "dnsfwd --help" for the options.\n`);
+    // yargs' messages may span lines ("Invalid values:\n  Argument: ..."): one line, as every other error.
+    const line = (msg ?? err?.message ?? '').replace(/\s*\n\s*/g, ' ');
+    process.stderr.write(`dnsfwd: ${line}\nRun "dnsfwd --help" for the options.\n`);
     process.exit(2);
   })
   .help()

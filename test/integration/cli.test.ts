@@ -56,6 +56,9 @@ t.test('flags without their value, a repeated --config, a repeated listen addres
     [['check', '-c', 'a.yaml', '-c', 'b.yaml'], /--config: given more than once/],
     [['check', '--listen', '127.0.0.9:5353', '--listen', '127.0.0.9:5353'], /"127\.0\.0\.9:5353" is given twice/],
     [['check', '--lease-file', '/var/lib/../x.leases'], /"\." and "\.\." are not allowed/],
+    [['check', '--workers', 'abc'], /^<command line>: --workers: "abc": must be a whole number from 1 to 64\n/],
+    [['run', '--workers', '2x'], /^dnsfwd: <command line>: --workers: "2x": must be a whole number from 1 to 64\n/],
+    [['check', '--log-level', 'loud'], /^dnsfwd: Invalid values: Argument: log-level, Given: "loud", Choices: "fatal",[^\n]*\nRun "dnsfwd --help" for the options\.\n$/],
   ];
   for (const [args, reason] of cases) {
     const r = await runDnsfwd(args);
