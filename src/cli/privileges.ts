@@ -39,14 +39,18 @@ export function unknownUser(user: string, passwdFile = '/etc/passwd'): string | 
 }
 
 /**
- * Becomes `user` when running as root; warns when running as root without one. Throws a
+ * Becomes `user` when running as root; warns when running as root without one, or when not running
+ * as root as someone other than `user`. Throws a
  * DnsfwdError an operator can act on when the user does not exist or the switch fails.
  */
 export function dropPrivileges(user: string, log: Logger, passwdFile = '/etc/passwd'): void {
   const uid = process.getuid?.();
   if (uid === undefined) return; // not a POSIX platform
   if (uid !== 0) {
-    if (user !== '' && user !== String(uid)) log.debug({ user }, 'not running as root: user is left as it is');
+    if (user === '' || user === String(uid)) return;
+    const entry = lookupUser(user, passwdFile);
+    if (typeof entry !== 'string' && entry.uid === uid) return; // already that user (systemd's User=, say)
+    log.warn({ user, uid }, 'not running as root: cannot become the configured user; running as this uid');
     return;
   }
   if (user === '') {

@@ -83,17 +83,28 @@ t.test('dropPrivileges as root becomes the user: groups, gid, uid', async (t) =>
   t.match(log.lines, [{ level: LEVEL.info, user: 'dnsfwd', uid: 101, gid: 102 }]);
 });
 
-// Not root: nothing to drop, whatever the config says (and no attempt that would fail).
-t.test('dropPrivileges not as root leaves the user as it is', async (t) => {
+// Not root: nothing to drop, whatever the config says (and no attempt that would fail); a user
+// other than the one running is said at warn, not left silent.
+t.test('dropPrivileges not as root leaves the user as it is, and warns when it is not the configured one', async (t) => {
   const calls = fakeProcess(t, 1000);
   const log = captureLog();
   const file = await passwdFile(t);
   dropPrivileges('dnsfwd', log.logger, file);
   t.same(calls, []);
-  t.match(log.lines, [{ level: LEVEL.debug, user: 'dnsfwd', msg: 'not running as root: user is left as it is' }]);
+  t.match(log.lines, [{ level: LEVEL.warn, user: 'dnsfwd', uid: 1000, msg: 'not running as root: cannot become the configured user; running as this uid' }]);
+  dropPrivileges('nobody-here', log.logger, file);
+  t.equal(log.lines.length, 2, 'a user that does not exist: warned too');
   dropPrivileges('1000', log.logger, file);
   dropPrivileges('', log.logger, file);
-  t.equal(log.lines.length, 1, 'already that user, or none configured: not even a debug line');
+  t.equal(log.lines.length, 2, 'already that uid, or none configured: nothing said');
+});
+
+// Guards `entry.uid === uid`: started as the configured user (systemd's User=), there is nothing to say.
+t.test('dropPrivileges as the configured user by name says nothing', async (t) => {
+  fakeProcess(t, 101);
+  const log = captureLog();
+  dropPrivileges('dnsfwd', log.logger, await passwdFile(t));
+  t.same(log.lines, []);
 });
 
 // Without getuid (not a POSIX platform) there is nothing to do and nothing to say.
