@@ -1,7 +1,7 @@
 // Started as root without a service manager, dnsfwd binds its sockets and then becomes `user:`
 // (the groups of that user, then its gid, then its uid: nothing of root is kept). Running on as
 // root is allowed, with one warning.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { DnsfwdError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -69,4 +69,18 @@ export function dropPrivileges(user: string, log: Logger, passwdFile = '/etc/pas
     throw new DnsfwdError('USER_SWITCH', `cannot become user "${user}": ${(err as Error).message}`);
   }
   log.info({ user: entry.name, uid: entry.uid, gid: entry.gid }, 'sockets bound: now running as an unprivileged user');
+}
+
+/**
+ * Once privileges are dropped: a config file this process cannot read would make the next reload
+ * fail, long after the start that could have said so. Said now, once.
+ */
+export function checkConfigReadable(file: string | undefined, log: Logger): void {
+  if (file === undefined) return; // the embedded default
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    log.warn({ file, reason, uid: process.getuid?.() }, 'the config file cannot be read as the user dnsfwd runs as: a reload (SIGHUP) would fail');
+  }
 }

@@ -9,7 +9,7 @@ import { isDnsfwdError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { Daemon } from '../daemon.js';
 import { hostProblems } from './host-checks.js';
-import { dropPrivileges } from './privileges.js';
+import { checkConfigReadable, dropPrivileges } from './privileges.js';
 
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -71,6 +71,7 @@ export async function run(flags: Flags): Promise<void> {
   try {
     await started;
     dropPrivileges(result.config.user, log);
+    checkConfigReadable(flags.config, log);
   } catch (err) {
     await daemon.shutdown(0);
     if (!isDnsfwdError(err)) throw err;

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { dropPrivileges } from '../../src/cli/privileges.js';
+import { checkConfigReadable, dropPrivileges } from '../../src/cli/privileges.js';
 import { isDnsfwdError } from '../../src/errors.js';
 import { captureLog, LEVEL } from '../helpers/logger.js';
 
@@ -148,4 +148,15 @@ t.test('dropPrivileges error: a failed switch', async (t) => {
   const failed = thrown(() => dropPrivileges('dnsfwd', captureLog().logger, file));
   t.ok(isDnsfwdError(failed, 'USER_SWITCH'), 'a switch the system refuses');
   t.match(failed, { message: 'cannot become user "dnsfwd": EPERM, Operation not permitted' });
+});
+
+// Guards the catch: a config file that cannot be read now is said at start, not at the first SIGHUP.
+t.test('checkConfigReadable: a warning for a config file that cannot be read; nothing for one that can, or none', async (t) => {
+  const log = captureLog();
+  const file = await passwdFile(t); // any readable file
+  checkConfigReadable(file, log.logger);
+  checkConfigReadable(undefined, log.logger);
+  t.same(log.lines, [], 'readable, or the embedded default: nothing said');
+  checkConfigReadable(`${file}.gone`, log.logger);
+  t.match(log.lines, [{ level: LEVEL.warn, file: `${file}.gone`, reason: 'ENOENT' }]);
 });

@@ -38,6 +38,17 @@ t.test('--user nobody: binds as root, then runs as nobody and keeps following it
   t.notOk(d.logs.some((l) => l.msg?.startsWith('running as root')), 'no root warning');
 });
 
+t.test('--user nobody with a config file only root can read: a warning at start, not a surprise at the first SIGHUP', async (t) => {
+  const dir = t.testdir({ 'dhclient.leases': leaseBlock([NS1]), 'dnsfwd.yaml': `listen: ["${LISTEN}:${PORT}"]\nuser: nobody\n` });
+  chmodSync(dir, 0o755);
+  chmodSync(`${dir}/dnsfwd.yaml`, 0o600);
+  const d = await startDnsfwd(['--config', `${dir}/dnsfwd.yaml`, '--lease-file', `${dir}/dhclient.leases`]);
+  t.teardown(() => d.stop());
+  const warning = await d.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('the config file cannot be read'));
+  t.match(warning, { level: 40, file: `${dir}/dnsfwd.yaml`, reason: 'EACCES', uid: 65534 });
+  t.same((await dig(LISTEN, PORT, 'www.example.org')).answers.map((r) => r.data), ['203.0.113.1'], 'and it answers');
+});
+
 t.test('as root without --user: one warning; an unknown user: one line, exit 1', async (t) => {
   const d = await startDnsfwd(['--listen', `${LISTEN}:${PORT}`, '--lease-file', '/nonexistent/x.leases']);
   t.teardown(() => d.stop());
