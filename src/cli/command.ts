@@ -2,6 +2,7 @@
 // not take as a plain run (an unknown flag, a missing value): yargs explains what is wrong.
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
+import parse from 'yargs-parser';
 import { hideBin } from 'yargs/helpers';
 import { OPTIONS, type Flags } from './argv.js';
 import { check, run } from './run.js';
@@ -37,12 +38,22 @@ function version(): string {
   return pkg.version;
 }
 
+/**
+ * What --version prints: dnsfwd's version, the Node that runs it (a guest's own may be older than
+ * the one it was built with), and the config file these arguments would use.
+ */
+function versionText(args: readonly string[]): string {
+  const given = parse([...args], { string: ['config'], alias: { config: ['c'] } }).config as string | string[] | undefined;
+  const config = given === undefined ? '(embedded default)' : [given].flat().join(' ');
+  return [`dnsfwd ${version()}`, `node ${process.version} (${process.execPath})`, `config ${config}`].join('\n');
+}
+
 await yargs(hideBin(process.argv))
   .scriptName('dnsfwd')
   .usage('$0 [run|check] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
   .command(['run', '$0'], 'run the daemon (the default command)', options, (argv) => run(argv))
   .command('check', 'validate the configuration and print it; exit 2 with FILE:LINE:COL: reason on error', options, (argv) => check(argv))
-  .version(version())
+  .version(versionText(hideBin(process.argv)))
   .strict()
   .fail((msg, err) => {
     if (err && err.name !== 'YError') throw err; // a bug: let Node print the stack

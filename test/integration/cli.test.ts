@@ -13,8 +13,13 @@ t.test('--help and --version', async (t) => {
   for (const flag of ['--config', '--listen', '--route', '--lease-file', '--upstream', '--log-level', 'check']) {
     t.match(help.stdout, flag);
   }
+  const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version;
   const version = await runDnsfwd(['--version']);
-  t.equal(version.stdout.trim(), JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version);
+  t.equal(version.code, 0);
+  t.same(version.stdout.trim().split('\n'), [`dnsfwd ${pkg}`, `node ${process.version} (${process.execPath})`, 'config (embedded default)'], 'version, the Node it runs on, the config in use');
+  const withConfig = await runDnsfwd(['--config', '/etc/dnsfwd/dnsfwd.yaml', '--version']);
+  t.equal(withConfig.stdout.trim().split('\n')[2], 'config /etc/dnsfwd/dnsfwd.yaml');
+  t.equal((await runDnsfwd(['-v', '-c', 'x.yaml'])).stdout.trim().split('\n')[2], 'config x.yaml', '-v and -c');
 });
 
 t.test('check prints the effective configuration of the example file', async (t) => {
@@ -130,7 +135,7 @@ t.test('the tsc build (dist/cli/main.js, the package bin) runs the same commands
       execFile(process.execPath, [`${ROOT}/dist/cli/main.js`, ...args], (err, stdout) => resolve({ code: err ? (err.code as number) : 0, stdout }));
     });
   const version = await run(['--version']);
-  t.equal(version.stdout.trim(), JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version);
+  t.equal(version.stdout.trim().split('\n')[0], `dnsfwd ${JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version}`);
   const check = await run(['check', '--listen', '127.0.0.9:5353']);
   t.equal(check.code, 0);
   t.match(check.stdout, 'listen:    127.0.0.9:5353');
