@@ -49,7 +49,8 @@ export function dropPrivileges(user: string, log: Logger, passwdFile = '/etc/pas
   if (uid !== 0) {
     if (user === '' || user === String(uid)) return;
     const entry = lookupUser(user, passwdFile);
-    if (typeof entry !== 'string' && entry.uid === uid) return; // already that user (systemd's User=, say)
+    const already = typeof entry === 'string' ? false : entry.uid === uid; // systemd's User=, say
+    if (already) return;
     log.warn({ user, uid }, 'not running as root: cannot become the configured user; running as this uid');
     return;
   }
