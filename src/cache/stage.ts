@@ -49,6 +49,7 @@ class CachingHandler {
     const found = cache.lookup(q.key, t);
     if (found.state === 'fresh') {
       this.deps.counters.hits++;
+      if (q.note) q.note.from = 'cache';
       if (this.deps.config().prefetch) this.maybePrefetch(cache, found.entry, q, t);
       return renderEntry(found.entry, q.bytes, q.question, t, false);
     }
@@ -86,6 +87,7 @@ class CachingHandler {
     const reply = await beforeDeadline<Buffer | null>(pending, wait, () => ({ value: null })).catch(() => null);
     if (reply !== null && rcode(reply) !== Rcode.SERVFAIL) return reply;
     this.deps.counters.staleServed++;
+    if (q.note) q.note.from = 'stale';
     this.deps.log.debug({ qname: q.question.name }, 'serving stale answer');
     return renderEntry(stale, q.bytes, q.question, this.deps.now(), true);
   }

@@ -12,7 +12,7 @@ export interface Flags extends ConfigOverrides {
 export interface OptionSpec {
   readonly name: string;
   readonly alias?: string;
-  readonly type: 'string' | 'number';
+  readonly type: 'string' | 'number' | 'boolean';
   readonly array?: boolean;
   readonly choices?: readonly string[];
   readonly describe: string;
@@ -48,6 +48,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     describe: 'static server for the default route, used when no source gives any; replaces the configured list',
   },
   { name: 'log-level', type: 'string', choices: LOG_LEVELS, describe: 'log level' },
+  { name: 'log-queries', type: 'boolean', describe: 'log every answered query at info (log_queries)' },
   { name: 'workers', type: 'number', describe: 'processes answering queries (cluster; each has its own cache)' },
   { name: 'user', type: 'string', describe: 'started as root: run as this user once the sockets are bound' },
 ];
@@ -63,6 +64,7 @@ export function plainRun(args: readonly string[]): Flags | null {
   const parsed = parse([...args], {
     string: strings,
     number: OPTIONS.filter((o) => o.type === 'number').map((o) => o.name),
+    boolean: OPTIONS.filter((o) => o.type === 'boolean').map((o) => o.name),
     array: OPTIONS.filter((o) => o.array).map((o) => o.name),
     alias: Object.fromEntries(OPTIONS.filter((o) => o.alias).map((o) => [o.name, [o.alias!]])),
     configuration: { 'camel-case-expansion': false, 'duplicate-arguments-array': true },
@@ -80,10 +82,11 @@ export function plainRun(args: readonly string[]): Flags | null {
 }
 
 function validValue(spec: OptionSpec, value: unknown): boolean {
-  const one = (v: unknown): boolean =>
-    spec.type === 'number'
-      ? typeof v === 'number' && Number.isFinite(v)
-      : typeof v === 'string' && v !== '' && (spec.choices === undefined || spec.choices.includes(v));
+  const one = (v: unknown): boolean => {
+    if (spec.type === 'boolean') return typeof v === 'boolean';
+    if (spec.type === 'number') return typeof v === 'number' && Number.isFinite(v);
+    return typeof v === 'string' && v !== '' && (spec.choices === undefined || spec.choices.includes(v));
+  };
   if (spec.array) return Array.isArray(value) && value.length > 0 && value.every(one);
   return one(value);
 }

@@ -17,9 +17,9 @@ function options(y: Argv): Argv<Flags> {
   let out = y;
   for (const o of OPTIONS) {
     out = out.option(o.name, {
-      type: 'string',
+      type: o.type === 'boolean' ? 'boolean' : 'string',
       ...(o.type === 'number' ? { coerce: wholeNumber } : {}),
-      requiresArg: true,
+      requiresArg: o.type !== 'boolean',
       describe: o.describe,
       ...(o.alias ? { alias: o.alias } : {}),
       ...(o.array ? { array: true } : {}),

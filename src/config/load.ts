@@ -136,6 +136,7 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
     if (!level) return flagError('--log-level', `"${o.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
     next = { ...next, logLevel: level };
   }
+  if (o.logQueries !== undefined) next = { ...next, logQueries: o.logQueries };
   if (o.user !== undefined) {
     const user = parseUser(o.user);
     if (!user.ok || o.user === '') return flagError('--user', user.ok ? 'needs a user name' : user.reason);
@@ -209,7 +210,7 @@ export function describeConfig(c: Config): string {
   return [
     `config:    ${c.file ?? '(built-in defaults)'}`,
     describeListen(c.listen, c.listenWatched),
-    `log level: ${c.logLevel}`,
+    `log level: ${c.logLevel}${c.logQueries ? ', every answered query logged at info' : ''}`,
     `user:      ${c.user || '(as started)'}`,
     ...describeRoutes(c.routes, c.default),
     describeUpstream(c.upstream),

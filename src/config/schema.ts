@@ -7,7 +7,7 @@ import { DEFAULT_ROUTE_DEFAULTS, defaultSection, ROUTES_DEFAULTS, routesList } f
 import { ACCESS_DEFAULTS, accessList, RATE_LIMIT_DEFAULTS, rateLimitSection } from '../server/client-config.js';
 import { LISTEN_DEFAULTS, listenList, SERVER_DEFAULTS, serverSection } from '../server/config.js';
 import { UPSTREAM_DEFAULTS, upstreamSection } from '../upstream/config.js';
-import { Checker, type Locator, mapping, oneOf, parsed, pick } from '../checker.js';
+import { Checker, type Locator, mapping, oneOf, parsed, pick, flag } from '../checker.js';
 import type { Config, ConfigResult } from './types.js';
 import { deepFreeze, parseUser } from './values.js';
 
@@ -21,6 +21,7 @@ export interface ValidateOptions {
 const DEFAULTS = deepFreeze({
   listen: LISTEN_DEFAULTS,
   log_level: 'info',
+  log_queries: false,
   user: '',
   routes: ROUTES_DEFAULTS,
   default: DEFAULT_ROUTE_DEFAULTS,
@@ -39,6 +40,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!listen.ok) return listen;
   const logLevel = oneOf(c, pick(top.value, 'log_level', DEFAULTS.log_level), ['log_level'], LOG_LEVELS);
   if (!logLevel.ok) return logLevel;
+  const logQueries = flag(c, pick(top.value, 'log_queries', DEFAULTS.log_queries), ['log_queries']);
+  if (!logQueries.ok) return logQueries;
   const user = parsed(c, pick(top.value, 'user', DEFAULTS.user), ['user'], parseUser);
   if (!user.ok) return user;
   const routes = routesList(c, pick(top.value, 'routes', DEFAULTS.routes));
@@ -60,6 +63,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
     listen: listen.value.listen,
     listenWatched: listen.value.watched,
     logLevel: logLevel.value,
+    logQueries: logQueries.value,
     user: user.value,
     routes: routes.value,
     default: dflt.value,

@@ -19,6 +19,8 @@ export interface Config {
   /** Interfaces and optional addresses, listened on while they are on the host. */
   readonly listenWatched: readonly WatchedListen[];
   readonly logLevel: LogLevel;
+  /** One info line per answered query (the query log). */
+  readonly logQueries: boolean;
   /** The user to run as once the sockets are bound, when started as root; '' to stay as started. */
   readonly user: string;
   readonly routes: readonly RouteConfig[];
@@ -42,6 +44,7 @@ export interface ConfigOverrides {
   readonly leaseFile?: readonly string[];
   readonly upstream?: readonly string[];
   readonly logLevel?: string;
+  readonly logQueries?: boolean;
   readonly workers?: number;
   readonly user?: string;
 }

@@ -18,6 +18,7 @@ export function coalesceStage(counters: CoalesceCounters): Stage {
     const first = inFlight.get(key);
     if (first) {
       counters.coalesced++;
+      if (q.note) q.note.from = 'coalesced';
       return first.then((reply) => {
         const out = Buffer.from(reply);
         stampClient(out, q.bytes, q.question);

@@ -7,7 +7,7 @@ import { isProbeQuery } from '../wire/loop-probe.js';
 import type { Question } from '../wire/question.js';
 import { errorReply } from '../wire/replies.js';
 import type { Handler, Reply } from './handler.js';
-import { Query, type RouteLookup, type Transport } from './query.js';
+import { Query, type AnswerNote, type RouteLookup, type Transport } from './query.js';
 
 export class Pipeline {
   constructor(
@@ -19,11 +19,19 @@ export class Pipeline {
   ) {}
 
   /** `client`: who asked, for the loop guard's warning. */
-  answer(bytes: Buffer, question: Question, transport: Transport, deadline: number, client?: { readonly address: string; readonly port: number }): Reply {
+  answer(
+    bytes: Buffer,
+    question: Question,
+    transport: Transport,
+    deadline: number,
+    client?: { readonly address: string; readonly port: number },
+    note?: AnswerNote,
+  ): Reply {
     if (isProbeQuery(bytes)) {
       this.probeCameBack(question.name, client ? `${client.address}:${client.port}` : transport);
+      if (note) note.from = 'local';
       return errorReply(bytes, Rcode.REFUSED, question);
     }
-    return this.first(new Query(bytes, question, transport, deadline, this.routes()));
+    return this.first(new Query(bytes, question, transport, deadline, this.routes(), note));
   }
 }

@@ -14,6 +14,16 @@ export interface RouteLookup {
   lookup(message: Uint8Array, offset: number): Route<RouteTarget>;
 }
 
+/**
+ * What the query log says of an answer, filled in by the stage that answered: the route, and where
+ * the answer came from (a server, `cache`, `stale`, `coalesced`, `local`). Only made when the query
+ * log (or debug) is on: the hit path makes nothing.
+ */
+export interface AnswerNote {
+  route?: string;
+  from?: string;
+}
+
 /** The chain of a client's own query: none (one shared array, not one per query). */
 const NO_CHAIN: readonly string[] = Object.freeze([]);
 
@@ -38,6 +48,8 @@ export class Query {
     readonly deadline: number,
     /** The routes in force when the query arrived. */
     private readonly routes: RouteLookup,
+    /** For the query log; a query a CNAME chain led to has none (the log tells the client's first step). */
+    readonly note?: AnswerNote,
   ) {
     this.key = questionKey(bytes, question);
   }

@@ -11,6 +11,7 @@ import { Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
 import { withClientOpt } from '../wire/opt.js';
 import { errorReply } from '../wire/replies.js';
 import { summariseReply } from '../wire/trace-summary.js';
+import type { Outgoing } from '../upstream/group.js';
 import { SpecialZone } from './special.js';
 
 export function routeStage(log: Logger, now = Date.now): Handler {
@@ -32,7 +33,11 @@ export function routeStage(log: Logger, now = Date.now): Handler {
 
   return (q: Query) => {
     const { group } = q.route;
-    if (group instanceof SpecialZone) return answerLocally(group, q);
+    if (q.note) q.note.route = group.zone || '.';
+    if (group instanceof SpecialZone) {
+      if (q.note) q.note.from = 'local';
+      return answerLocally(group, q);
+    }
     if (group.upstreams.length === 0) {
       warnNoServers(group.zone);
       return errorReply(q.bytes, Rcode.SERVFAIL, q.question);
@@ -40,8 +45,10 @@ export function routeStage(log: Logger, now = Date.now): Handler {
     const tracing = log.isLevelEnabled('trace');
     const started = tracing ? now() : 0;
     const dnssecOk = q.question.edns?.dnssecOk ?? false;
-    return group.resolve({ bytes: q.bytes, questionEnd: q.question.end, dnssecOk, deadline: q.deadline }).then(
+    const out: Outgoing = { bytes: q.bytes, questionEnd: q.question.end, dnssecOk, deadline: q.deadline };
+    return group.resolve(out).then(
       (reply) => {
+        if (q.note) q.note.from = out.server;
         if (tracing) {
           const fields = { zone: group.zone || '.', qname: q.question.name, qtype: q.question.type, ms: now() - started };
           log.trace({ ...fields, rcode: rcode(reply), reply: summariseReply(reply) }, 'forwarded');

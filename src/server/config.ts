@@ -29,6 +29,8 @@ export interface ListenerConfig {
   readonly listenWatched: readonly WatchedListen[];
   readonly server: ServerConfig;
   readonly upstream: Pick<UpstreamConfig, 'deadlineMs'>;
+  /** One info line per answered query. */
+  readonly logQueries?: boolean;
 }
 
 /** The defaults, spelled as the YAML file spells them. */

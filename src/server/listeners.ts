@@ -390,7 +390,7 @@ function closePair(p: Pair): Promise<unknown> {
 }
 
 function responderOptions(c: ListenerConfig): ResponderOptions {
-  return { deadlineMs: c.upstream.deadlineMs, udpMaxSize: c.server.udpMaxSize };
+  return { deadlineMs: c.upstream.deadlineMs, udpMaxSize: c.server.udpMaxSize, logQueries: c.logQueries ?? false };
 }
 
 function udpBuffers(c: ListenerConfig): UdpBuffers {

@@ -6,11 +6,12 @@ import type { Logger } from '../log.js';
 import { ThrottledLog } from '../log-throttle.js';
 import type { Reply } from '../pipeline/handler.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
-import type { Transport } from '../pipeline/query.js';
+import type { AnswerNote, Transport } from '../pipeline/query.js';
 import { beforeDeadline } from '../settle.js';
 import { adOnlyIfAsked } from '../wire/client-reply.js';
 import { Rcode, rcode, setTruncated } from '../wire/header.js';
 import { isProbeQuery } from '../wire/loop-probe.js';
+import { rcodeName, typeName } from '../wire/mnemonics.js';
 import { parseQuery, type Question } from '../wire/question.js';
 import { clientUdpLimit, errorReply, truncateReply } from '../wire/replies.js';
 import type { Admission, Client, ClientPolicy } from './admission.js';
@@ -28,6 +29,8 @@ const DEBUG = 20;
 export interface ResponderOptions {
   readonly deadlineMs: number;
   readonly udpMaxSize: number;
+  /** One info line per answered query (log_queries); at debug they are written anyway. */
+  readonly logQueries?: boolean;
 }
 
 export class Responder {
@@ -71,16 +74,18 @@ export class Responder {
     }
     const question = parsed.question;
     const now = Date.now();
+    // What answered, for the query log: only made when a line will be written.
+    const note: AnswerNote | undefined = this.opts.logQueries || this.log.levelVal <= DEBUG ? {} : undefined;
     let reply: Reply;
     try {
-      reply = this.pipeline.answer(bytes, question, transport, now + this.opts.deadlineMs, client);
+      reply = this.pipeline.answer(bytes, question, transport, now + this.opts.deadlineMs, client, note);
     } catch (err) {
       this.throttled.error({ err, qname: question.name }, 'handler failed');
       reply = errorReply(bytes, Rcode.SERVFAIL, question);
     }
-    if (!Buffer.isBuffer(reply)) return this.later(reply, bytes, question, transport, now);
+    if (!Buffer.isBuffer(reply)) return this.later(reply, bytes, question, transport, now, client, note);
     const out = this.fit(reply, question, transport, bytes);
-    if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, now);
+    if (note) this.logQuery(question, transport, out, now, client, note);
     return out;
   }
 
@@ -104,11 +109,19 @@ export class Responder {
   }
 
   /** Waits for the pipeline under the deadline; SERVFAIL when it passes or the pipeline fails. */
-  private later(pending: Promise<Buffer>, bytes: Buffer, question: Question, transport: Transport, since: number): Promise<Buffer> {
+  private later(
+    pending: Promise<Buffer>,
+    bytes: Buffer,
+    question: Question,
+    transport: Transport,
+    since: number,
+    client: Client,
+    note: AnswerNote | undefined,
+  ): Promise<Buffer> {
     this.inFlight++;
     const done = (reply: Buffer | null): Buffer => {
       const out = reply === null ? errorReply(bytes, Rcode.SERVFAIL, question) : this.fit(reply, question, transport, bytes);
-      if (this.log.levelVal <= DEBUG) this.logQuery(question, transport, out, since);
+      if (note) this.logQuery(question, transport, out, since, client, note);
       if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
       return out;
     };
@@ -122,10 +135,25 @@ export class Responder {
     });
   }
 
-  /** One debug line per answered query (from the cache or not). */
-  private logQuery(q: Question, transport: Transport, reply: Buffer, since: number): void {
-    const fields = { qname: q.name, qtype: q.type, transport, rcode: rcode(reply), bytes: reply.length, ms: Date.now() - since };
-    this.log.debug(fields, 'query');
+  /**
+   * One line per answered query (from the cache or not): at info with log_queries, else at debug.
+   * `from` is the server that answered, or cache, stale, coalesced, local; null when none did (SERVFAIL).
+   */
+  private logQuery(q: Question, transport: Transport, reply: Buffer, since: number, client: Client, note: AnswerNote): void {
+    const fields = {
+      client: client.address,
+      port: client.port,
+      transport,
+      qname: q.name,
+      qtype: typeName(q.type),
+      rcode: rcodeName(rcode(reply)),
+      route: note.route ?? null,
+      from: note.from ?? null,
+      bytes: reply.length,
+      ms: Date.now() - since,
+    };
+    if (this.opts.logQueries) this.log.info(fields, 'query');
+    else this.log.debug(fields, 'query');
   }
 
   /** The reply as it goes out: AD only if asked for, and within the transport's size. */

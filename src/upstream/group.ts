@@ -8,6 +8,7 @@ import { DnsfwdError, isDnsfwdError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { HEADER_SIZE, Rcode, isTruncated, rcode, readId, writeId } from '../wire/header.js';
 import { findOpt, sameQuestion } from '../wire/question.js';
+import { rcodeName } from '../wire/mnemonics.js';
 import { sectionsEnd } from '../wire/records.js';
 import { upstreamQuery } from '../wire/upstream-query.js';
 import { randomId } from './ids.js';
@@ -38,8 +39,6 @@ export interface GroupOptions {
 export const EDNS_REJECTED_MS = 15 * 60_000;
 /** BADCOOKIE (RFC 7873 §8): 23, its low four bits in the header, the rest in the OPT record. */
 const BADCOOKIE = 23;
-/** RCODE names for logs (RFC 1035 §4.1.1, RFC 2136). */
-const RCODE_NAMES: Record<number, string> = { 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED' };
 
 export interface Transports {
   readonly udp: Transport;
@@ -53,6 +52,8 @@ export interface Outgoing {
   /** The client's DO bit (RFC 3225), false when it sent no OPT record. */
   readonly dnssecOk: boolean;
   readonly deadline: number;
+  /** Set by resolve(): the server whose reply it returns (for the query log). */
+  server?: string;
 }
 
 export class UpstreamGroup {
@@ -141,11 +142,12 @@ export class UpstreamGroup {
           if (code !== Rcode.SERVFAIL && code !== Rcode.REFUSED && !badCookie) {
             for (const f of failedHere) this.failed(f.u, f.reason);
             this.answered(u);
+            out.server = u.label;
             return reply;
           }
           if (code === Rcode.REFUSED) refused = reply;
           else others++;
-          failedHere.push({ u, reason: badCookie ? 'BADCOOKIE' : `rcode ${RCODE_NAMES[code] ?? code}` });
+          failedHere.push({ u, reason: badCookie ? 'BADCOOKIE' : `rcode ${rcodeName(code)}` });
         } catch (err) {
           others++;
           const code = err instanceof DnsfwdError ? err.code : String(err);

@@ -8,7 +8,8 @@ import { defaultConfig } from '../../src/config/schema.js';
 import type { Logger } from '../../src/log.js';
 import { CoalesceCounters, coalesceStage } from '../../src/pipeline/coalesce.js';
 import { compose, type Handler } from '../../src/pipeline/handler.js';
-import { Query, type RouteLookup } from '../../src/pipeline/query.js';
+import { Query, type AnswerNote, type RouteLookup } from '../../src/pipeline/query.js';
+import { errorReply } from '../../src/wire/replies.js';
 import type { UpstreamGroup } from '../../src/upstream/group.js';
 import { nameText } from '../../src/wire/name.js';
 import { parseQuery } from '../../src/wire/question.js';
@@ -43,10 +44,10 @@ function setup(upstream: Handler, over: Partial<CacheConfig> = {}, cached = (_: 
     ],
     counted,
   );
-  const q = (bytes: Buffer): Query => {
+  const q = (bytes: Buffer, note?: AnswerNote): Query => {
     const p = parseQuery(bytes);
     if (p.kind !== 'query') throw new Error('bad test query');
-    return new Query(bytes, p.question, 'udp', Date.now() + 4000, routes);
+    return new Query(bytes, p.question, 'udp', Date.now() + 4000, routes, note);
   };
   return { handler, q, clock, counters, coalescing, calls, lookups, cache };
 }
@@ -110,6 +111,23 @@ t.test('serve-stale: when the upstream fails, the expired answer with TTL 30', a
   clock.t += 2 * 86_400_000;
   const gone = await handler(q(query('s.example')));
   t.equal(decode(gone).rcode, 'SERVFAIL', 'past stale_max_age: SERVFAIL');
+});
+
+// The query log's note: a hit says `cache`, a stale answer `stale`; a miss leaves it to the stage that answered.
+t.test('a hit is noted as from the cache, a stale answer as stale', async (t) => {
+  let failing = false;
+  const { handler, q, clock } = setup(async (x) => (failing ? errorReply(x.bytes, 2, x.question) : answer(x.bytes, ['10.0.0.1'], { ttl: 60 })));
+  const miss: AnswerNote = {};
+  await handler(q(query('n.example'), miss));
+  t.same(miss, {}, 'a miss: not the cache stage\'s to say');
+  const hit: AnswerNote = {};
+  await handler(q(query('n.example'), hit));
+  t.same(hit, { from: 'cache' });
+  clock.t += 120_000;
+  failing = true;
+  const stale: AnswerNote = {};
+  await handler(q(query('n.example'), stale));
+  t.same(stale, { from: 'stale' });
 });
 
 t.test('serve-stale off: SERVFAIL', async (t) => {

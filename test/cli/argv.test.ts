@@ -22,6 +22,7 @@ t.test('plain runs: every option, repeated arrays, aliases, --flag=value', async
     },
   );
   t.same(plainRun(['--config', 'a.yaml']), { config: 'a.yaml' }, 'run is the default command');
+  t.same(plainRun(['--log-queries', '--workers', '2']), { logQueries: true, workers: 2 }, 'a flag without a value');
 });
 
 t.test('left to yargs: help, version, check, unknown flags, missing or bad values', async (t) => {
@@ -36,5 +37,5 @@ t.test('left to yargs: help, version, check, unknown flags, missing or bad value
 t.test('the table names every flag once', async (t) => {
   const names = OPTIONS.flatMap((o) => [o.name, ...(o.alias ? [o.alias] : [])]);
   t.equal(new Set(names).size, names.length);
-  t.same(OPTIONS.map((o) => o.name), ['config', 'listen', 'route', 'lease-file', 'upstream', 'log-level', 'workers', 'user']);
+  t.same(OPTIONS.map((o) => o.name), ['config', 'listen', 'route', 'lease-file', 'upstream', 'log-level', 'log-queries', 'workers', 'user']);
 });

@@ -35,3 +35,18 @@ t.test('a query whose trip failed is not shared with the next identical query', 
   t.equal(again.id, 3);
   t.equal(counters.coalesced, 1);
 });
+
+// The query log's note: a query answered by another's trip says so.
+t.test("a query that shares another's trip is noted as coalesced", async (t) => {
+  const handler = coalesceStage(new CoalesceCounters())(async (x) => answer(x.bytes, ['10.0.0.1']));
+  const noted = (bytes: Buffer) => {
+    const p = parseQuery(bytes);
+    if (p.kind !== 'query') throw new Error('bad test query');
+    return new Query(bytes, p.question, 'udp', Date.now() + 4000, noRoutes, {});
+  };
+  const first = noted(query('n.example', 'A', { id: 1 }));
+  const second = noted(query('n.example', 'A', { id: 2 }));
+  await Promise.all([handler(first), handler(second)]);
+  t.same(first.note, {}, 'the first made the trip: the stage after says where its answer came from');
+  t.same(second.note, { from: 'coalesced' });
+});

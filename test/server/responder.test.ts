@@ -3,6 +3,8 @@
 import t from 'tap';
 import dnsPacket from 'dns-packet';
 import type { Handler } from '../../src/pipeline/handler.js';
+import type { Query } from '../../src/pipeline/query.js';
+import { errorReply } from '../../src/wire/replies.js';
 import { Responder, type ResponderOptions } from '../../src/server/responder.js';
 import { defaultPolicy, LOOPBACK_CLIENT } from '../helpers/clients.js';
 import { ClientPolicy } from '../../src/server/admission.js';
@@ -70,14 +72,39 @@ t.test('at debug, one line per answered query, at once or later, with qname (not
   await miss.answer(query('miss.example', 'AAAA'), 'tcp', LOOPBACK_CLIENT);
   const queries = lines.filter((l) => l.msg === 'query');
   t.match(queries, [
-    { name: 'dnsfwd', qname: 'hit.example', qtype: 1, transport: 'udp', rcode: 0 },
-    { name: 'dnsfwd', qname: 'miss.example', qtype: 28, transport: 'tcp', rcode: 0 },
+    { level: 20, name: 'dnsfwd', client: '127.0.0.1', port: 40000, qname: 'hit.example', qtype: 'A', transport: 'udp', rcode: 'NOERROR' },
+    { level: 20, name: 'dnsfwd', qname: 'miss.example', qtype: 'AAAA', transport: 'tcp', rcode: 'NOERROR' },
   ]);
   lines.length = 0;
   logger.level = 'info';
   log.level = 'info';
   hit.answer(query('quiet.example'), 'udp', LOOPBACK_CLIENT);
   t.same(lines, [], 'nothing at info');
+});
+
+// log_queries: the same line at info, with where the answer came from as the stages noted it.
+t.test('log_queries: one info line per answered query, with the route and where the answer came from', async (t) => {
+  const { logger, lines } = captureLog();
+  logger.level = 'info';
+  const noting = (from: string | undefined) => (q: Query) => {
+    if (q.note) {
+      q.note.route = 'example';
+      if (from !== undefined) q.note.from = from;
+    }
+    return from === undefined ? errorReply(q.bytes, 2, q.question) : answer(q.bytes, ['10.0.0.1']);
+  };
+  const withLog = { ...opts, logQueries: true };
+  responder(noting('cache'), withLog, logger).answer(query('a.example'), 'udp', LOOPBACK_CLIENT);
+  await responder(async (q) => noting('10.0.0.53:53')(q), withLog, logger).answer(query('b.example', 'TXT'), 'tcp', { address: '127.0.0.9', port: 5353 });
+  responder(noting(undefined), withLog, logger).answer(query('c.example'), 'udp', LOOPBACK_CLIENT);
+  t.match(lines.filter((l) => l.msg === 'query'), [
+    { level: 30, qname: 'a.example', qtype: 'A', rcode: 'NOERROR', route: 'example', from: 'cache', client: '127.0.0.1', port: 40000, transport: 'udp' },
+    { level: 30, qname: 'b.example', qtype: 'TXT', rcode: 'NOERROR', route: 'example', from: '10.0.0.53:53', client: '127.0.0.9', port: 5353, transport: 'tcp' },
+    { level: 30, qname: 'c.example', rcode: 'SERVFAIL', route: 'example', from: null },
+  ]);
+  lines.length = 0;
+  responder(noting('cache'), opts, logger).answer(query('d.example'), 'udp', LOOPBACK_CLIENT);
+  t.same(lines, [], 'without log_queries: nothing at info');
 });
 
 // A stage that throws at once (not a rejected promise) must not throw past the responder.
