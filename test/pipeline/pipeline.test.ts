@@ -3,6 +3,7 @@
 import t from 'tap';
 import type { Handler } from '../../src/pipeline/handler.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
+import type { AnswerNote } from '../../src/pipeline/query.js';
 import { parseQuery } from '../../src/wire/question.js';
 import { probeName, probeQuery } from '../../src/wire/loop-probe.js';
 import { answer, decode, query } from '../helpers/packets.js';
@@ -12,10 +13,10 @@ function setup() {
   const cameBack: string[] = [];
   const handler: Handler = (q) => (handled.push(q.question.name), answer(q.bytes, ['10.0.0.1']));
   const p = new Pipeline(handler, () => ({ lookup: () => { throw new Error('no routes'); } }), (name, from) => cameBack.push(`${name} ${from}`));
-  const ask = (bytes: Buffer) => {
+  const ask = (bytes: Buffer, note?: AnswerNote) => {
     const parsed = parseQuery(bytes);
     if (parsed.kind !== 'query') throw new Error('not a query');
-    return p.answer(bytes, parsed.question, 'udp', Date.now() + 1000, { address: '127.0.0.2', port: 4000 }) as Buffer;
+    return p.answer(bytes, parsed.question, 'udp', Date.now() + 1000, { address: '127.0.0.2', port: 4000 }, note) as Buffer;
   };
   return { handled, cameBack, ask };
 }
@@ -38,4 +39,12 @@ t.test('other names go to the stages, a first label of the same length included'
   ask(query('dnsfwd-loop-probe.test'));
   t.same(handled, ['a.example', 'dnsfwd-loop-probx-0123456789ab.test', 'dnsfwd-loop-probe.test']);
   t.same(cameBack, []);
+});
+
+// The query log's note: a probe name refused here was answered by dnsfwd itself.
+t.test('a refused probe name is noted as answered locally', async (t) => {
+  const { ask } = setup();
+  const note: AnswerNote = {};
+  ask(probeQuery(probeName('test')), note);
+  t.same(note, { from: 'local' });
 });

@@ -7,7 +7,7 @@ import { PacketCache } from '../../src/cache/packet-cache.js';
 import { CacheCounters, cacheStage } from '../../src/cache/stage.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { compose } from '../../src/pipeline/handler.js';
-import { Query } from '../../src/pipeline/query.js';
+import { Query, type AnswerNote } from '../../src/pipeline/query.js';
 import type { RouteTable, RouteTarget } from '../../src/route/build.js';
 import { SPECIAL_ZONES } from '../../src/route/special.js';
 import { routeStage } from '../../src/route/stage.js';
@@ -35,10 +35,10 @@ function table(transports: Transports, defaultServers: string[]): RouteTable {
   ]);
 }
 
-function q(bytes: Buffer, routes: RouteTable): Query {
+function q(bytes: Buffer, routes: RouteTable, note?: AnswerNote): Query {
   const p = parseQuery(bytes);
   if (p.kind !== 'query') throw new Error('bad test query');
-  return new Query(bytes, p.question, 'udp', Date.now() + 4000, routes);
+  return new Query(bytes, p.question, 'udp', Date.now() + 4000, routes, note);
 }
 
 t.test('the reply gets the client ID and question bytes back, RA set; upstream saw another ID', async (t) => {
@@ -213,4 +213,25 @@ t.test('trace level: a special-use name is logged as answered locally', async (t
   const quiet = captureLog('debug');
   await routeStage(quiet.logger)(q(query('printer.local'), table(transports, ['10.9.9.9'])));
   t.same(quiet.lines, [], 'nothing below trace');
+});
+
+// The query log's note: the route, and the server that answered (or local for a built-in route, nothing when every server failed).
+t.test('the route and the answering server are noted for the query log', async (t) => {
+  let failing = false;
+  const transports: Transports = {
+    udp: async (ex) => (failing ? Promise.reject(new Error('down')) : answer(ex.query, ['10.0.0.1'])),
+    tcp: async () => Buffer.alloc(0),
+  };
+  const routes = table(transports, ['10.9.9.9']);
+  const handler = routeStage(quietLogger());
+  const forwarded: AnswerNote = {};
+  await handler(q(query('web.service.consul'), routes, forwarded));
+  t.same(forwarded, { route: 'consul', from: '127.0.0.1:8600' });
+  const local: AnswerNote = {};
+  await handler(q(query('localhost'), routes, local));
+  t.same(local, { route: 'localhost', from: 'local' });
+  failing = true;
+  const failed: AnswerNote = {};
+  await handler(q(query('www.example'), routes, failed));
+  t.same(failed, { route: '.' }, 'every server failed: no server to name');
 });
