@@ -13,9 +13,9 @@ import { join } from 'node:path';
 
 import { startDnsfwd, type DaemonProcess, type LogLine } from './daemon.js';
 import { fuzzQuery, fuzzReply, fuzzTcpStream, Prng } from './fuzz.js';
-import { query } from './packets.js';
 import { freePort } from './ports.js';
 import { rawReply, startRawUpstream, type RawQuery, type RawUpstream } from './raw-upstream.js';
+import { udpAsker } from './udp-client.js';
 
 export const CANARY_ADDRESS = [10, 67, 0, 1] as const;
 const SOURCES = 8;
@@ -78,31 +78,6 @@ export interface FuzzSetup {
   close(): Promise<void>;
 }
 
-/** A UDP socket on `address` that sends queries and resolves each with its reply, or null after `ms`. */
-async function asker(address: string, port: number, to: string) {
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, address, r));
-  const waiting = new Map<number, (reply: Buffer | null) => void>();
-  sock.on('message', (m) => waiting.get(m.readUInt16BE(0))?.(m));
-  let next = 0;
-  const ask = (name: string, ms: number): Promise<Buffer | null> => {
-    // IDs not waited for already: a reply to a timed-out query cannot be taken for a later one's.
-    let id = next++ & 0xffff;
-    while (waiting.has(id)) id = next++ & 0xffff;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(null), ms);
-      const done = (reply: Buffer | null) => {
-        clearTimeout(timer);
-        waiting.delete(id);
-        resolve(reply);
-      };
-      waiting.set(id, done);
-      sock.send(query(name, 'A', { id, edns: 1232 }), port, to);
-    });
-  };
-  return { ask, close: () => sock.close() };
-}
-
 const isCanaryAnswer = (r: Buffer | null) => r !== null && (r[3]! & 0x0f) === 0 && r.includes(Buffer.from(CANARY_ADDRESS));
 
 /** Starts the fake servers and the daemon (down_ms 0: the fuzzing server is asked every time, however often it fails). */
@@ -129,7 +104,7 @@ export async function startFuzzSetup(base: string, rng: Prng): Promise<FuzzSetup
     '--upstream', `${sinkAddr}:${sinkPort}`,
     '--lease-file', '/nonexistent/dhclient.leases',
   ]);
-  const canarySock = await asker(`${base}.9`, port, listen);
+  const canarySock = await udpAsker(`${base}.9`, port, listen);
   let canaryN = 0;
   return {
     daemon,
@@ -199,7 +174,7 @@ export async function runFuzz(setup: FuzzSetup, rng: Prng, o: FuzzOptions): Prom
 
   let fuzzing = true;
   const canaryRun = (async () => {
-    const c = await asker(`${o.base}.9`, port, listen);
+    const c = await udpAsker(`${o.base}.9`, port, listen);
     const interval = 1000 / o.canaryRate;
     for (let i = 0; fuzzing; i++) {
       const due = started + i * interval;
@@ -218,7 +193,7 @@ export async function runFuzz(setup: FuzzSetup, rng: Prng, o: FuzzOptions): Prom
   // The reply load: valid queries to fuzz.test, a window of them in flight, until the fuzzing
   // server has sent `replies` replies.
   const replyLoad = (async () => {
-    const c = await asker(`${o.base}.8`, port, listen);
+    const c = await udpAsker(`${o.base}.8`, port, listen);
     const worker = async () => {
       while (setup.fuzzedReplies() < o.replies) {
         s.replyLoadSent++;

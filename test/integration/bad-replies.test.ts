@@ -2,7 +2,6 @@
 // answers with random bytes and mutations of a valid reply (its ID and question copied in, section
 // counts blown up, records cut, bytes flipped), a healthy second server answers what the first
 // botched, and a canary client asking the default route keeps getting answers throughout.
-import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,9 @@ import t from 'tap';
 
 import { startDnsfwd } from '../helpers/daemon.js';
 import { fuzzReply, fuzzSeed, Prng } from '../helpers/fuzz.js';
-import { query } from '../helpers/packets.js';
 import { freePort } from '../helpers/ports.js';
 import { rawReply, startRawUpstream, type RawQuery } from '../helpers/raw-upstream.js';
+import { udpAsker } from '../helpers/udp-client.js';
 
 const LISTEN = '127.0.61.1';
 const FUZZER = '127.0.61.2';
@@ -49,30 +48,10 @@ t.teardown(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A client socket that sends queries with its own IDs and resolves each with its reply, or null after `ms`. */
+/** A client on 127.0.0.1 whose queries wait `ms` for their reply. */
 async function client(ms: number) {
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  const waiting = new Map<number, (reply: Buffer | null) => void>();
-  sock.on('message', (m) => {
-    const done = waiting.get(m.readUInt16BE(0));
-    if (done) done(m);
-  });
-  let next = 0;
-  const ask = (name: string): Promise<Buffer | null> => {
-    const id = next++ & 0xffff;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(null), ms);
-      const done = (reply: Buffer | null) => {
-        clearTimeout(timer);
-        waiting.delete(id);
-        resolve(reply);
-      };
-      waiting.set(id, done);
-      sock.send(query(name, 'A', { id, edns: 1232 }), port, LISTEN);
-    });
-  };
-  return { ask, close: () => sock.close() };
+  const c = await udpAsker('127.0.0.1', port, LISTEN);
+  return { ask: (name: string) => c.ask(name, ms), close: c.close };
 }
 
 t.test(`${FUZZED} fuzzed replies: the canary is answered, the daemon lives, the second server covers the first`, async (t) => {

@@ -1,7 +1,7 @@
 // SIGHUP reloads the config file (a bad one is rejected and the old kept); SIGTERM stops
 // listening, lets the query in flight finish, and exits 0.
 import { readFileSync, writeFileSync } from 'node:fs';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnDnsfwd, startDnsfwd } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 import { aRecord, startFake } from '../helpers/fake-upstream.js';
@@ -105,6 +105,18 @@ t.test('SIGHUP that adds a zone: names under it stop coming from the old route\'
 });
 
 /** True once `pid` catches `signal` (its bit in SigCgt of /proc/PID/status). */
+/**
+ * Spawns `dnsfwd ARGS` and waits (up to 10 s) until it catches signal number `signal`: the early
+ * hold is in place. `startedBefore`: whether it had already started by then.
+ */
+async function spawnCatching(t: Test, args: string[], signal: number) {
+  const d = spawnDnsfwd(args);
+  t.teardown(() => d.stop());
+  const until = Date.now() + 10_000;
+  while (!catches(d.child.pid!, signal) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+  return { d, startedBefore: d.logs.some((l) => l.msg === 'dnsfwd started') };
+}
+
 function catches(pid: number, signal: number): boolean {
   try {
     const mask = /SigCgt:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
@@ -116,12 +128,7 @@ function catches(pid: number, signal: number): boolean {
 
 t.test('a SIGHUP during start-up is held and acted on once started, not fatal', async (t) => {
   const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
-  const d = spawnDnsfwd(['run', '--config', `${dir}/dnsfwd.yaml`]);
-  t.teardown(() => d.stop());
-  const pid = d.child.pid!;
-  const until = Date.now() + 10_000;
-  while (!catches(pid, 1) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
-  const startedBefore = d.logs.some((l) => l.msg === 'dnsfwd started');
+  const { d, startedBefore } = await spawnCatching(t, ['run', '--config', `${dir}/dnsfwd.yaml`], 1);
   d.child.kill('SIGHUP');
   await d.waitForMsg('configuration reloaded', 10_000);
   t.ok(d.alive, 'still running');
@@ -145,12 +152,7 @@ t.test('SIGUSR2, SIGALRM, SIGVTALRM and SIGIO are ignored, with a debug line eac
 
 t.test('a SIGUSR2 during start-up is held, then ignored, not fatal', async (t) => {
   const dir = t.testdir({ 'dnsfwd.yaml': config(`${A}:${aPort}`) });
-  const d = spawnDnsfwd(['run', '--config', `${dir}/dnsfwd.yaml`, '--log-level', 'debug']);
-  t.teardown(() => d.stop());
-  const pid = d.child.pid!;
-  const until = Date.now() + 10_000;
-  while (!catches(pid, 12) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
-  const startedBefore = d.logs.some((l) => l.msg === 'dnsfwd started');
+  const { d, startedBefore } = await spawnCatching(t, ['run', '--config', `${dir}/dnsfwd.yaml`, '--log-level', 'debug'], 12);
   d.child.kill('SIGUSR2');
   await d.waitForLog((l) => l.msg === 'signal not used by dnsfwd: ignored' && l.signal === 'SIGUSR2', 10_000);
   t.ok(d.alive, 'still running');
