@@ -128,8 +128,8 @@ export class UpstreamGroup {
     const { order, probing } = this.plan(true);
     let refused: Buffer | null = null;
     let others = 0;
-    /** Servers that failed this query in a way another server's answer would make theirs. */
-    const failedHere: { u: Upstream; reason: string }[] = [];
+    /** Servers that failed this query in a way another server's answer would make theirs (made on the first). */
+    let failedHere: { u: Upstream; reason: string }[] | null = null;
     try {
       for (let i = 0; i < order.length; i++) {
         const u = order[i]!;
@@ -140,20 +140,20 @@ export class UpstreamGroup {
           const code = rcode(reply);
           const badCookie = isBadCookie(reply, out.questionEnd);
           if (code !== Rcode.SERVFAIL && code !== Rcode.REFUSED && !badCookie) {
-            for (const f of failedHere) this.failed(f.u, f.reason);
+            if (failedHere) for (const f of failedHere) this.failed(f.u, f.reason);
             this.answered(u);
             out.server = u.label;
             return reply;
           }
           if (code === Rcode.REFUSED) refused = reply;
           else others++;
-          failedHere.push({ u, reason: badCookie ? 'BADCOOKIE' : `rcode ${rcodeName(code)}` });
+          (failedHere ??= []).push({ u, reason: badCookie ? 'BADCOOKIE' : `rcode ${rcodeName(code)}` });
         } catch (err) {
           others++;
           const code = err instanceof DnsfwdError ? err.code : String(err);
           // A timeout counts when the server had a whole timeout_ms: not one cut short by the query's deadline.
           if (code === 'UPSTREAM_REFUSED' || (code === 'UPSTREAM_TIMEOUT' && budget >= this.opts.timeoutMs)) this.unreachable(u, code);
-          else failedHere.push({ u, reason: code });
+          else (failedHere ??= []).push({ u, reason: code });
         }
       }
     } finally {
