@@ -20,7 +20,7 @@ export class Upstreams {
   /** Each (route, server) pair's health, by routeKey(). */
   private readonly health = new Map<string, ServerHealth>();
   private readonly healthOf = (zone: string, u: Upstream): ServerHealth => {
-    const k = routeKey(zone, u);
+    const k = routeKey(zone, u.label);
     let h = this.health.get(k);
     if (!h) this.health.set(k, (h = new ServerHealth()));
     return h;
@@ -64,12 +64,12 @@ export class Upstreams {
 
   /** The health of `server` (its label) in the route for `zone`, while some route has that pair. */
   serverHealth(zone: string, server: string): ServerHealth | undefined {
-    return this.health.get(`${zone} ${server}`);
+    return this.health.get(routeKey(zone, server));
   }
 
   /** The routes' groups now: the health of (route, server) pairs gone is forgotten; new pairs are probed for loops. */
   routesChanged(groups: readonly ProbedGroup[]): void {
-    const inUse = new Set(groups.flatMap((g) => g.upstreams.map((u) => routeKey(g.zone, u))));
+    const inUse = new Set(groups.flatMap((g) => g.upstreams.map((u) => routeKey(g.zone, u.label))));
     for (const k of this.health.keys()) if (!inUse.has(k)) this.health.delete(k);
     this.loops.routesChanged(groups);
   }
@@ -85,6 +85,6 @@ function loopOptions(config: UpstreamConfig) {
 }
 
 /** A (route, server) pair's key: the zone and the server, which no zone name contains a space of. */
-function routeKey(zone: string, u: Upstream): string {
-  return `${zone} ${u.label}`; // serverHealth() spells it too
+function routeKey(zone: string, server: string): string {
+  return `${zone} ${server}`;
 }
