@@ -19,6 +19,7 @@ import { UNWANTED_REPLY_THRESHOLD } from './transport/udp-pool.js';
 import type { Upstream } from './health.js';
 import type { LoopView } from './loop-guard.js';
 import { ServerHealth } from './route-health.js';
+import type { FailureKind, ServerStats } from './server-stats.js';
 
 export interface GroupOptions {
   readonly timeoutMs: number;
@@ -54,6 +55,16 @@ export interface Outgoing {
   readonly deadline: number;
   /** Set by resolve(): the server whose reply it returns (for the query log). */
   server?: string;
+}
+
+/** One server of a route, for status and metrics. */
+export interface ServerView {
+  readonly label: string;
+  /** up; down (tried after the others until `downUntil`, then probed); looping (not asked: it sends our queries back to us). */
+  readonly state: 'up' | 'down' | 'looping';
+  /** While down: when its down time ends (ms since the epoch). */
+  readonly downUntil?: number;
+  readonly stats: ServerStats;
 }
 
 export class UpstreamGroup {
@@ -106,6 +117,21 @@ export class UpstreamGroup {
   }
 
   /**
+   * Every server of the route as an operator sees it: in the order they would be tried now (those
+   * that are up, then those that are down), then those left out because they loop back to dnsfwd;
+   * each with its state and statistics.
+   */
+  servers(): ServerView[] {
+    const order = this.order();
+    const looping = this.upstreams.filter((u) => !order.includes(u));
+    return [...order, ...looping].map((u) => {
+      const h = this.healthOf(u);
+      const state = !order.includes(u) ? 'looping' : h.isUp() ? 'up' : 'down';
+      return { label: u.label, state, ...(state === 'down' ? { downUntil: h.downUntilMs } : {}), stats: h.stats };
+    });
+  }
+
+  /**
    * Sends `query` (ours: header and question) to `u` once, as this route asks its servers (over
    * TCP only, or UDP), under a random ID: the reply, or an error. Health is left as it is.
    */
@@ -135,22 +161,29 @@ export class UpstreamGroup {
         const u = order[i]!;
         const budget = this.budget(out);
         if (budget <= 0) break;
+        const stats = this.healthOf(u).stats;
+        stats.requests++;
+        const started = performance.now();
         try {
           const reply = await this.ask(u, out);
+          stats.replied(performance.now() - started);
           const code = rcode(reply);
           const badCookie = isBadCookie(reply, out.questionEnd);
           if (code !== Rcode.SERVFAIL && code !== Rcode.REFUSED && !badCookie) {
+            stats.answers++;
             if (failedHere) for (const f of failedHere) this.failed(f.u, f.reason);
             this.answered(u);
             out.server = u.label;
             return reply;
           }
+          stats.failures[badCookie ? 'other' : code === Rcode.REFUSED ? 'refused' : 'servfail']++;
           if (code === Rcode.REFUSED) refused = reply;
           else others++;
           (failedHere ??= []).push({ u, reason: badCookie ? 'BADCOOKIE' : `rcode ${rcodeName(code)}` });
         } catch (err) {
           others++;
           const code = err instanceof DnsfwdError ? err.code : String(err);
+          stats.failures[failureKind(code)]++;
           // A timeout counts when the server had a whole timeout_ms: not one cut short by the query's deadline.
           if (code === 'UPSTREAM_REFUSED' || (code === 'UPSTREAM_TIMEOUT' && budget >= this.opts.timeoutMs)) this.unreachable(u, code);
           else (failedHere ??= []).push({ u, reason: code });
@@ -277,6 +310,13 @@ export class UpstreamGroup {
     if (newlyDown) this.log.warn({ ...fields, down_ms: this.opts.downMs }, 'upstream failed: moved to the back of the order');
     else this.log.debug(fields, 'upstream failed');
   }
+}
+
+/** How an exchange's error counts in a server's statistics. */
+function failureKind(code: string): FailureKind {
+  if (code === 'UPSTREAM_TIMEOUT') return 'timeout';
+  if (code === 'UPSTREAM_REFUSED') return 'unreachable';
+  return 'other';
 }
 
 /**

@@ -16,6 +16,8 @@
 // Health is kept per (route, server) and outlives route table rebuilds (setup.ts): a server that
 // refuses one route's zone is still first for the other routes.
 
+import { ServerStats } from './server-stats.js';
+
 /** How long each of the two buckets of outcomes that the failure rate is taken over lasts. */
 export const BUCKET_MS = 30_000;
 /** The fewest failures that put a server down (with more failures than answers). */
@@ -27,6 +29,8 @@ interface Bucket {
 }
 
 export class ServerHealth {
+  /** What the server did for the route since the pair was first used (status, metrics). */
+  readonly stats = new ServerStats();
   /** 0 while up; otherwise when its down time ends (a probe may go then). */
   private downUntil = 0;
   private probing = false;

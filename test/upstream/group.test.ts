@@ -557,3 +557,40 @@ t.test('TCP replies are checked; a truncated UDP answer is not, it is asked agai
   t.same(tcpCalls, ['tcp 10.0.0.1:53', 'tcp 10.0.0.2:53'], 'TCP only: the malformed TCP reply moves on to the next server');
   t.equal(r2.readUInt16BE(6), 1);
 });
+
+t.test('each server\'s statistics: requests, answers, failures by kind, reply times', async (t) => {
+  const calls: string[] = [];
+  const plan: Record<string, Behaviour> = { '10.0.0.1:53': 'timeout', '10.0.0.2:53': 'refused', '10.0.0.3:53': 'servfail', '10.0.0.4:53': 'rcode-refused', '10.0.0.5:53': 'huge' };
+  const g = group(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6'], plan, calls);
+  await g.resolve(out(query('a.example', 'A')));
+  const stats = Object.fromEntries(g.servers().map((s) => [s.label, s.stats]));
+  const failures = (label: string) => Object.entries(stats[label]!.failures).filter(([, n]) => n > 0);
+  t.same(failures('10.0.0.1:53'), [['timeout', 1]]);
+  t.same(failures('10.0.0.2:53'), [['unreachable', 1]]);
+  t.same(failures('10.0.0.3:53'), [['servfail', 1]]);
+  t.same(failures('10.0.0.4:53'), [['refused', 1]]);
+  t.same(failures('10.0.0.5:53'), [['other', 1]], 'a reply that does not parse');
+  t.same(failures('10.0.0.6:53'), []);
+  for (const label of Object.keys(stats)) t.equal(stats[label]!.requests, 1, `${label}: one request`);
+  const configured = [1, 2, 3, 4, 5, 6].map((i) => stats[`10.0.0.${i}:53`]!);
+  t.same(configured.map((s) => s.answers), [0, 0, 0, 0, 0, 1], 'only the last answered');
+  t.same(configured.map((s) => s.replies), [0, 0, 1, 1, 0, 1], 'replies timed: SERVFAIL and REFUSED replies too, not a reply that did not parse');
+  t.ok(stats['10.0.0.6:53']!.srttMs! >= 0, 'a smoothed RTT once it replied');
+  t.equal(stats['10.0.0.1:53']!.srttMs, null, 'none before');
+  t.equal(stats['10.0.0.6:53']!.failed, 0);
+  t.equal(stats['10.0.0.1:53']!.failed, 1);
+});
+
+t.test('servers(): the order they would be tried in now, with their state', async (t) => {
+  const calls: string[] = [];
+  const clock = { t: 1000 };
+  const g = group(['10.0.0.1', '10.0.0.2', '10.0.0.3'], { '10.0.0.1:53': 'timeout' }, calls, clock);
+  t.same(g.servers().map((s) => [s.label, s.state]), [['10.0.0.1:53', 'up'], ['10.0.0.2:53', 'up'], ['10.0.0.3:53', 'up']]);
+  await g.resolve(out(query('a.example', 'A')));
+  const view = g.servers();
+  t.same(view.map((s) => [s.label, s.state]), [['10.0.0.2:53', 'up'], ['10.0.0.3:53', 'up'], ['10.0.0.1:53', 'down']]);
+  t.equal(view[2]!.downUntil, 1000 + 30_000, 'down until its down time ends');
+  t.equal(view[0]!.downUntil, undefined);
+  const looping = new UpstreamGroup('x', g.upstreams, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232, loops: { loopingCount: 1, isLooping: (_z, u) => u.label === '10.0.0.2:53' } }, fakeTransports({}, calls), quietLogger(), () => clock.t);
+  t.same(looping.servers().map((s) => [s.label, s.state]), [['10.0.0.1:53', 'up'], ['10.0.0.3:53', 'up'], ['10.0.0.2:53', 'looping']], 'a looping server last, not asked');
+});
