@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import parse from 'yargs-parser';
 import { hideBin } from 'yargs/helpers';
-import { EXIT_REJECTED, runCommand } from '../control/client.js';
+import { EXIT_REJECTED, runCommand, signalReload } from '../control/client.js';
 import { formatExplain } from '../control/explain.js';
 import { formatStatus } from '../control/status.js';
 import { OPTIONS, type Flags, type OptionSpec } from './argv.js';
@@ -100,8 +100,23 @@ await yargs(hideBin(process.argv))
   .command(
     'reload',
     'make the running daemon read its config again (as SIGHUP) and wait: exit 2 with FILE:LINE:COL: reason if it is rejected',
-    socketOptions,
-    (argv) => runCommand(argv, { command: 'reload' }, (r) => `reloaded ${(r as { file: string }).file}`, EXIT_REJECTED),
+    (y) =>
+      socketOptions(y).option('pid', {
+        type: 'string',
+        coerce: wholeNumber,
+        requiresArg: true,
+        describe: 'without a control socket (control_socket: ""), check the config and send SIGHUP to this process instead (the service files pass the daemon\'s)',
+      }),
+    (argv) => {
+      const pid = argv.pid as number | string | undefined;
+      if (pid !== undefined && (typeof pid !== 'number' || pid < 1)) {
+        process.stderr.write(`dnsfwd: --pid: "${pid}" is not a process id\n`);
+        process.exitCode = EXIT_REJECTED;
+        return;
+      }
+      const fallback = pid === undefined ? undefined : () => signalReload(argv, pid);
+      return runCommand(argv, { command: 'reload' }, (r) => `reloaded ${(r as { file: string }).file}`, EXIT_REJECTED, fallback);
+    },
   )
   .version(versionText(hideBin(process.argv)))
   .strict()

@@ -4,7 +4,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { parseDocument } from 'yaml';
-import { defaultConfig, loadConfigFile } from '../config/load.js';
+import { applyOverrides, defaultConfig, formatConfigError, loadConfigFile } from '../config/load.js';
+import type { ConfigOverrides } from '../config/types.js';
 import { parseControlSocket } from '../config/values.js';
 import { encodeRequest, parseRequest, parseResponse, type Request, type Response } from './protocol.js';
 
@@ -25,6 +26,9 @@ export class CommandFailure extends Error {
     this.name = 'CommandFailure';
   }
 }
+
+/** The failure of a command when the config has no control socket (control_socket: ""). */
+export class NoControlSocket extends CommandFailure {}
 
 /** The flags that say where the socket is. */
 export interface SocketFlags {
@@ -49,7 +53,7 @@ export async function socketPath(flags: SocketFlags): Promise<string> {
   } else {
     [path, where] = [defaultConfig().controlSocket, 'the embedded default config'];
   }
-  if (path === '') throw new CommandFailure(`no control socket: control_socket is "" in ${where} (--control-socket PATH to name one)`);
+  if (path === '') throw new NoControlSocket(`no control socket: control_socket is "" in ${where} (--control-socket PATH to name one)`);
   return path;
 }
 
@@ -130,12 +134,26 @@ function socketGroup(path: string, groupFile = '/etc/group'): string {
  * Runs one command: finds the socket, asks, and gives the result to `print` (which returns the
  * text for stdout). A failure, or an error the daemon reports, is one line on stderr and the exit
  * code: `rejected` for a daemon error (a reload's bad config), EXIT_FAILED for the rest.
+ * `noSocket`, if given, is what to do instead when the config has no control socket.
  */
-export async function runCommand(flags: SocketFlags, request: Request, print: (result: unknown) => string, rejected = EXIT_FAILED): Promise<void> {
+export async function runCommand(
+  flags: SocketFlags,
+  request: Request,
+  print: (result: unknown) => string,
+  rejected = EXIT_FAILED,
+  noSocket?: () => Promise<string>,
+): Promise<void> {
   try {
     const checked = parseRequest(JSON.stringify(request)); // bad usage, before any connection
     if (!checked.ok) throw new CommandFailure(checked.error, EXIT_REJECTED);
-    const path = await socketPath(flags);
+    let path: string;
+    try {
+      path = await socketPath(flags);
+    } catch (err) {
+      if (!(err instanceof NoControlSocket) || !noSocket) throw err;
+      process.stdout.write((await noSocket()) + '\n');
+      return;
+    }
     const response = await ask(path, checked.request);
     if (!response.ok) throw new CommandFailure(response.error, rejected);
     process.stdout.write(print(response.result) + '\n');
@@ -144,4 +162,22 @@ export async function runCommand(flags: SocketFlags, request: Request, print: (r
     process.stderr.write(`dnsfwd: ${err.message}\n`);
     process.exitCode = err.exitCode;
   }
+}
+
+/**
+ * `dnsfwd reload --pid PID` without a control socket: what `check` does with the config the
+ * daemon reads (a bad one is a CommandFailure with FILE:LINE:COL, exit 2), then SIGHUP to PID.
+ * The reload itself is not waited for: its outcome is in the daemon's log.
+ */
+export async function signalReload(flags: SocketFlags & ConfigOverrides, pid: number): Promise<string> {
+  const file = typeof flags.config === 'string' ? flags.config : undefined;
+  const base = file === undefined ? { ok: true as const, config: defaultConfig() } : await loadConfigFile(file);
+  const result = base.ok ? applyOverrides(base.config, flags) : base;
+  if (!result.ok) throw new CommandFailure(formatConfigError(result.error), EXIT_REJECTED);
+  try {
+    process.kill(pid, 'SIGHUP');
+  } catch (err) {
+    throw new CommandFailure(`no control socket, and cannot send SIGHUP to process ${pid}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return `sent SIGHUP to ${pid} (no control socket: the outcome is in its log)`;
 }

@@ -126,6 +126,30 @@ t.test('reload: a good file is applied and says so; a bad one is refused with FI
   writeFileSync(file, config(true));
 });
 
+t.test('reload --pid without a control socket: the file checked, then SIGHUP to that process', async (t) => {
+  const pid = daemon.child.pid!;
+  const since = daemon.logs.length;
+  const sent = await runDnsfwd(['reload', '--pid', String(pid), '--config', file, '--control-socket', '']);
+  t.same([sent.code, sent.stdout, sent.stderr], [0, `sent SIGHUP to ${pid} (no control socket: the outcome is in its log)\n`, '']);
+  await daemon.waitForMsg('SIGHUP: reloading configuration', 10_000, since);
+  await daemon.waitForMsg('configuration reloaded', 10_000, since);
+
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'control_socket: ""\nlisten: [nope]\n');
+  const refused = await runDnsfwd(['reload', '--pid', String(pid), '--config', bad]);
+  t.equal(refused.code, 2, 'a bad file: exit 2');
+  t.match(refused.stderr, new RegExp(`^dnsfwd: ${bad}:2:10: listen\\[0\\]: "nope": not an IP address`));
+  // No SIGHUP was sent: the next reload over the socket is the next one the daemon logs.
+  const after = daemon.logs.length;
+  t.equal((await command(['reload'])).code, 0);
+  t.equal(daemon.logs.slice(after).find((l) => /reloading configuration/.test(l.msg ?? ''))?.msg, 'control socket: reloading configuration', 'no SIGHUP came first');
+
+  const notPid = await runDnsfwd(['reload', '--pid', 'abc', '--control-socket', '']);
+  t.same([notPid.code, notPid.stderr], [2, 'dnsfwd: --pid: "abc" is not a process id\n']);
+  // With a control socket, --pid is not used: the reload goes over the socket.
+  t.equal((await command(['reload', '--pid', '1'])).stdout, `reloaded ${file}\n`);
+});
+
 t.test('SIGHUP and reload over the socket are one queue: each reload ends before the next starts', async (t) => {
   const since = daemon.logs.length;
   const reply = raw(socket, '{"command":"reload"}\n', 1);

@@ -1,7 +1,8 @@
 // Everything the daemon does, traced with strace in a sandbox (start, UDP and TCP queries, a lease
-// change, SIGHUP, SIGUSR1, SIGTERM; once with --workers 2), and the `check` that ExecReload runs,
-// stay within the unit's SystemCallFilter= and RestrictAddressFamilies=; and V8 does map memory
-// writable and executable (why the unit cannot set MemoryDenyWriteExecute=).
+// change, SIGHUP, SIGUSR1, `dnsfwd status` and `reload` over the control socket, SIGTERM; once with
+// --workers 2), and the `reload` that ExecReload runs (over the socket, and its check-and-SIGHUP
+// without one), stay within the unit's SystemCallFilter= and RestrictAddressFamilies=; and V8 does
+// map memory writable and executable (why the unit cannot set MemoryDenyWriteExecute=).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -27,15 +28,21 @@ const SCRIPT = `
 ip addr add 192.168.121.50/24 dev lo
 mkdir -p "$SANDBOX/leases"
 printf '%s' "$LEASE" >"$SANDBOX/leases/dhclient.eth0.leases"
+# The control socket at its default path, /run/dnsfwd/control.sock: this sandbox's own /run.
 strace -f -qq -o "$SANDBOX/trace$WORKERS" "$NODE" $NODE_FLAGS "$CLI" run --config "$SANDBOX/dnsfwd.yaml" $WORKERS >"$SANDBOX/daemon.log" 2>&1 &
-# what ExecReload runs first
-strace -f -qq -o "$SANDBOX/trace-check$WORKERS" "$NODE" $NODE_FLAGS "$CLI" check --config "$SANDBOX/dnsfwd.yaml" >/dev/null
 for _ in $(seq 100); do dig +time=1 +tries=1 @127.0.0.1 -p 5300 example.com >/dev/null 2>&1 && break; sleep 0.1; done
 dig +time=2 +tries=1 @127.0.0.1 example.com >/dev/null || true
 dig +tcp +time=2 +tries=1 @127.0.0.1 web.service.consul >/dev/null || true
 pid=$(pgrep -o -f "^$NODE .*dnsfwd[.]mjs run")
+for _ in $(seq 100); do [ -S /run/dnsfwd/control.sock ] && break; sleep 0.1; done
 kill -HUP "$pid"; sleep 0.5
 kill -USR1 "$pid"; sleep 0.5
+# The commands, and what ExecReload runs: over the socket, then without one (check, then SIGHUP).
+"$NODE" $NODE_FLAGS "$CLI" status --config "$SANDBOX/dnsfwd.yaml" >"$SANDBOX/status.out"
+"$NODE" $NODE_FLAGS "$CLI" flush --config "$SANDBOX/dnsfwd.yaml" >/dev/null
+strace -f -qq -o "$SANDBOX/trace-reload$WORKERS" "$NODE" $NODE_FLAGS "$CLI" reload --pid "$pid" --config "$SANDBOX/dnsfwd.yaml" >"$SANDBOX/reload.out"
+strace -f -qq -o "$SANDBOX/trace-signal$WORKERS" "$NODE" $NODE_FLAGS "$CLI" reload --pid "$pid" --config "$SANDBOX/dnsfwd.yaml" --control-socket "" >"$SANDBOX/signal.out"
+sleep 0.5
 printf '%s' "$LEASE" | sed 's/192.168.121.2/192.168.121.3/' >>"$SANDBOX/leases/dhclient.eth0.leases"; sleep 0.5
 dig +time=2 +tries=1 @127.0.0.1 example.org >/dev/null || true
 kill -TERM "$pid"
@@ -61,7 +68,12 @@ for (const workers of ['', '--workers 2']) {
     t.equal(r.status, 0, 'the sandbox script ran to its end', { stderr: r.stderr, log });
     t.match(log, /"msg":"configuration reloaded"/, 'SIGHUP was handled');
     t.match(log, /"msg":"cache statistics"/, 'SIGUSR1 was handled');
-    const trace = readFileSync(join(box.dir, `trace${workers}`), 'utf8') + readFileSync(join(box.dir, `trace-check${workers}`), 'utf8');
+    t.match(log, /"msg":"control socket: reloading configuration"/, 'a reload over the socket was handled');
+    t.match(log, /"msg":"cache flushed"/, 'a flush over the socket was handled');
+    t.ok(readFileSync(join(box.dir, 'status.out'), 'utf8').length > 0, 'status printed something');
+    t.equal(readFileSync(join(box.dir, 'reload.out'), 'utf8'), `reloaded ${box.dir}/dnsfwd.yaml\n`, 'ExecReload\'s reload over the socket');
+    t.match(readFileSync(join(box.dir, 'signal.out'), 'utf8'), /^sent SIGHUP to \d+ /, 'and without a socket');
+    const trace = ['', '-reload', '-signal'].map((kind) => readFileSync(join(box.dir, `trace${kind}${workers}`), 'utf8')).join('');
     const calls = tracedCalls(trace);
     t.ok(calls.has('epoll_wait') || calls.has('epoll_pwait'), 'the trace has the event loop');
     const allowed = allowedSyscalls();
