@@ -150,8 +150,8 @@ export function parseResponse(line: string): Response | null {
   } catch {
     return null;
   }
-  if (raw === null || typeof raw !== 'object') return null;
-  const r = raw as Record<string, unknown>;
+  if (raw === null) return null;
+  const r = raw as Record<string, unknown>; // a number or string: r.ok is undefined
   if (r['ok'] === true && 'result' in r) return { ok: true, result: r['result'] };
   if (r['ok'] === false && typeof r['error'] === 'string') return { ok: false, error: r['error'] };
   return null;

@@ -1,7 +1,7 @@
 // The control socket: a Unix socket (control_socket) the `dnsfwd status|explain|flush|reload`
 // commands connect to, one JSON request and one JSON response per line (protocol.ts). Only its
 // owner and group can use it (mode 0660, whatever the umask); a socket file left by a daemon that
-// died is replaced, one another daemon answers on is an error. Closed and removed at shutdown.
+// died is replaced, one another daemon answers on is an error. Closed, and so removed, at shutdown.
 import { chmodSync, chownSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -20,15 +20,16 @@ const DIRECTORY_MODE = 0o750;
 
 export class ControlServer {
   private readonly connections = new Set<Socket>();
-  private closed = false;
+  private readonly server: Server;
 
   private constructor(
     readonly path: string,
-    private readonly server: Server,
-    private readonly ino: number,
+    target: ControlTarget,
     private readonly log: Logger,
     private readonly idleMs: number,
-  ) {}
+  ) {
+    this.server = createServer((socket) => this.serve(socket, target));
+  }
 
   /**
    * Listens on `path` for requests to `target`. Throws a DnsfwdError an operator can act on when
@@ -38,39 +39,27 @@ export class ControlServer {
   static async open(path: string, target: ControlTarget, log: Logger, owner: SocketOwner | null, idleMs = IDLE_TIMEOUT_MS): Promise<ControlServer> {
     makeDirectory(path, owner);
     await removeStale(path);
-    let control: ControlServer | null = null;
-    const server = createServer((socket) => control?.serve(socket, target));
-    await listen(server, path);
+    const control = new ControlServer(path, target, log, idleMs);
+    await listen(control.server, path);
     try {
       if (owner) chownSync(path, owner.uid, owner.gid);
       chmodSync(path, SOCKET_MODE);
     } catch (err) {
-      server.close();
-      unlinkSync(path);
+      control.close();
       throw new DnsfwdError('CONTROL_SOCKET', `control socket ${path}: cannot set its owner and mode: ${reason(err)}`);
     }
-    control = new ControlServer(path, server, statSync(path).ino, log, idleMs);
     log.info({ path }, 'control socket ready');
     return control;
   }
 
-  /** Stops accepting, ends open connections, removes the socket file (libuv does, if it can). */
+  /** Stops accepting and ends open connections; closing the socket removes its file (libuv does). */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
     this.server.close();
     for (const c of this.connections) c.destroy();
-    try {
-      if (lstatSync(this.path).ino === this.ino) unlinkSync(this.path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      this.log.warn({ path: this.path, error: reason(err) }, 'control socket file could not be removed');
-    }
   }
 
   /** Reads request lines from `socket` one after the other; each answered on its own line. */
   private serve(socket: Socket, target: ControlTarget): void {
-    if (this.closed) return void socket.destroy();
     this.connections.add(socket);
     socket.on('close', () => this.connections.delete(socket));
     socket.on('error', () => socket.destroy()); // the client went away: nothing to tell anyone
@@ -96,7 +85,6 @@ export class ControlServer {
   }
 
   private async handle(socket: Socket, line: string, target: ControlTarget): Promise<void> {
-    if (socket.destroyed) return;
     const parsed = parseRequest(line.replace(/\r$/, ''));
     let response: Response;
     if (!parsed.ok) {

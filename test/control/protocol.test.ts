@@ -45,6 +45,7 @@ t.test('bad requests: one line saying what is wrong', async (t) => {
     ['{"command":"explain"}', /^explain: "name" must be a domain name$/],
     ['{"command":"explain","name":"x","type":"A A"}', /^explain: "type" must be a record type such as A, AAAA, MX or TYPE65$/],
     ['{"command":"explain","name":"x","type":1}', /^explain: "type" must be a record type/],
+    ['{"command":"explain","name":"x","type":["A"]}', /^explain: "type" must be a record type/], // not its text
     ['{"command":"explain","name":"x","type":""}', /^explain: "type" must be a record type/],
     [`{"command":"explain","name":"x","type":"${'A'.repeat(17)}"}`, /^explain: "type" must be a record type/],
     ['{"command":"explain","name":"x","query":"yes"}', /^explain: "query" must be true or false$/],
@@ -101,7 +102,7 @@ t.test('lines: requests and responses round-trip; the client refuses what is not
   t.same(parseResponse(encodeResponse({ ok: true, result: { a: [1] } }).trim()), { ok: true, result: { a: [1] } });
   t.same(parseResponse('{"ok":false,"error":"no"}'), { ok: false, error: 'no' });
   t.same(parseResponse('{"ok":true,"result":null}'), { ok: true, result: null });
-  for (const line of ['', 'x', 'null', '5', '{"ok":true}', '{"ok":false}', '{"ok":false,"error":3}', '{"ok":"yes","result":1}']) {
+  for (const line of ['', 'x', 'null', '5', '{"ok":true}', '{"ok":false}', '{"ok":false,"error":3}', '{"ok":"yes","result":1}', '{"ok":true,"error":"x"}', '"ok"']) {
     t.equal(parseResponse(line), null, line);
   }
   t.equal(oneLine('a\n  b\r\nc'), 'a b c');

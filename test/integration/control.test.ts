@@ -1,18 +1,17 @@
 // The control socket against the built daemon: `dnsfwd status|explain|flush|reload` over it (the
 // plumbing; what status and explain say is tested with them), flush really empties the cache,
 // reload applies a good file and refuses a bad one (exit 2, FILE:LINE:COL, the old config kept),
-// every way a command can fail to reach the daemon, the socket's mode, owner and stale file, a
-// second daemon on the same socket, malformed requests, and a cluster of two workers.
-import { spawn } from 'node:child_process';
-import { lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+// reload --pid without a socket, SIGHUP and socket reloads in one queue, malformed requests.
+// The socket itself (mode, owner, stale files, client errors): control-socket.test.ts; a
+// cluster: control-cluster.test.ts.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { runDnsfwd, startDnsfwd, tempControlSocket, type DaemonProcess } from '../helpers/daemon.js';
+import { raw } from '../helpers/control.js';
+import { runDnsfwd, startDnsfwd } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
 import { aRecord, startFake } from '../helpers/fake-upstream.js';
 import { freePort } from '../helpers/ports.js';
-import { requireTool } from '../helpers/tools.js';
 
 const LISTEN = '127.0.73.1';
 const UP = '127.0.73.2';
@@ -162,83 +161,6 @@ t.test('SIGHUP and reload over the socket are one queue: each reload ends before
   t.same(msgs.filter((_, i) => i % 2 === 0).sort(), ['SIGHUP: reloading configuration', 'control socket: reloading configuration']);
 });
 
-t.test('a changed control_socket takes effect at the next start; the socket in use stays', async (t) => {
-  const path = tempControlSocket();
-  const listen = `${LISTEN}:${await freePort(LISTEN)}`;
-  const own = join(dir, 'own.yaml');
-  const text = (at: string) => config(false).replace(`${LISTEN}:${port}`, listen) + `control_socket: ${at}\n`;
-  writeFileSync(own, text(path));
-  const d = await startDnsfwd(['--config', own], { controlSocket: null });
-  t.teardown(() => d.stop());
-  t.equal((await runDnsfwd(['status', '--config', own])).code, 0, 'a command finds the socket in the config file');
-  const elsewhere = join(dir, 'elsewhere.sock');
-  writeFileSync(own, text(elsewhere));
-  const r = await runDnsfwd(['reload', '--control-socket', path]);
-  t.equal(r.code, 0, r.stderr);
-  t.ok(d.logs.some((l) => l.msg === 'control_socket changed: it takes effect at the next start' && l.now === path && l.configured === elsewhere), 'logged');
-  t.equal((await runDnsfwd(['status', '--control-socket', path])).code, 0, 'the socket in use still answers');
-  t.throws(() => lstatSync(elsewhere), { code: 'ENOENT' }, 'none at the new path');
-});
-
-t.test('the socket: mode 0660 whatever the umask, owned by the user dnsfwd becomes', async (t) => {
-  t.equal(statSync(socket).mode & 0o777, 0o660, 'the shared daemon (root, no --user)');
-  const sub = join(dir, 'rundir');
-  const path = join(sub, 'control.sock');
-  const d = await startDnsfwd(['--listen', `${LISTEN}:${await freePort(LISTEN)}`, '--lease-file', '/nonexistent/x.leases', '--user', 'nobody'], {
-    controlSocket: path,
-    prefix: ['sh', '-c', 'umask 000; exec "$@"', 'sh'],
-  });
-  t.teardown(() => d.stop());
-  const st = statSync(path);
-  const ids = idsOf('nobody');
-  t.same([st.mode & 0o777, st.uid, st.gid], [0o660, ids.uid, ids.gid], 'nobody and its group, 0660 under umask 000');
-  const dirSt = statSync(sub);
-  t.same([dirSt.mode & 0o777, dirSt.uid, dirSt.gid], [0o750, ids.uid, ids.gid], 'the missing directory was made for it');
-  t.equal((await runDnsfwd(['status', '--control-socket', path])).code, 0, 'root can use it');
-  t.equal(await d.stop(), 0);
-  t.throws(() => lstatSync(path), { code: 'ENOENT' }, 'removed at shutdown, after dropping privileges');
-});
-
-t.test('client errors: one line naming the socket, exit 1', async (t) => {
-  const missing = join(dir, 'missing.sock');
-  const none = await command(['status'], missing);
-  t.same([none.code, none.stdout, none.stderr], [1, '', `dnsfwd: no daemon answers on ${missing} (ENOENT): is dnsfwd running? (--control-socket PATH to use another)\n`]);
-
-  const stale = await staleSocket(join(dir, 'stale.sock'));
-  const refused = await command(['flush'], stale);
-  t.same([refused.code, refused.stderr], [1, `dnsfwd: no daemon answers on ${stale} (ECONNREFUSED): is dnsfwd running? (--control-socket PATH to use another)\n`]);
-
-  requireTool('setpriv');
-  const denied = await runDnsfwd(['status', '--control-socket', socket], { prefix: ['setpriv', '--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups'] });
-  t.same([denied.code, denied.stderr], [1, `dnsfwd: permission denied on ${socket} (EACCES): run as root or as a member of group root\n`], 'not root, not in the group');
-
-  const off = join(dir, 'off.yaml');
-  writeFileSync(off, 'control_socket: ""\n');
-  const noSocket = await runDnsfwd(['reload', '--config', off]);
-  t.same([noSocket.code, noSocket.stderr], [1, `dnsfwd: no control socket: control_socket is "" in ${off} (--control-socket PATH to name one)\n`]);
-});
-
-t.test('control_socket "": the daemon makes no socket', async (t) => {
-  const off = join(dir, 'no-socket.yaml');
-  writeFileSync(off, config(false).replace(`${LISTEN}:${port}`, `${LISTEN}:${await freePort(LISTEN)}`) + 'control_socket: ""\n');
-  const d = await startDnsfwd(['--config', off], { controlSocket: null });
-  t.teardown(() => d.stop());
-  t.notOk(d.logs.some((l) => l.msg === 'control socket ready'), 'no socket');
-  t.equal(await d.stop(), 0, 'and it stops cleanly');
-});
-
-t.test('a stale socket file is replaced at start; a second daemon on a live socket is refused', async (t) => {
-  const path = await staleSocket(join(dir, 'left-behind.sock'));
-  const d = await startDnsfwd(['--listen', `${LISTEN}:${await freePort(LISTEN)}`, '--lease-file', '/nonexistent/x.leases'], { controlSocket: path });
-  t.teardown(() => d.stop());
-  t.equal((await runDnsfwd(['status', '--control-socket', path])).code, 0, 'the new daemon answers on it');
-
-  const second = await runDnsfwd(['run', '--listen', `${LISTEN}:${await freePort(LISTEN)}`, '--lease-file', '/nonexistent/x.leases', '--control-socket', path]);
-  t.equal(second.code, 1);
-  t.match(second.stderr, `dnsfwd: another dnsfwd is listening on ${path}: stop it, or give this one another control_socket (--control-socket PATH)\n`);
-  t.equal((await runDnsfwd(['status', '--control-socket', path])).code, 0, 'the first still answers');
-});
-
 t.test('malformed requests: ok:false, and the daemon goes on serving', async (t) => {
   const replies = await raw(socket, 'hello\n{"command":"shutdown"}\n{"command":"flush","zone":7}\n', 3);
   t.match(replies, [
@@ -253,79 +175,3 @@ t.test('malformed requests: ok:false, and the daemon goes on serving', async (t)
   t.ok(daemon.alive);
 });
 
-t.test('--workers 2: the primary owns the socket and asks each worker', async (t) => {
-  const workersFile = join(dir, 'workers.yaml');
-  const workersPort = await freePort(LISTEN);
-  writeFileSync(workersFile, config(false).replace(`${LISTEN}:${port}`, `${LISTEN}:${workersPort}`));
-  const d = await startCluster(['--config', workersFile, '--workers', '2']);
-  t.teardown(() => d.stop());
-  const path = d.controlSocket!;
-  const status = await runDnsfwd(['status', '--json', '--control-socket', path]);
-  t.equal(status.code, 0, status.stderr);
-  const workers = (JSON.parse(status.stdout) as { workers: { pid: number }[] }).workers;
-  t.equal(workers.length, 2, 'one entry per worker');
-  t.ok(workers.every((w) => Number.isInteger(w.pid) && w.pid !== d.child.pid), 'each with its pid');
-  t.equal(new Set(workers.map((w) => w.pid)).size, 2);
-  t.equal((await runDnsfwd(['explain', 'a.example.test', '--control-socket', path])).code, 0, 'explain: the first worker answers');
-
-  // Each worker caches what it answered: ask until both have one (the kernel spreads the queries).
-  for (let i = 0; i < 40; i++) await dig(LISTEN, workersPort, `w${i}.example.test`);
-  const flushed = await runDnsfwd(['flush', '--control-socket', path]);
-  t.same([flushed.code, flushed.stdout], [0, 'flushed 40 answers\n'], 'the sum over the workers');
-  const workerFlushes = d.logs.filter((l) => l.msg === 'cache flushed');
-  t.equal(workerFlushes.length, 2, 'both workers flushed');
-
-  const ok = await runDnsfwd(['reload', '--control-socket', path]);
-  t.same([ok.code, ok.stdout], [0, `reloaded ${workersFile}\n`]);
-  t.equal(d.logs.filter((l) => l.msg === 'configuration reloaded').length, 2, 'each worker reloaded');
-  writeFileSync(workersFile, 'listen: nope\n');
-  const bad = await runDnsfwd(['reload', '--control-socket', path]);
-  t.equal(bad.code, 2);
-  t.match(bad.stderr, new RegExp(`^dnsfwd: worker \\d+: ${workersFile}:1:\\d+: listen: `));
-  t.equal(await d.stop(), 0);
-  t.throws(() => lstatSync(path), { code: 'ENOENT' }, 'the primary removed its socket');
-});
-
-/** A cluster's primary with a socket of its own; resolves once every worker has started. */
-async function startCluster(args: string[]): Promise<DaemonProcess> {
-  const d = await startDnsfwd(args);
-  await d.waitForMsg('all workers started', 20_000);
-  return d;
-}
-
-/** A socket file with nothing listening behind it: what a daemon killed by SIGKILL leaves. */
-async function staleSocket(path: string): Promise<string> {
-  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`]);
-  await new Promise((resolve) => child.stdout.once('data', resolve));
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
-  if (!lstatSync(path).isSocket()) throw new Error(`no socket file at ${path}`);
-  return path;
-}
-
-/** Sends `text` on the socket and reads `count` response lines. */
-function raw(path: string, text: string, count: number): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const c = createConnection(path);
-    let got = '';
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => {
-      got += d;
-      const lines = got.split('\n').filter(Boolean);
-      if (lines.length >= count) {
-        c.destroy();
-        resolve(lines.map((l) => JSON.parse(l) as unknown));
-      }
-    });
-    c.on('error', reject);
-    c.write(text);
-  });
-}
-
-/** The uid and gid /etc/passwd gives `user`. */
-function idsOf(user: string): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
-  if (!line) throw new Error(`no user ${user}`);
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
-}
