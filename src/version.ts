@@ -1,14 +1,21 @@
-// dnsfwd's version: set by the single-file build (npm run bundle defines DNSFWD_VERSION), read
-// from package.json in the tsc build. `--version` prints it, `dnsfwd status` reports it.
+// dnsfwd's version: defined by the single-file build (npm run bundle), read from package.json by
+// the tsc build. `--version` prints it, and the metrics endpoint shows it (dnsfwd_build_info).
 import { readFileSync } from 'node:fs';
 
+/** Set by the single-file build (npm run bundle); the tsc build reads package.json. */
 declare const DNSFWD_VERSION: string | undefined;
 
-let cached: string | undefined;
+/** Where package.json is from this file: dist/version.js, or build/src/version.js (the tests' build). */
+const PACKAGE_JSON = ['../package.json', '../../package.json'];
 
-/** The version of this dnsfwd, e.g. `0.1.0`. */
 export function dnsfwdVersion(): string {
   if (typeof DNSFWD_VERSION === 'string') return DNSFWD_VERSION;
-  cached ??= (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return cached;
+  for (const path of PACKAGE_JSON) {
+    try {
+      return (JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown';
 }

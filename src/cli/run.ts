@@ -3,11 +3,14 @@
 // daemon's control socket is opened here, and its reloads (SIGHUP or `dnsfwd reload`) queued.
 import { applyOverrides, defaultConfig, describeConfig, flagError, formatConfigError, loadConfigFile } from '../config/load.js';
 import type { Config, ConfigResult } from '../config/types.js';
+import type { Worker } from 'node:cluster';
 import { answer, type ControlTarget, type ReloadResult, type Request } from '../control/protocol.js';
 import { CONTROL_TOPIC, relayTarget } from '../control/relay.js';
 import { ControlServer } from '../control/server.js';
 import type { Flags } from './argv.js';
 import { isWorker, reportStarted, runPrimary } from './cluster.js';
+import { answerMetricsRequests, clusterMetricsText } from '../metrics/cluster.js';
+import { MetricsServer } from '../metrics/server.js';
 import { ignoreUnusedSignals, releaseEarlySignals, replayEarlySignals } from './early-signals.js';
 import { isDnsfwdError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -58,8 +61,9 @@ export async function run(flags: Flags): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(result.config.logLevel);
-  if (result.config.server.workers > 1 && !isWorker()) return runClusterPrimary(result.config, log);
-  const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log);
+  if (result.config.server.workers > 1 && !isWorker()) return runClusterPrimary(flags, result.config, log);
+  const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log, { serveMetrics: !isWorker() });
+  if (isWorker()) answerMetricsRequests(() => daemon.metrics());
   const reloads = new ReloadQueue(daemon, flags, result.config, log);
   const target = daemonTarget(daemon, reloads);
   let control: ControlServer | null = null;
@@ -88,28 +92,6 @@ export async function run(flags: Flags): Promise<void> {
 /** The control socket of `config`, owned by the user dnsfwd is about to become (if it is root). */
 function openControl(config: Config, target: ControlTarget, log: Logger): Promise<ControlServer> {
   return ControlServer.open(config.controlSocket, target, log.child({ component: 'control' }), socketOwner(config.user));
-}
-
-/** The primary of a cluster: its control socket first (relaying to the workers), then the workers. */
-async function runClusterPrimary(config: Config, log: Logger): Promise<void> {
-  let control: ControlServer | null = null;
-  try {
-    if (config.controlSocket !== '') control = await openControl(config, relayTarget(), log);
-  } catch (err) {
-    if (!isDnsfwdError(err)) throw err;
-    process.stderr.write(`dnsfwd: ${err.message}\n`);
-    process.exit(1);
-  }
-  process.on('exit', () => control?.close());
-  // The primary holds the shared sockets: it too drops privileges once every worker listens.
-  runPrimary(config.server.workers, log, () => {
-    try {
-      dropPrivileges(config.user, log);
-    } catch (err) {
-      process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-  });
 }
 
 /** What the control socket's commands do to this daemon. */
@@ -175,6 +157,41 @@ class ReloadQueue {
     }
     return { ok: true, file };
   }
+}
+
+/**
+ * The primary of `server.workers` daemons: it holds the shared sockets, the control socket
+ * (relaying to the workers) and the metrics endpoint (summing the workers' counters), each bound
+ * first (a failure is one line and exit 1), and drops privileges once every worker listens. On
+ * SIGHUP (forwarded to the workers too) it applies a changed `metrics.listen`.
+ */
+async function runClusterPrimary(flags: Flags, config: Config, log: Logger): Promise<void> {
+  let serving: () => Worker[] = () => [];
+  const metrics = new MetricsServer(() => clusterMetricsText(serving()), log.child({ component: 'metrics' }));
+  let control: ControlServer | null = null;
+  try {
+    if (config.controlSocket !== '') control = await openControl(config, relayTarget(), log);
+    await metrics.apply(config.metrics.listen);
+  } catch (err) {
+    control?.close();
+    if (!isDnsfwdError(err)) throw err;
+    process.stderr.write(`dnsfwd: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.on('exit', () => control?.close());
+  process.on('SIGHUP', () => {
+    void loadConfig(flags)
+      .then((next) => (next.ok ? metrics.apply(next.config.metrics.listen) : undefined))
+      .catch((err: unknown) => log.error({ error: (err as Error).message }, 'new metrics.listen could not be applied: keeping the old one'));
+  });
+  serving = runPrimary(config.server.workers, log, () => {
+    try {
+      dropPrivileges(config.user, log);
+    } catch (err) {
+      process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
 }
 
 /**

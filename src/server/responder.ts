@@ -1,8 +1,11 @@
 // What every listener calls with a client's bytes: classify, run the pipeline under the deadline,
 // fit the reply to the client (AD only if asked for) and the transport (TC=1 over the client's UDP
 // size), and return the bytes to send (or null to stay silent). Nothing a client sends can throw
-// past it, and a failure it causes is logged a line a minute at most (ThrottledLog).
+// past it, and a failure it causes is logged a line a minute at most (ThrottledLog). Every query
+// read and every reply sent is counted here for the metrics (RequestCounters).
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
+import { RequestCounters } from '../metrics/requests.js';
 import { ThrottledLog } from '../log-throttle.js';
 import type { Reply } from '../pipeline/handler.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -37,6 +40,8 @@ export class Responder {
   private inFlight = 0;
   private idle: (() => void)[] = [];
   private readonly throttled: ThrottledLog;
+  /** Queries read and replies sent since start (a reload keeps them: the listeners share this responder). */
+  readonly counters = new RequestCounters();
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -70,9 +75,11 @@ export class Responder {
       if (this.log.levelVal <= DEBUG) {
         this.log.debug({ transport, rcode: parsed.rcode, why: parsed.why, qname: parsed.question?.name }, 'refused query');
       }
-      return errorReply(bytes, parsed.rcode, parsed.question, parsed.edns);
+      this.counters.request(transport, parsed.question?.type ?? -1);
+      return this.sent(errorReply(bytes, parsed.rcode, parsed.question, parsed.edns));
     }
     const question = parsed.question;
+    this.counters.request(transport, question.type);
     const now = Date.now();
     // What answered, for the query log: only made when a line will be written.
     const note: AnswerNote | undefined = this.opts.logQueries || this.log.levelVal <= DEBUG ? {} : undefined;
@@ -86,7 +93,17 @@ export class Responder {
     if (!Buffer.isBuffer(reply)) return this.later(reply, bytes, question, transport, now, client, note);
     const out = this.fit(reply, question, transport, bytes);
     if (note) this.logQuery(question, transport, out, now, client, note);
-    return out;
+    return this.sent(out);
+  }
+
+  /**
+   * Counts `reply` as sent `ms` after its query was handed on, and returns it. A reply made at once
+   * (a cache hit, an error) takes microseconds and is counted as 0 ms without reading the clock:
+   * two clock reads would cost more than the hit itself.
+   */
+  private sent(reply: Buffer, ms = 0): Buffer {
+    this.counters.response(rcode(reply), ms);
+    return reply;
   }
 
   /** Whether a new TCP connection from `client` is kept; false: close it at once (access control's drop). */
@@ -100,12 +117,13 @@ export class Responder {
     if (admission === 'drop') return null;
     const parsed = parseQuery(bytes);
     if (parsed.kind === 'drop') return null;
+    this.counters.request(transport, parsed.question?.type ?? -1);
     const code = TURNED_AWAY[admission];
     const out = parsed.kind === 'query'
       ? errorReply(bytes, code ?? Rcode.NOERROR, parsed.question)
       : errorReply(bytes, code ?? parsed.rcode, parsed.question, parsed.edns);
     if (admission === 'truncate') setTruncated(out);
-    return out;
+    return this.sent(out);
   }
 
   /** Waits for the pipeline under the deadline; SERVFAIL when it passes or the pipeline fails. */
@@ -118,12 +136,13 @@ export class Responder {
     client: Client,
     note: AnswerNote | undefined,
   ): Promise<Buffer> {
+    const started = performance.now();
     this.inFlight++;
     const done = (reply: Buffer | null): Buffer => {
       const out = reply === null ? errorReply(bytes, Rcode.SERVFAIL, question) : this.fit(reply, question, transport, bytes);
       if (note) this.logQuery(question, transport, out, since, client, note);
       if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
-      return out;
+      return this.sent(out, performance.now() - started);
     };
     const deadline = () => {
       this.log.debug({ qname: question.name }, 'query deadline passed: SERVFAIL');

@@ -132,7 +132,7 @@ t.test('each kind of error', async (t) => {
     [{ user: 'not a user' }, 'user', /"not a user": not a user name or numeric uid/],
     [{ control_socket: 'run/c.sock' }, 'control_socket', /^control_socket: "run\/c\.sock": must be an absolute path/],
     [{ control_socket: 5 }, 'control_socket', /expected a string/],
-    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, log_queries, user, control_socket, routes, default, upstream, server, cache, access, rate_limit\)/],
+    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, log_queries, user, control_socket, routes, default, upstream, server, cache, access, rate_limit, metrics\)/],
     [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size, loop_probe_interval_ms/],
     [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers, cache/],
     [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path, optional/],
