@@ -5,6 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import parse from 'yargs-parser';
 import { hideBin } from 'yargs/helpers';
 import { OPTIONS, type Flags } from './argv.js';
+import { completionArgs } from './completion.js';
 import { check, run } from './run.js';
 
 /**
@@ -48,12 +49,15 @@ function versionText(args: readonly string[]): string {
   return [`dnsfwd ${version()}`, `node ${process.version} (${process.execPath})`, `config ${config}`].join('\n');
 }
 
-await yargs(hideBin(process.argv))
+await yargs(completionArgs(hideBin(process.argv)))
   .scriptName('dnsfwd')
   .usage('$0 [run|check] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
   .command(['run', '$0'], 'run the daemon (the default command)', options, (argv) => run(argv))
   .command('check', 'validate the configuration and print it; exit 2 with FILE:LINE:COL: reason on error', options, (argv) => check(argv))
   .version(versionText(hideBin(process.argv)))
+  // `dnsfwd completion` prints the bash (or, with SHELL=zsh, zsh) script that completion/ ships;
+  // hidden from --help. The script asks `dnsfwd --get-yargs-completions WORDS...` at each TAB.
+  .completion('completion', false)
   .strict()
   .fail((msg, err) => {
     if (err && err.name !== 'YError') throw err; // a bug: let Node print the stack
