@@ -29,6 +29,9 @@ const PACKAGES: Readonly<Record<string, string>> = {
   shellcheck: 'shellcheck',
   useradd: 'passwd',
   groupadd: 'passwd',
+  mandoc: 'mandoc',
+  bash: 'bash',
+  zsh: 'zsh',
 };
 
 /** Absolute path of `tool` (sbin directories included), or throws an error that says how to install it. */
