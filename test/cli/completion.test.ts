@@ -26,6 +26,7 @@ t.test('left as they are: a command named, a word that is no option, other comma
     [KEY],
     ['--help'],
     ['check', '--lo'],
+    ['--config', 'x.yaml', '--log-queries'],
     [],
   ]) {
     t.same(completionArgs(args), args, args.join(' '));
