@@ -430,6 +430,30 @@ install_service() {
 	fi
 }
 
+# The zsh completion directory the distribution's zsh reads (its fpath).
+zsh_completion_dir() {
+	if [ "$DISTRO" = alpine ]; then echo /usr/share/zsh/site-functions; else echo /usr/share/zsh/vendor-completions; fi
+}
+
+# Puts SRC gzipped at PATH (see put_file); gzip -n gives the same bytes each run, and a temporary
+# file is made only if something changes.
+put_gzipped() { # SRC PATH
+	if is_plain_file "$(t "$2")" && gzip -9n <"$1" | cmp -s - "$(t "$2")" && same_attrs "$2" 0 0 0644; then
+		return 0
+	fi
+	gzip -9n <"$1" >"$(t "$STATE/gzip.tmp")"
+	put_file "$(t "$STATE/gzip.tmp")" "$2" 0 0 0644
+	rm -f "$(t "$STATE/gzip.tmp")"
+}
+
+# The man pages, gzipped as the three distributions ship theirs, and the bash and zsh completions.
+install_docs() {
+	put_gzipped "$REPO/man/dnsfwd.8" /usr/share/man/man8/dnsfwd.8.gz
+	put_gzipped "$REPO/man/dnsfwd.yaml.5" /usr/share/man/man5/dnsfwd.yaml.5.gz
+	put_file "$REPO/completion/dnsfwd.bash" /usr/share/bash-completion/completions/dnsfwd 0 0 0644
+	put_file "$REPO/completion/_dnsfwd" "$(zsh_completion_dir)/_dnsfwd" 0 0 0644
+}
+
 install_dhclient_glue() {
 	if [ "$DISTRO" = alpine ]; then
 		put_block "$REPO/config/dhclient-enter-hook" /etc/dhclient-enter-hooks 0644
@@ -483,6 +507,19 @@ install_dhcp_glue() {
 
 point_resolv_conf() {
 	put_text 'nameserver 127.0.0.1' /etc/resolv.conf 0 0 0644
+}
+
+# With `resolve` on the hosts line of nsswitch.conf (libnss-resolve; `resolve [!UNAVAIL=return]
+# dns` on Ubuntu), glibc programs ask systemd-resolved, which goes to the DHCP servers itself: they
+# reach `dns` (resolv.conf, dnsfwd) only when resolved is not running. A warning with the fix, not
+# the fix: unlike resolved's drop-in, a file of its own, nsswitch.conf also holds passwd, group and
+# the rest, which restoring it at --uninstall would undo, and libnss-resolve's scripts edit it too.
+check_nsswitch() {
+	has_resolved || return 0
+	f=$(t /etc/nsswitch.conf)
+	is_plain_file "$f" || return 0
+	awk '$1 == "hosts:" { for (i = 2; i <= NF; i++) if ($i == "resolve") r = 1 } END { exit !r }' "$f" || return 0
+	warn "$f: 'resolve' on the hosts line sends glibc programs to systemd-resolved, not to dnsfwd; to take it out: sed -i -E '/^hosts:/s/[[:space:]]+resolve([[:space:]]+\\[[^]]*\\])?//' $f"
 }
 
 # --- The service manager (never with --root) -------------------------------------------------------
@@ -560,6 +597,7 @@ print_next_steps() {
 
 do_install() {
 	check_sources
+	undo_on_failure
 	ensure_dir "$STATE" 0700
 	[ -f "$(t "$MANIFEST")" ] || : >"$(t "$MANIFEST")"
 	chmod 0600 "$(t "$MANIFEST")"
@@ -567,10 +605,53 @@ do_install() {
 	install_program
 	install_config
 	install_service
+	install_docs
 	install_dhcp_glue
 	start_service
 	point_resolv_conf
+	trap - EXIT INT TERM HUP
 	print_next_steps
+	check_nsswitch
+}
+
+# --- A failed install undoes itself ----------------------------------------------------------------
+
+RUN_START=0
+
+# From here until the run is done, a failure (or a signal) undoes what this run recorded.
+undo_on_failure() {
+	RUN_START=0
+	[ ! -f "$(t "$MANIFEST")" ] || RUN_START=$(wc -l <"$(t "$MANIFEST")")
+	trap undo_this_run EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
+# Undoes this run's manifest lines, newest first, as --uninstall would; the manifest is left as the
+# last good run wrote it, or removed with the state directory when this run created it.
+undo_this_run() {
+	status=$?
+	trap - EXIT INT TERM HUP
+	set +e
+	manifest=$(t "$MANIFEST")
+	[ -f "$manifest" ] || exit "$status"
+	warn "the install failed: undoing what this run changed"
+	tail -n "+$((RUN_START + 1))" "$manifest" >"$manifest.run"
+	if awk -F "$TAB" '$1 == "file" && ($2 == "/etc/systemd/system/dnsfwd.service" || $2 == "/etc/init.d/dnsfwd") { f = 1 } END { exit !f }' "$manifest.run"; then
+		stop_service
+	fi
+	awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' "$manifest.run" |
+		while IFS="$TAB" read -r kind path detail; do
+			undo "$kind" "$path" "$detail"
+		done
+	if [ "$RUN_START" -eq 0 ]; then
+		rm -rf "$(t "$STATE")"
+	else
+		head -n "$RUN_START" "$manifest" >"$manifest.run"
+		cat "$manifest.run" >"$manifest"
+		rm -f "$manifest.run"
+	fi
+	after_uninstall
+	exit "$status"
 }
 
 # --- Uninstall -------------------------------------------------------------------------------------

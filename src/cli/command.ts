@@ -8,6 +8,7 @@ import { EXIT_REJECTED, runCommand, signalReload } from '../control/client.js';
 import { formatExplain } from '../control/explain.js';
 import { formatStatus } from '../control/status.js';
 import { OPTIONS, type Flags, type OptionSpec } from './argv.js';
+import { completionArgs } from './completion.js';
 import { check, run } from './run.js';
 import { dnsfwdVersion } from '../version.js';
 
@@ -60,7 +61,7 @@ function versionText(args: readonly string[]): string {
   return [`dnsfwd ${dnsfwdVersion()}`, `node ${process.version} (${process.execPath})`, `config ${config}`].join('\n');
 }
 
-await yargs(hideBin(process.argv))
+await yargs(completionArgs(hideBin(process.argv)))
   .scriptName('dnsfwd')
   .usage('$0 [run|check|status|explain|flush|reload] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
   .command(['run', '$0'], 'run the daemon (the default command)', options, (argv) => run(argv))
@@ -110,6 +111,9 @@ await yargs(hideBin(process.argv))
     },
   )
   .version(versionText(hideBin(process.argv)))
+  // `dnsfwd completion` prints the bash (or, with SHELL=zsh, zsh) script that completion/ ships;
+  // hidden from --help. The script asks `dnsfwd --get-yargs-completions WORDS...` at each TAB.
+  .completion('completion', false)
   .strict()
   .fail((msg, err) => {
     if (err && err.name !== 'YError') throw err; // a bug: let Node print the stack

@@ -30,6 +30,9 @@ const PACKAGES: Readonly<Record<string, string>> = {
   promtool: 'prometheus',
   useradd: 'passwd',
   groupadd: 'passwd',
+  mandoc: 'mandoc',
+  bash: 'bash',
+  zsh: 'zsh',
 };
 
 /** Absolute path of `tool` (sbin directories included), or throws an error that says how to install it. */
