@@ -6,6 +6,7 @@ import type { Document, Node } from 'yaml';
 import { parseEndpoints, type Endpoint, type ParseResult } from '../address.js';
 import { describeCache } from '../cache/config.js';
 import { LOG_LEVELS } from '../log.js';
+import { describeMetrics } from '../metrics/config.js';
 import { describeRoutes, parseRouteFlag } from '../route/config.js';
 import { describeAccess, describeRateLimit } from '../server/client-config.js';
 import { describeListen, describeServer, type ListenEntries, type ListenEntry, parseListenText, repeatedEntry, splitListen } from '../server/config.js';
@@ -218,5 +219,6 @@ export function describeConfig(c: Config): string {
     ...describeAccess(c.access),
     describeRateLimit(c.rateLimit),
     describeCache(c.cache),
+    describeMetrics(c.metrics),
   ].join('\n');
 }

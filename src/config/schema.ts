@@ -3,6 +3,7 @@
 // supplies. Each section is checked by the stage that owns it (its config.ts).
 import { CACHE_DEFAULTS, cacheSection } from '../cache/config.js';
 import { LOG_LEVELS } from '../log.js';
+import { METRICS_DEFAULTS, metricsSection } from '../metrics/config.js';
 import { DEFAULT_ROUTE_DEFAULTS, defaultSection, ROUTES_DEFAULTS, routesList } from '../route/config.js';
 import { ACCESS_DEFAULTS, accessList, RATE_LIMIT_DEFAULTS, rateLimitSection } from '../server/client-config.js';
 import { LISTEN_DEFAULTS, listenList, SERVER_DEFAULTS, serverSection } from '../server/config.js';
@@ -30,6 +31,7 @@ const DEFAULTS = deepFreeze({
   cache: CACHE_DEFAULTS,
   access: ACCESS_DEFAULTS,
   rate_limit: RATE_LIMIT_DEFAULTS,
+  metrics: METRICS_DEFAULTS,
 });
 
 export function validateConfig(raw: unknown, options: ValidateOptions = {}): ConfigResult {
@@ -58,6 +60,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!access.ok) return access;
   const rateLimit = rateLimitSection(c, pick(top.value, 'rate_limit', DEFAULTS.rate_limit));
   if (!rateLimit.ok) return rateLimit;
+  const metrics = metricsSection(c, pick(top.value, 'metrics', DEFAULTS.metrics));
+  if (!metrics.ok) return metrics;
   const config: Config = {
     ...(options.file === undefined ? {} : { file: options.file }),
     listen: listen.value.listen,
@@ -72,6 +76,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
     cache: cache.value,
     access: access.value,
     rateLimit: rateLimit.value,
+    metrics: metrics.value,
   };
   return { ok: true, config: deepFreeze(config) };
 }

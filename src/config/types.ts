@@ -3,6 +3,7 @@
 import type { Endpoint, WatchedListen } from '../address.js';
 import type { CacheConfig } from '../cache/config.js';
 import type { LogLevel } from '../log.js';
+import type { MetricsConfig } from '../metrics/config.js';
 import type { DefaultRouteConfig, RouteConfig } from '../route/config.js';
 import type { AccessRule, RateLimitConfig } from '../server/client-config.js';
 import type { ServerConfig } from '../server/config.js';
@@ -32,6 +33,8 @@ export interface Config {
   readonly access: readonly AccessRule[];
   /** Response rate limiting of UDP answers per client prefix. */
   readonly rateLimit: RateLimitConfig;
+  /** The Prometheus endpoint. */
+  readonly metrics: MetricsConfig;
 }
 
 /** A config, and for one read from a file, where each of its settings is written there. */

@@ -174,14 +174,15 @@ t.test('source errors', async (t) => {
   await located(t, 'default:\n  servers: [1.1.1.1, 8.8.8.8:x]\n', 2, 22, 'default.servers[1]', /port must be a number/);
 });
 
-t.test("dnsfwd.yaml's commented access and rate_limit examples, uncommented, load", async (t) => {
+t.test("dnsfwd.yaml's commented access, rate_limit and metrics examples, uncommented, load", async (t) => {
   const lines = readFileSync(join(ROOT, 'config/dnsfwd.yaml'), 'utf8').split('\n');
   const start = lines.indexOf('# access:');
   t.ok(start > 0, 'the access example is there');
-  const example = lines.slice(start).filter((l) => /^# (access:|rate_limit:| {2}- )/.test(l)).map((l) => l.slice(2));
+  const example = lines.slice(start).filter((l) => /^# (access:|rate_limit:|metrics:| {2}- )/.test(l)).map((l) => l.slice(2));
   const c = config(await load(example.join('\n')));
   t.same(c.access.map((r) => `${r.from} ${r.action}`), ['10.20.0.0/16 allow', '172.17.0.128/25 refuse', '192.168.200.0/24 drop']);
   t.same(c.rateLimit, defaultConfig().rateLimit, 'the rate_limit example spells the defaults');
+  t.same(c.metrics.listen, { host: '127.0.0.1', port: 9153, family: 4 }, 'the metrics example');
 });
 
 t.test('access and rate_limit: loaded, and each error located', async (t) => {
@@ -215,6 +216,22 @@ t.test('access and rate_limit: loaded, and each error located', async (t) => {
   await located(t, 'rate_limit:\n  ipv4_prefix: 33\n', 2, 16, 'rate_limit.ipv4_prefix', /must be from 8 to 32, got 33/);
   await located(t, 'rate_limit:\n  ipv6_prefix: 129\n', 2, 16, 'rate_limit.ipv6_prefix', /must be from 16 to 128, got 129/);
   await located(t, 'rate_limit:\n  burst: 5\n', 2, 3, 'rate_limit.burst', /unknown key \(allowed here: responses_per_second, slip, ipv4_prefix, ipv6_prefix\)/);
+});
+
+t.test('metrics: off by default, an address with or without its port, each error located', async (t) => {
+  t.equal(defaultConfig().metrics.listen, null, 'off by default');
+  t.same(config(await load('metrics: {listen: "127.0.0.1:9100"}\n')).metrics.listen, { host: '127.0.0.1', port: 9100, family: 4 });
+  t.same(config(await load('metrics:\n  listen: "::1"\n')).metrics.listen, { host: '::1', port: 9153, family: 6 }, "CoreDNS's port when left out");
+  t.equal(config(await load('metrics:\n  listen: ""\n')).metrics.listen, null, '"" is off');
+  t.equal(config(await load('metrics:\n')).metrics.listen, null, 'an empty section is off');
+  t.match(describeConfig(config(await load('metrics: {listen: "[::1]:9153"}\n'))), /^metrics: +http:\/\/\[::1\]:9153\/metrics$/m);
+  t.match(describeConfig(defaultConfig()), /^metrics: +off$/m);
+  await located(t, 'log_level: info\nmetrics:\n  listen: localhost:9153\n', 3, 11, 'metrics.listen', /"localhost:9153": not an IP address/);
+  await located(t, 'metrics:\n  listen: "127.0.0.1:99999"\n', 2, 11, 'metrics.listen', /port must be a number from 1 to 65535/);
+  await located(t, 'metrics:\n  listen: 9153\n', 2, 11, 'metrics.listen', /expected a string, got number 9153/);
+  await located(t, 'metrics:\n  listen: ["127.0.0.1:9153"]\n', 2, 11, 'metrics.listen', /expected a string, got a list/);
+  await located(t, 'metrics:\n  path: /metrics\n', 2, 3, 'metrics.path', /unknown key \(allowed here: listen\)/);
+  await located(t, 'metrics: "127.0.0.1:9153"\n', 1, 10, 'metrics', /expected a mapping, got the string/);
 });
 
 t.test('loadConfigFile: read errors are located at 1:1 with the OS reason', async (t) => {

@@ -130,7 +130,7 @@ t.test('each kind of error', async (t) => {
     [[], '', /^expected a mapping, got a list$/],
     ['listen: x', '', /expected a mapping, got the string/],
     [{ user: 'not a user' }, 'user', /"not a user": not a user name or numeric uid/],
-    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, log_queries, user, routes, default, upstream, server, cache, access, rate_limit\)/],
+    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, log_queries, user, routes, default, upstream, server, cache, access, rate_limit, metrics\)/],
     [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size, loop_probe_interval_ms/],
     [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers, cache/],
     [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path, optional/],
