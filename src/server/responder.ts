@@ -1,8 +1,10 @@
 // What every listener calls with a client's bytes: classify, run the pipeline under the deadline,
 // fit the reply to the client (AD only if asked for) and the transport (TC=1 over the client's UDP
 // size), and return the bytes to send (or null to stay silent). Nothing a client sends can throw
-// past it, and a failure it causes is logged a line a minute at most (ThrottledLog).
+// past it, and a failure it causes is logged a line a minute at most (ThrottledLog). Every query
+// read and every reply sent is counted here for the metrics (RequestCounters).
 import type { Logger } from '../log.js';
+import { RequestCounters } from '../metrics/requests.js';
 import { ThrottledLog } from '../log-throttle.js';
 import type { Reply } from '../pipeline/handler.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -37,6 +39,8 @@ export class Responder {
   private inFlight = 0;
   private idle: (() => void)[] = [];
   private readonly throttled: ThrottledLog;
+  /** Queries read and replies sent since start (a reload keeps them: the listeners share this responder). */
+  readonly counters = new RequestCounters();
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -58,9 +62,10 @@ export class Responder {
    * dropped. A reply the pipeline has at hand (a cache hit) comes back at once, not as a promise.
    */
   answer(bytes: Buffer, transport: Transport, client: Client): Buffer | null | Promise<Buffer | null> {
+    const started = performance.now();
     const admission = this.policy.admit(client, transport);
     // A probe of the loop guard that came back from our own socket goes on: the pipeline records the loop.
-    if (admission !== 'answer' && !(admission === 'servfail' && isProbeQuery(bytes))) return this.turnAway(bytes, transport, client, admission);
+    if (admission !== 'answer' && !(admission === 'servfail' && isProbeQuery(bytes))) return this.turnAway(bytes, transport, client, admission, started);
     const parsed = parseQuery(bytes);
     if (parsed.kind === 'drop') {
       this.log.debug({ transport, why: parsed.why }, 'dropped message');
@@ -70,9 +75,11 @@ export class Responder {
       if (this.log.levelVal <= DEBUG) {
         this.log.debug({ transport, rcode: parsed.rcode, why: parsed.why, qname: parsed.question?.name }, 'refused query');
       }
-      return errorReply(bytes, parsed.rcode, parsed.question, parsed.edns);
+      this.counters.request(transport, parsed.question?.type ?? -1);
+      return this.sent(errorReply(bytes, parsed.rcode, parsed.question, parsed.edns), started);
     }
     const question = parsed.question;
+    this.counters.request(transport, question.type);
     const now = Date.now();
     // What answered, for the query log: only made when a line will be written.
     const note: AnswerNote | undefined = this.opts.logQueries || this.log.levelVal <= DEBUG ? {} : undefined;
@@ -83,10 +90,16 @@ export class Responder {
       this.throttled.error({ err, qname: question.name }, 'handler failed');
       reply = errorReply(bytes, Rcode.SERVFAIL, question);
     }
-    if (!Buffer.isBuffer(reply)) return this.later(reply, bytes, question, transport, now, client, note);
+    if (!Buffer.isBuffer(reply)) return this.later(reply, bytes, question, transport, now, started, client, note);
     const out = this.fit(reply, question, transport, bytes);
     if (note) this.logQuery(question, transport, out, now, client, note);
-    return out;
+    return this.sent(out, started);
+  }
+
+  /** Counts `reply` as sent for a query that arrived at `started` (performance.now()), and returns it. */
+  private sent(reply: Buffer, started: number): Buffer {
+    this.counters.response(rcode(reply), performance.now() - started);
+    return reply;
   }
 
   /** Whether a new TCP connection from `client` is kept; false: close it at once (access control's drop). */
@@ -95,17 +108,18 @@ export class Responder {
   }
 
   /** REFUSED, SERVFAIL, or an empty TC=1 reply (question and OPT only), or nothing, for a client turned away. */
-  private turnAway(bytes: Buffer, transport: Transport, client: Client, admission: Exclude<Admission, 'answer'>): Buffer | null {
+  private turnAway(bytes: Buffer, transport: Transport, client: Client, admission: Exclude<Admission, 'answer'>, started: number): Buffer | null {
     if (this.log.levelVal <= DEBUG) this.log.debug({ transport, client: client.address, admission }, 'client turned away');
     if (admission === 'drop') return null;
     const parsed = parseQuery(bytes);
     if (parsed.kind === 'drop') return null;
+    this.counters.request(transport, parsed.question?.type ?? -1);
     const code = TURNED_AWAY[admission];
     const out = parsed.kind === 'query'
       ? errorReply(bytes, code ?? Rcode.NOERROR, parsed.question)
       : errorReply(bytes, code ?? parsed.rcode, parsed.question, parsed.edns);
     if (admission === 'truncate') setTruncated(out);
-    return out;
+    return this.sent(out, started);
   }
 
   /** Waits for the pipeline under the deadline; SERVFAIL when it passes or the pipeline fails. */
@@ -115,6 +129,7 @@ export class Responder {
     question: Question,
     transport: Transport,
     since: number,
+    started: number,
     client: Client,
     note: AnswerNote | undefined,
   ): Promise<Buffer> {
@@ -123,7 +138,7 @@ export class Responder {
       const out = reply === null ? errorReply(bytes, Rcode.SERVFAIL, question) : this.fit(reply, question, transport, bytes);
       if (note) this.logQuery(question, transport, out, since, client, note);
       if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
-      return out;
+      return this.sent(out, started);
     };
     const deadline = () => {
       this.log.debug({ qname: question.name }, 'query deadline passed: SERVFAIL');

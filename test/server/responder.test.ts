@@ -13,6 +13,7 @@ import { pipelineOf } from '../helpers/pipeline.js';
 import { OwnSockets } from '../../src/upstream/own-sockets.js';
 import { probeName, probeQuery } from '../../src/wire/loop-probe.js';
 import { answer, decode, query } from '../helpers/packets.js';
+import { RCODE_LABELS, TRANSPORTS, TYPE_LABELS } from '../../src/metrics/requests.js';
 
 const opts = { deadlineMs: 200, udpMaxSize: 4096 };
 /** A responder whose pipeline is just `handler` (no stage here looks at routes). */
@@ -321,4 +322,49 @@ t.test('a query from our own upstream socket: SERVFAIL at once, counted, a warni
   const probe = r.answer(probeQuery(probeName('test')), 'udp', ours) as Buffer;
   t.equal(decode(probe).rcode, 'REFUSED', "a loop probe of ours: the pipeline's REFUSED");
   t.equal(policy.stats().fromOurselves, 4, 'counted as ours too');
+});
+
+t.test('counters: each query read by transport and type, each reply sent by RCODE and time; nothing for a dropped message', { timeout: 10_000 }, async (t) => {
+  const access = [
+    { from: '192.168.200.0/24', action: 'refuse' as const },
+    { from: '192.168.201.0/24', action: 'drop' as const },
+  ];
+  const rateLimit = { responsesPerSecond: 0, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56 };
+  const policy = new ClientPolicy({ access, rateLimit, listen: [], listenWatched: [] }, {}, quietLogger());
+  const handler: Handler = (q) => (q.question.name === 'later.example' ? Promise.resolve(answer(q.bytes, ['10.0.0.2'])) : q.question.name === 'never.example' ? new Promise(() => {}) : answer(q.bytes, ['10.0.0.1']));
+  const r = new Responder(pipelineOf(handler), { ...opts, deadlineMs: 50 }, quietLogger(), policy);
+  const counts = () => {
+    const s = r.counters.snapshot();
+    const named = (i: number) => `${TRANSPORTS[Math.floor(i / TYPE_LABELS.length)]}/${TYPE_LABELS[i % TYPE_LABELS.length]}`;
+    return {
+      requests: Object.fromEntries(s.requests.flatMap((n, i) => (n ? [[named(i), n]] : []))),
+      responses: Object.fromEntries(s.responses.flatMap((n, i) => (n ? [[RCODE_LABELS[i], n]] : []))),
+      timed: s.durationCounts.reduce((a, b) => a + b, 0),
+    };
+  };
+  t.ok(Buffer.isBuffer(r.answer(query('now.example'), 'udp', LOOPBACK_CLIENT)), 'answered at once');
+  t.same(counts(), { requests: { 'udp/A': 1 }, responses: { NOERROR: 1 }, timed: 1 }, 'an answer at hand: counted at once');
+  const pending = r.answer(query('later.example', 'AAAA'), 'tcp', LOOPBACK_CLIENT);
+  t.same(counts().requests, { 'udp/A': 1, 'tcp/AAAA': 1 }, 'a query is counted when read');
+  t.same(counts().responses, { NOERROR: 1 }, 'its reply when it goes out');
+  await pending;
+  t.same(counts(), { requests: { 'udp/A': 1, 'tcp/AAAA': 1 }, responses: { NOERROR: 2 }, timed: 2 });
+  await r.answer(query('never.example', 'TXT'), 'udp', LOOPBACK_CLIENT);
+  t.equal(counts().responses.SERVFAIL, 1, 'the deadline SERVFAIL');
+  const two = query('a.example', 'TXT');
+  two[5] = 2;
+  r.answer(two, 'udp', LOOPBACK_CLIENT);
+  t.equal(counts().responses.FORMERR, 1, 'FORMERR');
+  t.equal(counts().requests['udp/other'], 1, 'a query without one question: type other');
+  r.answer(query('a.example', 'PTR'), 'tcp', { address: '192.168.200.2', port: 5000 });
+  t.equal(counts().responses.REFUSED, 1, 'REFUSED by access control');
+  t.equal(counts().requests['tcp/PTR'], 1);
+  r.answer(query('a.example', 'AAAA'), 'udp', { address: '192.168.201.2', port: 5000 });
+  r.answer(Buffer.alloc(3), 'udp', LOOPBACK_CLIENT);
+  t.same(counts(), {
+    requests: { 'udp/A': 1, 'udp/TXT': 1, 'udp/other': 1, 'tcp/AAAA': 1, 'tcp/PTR': 1 },
+    responses: { NOERROR: 2, SERVFAIL: 1, FORMERR: 1, REFUSED: 1 },
+    timed: 5,
+  }, 'a dropped client and a message too short to read: not counted');
+  t.ok(r.counters.snapshot().durationSumS >= 0.05, 'the deadline SERVFAIL took its 50 ms');
 });
