@@ -1,17 +1,21 @@
 // The wiring, and the only place that creates the long-lived objects: the config's sections
 // become the stages (server → pipeline → cache → CNAME chase → coalesce → route → upstream), the
 // sources feed the routes. A reload swaps in what changed, all or nothing; shutdown drains, then
-// closes.
+// closes. The metrics endpoint reads every part's counters on each scrape.
 import { formatEndpoint } from './address.js';
 import { readInterfaces } from './host-interfaces.js';
 import { AnswerCache } from './cache/setup.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
+import { buildInfo, render } from './metrics/exposition.js';
+import { MetricsServer } from './metrics/server.js';
+import { processSnapshot, type ForwardSnapshot, type MetricsSnapshot } from './metrics/snapshot.js';
 import { CoalesceCounters, coalesceStage } from './pipeline/coalesce.js';
 import { chaseStage } from './pipeline/chase.js';
 import { compose, type Handler } from './pipeline/handler.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { Routes } from './route/routes.js';
+import { SpecialZone } from './route/special.js';
 import { routeStage } from './route/stage.js';
 import { ClientPolicy } from './server/admission.js';
 import { Listeners } from './server/listeners.js';
@@ -19,6 +23,11 @@ import { readUdpDrops } from './server/udp-drops.js';
 import { sameSources } from './sources/config.js';
 import { SourceSet } from './sources/source-set.js';
 import { Upstreams } from './upstream/setup.js';
+
+export interface DaemonOptions {
+  /** Serve config.metrics.listen (a cluster worker does not: the primary serves the sum of its workers). */
+  readonly serveMetrics?: boolean;
+}
 
 export class Daemon {
   private config: Config;
@@ -31,10 +40,12 @@ export class Daemon {
   private sources: SourceSet;
   private closed = false;
   private unfollowHosts: (() => void) | null = null;
+  private readonly metricsServer: MetricsServer | null;
 
   constructor(
     config: Config,
     private readonly log: Logger,
+    options: DaemonOptions = {},
   ) {
     this.config = config;
     this.upstreams = new Upstreams(log.child({ component: 'upstream' }), config.upstream);
@@ -49,11 +60,14 @@ export class Daemon {
     const loops = this.upstreams.loops;
     this.listeners = new Listeners(new Pipeline(top, () => this.routes.table, (name, from) => loops.claim(name, from)), config, log, this.clients);
     this.sources = this.sourceSet(config);
+    const serveMetrics = options.serveMetrics ?? true;
+    this.metricsServer = serveMetrics ? new MetricsServer(() => this.metricsText(), log.child({ component: 'metrics' })) : null;
   }
 
   /** Binds every listen address (throws a DnsfwdError with an operator-facing message), starts sources. */
   async start(): Promise<void> {
     await this.listeners.apply(this.config);
+    await this.metricsServer?.apply(this.config.metrics.listen);
     this.followHosts();
     await this.startSources(this.sources);
     this.upstreams.loops.start(); // a probe that loops can come back now
@@ -69,12 +83,16 @@ export class Daemon {
    */
   async reload(next: Config): Promise<void> {
     const fresh = sameSources(this.config.default.sources, next.default.sources) ? null : this.sourceSet(next);
+    let metrics;
     try {
+      metrics = await this.metricsServer?.prepare(next.metrics.listen);
       await this.listeners.apply(next);
     } catch (err) {
+      metrics?.cancel();
       await fresh?.close();
       throw err;
     }
+    metrics?.commit();
     this.config = next;
     this.log.level = next.logLevel;
     this.clients.configure(next);
@@ -96,6 +114,7 @@ export class Daemon {
     this.closed = true;
     this.listeners.stopAccepting();
     this.unfollowHosts?.();
+    await this.metricsServer?.close();
     await this.listeners.drain(graceMs);
     await this.listeners.close();
     await this.sources.close();
@@ -128,6 +147,46 @@ export class Daemon {
     const clients = this.clients.stats();
     const udpDrops = readUdpDrops(this.listeners.endpoints());
     this.log.info({ ...this.cache.stats(), coalesced: this.coalesced.coalesced, clients, udpDrops, memory: process.memoryUsage() }, 'cache statistics');
+  }
+
+  /** Every counter and gauge of the metrics endpoint, read now. */
+  metrics(): MetricsSnapshot {
+    return {
+      requests: this.listeners.requestCounts(),
+      cache: this.cache.stats(),
+      coalesced: this.coalesced.coalesced,
+      clients: this.clients.stats(),
+      forward: this.forwardStats(),
+      sources: this.sources.serverCounts(),
+      process: processSnapshot(),
+    };
+  }
+
+  /** The metrics endpoint's text. */
+  private metricsText(): string {
+    return render(this.metrics(), buildInfo());
+  }
+
+  /** Each forwarding route's servers (not the built-in zones'), as the routes in force have them. */
+  private forwardStats(): ForwardSnapshot[] {
+    const out: ForwardSnapshot[] = [];
+    for (const { zone, group } of this.routes.table.routes()) {
+      if (group instanceof SpecialZone) continue;
+      for (const s of group.servers()) {
+        const st = s.stats;
+        out.push({
+          route: zone || '.',
+          server: s.label,
+          up: s.state === 'up',
+          requests: st.requests,
+          answers: st.answers,
+          failures: { ...st.failures },
+          rttCounts: Array.from(st.rttCounts),
+          rttSumS: st.rttSumS,
+        });
+      }
+    }
+    return out;
   }
 
   /** The sources `config` names; a change in one rebuilds the routes while they are the ones in force. */

@@ -1,6 +1,7 @@
 // `server.workers` > 1: the primary process forks that many workers, each a whole daemon, and
 // Node's cluster module shares the listening sockets among them. The primary only supervises:
-// it forwards signals, restarts a worker that dies, and exits when they have stopped.
+// it forwards signals, restarts a worker that dies, and exits when they have stopped, and it
+// serves the metrics endpoint for them all (metrics/cluster.ts).
 import cluster, { type Worker } from 'node:cluster';
 import { ignoreUnusedSignals, replayEarlySignals } from './early-signals.js';
 import type { Logger } from '../log.js';
@@ -22,14 +23,17 @@ export function reportStarted(): void {
 /**
  * Forks `count` workers, the first alone: if it cannot start (say, port 53 without privilege),
  * the primary exits with its exit code and the operator sees its one error line, not `count`.
+ * Returns what lists the workers serving now (started, not yet exited).
  */
-export function runPrimary(count: number, log: Logger, allStarted: () => void = () => {}): void {
+export function runPrimary(count: number, log: Logger, allStarted: () => void = () => {}): () => Worker[] {
   let stopping = false;
   let started = 0;
+  const serving = new Set<Worker>();
   const fork = (): Worker => {
     const w = cluster.fork();
     w.on('message', (m: unknown) => {
       if (m !== STARTED) return;
+      serving.add(w);
       started++;
       if (started < count) fork();
       else if (started === count) {
@@ -40,6 +44,7 @@ export function runPrimary(count: number, log: Logger, allStarted: () => void = 
     return w;
   };
   cluster.on('exit', (w, code, signal) => {
+    serving.delete(w);
     const alive = Object.keys(cluster.workers ?? {}).length;
     if (stopping || started === 0) {
       stopping = true;
@@ -66,4 +71,5 @@ export function runPrimary(count: number, log: Logger, allStarted: () => void = 
   ignoreUnusedSignals(log);
   replayEarlySignals();
   fork();
+  return () => [...serving];
 }

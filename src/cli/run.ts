@@ -1,9 +1,12 @@
 // The two commands, `run` and `check`, given flags already read from the command line (by
 // yargs, or by argv.ts for a plain `dnsfwd run`): load the config, then start or print it.
 import { applyOverrides, defaultConfig, describeConfig, flagError, formatConfigError, loadConfigFile } from '../config/load.js';
-import type { ConfigResult } from '../config/types.js';
+import type { Config, ConfigResult } from '../config/types.js';
+import type { Worker } from 'node:cluster';
 import type { Flags } from './argv.js';
 import { isWorker, reportStarted, runPrimary } from './cluster.js';
+import { answerMetricsRequests, clusterMetricsText } from '../metrics/cluster.js';
+import { MetricsServer } from '../metrics/server.js';
 import { ignoreUnusedSignals, releaseEarlySignals, replayEarlySignals } from './early-signals.js';
 import { isDnsfwdError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -53,18 +56,9 @@ export async function run(flags: Flags): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(result.config.logLevel);
-  if (result.config.server.workers > 1 && !isWorker()) {
-    // The primary holds the shared sockets: it too drops privileges once every worker listens.
-    return runPrimary(result.config.server.workers, log, () => {
-      try {
-        dropPrivileges(result.config.user, log);
-      } catch (err) {
-        process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
-        process.exit(1);
-      }
-    });
-  }
-  const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log);
+  if (result.config.server.workers > 1 && !isWorker()) return runCluster(flags, result.config, log);
+  const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log, { serveMetrics: !isWorker() });
+  if (isWorker()) answerMetricsRequests(() => daemon.metrics());
   const started = daemon.start();
   // Signals that arrive while starting wait for the start to finish.
   handleSignals(daemon, flags, log, started);
@@ -79,6 +73,36 @@ export async function run(flags: Flags): Promise<void> {
     process.exit(1);
   }
   reportStarted();
+}
+
+/**
+ * The primary of `server.workers` daemons: it holds the shared sockets and the metrics endpoint
+ * (bound first: a failure is one line and exit 1), and drops privileges once every worker listens.
+ * On SIGHUP (forwarded to the workers too) it applies a changed `metrics.listen`.
+ */
+async function runCluster(flags: Flags, config: Config, log: Logger): Promise<void> {
+  let serving: () => Worker[] = () => [];
+  const metrics = new MetricsServer(() => clusterMetricsText(serving()), log.child({ component: 'metrics' }));
+  try {
+    await metrics.apply(config.metrics.listen);
+  } catch (err) {
+    if (!isDnsfwdError(err)) throw err;
+    process.stderr.write(`dnsfwd: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.on('SIGHUP', () => {
+    void loadConfig(flags)
+      .then((next) => (next.ok ? metrics.apply(next.config.metrics.listen) : undefined))
+      .catch((err: unknown) => log.error({ error: (err as Error).message }, 'new metrics.listen could not be applied: keeping the old one'));
+  });
+  serving = runPrimary(config.server.workers, log, () => {
+    try {
+      dropPrivileges(config.user, log);
+    } catch (err) {
+      process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
 }
 
 /**

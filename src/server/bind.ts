@@ -2,20 +2,21 @@
 import { formatEndpoint, type Endpoint } from '../address.js';
 import { DnsfwdError } from '../errors.js';
 
-export function bindError(err: unknown, endpoint: Endpoint, proto: 'UDP' | 'TCP'): DnsfwdError {
+export function bindError(err: unknown, endpoint: Endpoint, proto: 'UDP' | 'TCP' | 'metrics HTTP'): DnsfwdError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const where = `cannot listen on ${formatEndpoint(endpoint)} (${proto})`;
+  const dns = proto !== 'metrics HTTP';
   switch (code) {
     case 'EACCES':
     case 'EPERM':
       return new DnsfwdError(
         'BIND_DENIED',
         `${where}: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE ` +
-          `(or choose another port with --listen ADDR:PORT)`,
+          (dns ? `(or choose another port with --listen ADDR:PORT)` : `(or choose another port in metrics.listen)`),
         { cause: err },
       );
     case 'EADDRINUSE':
-      return new DnsfwdError('BIND_IN_USE', `${where}: address already in use (is another DNS server running?)`, {
+      return new DnsfwdError('BIND_IN_USE', `${where}: address already in use ${dns ? '(is another DNS server running?)' : '(is another exporter, such as CoreDNS, using it?)'}`, {
         cause: err,
       });
     case 'EADDRNOTAVAIL':

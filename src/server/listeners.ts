@@ -12,6 +12,7 @@ import type { ClientPolicy } from './admission.js';
 import { describeListenEntry, type ListenerConfig } from './config.js';
 import { HostAddresses, watchedEndpoints, type WatchedEndpoint } from './host-addresses.js';
 import { Responder, type ResponderOptions } from './responder.js';
+import type { RequestSnapshot } from '../metrics/requests.js';
 import type { Listener } from './listener.js';
 import { TcpListener, type TcpOptions } from './tcp.js';
 import { type UdpBuffers, UdpListener } from './udp.js';
@@ -83,6 +84,11 @@ export class Listeners {
     this.tcpOpts = tcpOptions(config);
     this.udpBufs = udpBuffers(config);
     this.retireMs = retireMs(config);
+  }
+
+  /** What the responder counted since start: queries read, replies sent (the metrics). */
+  requestCounts(): RequestSnapshot {
+    return this.responder.counters.snapshot();
   }
 
   /** Every endpoint listened on now: the plain addresses, then the watched ones bound at this moment. */

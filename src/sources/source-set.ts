@@ -37,6 +37,11 @@ export class SourceSet {
     };
   }
 
+  /** How many servers each source gives now (the metrics). */
+  serverCounts(): { source: string; servers: number }[] {
+    return this.sources.map((s) => ({ source: s.name, servers: s.servers().length }));
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.sources.map((s) => s.close()));
   }

@@ -27,6 +27,7 @@ const PACKAGES: Readonly<Record<string, string>> = {
   'supervise-daemon': 'openrc',
   strace: 'strace',
   shellcheck: 'shellcheck',
+  promtool: 'prometheus',
   useradd: 'passwd',
   groupadd: 'passwd',
 };
