@@ -2,7 +2,7 @@
 // NXDOMAIN, a cache hit, a server that fails) move the scraped counters by exactly those; the
 // output passes promtool's parser and lint; a reload moves the endpoint without resetting a
 // counter, and keeps it when the new address is taken; an address in use stops the start with one
-// line; with --workers 2 the primary serves the workers' sum on every scrape.
+// line; with --workers 2 the primary serves the workers' sum on every scrape, and moves on SIGHUP.
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { execFile } from 'node:child_process';
@@ -238,4 +238,13 @@ t.test('--workers 2: the primary serves the sum of both workers, on every scrape
   // Three processes' memory in the sum: each is over 10 MiB.
   t.ok(scrapes[0]!.values.get('process_resident_memory_bytes')! > 3 * 10 * 1024 * 1024, 'memory of all three processes');
   t.equal((await promtoolCheck(scrapes[0]!.text)).code, 0, 'promtool check metrics passes');
+
+  const moved = `${METRICS}:${await freePort(METRICS)}`;
+  writeFileSync(file, configText(port, moved));
+  const since = d.logs.length;
+  d.child.kill('SIGHUP');
+  await d.waitForLog((l) => l.msg === 'metrics endpoint listening' && l.listen === `http://${moved}/metrics`, 10_000, since);
+  await t.rejects(fetch(`http://${metrics}/metrics`), 'SIGHUP: the old address is closed');
+  const after = await scrape(moved);
+  t.equal(after.values.get('dnsfwd_cache_misses_total'), QUERIES, 'the new address serves the same sums');
 });
