@@ -5,8 +5,17 @@ import { readFileSync } from 'node:fs';
 /** Set by the single-file build (npm run bundle); the tsc build reads package.json. */
 declare const DNSFWD_VERSION: string | undefined;
 
+/** Where package.json is from this file: dist/version.js, or build/src/version.js (the tests' build). */
+const PACKAGE_JSON = ['../package.json', '../../package.json'];
+
 export function dnsfwdVersion(): string {
   if (typeof DNSFWD_VERSION === 'string') return DNSFWD_VERSION;
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const path of PACKAGE_JSON) {
+    try {
+      return (JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown';
 }

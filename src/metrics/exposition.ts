@@ -47,9 +47,8 @@ function escapeHelp(text: string): string {
   return text.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\'));
 }
 
-/** A sample value: Go's float spelling of the infinities and NaN, else JavaScript's shortest round trip. */
+/** A sample value: Go's spelling of the infinities, else JavaScript's shortest round trip (NaN is NaN in both). */
 export function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return '+Inf';
   return v === -Infinity ? '-Inf' : String(v);
 }

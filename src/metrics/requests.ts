@@ -32,7 +32,8 @@ export const RCODE_LABELS: readonly string[] = [
 
 /** The request duration histogram's bucket bounds: CoreDNS's (0.25 ms doubling to 8.192 s). */
 export const DURATION_BUCKETS_S: readonly number[] = RTT_BUCKETS_S;
-const BOUNDS = Float64Array.from(DURATION_BUCKETS_S);
+/** The bounds and a last one of +Infinity: the bucket search stops there without a length check. */
+const BOUNDS = Float64Array.from([...DURATION_BUCKETS_S, Infinity]);
 
 /** The counters as plain numbers (JSON-safe: a cluster worker sends it to the primary). */
 export interface RequestSnapshot {
@@ -49,7 +50,7 @@ export class RequestCounters {
   /** Float64: integers stay exact to 2^53, where a Uint32 would wrap after a few days of a busy host. */
   private readonly requests = new Float64Array(TRANSPORTS.length * TYPE_LABELS.length);
   private readonly responses = new Float64Array(RCODE_LABELS.length);
-  private readonly durationCounts = new Float64Array(BOUNDS.length + 1);
+  private readonly durationCounts = new Float64Array(BOUNDS.length);
   private durationSumS = 0;
 
   /** A query of type `qtype` (-1: no question could be read) came over `transport`. */
@@ -64,7 +65,7 @@ export class RequestCounters {
     const s = ms / 1000;
     this.durationSumS += s;
     let i = 0;
-    while (i < BOUNDS.length && s > BOUNDS[i]!) i++;
+    while (s > BOUNDS[i]!) i++;
     this.durationCounts[i]!++;
   }
 

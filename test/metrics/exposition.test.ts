@@ -1,10 +1,13 @@
 // The text format: label values and HELP escaped, values spelled as Go spells them, histograms as
 // cumulative buckets up to +Inf with _sum and _count, and the whole exposition of a snapshot.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { escapeLabelValue, family, formatValue, histogram, render } from '../../src/metrics/exposition.js';
+import { buildInfo, escapeLabelValue, family, formatValue, histogram, render } from '../../src/metrics/exposition.js';
 import { RequestCounters, TYPE_LABELS } from '../../src/metrics/requests.js';
 import type { ForwardSnapshot, MetricsSnapshot } from '../../src/metrics/snapshot.js';
 import { RTT_BUCKETS_S } from '../../src/upstream/server-stats.js';
+import { ROOT } from '../helpers/tools.js';
 
 t.test('label values: backslash, double quote and newline escaped, nothing else', async (t) => {
   t.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
@@ -127,4 +130,9 @@ t.test('render: every family once with HELP and TYPE, the samples of the snapsho
   t.notMatch(text, /process_open_fds/, 'open descriptors left out when /proc/self/fd cannot be read');
   t.match(render({ ...snapshot(), process: { ...snapshot().process, openFds: 12 } }, { version: '1', node: 'v' }), /^process_open_fds 12$/m);
   t.equal(TYPE_LABELS.at(-1), 'other');
+});
+
+t.test("buildInfo: this dnsfwd's version (package.json's in the tsc build) and Node's", async (t) => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  t.same(buildInfo(), { version: pkg.version, node: process.version });
 });

@@ -6,7 +6,7 @@ import t from 'tap';
 import { MetricsServer } from '../../src/metrics/server.js';
 import { CONTENT_TYPE } from '../../src/metrics/exposition.js';
 import { isDnsfwdError } from '../../src/errors.js';
-import { captureLog, quietLogger } from '../helpers/logger.js';
+import { captureLog } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 
 const HOST = '127.0.74.20';
@@ -60,7 +60,8 @@ t.test('an address in use: one clear error; a new address replaces the old only 
   const blocker: Server = createServer();
   await new Promise<void>((resolve) => blocker.listen(e.port, HOST, resolve));
   t.teardown(() => blocker.close());
-  const m = new MetricsServer(() => 'y 1\n', quietLogger());
+  const log = captureLog();
+  const m = new MetricsServer(() => 'y 1\n', log.logger);
   t.teardown(() => m.close());
   const err = await m.apply(e).then(
     () => null,
@@ -72,6 +73,10 @@ t.test('an address in use: one clear error; a new address replaces the old only 
 
   const first = await at();
   await m.apply(first);
+  t.match(log.lines.filter((l) => l.msg === 'metrics endpoint listening'), [{ listen: `http://${HOST}:${first.port}/metrics` }], 'logged once bound');
+  await m.apply({ ...first });
+  t.equal(log.lines.filter((l) => l.msg === 'metrics endpoint listening').length, 1, 'the same address again: nothing to do');
+  t.equal((await fetch(`http://${HOST}:${first.port}/metrics`)).status, 200, 'and still served');
   await t.rejects(m.apply(e), /address already in use/);
   t.same(m.listening, first, 'the old address kept');
   t.equal((await fetch(`http://${HOST}:${first.port}/metrics`)).status, 200, 'and served');
