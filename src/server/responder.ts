@@ -3,6 +3,7 @@
 // size), and return the bytes to send (or null to stay silent). Nothing a client sends can throw
 // past it, and a failure it causes is logged a line a minute at most (ThrottledLog). Every query
 // read and every reply sent is counted here for the metrics (RequestCounters).
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import { RequestCounters } from '../metrics/requests.js';
 import { ThrottledLog } from '../log-throttle.js';
