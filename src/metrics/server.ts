@@ -13,6 +13,8 @@ import { CONTENT_TYPE } from './exposition.js';
 const HEADERS_TIMEOUT_MS = 5000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5000;
+/** How often those timeouts are checked (Node's default, 30 s, would let a slow client hold a connection that long). */
+const TIMEOUT_CHECK_MS = 1000;
 /** Connections at once: a scraper or two, and room for a curl. */
 const MAX_CONNECTIONS = 32;
 
@@ -79,7 +81,12 @@ export class MetricsServer {
   private async listen(endpoint: Endpoint): Promise<Server> {
     const { createServer } = await import('node:http');
     const server = createServer(
-      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+      {
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      },
       (req, res) => this.handle(req, res),
     );
     server.maxConnections = MAX_CONNECTIONS;

@@ -55,6 +55,17 @@ t.test('GET /metrics, HEAD, 404, 405, a failing scrape, odd requests', async (t)
   t.match(log.lines.filter((l) => l.msg === 'metrics scrape failed'), [{ err: { message: 'boom' } }]);
 });
 
+// The timeout is 5 s, checked every second: the test waits for the server to close the connection (20 s of slack).
+t.test('a client that never finishes its headers is sent 408 and cut off', { timeout: 30_000 }, async (t) => {
+  const m = new MetricsServer(() => 'z 1\n', captureLog().logger);
+  const e = await at();
+  await m.apply(e);
+  t.teardown(() => m.close());
+  const reply = await raw(e.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n');
+  t.match(reply, /^HTTP\/1\.1 408 /);
+  t.equal((await fetch(`http://${HOST}:${e.port}/metrics`)).status, 200, 'others are still served');
+});
+
 t.test('an address in use: one clear error; a new address replaces the old only once bound', async (t) => {
   const e = await at();
   const blocker: Server = createServer();
