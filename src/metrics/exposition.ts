@@ -112,7 +112,7 @@ function requestFamilies(m: MetricsSnapshot): string[] {
   return [
     family('dnsfwd_requests_total', 'counter', 'Queries read from clients, by transport and query type.', requests),
     family('dnsfwd_responses_total', 'counter', 'Replies sent to clients, by RCODE.', responses),
-    histogram('dnsfwd_request_duration_seconds', 'Time from reading a query to its reply.', DURATION_BUCKETS_S, [
+    histogram('dnsfwd_request_duration_seconds', 'Time a reply waited for (0 for one made at once, such as a cache hit).', DURATION_BUCKETS_S, [
       { counts: r.durationCounts, sum: r.durationSumS },
     ]),
   ];

@@ -1,7 +1,8 @@
 // What the listeners answered, counted where each reply goes out (server/responder.ts): queries by
-// transport and type, replies by RCODE, and the time from a query's arrival to its reply. Counted
-// into flat arrays indexed by small integers, so a cache hit pays a few array increments: no Map
-// lookup, no string, no allocation per query. Read as a RequestSnapshot by the metrics endpoint.
+// transport and type, replies by RCODE, and the time each reply waited for (a reply made at once,
+// such as a cache hit, is counted as 0 s: the responder reads no clock for it). Counted into flat
+// arrays indexed by small integers, so a cache hit pays a few array increments: no Map lookup, no
+// string, no allocation per query. Read as a RequestSnapshot by the metrics endpoint.
 import { RTT_BUCKETS_S } from '../upstream/server-stats.js';
 import type { Transport } from '../pipeline/query.js';
 

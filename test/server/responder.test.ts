@@ -344,6 +344,8 @@ t.test('counters: each query read by transport and type, each reply sent by RCOD
   };
   t.ok(Buffer.isBuffer(r.answer(query('now.example'), 'udp', LOOPBACK_CLIENT)), 'answered at once');
   t.same(counts(), { requests: { 'udp/A': 1 }, responses: { NOERROR: 1 }, timed: 1 }, 'an answer at hand: counted at once');
+  t.equal(r.counters.snapshot().durationCounts[0], 1, 'in the first bucket');
+  t.equal(r.counters.snapshot().durationSumS, 0, 'as 0 s: no clock read for it');
   const pending = r.answer(query('later.example', 'AAAA'), 'tcp', LOOPBACK_CLIENT);
   t.same(counts().requests, { 'udp/A': 1, 'tcp/AAAA': 1 }, 'a query is counted when read');
   t.same(counts().responses, { NOERROR: 1 }, 'its reply when it goes out');
