@@ -90,6 +90,22 @@ export class Daemon {
     this.log.info({ file: next.file, routes: this.routes.describe() }, 'configuration reloaded');
   }
 
+  /** What `dnsfwd status` reports (src/control/status.ts). */
+  async status(): Promise<unknown> {
+    return {};
+  }
+
+  /** What `dnsfwd explain` reports about `name` `type`; `live` also asks the servers (src/control/explain.ts). */
+  async explain(name: string, type: string, live: boolean): Promise<unknown> {
+    void name, type, live;
+    throw new Error('explain: not implemented');
+  }
+
+  /** Drops cached answers at or under `zone` ('' is the root), all for null; how many (`dnsfwd flush`). */
+  flush(zone: string | null): number {
+    return this.cache.flush(zone);
+  }
+
   /** Stops listening, lets queries in flight finish (up to `graceMs`), then closes everything. */
   async shutdown(graceMs: number): Promise<void> {
     if (this.closed) return;

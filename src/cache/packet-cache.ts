@@ -1,6 +1,7 @@
 // The answer cache: an LRU (lru-cache) of CacheEntry by key, bounded in entries and bytes.
 // Expired entries stay while they may still be served stale (RFC 8767).
 import { LRUCache } from 'lru-cache';
+import { lowerAscii, presentationToWire } from '../wire/name.js';
 import type { CacheEntry } from './entry.js';
 
 /** Bytes an entry costs beyond its message: key, arrays, object (an estimate). */
@@ -54,6 +55,18 @@ export class PacketCache {
     return doomed.length;
   }
 
+  /**
+   * Drops every entry whose name is `zone` or below it (`zone` in presentation form, '' for the
+   * root), whatever its type, kind or age. Returns how many.
+   */
+  dropUnder(zone: string): number {
+    const suffix = String.fromCharCode(...Array.from(presentationToWire(zone), lowerAscii));
+    const doomed: string[] = [];
+    for (const key of this.lru.keys()) if (nameUnder(key, suffix)) doomed.push(key);
+    for (const key of doomed) this.lru.delete(key);
+    return doomed.length;
+  }
+
   /** Drops every entry. Returns how many there were. */
   clear(): number {
     const n = this.lru.size;
@@ -68,4 +81,16 @@ export class PacketCache {
   get bytes(): number {
     return this.lru.calculatedSize;
   }
+}
+
+/**
+ * Whether the name a key starts with (wire format, lower case: question-key.ts) ends with the
+ * wire name `suffix` at a label boundary.
+ */
+function nameUnder(key: string, suffix: string): boolean {
+  for (let pos = 0; pos < key.length; pos += key.charCodeAt(pos) + 1) {
+    if (key.startsWith(suffix, pos)) return true;
+    if (key.charCodeAt(pos) === 0) return false;
+  }
+  return false;
 }

@@ -63,6 +63,14 @@ export class AnswerCache {
     }
   }
 
+  /** Drops the answers for names at or under `zone` ('' is the root), or all for null: `dnsfwd flush`. How many. */
+  flush(zone: string | null): number {
+    if (!this.lru) return 0;
+    const dropped = zone === null ? this.lru.clear() : this.lru.dropUnder(zone);
+    this.log.info({ zone: zone === null ? null : zone || '.', entries: dropped }, 'cache flushed');
+    return dropped;
+  }
+
   stats(): CacheStats {
     const c = this.counters;
     const entries = this.lru?.entries ?? 0;
