@@ -51,6 +51,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'log-queries', type: 'boolean', describe: 'log every answered query at info (log_queries)' },
   { name: 'workers', type: 'number', describe: 'processes answering queries (cluster; each has its own cache)' },
   { name: 'user', type: 'string', describe: 'started as root: run as this user once the sockets are bound' },
+  {
+    name: 'control-socket',
+    type: 'string',
+    describe: 'the Unix socket of the status, explain, flush and reload commands (control_socket; default /run/dnsfwd/control.sock)',
+  },
 ];
 
 const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

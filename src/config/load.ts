@@ -15,7 +15,7 @@ import { type Check, type Failure, type Locator, type PathSegment } from '../che
 export { defaultConfig } from './schema.js';
 import { validateConfig } from './schema.js';
 import type { Config, ConfigError, ConfigOverrides, ConfigResult } from './types.js';
-import { deepFreeze, parseUser } from './values.js';
+import { deepFreeze, parseControlSocket, parseUser } from './values.js';
 
 /** The `file` of errors in command-line flags. */
 const COMMAND_LINE = '<command line>';
@@ -142,6 +142,11 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
     if (!user.ok || o.user === '') return flagError('--user', user.ok ? 'needs a user name' : user.reason);
     next = { ...next, user: user.value };
   }
+  if (o.controlSocket !== undefined) {
+    const path = parseControlSocket(o.controlSocket);
+    if (!path.ok) return flagError('--control-socket', path.reason);
+    next = { ...next, controlSocket: path.value };
+  }
   if (o.workers !== undefined) {
     if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 64) {
       return flagError('--workers', `"${o.workers}": must be a whole number from 1 to 64`);
@@ -212,6 +217,7 @@ export function describeConfig(c: Config): string {
     describeListen(c.listen, c.listenWatched),
     `log level: ${c.logLevel}${c.logQueries ? ', every answered query logged at info' : ''}`,
     `user:      ${c.user || '(as started)'}`,
+    `control:   ${c.controlSocket || '(no control socket)'}`,
     ...describeRoutes(c.routes, c.default),
     describeUpstream(c.upstream),
     describeServer(c.server),

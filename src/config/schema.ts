@@ -9,7 +9,7 @@ import { LISTEN_DEFAULTS, listenList, SERVER_DEFAULTS, serverSection } from '../
 import { UPSTREAM_DEFAULTS, upstreamSection } from '../upstream/config.js';
 import { Checker, type Locator, mapping, oneOf, parsed, pick, flag } from '../checker.js';
 import type { Config, ConfigResult } from './types.js';
-import { deepFreeze, parseUser } from './values.js';
+import { deepFreeze, parseControlSocket, parseUser } from './values.js';
 
 export interface ValidateOptions {
   /** Recorded as Config.file and ConfigError.file. */
@@ -23,6 +23,7 @@ const DEFAULTS = deepFreeze({
   log_level: 'info',
   log_queries: false,
   user: '',
+  control_socket: '/run/dnsfwd/control.sock',
   routes: ROUTES_DEFAULTS,
   default: DEFAULT_ROUTE_DEFAULTS,
   upstream: UPSTREAM_DEFAULTS,
@@ -44,6 +45,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!logQueries.ok) return logQueries;
   const user = parsed(c, pick(top.value, 'user', DEFAULTS.user), ['user'], parseUser);
   if (!user.ok) return user;
+  const controlSocket = parsed(c, pick(top.value, 'control_socket', DEFAULTS.control_socket), ['control_socket'], parseControlSocket);
+  if (!controlSocket.ok) return controlSocket;
   const routes = routesList(c, pick(top.value, 'routes', DEFAULTS.routes));
   if (!routes.ok) return routes;
   const dflt = defaultSection(c, pick(top.value, 'default', DEFAULTS.default));
@@ -65,6 +68,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
     logLevel: logLevel.value,
     logQueries: logQueries.value,
     user: user.value,
+    controlSocket: controlSocket.value,
     routes: routes.value,
     default: dflt.value,
     upstream: upstream.value,

@@ -23,6 +23,8 @@ export interface Config {
   readonly logQueries: boolean;
   /** The user to run as once the sockets are bound, when started as root; '' to stay as started. */
   readonly user: string;
+  /** The Unix socket the `dnsfwd status|explain|flush|reload` commands talk to; '' for none. */
+  readonly controlSocket: string;
   readonly routes: readonly RouteConfig[];
   readonly default: DefaultRouteConfig;
   readonly upstream: UpstreamConfig;
@@ -47,4 +49,5 @@ export interface ConfigOverrides {
   readonly logQueries?: boolean;
   readonly workers?: number;
   readonly user?: string;
+  readonly controlSocket?: string;
 }

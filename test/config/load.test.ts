@@ -88,6 +88,10 @@ t.test('anchors and aliases work; an error in an aliased value is found at its a
   await located(t, aliased, 2, 16, 'listen[0]', /"nope": not an IP address/);
 });
 
+t.test('a bad control_socket is located at its value', async (t) => {
+  await located(t, 'log_level: info\ncontrol_socket: run/dnsfwd.sock\n', 2, 17, 'control_socket', /^control_socket: "run\/dnsfwd\.sock": must be an absolute path/);
+});
+
 t.test('YAML syntax errors and duplicate keys are located', async (t) => {
   await located(t, 'listen: ["127.0.0.1:53"\nlog_level: info\n', 2, 1, '', /^invalid YAML: Flow sequence in block collection must be sufficiently indented/);
   await located(t, 'log_level: info\nupstream:\n  timeout_ms: 100\n  timeout_ms: 200\n', 4, 3, '', /^invalid YAML: duplicate key "timeout_ms"$/);
@@ -304,6 +308,9 @@ t.test('applyOverrides', async (t) => {
   const user = config(applyOverrides(base, { user: 'dnsfwd', workers: 64 }));
   t.same([user.user, user.server.workers], ['dnsfwd', 64], '--user and --workers');
   t.equal(config(applyOverrides(base, { workers: 1 })).server.workers, 1, '--workers 1, the lower bound');
+  t.equal(base.controlSocket, '/run/dnsfwd/control.sock', 'control_socket by default');
+  t.equal(config(applyOverrides(base, { controlSocket: '/tmp/x/c.sock' })).controlSocket, '/tmp/x/c.sock', '--control-socket PATH');
+  t.equal(config(applyOverrides(base, { controlSocket: '' })).controlSocket, '', '--control-socket "": none');
 });
 
 t.test('applyOverrides errors name the flag', async (t) => {
@@ -329,6 +336,7 @@ t.test('applyOverrides errors name the flag', async (t) => {
     [{ listen: ['optional:0.0.0.0'] }, '--listen', /^"optional:0\.0\.0\.0": a wildcard address is always there/],
     [{ user: '' }, '--user', /^needs a user name$/],
     [{ user: 'not a user' }, '--user', /^"not a user": not a user name or numeric uid$/],
+    [{ controlSocket: 'c.sock' }, '--control-socket', /^"c\.sock": must be an absolute path/],
     [{ workers: 0 }, '--workers', /^"0": must be a whole number from 1 to 64$/],
     [{ workers: 65 }, '--workers', /^"65": must be a whole number from 1 to 64$/],
     [{ workers: 1.5 }, '--workers', /^"1\.5": must be a whole number from 1 to 64$/],
@@ -364,6 +372,8 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   // No user: the line says the daemon stays as started.
   t.equal(lines[3], 'user:      (as started)');
   t.match(describeConfig(config(await load('user: dnsfwd'))), /^user: {6}dnsfwd$/m);
+  t.equal(lines[4], 'control:   /run/dnsfwd/control.sock');
+  t.match(describeConfig(config(await load('control_socket: ""'))), /^control: {3}\(no control socket\)$/m);
   t.ok(lines.includes('  consul                    -> 127.0.0.1:8600'), out);
   t.ok(lines.includes('  121.168.192.in-addr.arpa  -> 192.168.121.1:53, 192.168.121.2:53'), out);
   t.ok(lines.includes('       source: dhclient /var/lib/dhcp/dhclient*.leases (optional)'), out);

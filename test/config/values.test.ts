@@ -1,6 +1,7 @@
-// The values shared by the config file and the command line (user names), and freezing a config.
+// The values shared by the config file and the command line (user names, the control socket), and
+// freezing a config.
 import t from 'tap';
-import { deepFreeze, parseUser } from '../../src/config/values.js';
+import { deepFreeze, parseControlSocket, parseUser } from '../../src/config/values.js';
 
 t.test('parseUser: names as /etc/passwd spells them, numeric uids, or none', async (t) => {
   // A machine account's trailing "$" and an all-digit uid are users too.
@@ -10,6 +11,26 @@ t.test('parseUser: names as /etc/passwd spells them, numeric uids, or none', asy
   // A name starts with a letter or "_"; digits alone are a uid.
   for (const user of ['1abc', 'a b', '-x', 'a$b', '$']) {
     t.same(parseUser(user), { ok: false, reason: `"${user}": not a user name or numeric uid` }, JSON.stringify(user));
+  }
+});
+
+t.test('parseControlSocket: an absolute path a Unix socket can have, or "" for none', async (t) => {
+  const longest = '/' + 'a'.repeat(106); // 107 bytes: sun_path's 108 less the NUL
+  for (const path of ['', '/run/dnsfwd/control.sock', '/s', longest]) {
+    t.same(parseControlSocket(path), { ok: true, value: path }, JSON.stringify(path));
+  }
+  const cases: Array<[string, RegExp]> = [
+    ['control.sock', /^"control\.sock": must be an absolute path \(or "" for no control socket\)$/],
+    ['./c.sock', /must be an absolute path/],
+    ['/run/dnsfwd/', /^"\/run\/dnsfwd\/": names a directory, not a socket file$/],
+    ['/run/a\0b', /^must not contain a NUL character$/],
+    [longest + 'a', /^"\/a+": 108 bytes, longer than a Unix socket path can be \(107\)$/],
+    ['/' + 'é'.repeat(54), /: 109 bytes, longer/], // bytes, not characters
+  ];
+  for (const [path, reason] of cases) {
+    const r = parseControlSocket(path);
+    t.equal(r.ok, false, JSON.stringify(path));
+    if (!r.ok) t.match(r.reason, reason, JSON.stringify(path));
   }
 });
 
