@@ -51,12 +51,16 @@ export class Daemon {
     this.sources = this.sourceSet(config);
   }
 
-  /** Binds every listen address (throws a DnsfwdError with an operator-facing message), starts sources. */
-  async start(): Promise<void> {
+  /**
+   * Binds every listen address (throws a DnsfwdError with an operator-facing message), starts
+   * sources, then runs `beforeReady` (the control socket) before it says it has started.
+   */
+  async start(beforeReady: () => Promise<void> = async () => {}): Promise<void> {
     await this.listeners.apply(this.config);
     this.followHosts();
     await this.startSources(this.sources);
     this.upstreams.loops.start(); // a probe that loops can come back now
+    await beforeReady();
     this.log.info(
       { listen: this.listeners.endpoints().map(formatEndpoint), routes: this.routes.describe(), sources: this.sources.names },
       'dnsfwd started',

@@ -1,6 +1,6 @@
 // Stable error codes for the failures dnsfwd raises, in one table: binding, upstreams, the user to
-// run as. Parse results (config, lease files, packets) are values, not exceptions; exceptions are
-// for bugs and for failures at the edge (bind, I/O).
+// run as, the control socket. Parse results (config, lease files, packets) are values, not
+// exceptions; exceptions are for bugs and for failures at the edge (bind, I/O).
 
 const ErrorCodes = {
   BIND_DENIED: 'binding a listen address needs privilege',
@@ -17,6 +17,7 @@ const ErrorCodes = {
   DEADLINE: 'query deadline passed',
   USER_UNKNOWN: 'the user to run as does not exist',
   USER_SWITCH: 'becoming the configured user failed',
+  CONTROL_SOCKET: 'the control socket cannot be made',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

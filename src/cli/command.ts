@@ -1,10 +1,14 @@
-// `dnsfwd` through yargs: --help, --version, `check`, and every command line that argv.ts does
-// not take as a plain run (an unknown flag, a missing value): yargs explains what is wrong.
+// `dnsfwd` through yargs: --help, --version, `check`, the commands that talk to a running daemon
+// over its control socket (status, explain, flush, reload), and every command line that argv.ts
+// does not take as a plain run (an unknown flag, a missing value): yargs explains what is wrong.
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import parse from 'yargs-parser';
 import { hideBin } from 'yargs/helpers';
-import { OPTIONS, type Flags } from './argv.js';
+import { EXIT_REJECTED, runCommand } from '../control/client.js';
+import { formatExplain } from '../control/explain.js';
+import { formatStatus } from '../control/status.js';
+import { OPTIONS, type Flags, type OptionSpec } from './argv.js';
 import { check, run } from './run.js';
 
 /**
@@ -13,9 +17,10 @@ import { check, run } from './run.js';
  */
 const wholeNumber = (v: string): number | string => (/^\d+$/.test(v) ? Number(v) : v);
 
-function options(y: Argv): Argv<Flags> {
+/** The options of OPTIONS (those named in `only`, or all) for a command. */
+function someOptions(y: Argv, only: readonly string[] | null): Argv<Flags> {
   let out = y;
-  for (const o of OPTIONS) {
+  for (const o of OPTIONS.filter((spec: OptionSpec) => only === null || only.includes(spec.name))) {
     out = out.option(o.name, {
       type: o.type === 'boolean' ? 'boolean' : 'string',
       ...(o.type === 'number' ? { coerce: wholeNumber } : {}),
@@ -28,6 +33,22 @@ function options(y: Argv): Argv<Flags> {
   }
   return out as Argv<Flags>;
 }
+
+/** Every option: `run` and `check`. */
+const options = (y: Argv): Argv<Flags> => someOptions(y, null);
+
+/** The options of the commands that talk to the daemon: where its socket is. */
+const socketOptions = (y: Argv): Argv<Flags> => someOptions(y, ['config', 'control-socket']);
+
+const json = { type: 'boolean', describe: 'print the result as JSON' } as const;
+
+/** What `dnsfwd flush` prints. */
+const flushed = (r: unknown): string => {
+  const n = (r as { flushed: number }).flushed;
+  return `flushed ${n} answer${n === 1 ? '' : 's'}`;
+};
+
+const pretty = (r: unknown): string => JSON.stringify(r, null, 2);
 
 /** Set by the single-file build (npm run bundle); the tsc build reads package.json. */
 declare const DNSFWD_VERSION: string | undefined;
@@ -50,9 +71,38 @@ function versionText(args: readonly string[]): string {
 
 await yargs(hideBin(process.argv))
   .scriptName('dnsfwd')
-  .usage('$0 [run|check] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
+  .usage('$0 [run|check|status|explain|flush|reload] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
   .command(['run', '$0'], 'run the daemon (the default command)', options, (argv) => run(argv))
   .command('check', 'validate the configuration and print it; exit 2 with FILE:LINE:COL: reason on error', options, (argv) => check(argv))
+  .command(
+    'status',
+    'ask the running daemon for its listeners, routes and servers, sources and cache',
+    (y) => socketOptions(y).option('json', json),
+    (argv) => runCommand(argv, { command: 'status' }, argv.json ? pretty : formatStatus),
+  )
+  .command(
+    'explain <name> [type]',
+    'show how the running daemon would answer NAME (TYPE, A by default): route, servers, cache',
+    (y) =>
+      socketOptions(y)
+        .positional('name', { type: 'string', demandOption: true, describe: 'the name asked' })
+        .positional('type', { type: 'string', default: 'A', describe: 'record type (A, AAAA, MX, TYPE65...)' })
+        .option('query', { type: 'boolean', default: false, describe: 'also ask the servers now: the live answer, who gave it, how long it took' })
+        .option('json', json),
+    (argv) => runCommand(argv, { command: 'explain', name: argv.name, type: argv.type, query: argv.query }, argv.json ? pretty : formatExplain),
+  )
+  .command(
+    'flush [zone]',
+    'drop the cached answers of the running daemon: all, or those at or under ZONE; print how many',
+    (y) => socketOptions(y).positional('zone', { type: 'string', describe: 'a zone, e.g. consul' }),
+    (argv) => runCommand(argv, { command: 'flush', zone: argv.zone ?? null }, flushed),
+  )
+  .command(
+    'reload',
+    'make the running daemon read its config again (as SIGHUP) and wait: exit 2 with FILE:LINE:COL: reason if it is rejected',
+    socketOptions,
+    (argv) => runCommand(argv, { command: 'reload' }, (r) => `reloaded ${(r as { file: string }).file}`, EXIT_REJECTED),
+  )
   .version(versionText(hideBin(process.argv)))
   .strict()
   .fail((msg, err) => {

@@ -39,6 +39,18 @@ export function unknownUser(user: string, passwdFile = '/etc/passwd'): string | 
 }
 
 /**
+ * Who the control socket should belong to: `user` (and its group) when running as root and about
+ * to become it; null otherwise (it belongs to whoever runs dnsfwd). Throws a DnsfwdError when the
+ * user does not exist.
+ */
+export function socketOwner(user: string, passwdFile = '/etc/passwd'): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0 || user === '') return null;
+  const entry = lookupUser(user, passwdFile);
+  if (typeof entry === 'string') throw new DnsfwdError('USER_UNKNOWN', entry);
+  return { uid: entry.uid, gid: entry.gid };
+}
+
+/**
  * Becomes `user` when running as root; warns when running as root without one, or when not running
  * as root as someone other than `user`. Throws a
  * DnsfwdError an operator can act on when the user does not exist or the switch fails.

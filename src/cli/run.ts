@@ -1,7 +1,11 @@
 // The two commands, `run` and `check`, given flags already read from the command line (by
-// yargs, or by argv.ts for a plain `dnsfwd run`): load the config, then start or print it.
+// yargs, or by argv.ts for a plain `dnsfwd run`): load the config, then start or print it. The
+// daemon's control socket is opened here, and its reloads (SIGHUP or `dnsfwd reload`) queued.
 import { applyOverrides, defaultConfig, describeConfig, flagError, formatConfigError, loadConfigFile } from '../config/load.js';
-import type { ConfigResult } from '../config/types.js';
+import type { Config, ConfigResult } from '../config/types.js';
+import { answer, type ControlTarget, type ReloadResult, type Request } from '../control/protocol.js';
+import { CONTROL_TOPIC, relayTarget } from '../control/relay.js';
+import { ControlServer } from '../control/server.js';
 import type { Flags } from './argv.js';
 import { isWorker, reportStarted, runPrimary } from './cluster.js';
 import { ignoreUnusedSignals, releaseEarlySignals, replayEarlySignals } from './early-signals.js';
@@ -9,7 +13,8 @@ import { isDnsfwdError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { Daemon } from '../daemon.js';
 import { hostProblems } from './host-checks.js';
-import { checkConfigReadable, dropPrivileges } from './privileges.js';
+import { checkConfigReadable, dropPrivileges, socketOwner } from './privileges.js';
+import { answerAsks } from './worker-ask.js';
 
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -53,26 +58,25 @@ export async function run(flags: Flags): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(result.config.logLevel);
-  if (result.config.server.workers > 1 && !isWorker()) {
-    // The primary holds the shared sockets: it too drops privileges once every worker listens.
-    return runPrimary(result.config.server.workers, log, () => {
-      try {
-        dropPrivileges(result.config.user, log);
-      } catch (err) {
-        process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
-        process.exit(1);
-      }
-    });
-  }
+  if (result.config.server.workers > 1 && !isWorker()) return runClusterPrimary(result.config, log);
   const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log);
-  const started = daemon.start();
+  const reloads = new ReloadQueue(daemon, flags, result.config, log);
+  const target = daemonTarget(daemon, reloads);
+  let control: ControlServer | null = null;
+  // In a cluster the primary owns the control socket and relays requests to each worker.
+  if (isWorker()) answerAsks(CONTROL_TOPIC, (request) => answer(target, request as Request));
+  const started = daemon.start(async () => {
+    if (isWorker() || result.config.controlSocket === '') return;
+    control = await openControl(result.config, target, log);
+  });
   // Signals that arrive while starting wait for the start to finish.
-  handleSignals(daemon, flags, log, started);
+  handleSignals(daemon, reloads, log, started, () => control?.close());
   try {
     await started;
     dropPrivileges(result.config.user, log);
     checkConfigReadable(flags.config, log);
   } catch (err) {
+    (control as ControlServer | null)?.close();
     await daemon.shutdown(0);
     if (!isDnsfwdError(err)) throw err;
     process.stderr.write(`dnsfwd: ${err.message}\n`);
@@ -81,13 +85,106 @@ export async function run(flags: Flags): Promise<void> {
   reportStarted();
 }
 
+/** The control socket of `config`, owned by the user dnsfwd is about to become (if it is root). */
+function openControl(config: Config, target: ControlTarget, log: Logger): Promise<ControlServer> {
+  return ControlServer.open(config.controlSocket, target, log.child({ component: 'control' }), socketOwner(config.user));
+}
+
+/** The primary of a cluster: its control socket first (relaying to the workers), then the workers. */
+async function runClusterPrimary(config: Config, log: Logger): Promise<void> {
+  let control: ControlServer | null = null;
+  try {
+    if (config.controlSocket !== '') control = await openControl(config, relayTarget(), log);
+  } catch (err) {
+    if (!isDnsfwdError(err)) throw err;
+    process.stderr.write(`dnsfwd: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.on('exit', () => control?.close());
+  // The primary holds the shared sockets: it too drops privileges once every worker listens.
+  runPrimary(config.server.workers, log, () => {
+    try {
+      dropPrivileges(config.user, log);
+    } catch (err) {
+      process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
+}
+
+/** What the control socket's commands do to this daemon. */
+function daemonTarget(daemon: Daemon, reloads: ReloadQueue): ControlTarget {
+  return {
+    status: () => daemon.status(),
+    explain: (name, type, live) => daemon.explain(name, type, live),
+    flush: async (zone) => daemon.flush(zone),
+    reload: () => reloads.reload('control socket'),
+  };
+}
+
+/**
+ * Reloads, one at a time and in order, whether asked by SIGHUP or over the control socket: each
+ * reads the config file again (the same flags on top) and applies it, or keeps the old config.
+ */
+class ReloadQueue {
+  private last: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly daemon: Daemon,
+    private readonly flags: Flags,
+    private readonly first: Config,
+    private readonly log: Logger,
+  ) {}
+
+  /** Waits for the daemon's start (reloads asked during it run after it). */
+  after(started: Promise<void>): void {
+    this.last = started.catch(() => undefined);
+  }
+
+  /** No reload starts from now on (shutting down). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Queues a reload asked by `by`; resolves with its outcome once done. */
+  reload(by: string): Promise<ReloadResult> {
+    const next = this.last.then(() => (this.stopped ? { ok: false as const, error: 'shutting down' } : this.once(by)));
+    this.last = next;
+    return next;
+  }
+
+  private async once(by: string): Promise<ReloadResult> {
+    const file = this.flags.config ?? '(embedded default)';
+    this.log.info({ file }, `${by}: reloading configuration`);
+    const result = await loadConfig(this.flags);
+    if (!result.ok) {
+      const error = formatConfigError(result.error);
+      this.log.error({ error }, 'new configuration rejected: keeping the old one');
+      return { ok: false, error };
+    }
+    try {
+      await this.daemon.reload(result.config);
+    } catch (err) {
+      const error = (err as Error).message;
+      this.log.error({ error }, 'new configuration could not be applied: keeping the old one');
+      return { ok: false, error: `new configuration could not be applied: ${error}` };
+    }
+    if (result.config.controlSocket !== this.first.controlSocket) {
+      this.log.warn({ now: this.first.controlSocket, configured: result.config.controlSocket }, 'control_socket changed: it takes effect at the next start');
+    }
+    return { ok: true, file };
+  }
+}
+
 /**
  * SIGTERM/SIGINT: one graceful shutdown, however many signals arrive during it. SIGHUP: reloads,
  * one at a time, in order. SIGUSR1: cache statistics. SIGUSR2 and the other unused signals whose
  * default would end the process: ignored (early-signals.ts).
  */
-function handleSignals(daemon: Daemon, flags: Flags, log: Logger, started: Promise<void>): void {
+function handleSignals(daemon: Daemon, reloads: ReloadQueue, log: Logger, started: Promise<void>, closeControl: () => void): void {
   const afterStart = started.catch(() => undefined);
+  reloads.after(started);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -95,9 +192,13 @@ function handleSignals(daemon: Daemon, flags: Flags, log: Logger, started: Promi
       return;
     }
     stopping = true;
+    reloads.stop();
     log.info({ signal }, 'shutting down');
     afterStart
-      .then(() => daemon.shutdown(SHUTDOWN_GRACE_MS))
+      .then(() => {
+        closeControl();
+        return daemon.shutdown(SHUTDOWN_GRACE_MS);
+      })
       .then(
         () => process.exit(0),
         (err: unknown) => {
@@ -109,25 +210,7 @@ function handleSignals(daemon: Daemon, flags: Flags, log: Logger, started: Promi
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGUSR1', () => daemon.logStats());
-  let reloading = afterStart;
-  process.on('SIGHUP', () => {
-    reloading = reloading.then(() => (stopping ? undefined : reload(daemon, flags, log)));
-  });
+  process.on('SIGHUP', () => void reloads.reload('SIGHUP'));
   ignoreUnusedSignals(log);
   replayEarlySignals();
 }
-
-async function reload(daemon: Daemon, flags: Flags, log: Logger): Promise<void> {
-  log.info({ file: flags.config ?? '(embedded default)' }, 'SIGHUP: reloading configuration');
-  const result = await loadConfig(flags);
-  if (!result.ok) {
-    log.error({ error: formatConfigError(result.error) }, 'new configuration rejected: keeping the old one');
-    return;
-  }
-  try {
-    await daemon.reload(result.config);
-  } catch (err) {
-    log.error({ error: (err as Error).message }, 'new configuration could not be applied: keeping the old one');
-  }
-}
-

@@ -1,5 +1,8 @@
 // Starts the single-file build (dist/dnsfwd.mjs) as a child process and follows its JSON log lines.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI, NODE_FLAGS, requireBuild } from './tools.js';
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
@@ -9,6 +12,9 @@ export class DaemonProcess {
   stderr = '';
   private readonly waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   readonly exited: Promise<number | null>;
+
+  /** The --control-socket the helper gave a `run` (see DaemonOptions), if any. */
+  controlSocket: string | null = null;
 
   constructor(readonly child: ChildProcess) {
     let partial = '';
@@ -79,14 +85,36 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** How a daemon is started: spawn's options, and a command that runs it (`nsenter --net=...`: in a test's network namespace). */
+/**
+ * How a daemon is started: spawn's options, and a command that runs it (`nsenter --net=...`: in a
+ * test's network namespace). `controlSocket`: the --control-socket of a `run`; by default one of
+ * its own in a temporary directory (never /run/dnsfwd), null for none (the config's).
+ */
 export interface DaemonOptions extends SpawnOptions {
   readonly prefix?: readonly string[];
+  readonly controlSocket?: string | null;
+}
+
+let socketDir: string | undefined;
+let socketCount = 0;
+
+/**
+ * A control socket path no other daemon uses, in a directory where a daemon that dropped
+ * privileges can still remove its socket (sticky, as /tmp).
+ */
+export function tempControlSocket(): string {
+  if (socketDir === undefined) {
+    socketDir = mkdtempSync(join(tmpdir(), 'dnsfwd-ctl-'));
+    chmodSync(socketDir, 0o1777);
+  }
+  return join(socketDir, `c${process.pid}-${++socketCount}.sock`);
 }
 
 /** Spawns `dnsfwd ARGS` (no waiting). */
-export function spawnDnsfwd(args: string[], { prefix = [], ...opts }: DaemonOptions = {}): DaemonProcess {
+export function spawnDnsfwd(args: string[], { prefix = [], controlSocket, ...opts }: DaemonOptions = {}): DaemonProcess {
   requireBuild();
+  const socket = controlSocket === undefined ? tempControlSocket() : controlSocket;
+  if (args[0] === 'run' && socket !== null && !args.includes('--control-socket')) args = [...args, '--control-socket', socket];
   // setpriv --pdeathsig: the daemon dies with the test process even if the test crashes (nsenter
   // and env exec, so the signal stays set); env -u: the test runner re-adds its loaders to
   // NODE_OPTIONS of every child it sees spawned.
@@ -96,7 +124,10 @@ export function spawnDnsfwd(args: string[], { prefix = [], ...opts }: DaemonOpti
     env: cleanEnv(),
     ...opts,
   });
-  return new DaemonProcess(child);
+  const d = new DaemonProcess(child);
+  const at = args.indexOf('--control-socket');
+  d.controlSocket = args[0] === 'run' && at >= 0 ? (args[at + 1] ?? null) : null;
+  return d;
 }
 
 /** Spawns `dnsfwd run ARGS` and waits for its start-up line. */

@@ -3,7 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { DaemonProcess, runDnsfwd, startDnsfwd } from '../helpers/daemon.js';
+import { DaemonProcess, runDnsfwd, startDnsfwd, tempControlSocket } from '../helpers/daemon.js';
 import { parseDig } from '../helpers/dig.js';
 import { CLI, NODE_FLAGS, ROOT, requireRoot, requireTool } from '../helpers/tools.js';
 
@@ -112,7 +112,8 @@ t.test('the embedded default on a host without IPv6: ::1 skipped with a warning,
     'ip link set lo up',
     'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6',
     'echo 1 > /proc/sys/net/ipv6/conf/lo/disable_ipv6',
-    `exec env -u NODE_OPTIONS "${process.execPath}" ${NODE_FLAGS.join(' ')} "${CLI}" run`,
+    // The host's /run/dnsfwd stays untouched: the control socket goes to a directory of the tests.
+    `exec env -u NODE_OPTIONS "${process.execPath}" ${NODE_FLAGS.join(' ')} "${CLI}" run --control-socket ${tempControlSocket()}`,
   ].join(' && ');
   const d = new DaemonProcess(spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', '--net', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
   t.teardown(() => d.stop());
