@@ -27,13 +27,15 @@ export class ControlServer {
     private readonly server: Server,
     private readonly ino: number,
     private readonly log: Logger,
+    private readonly idleMs: number,
   ) {}
 
   /**
    * Listens on `path` for requests to `target`. Throws a DnsfwdError an operator can act on when
    * its directory cannot be made, another daemon answers there, or the socket cannot be made.
+   * A connection idle for `idleMs` (no request under way) is closed.
    */
-  static async open(path: string, target: ControlTarget, log: Logger, owner: SocketOwner | null): Promise<ControlServer> {
+  static async open(path: string, target: ControlTarget, log: Logger, owner: SocketOwner | null, idleMs = IDLE_TIMEOUT_MS): Promise<ControlServer> {
     makeDirectory(path, owner);
     await removeStale(path);
     let control: ControlServer | null = null;
@@ -47,7 +49,7 @@ export class ControlServer {
       unlinkSync(path);
       throw new DnsfwdError('CONTROL_SOCKET', `control socket ${path}: cannot set its owner and mode: ${reason(err)}`);
     }
-    control = new ControlServer(path, server, statSync(path).ino, log);
+    control = new ControlServer(path, server, statSync(path).ino, log, idleMs);
     log.info({ path }, 'control socket ready');
     return control;
   }
@@ -72,7 +74,7 @@ export class ControlServer {
     this.connections.add(socket);
     socket.on('close', () => this.connections.delete(socket));
     socket.on('error', () => socket.destroy()); // the client went away: nothing to tell anyone
-    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
+    socket.setTimeout(this.idleMs, () => socket.destroy());
     let buffered = '';
     let busy = Promise.resolve();
     socket.setEncoding('utf8');
@@ -104,7 +106,7 @@ export class ControlServer {
       socket.setTimeout(0); // answering may take a while (a reload, a live query): not idle
       this.log.debug({ command: parsed.request.command }, 'control request');
       response = await answer(target, parsed.request);
-      socket.setTimeout(IDLE_TIMEOUT_MS);
+      socket.setTimeout(this.idleMs);
     }
     if (!socket.destroyed) socket.write(encodeResponse(response));
   }
@@ -113,12 +115,14 @@ export class ControlServer {
 /** Makes the socket's directory (mode 0750, the owner's) when it is missing and its parent exists. */
 function makeDirectory(path: string, owner: SocketOwner | null): void {
   const dir = dirname(path);
+  let isDirectory: boolean | null = null;
   try {
-    if (!statSync(dir).isDirectory()) throw new DnsfwdError('CONTROL_SOCKET', `control socket ${path}: ${dir} is not a directory`);
-    return;
+    isDirectory = statSync(dir).isDirectory();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw asError(path, `cannot use directory ${dir}`, err);
   }
+  if (isDirectory === false) throw new DnsfwdError('CONTROL_SOCKET', `control socket ${path}: ${dir} is not a directory`);
+  if (isDirectory) return;
   try {
     mkdirSync(dir, { mode: DIRECTORY_MODE });
     chmodSync(dir, DIRECTORY_MODE); // the umask may have taken bits away

@@ -1,7 +1,11 @@
-// The LRU of answers: fresh, stale and expired lookups, bounds on entries and bytes, dropping a zone.
+// The LRU of answers: fresh, stale and expired lookups, bounds on entries and bytes, dropping a
+// route's zone, dropping the names under a zone (flush).
 import t from 'tap';
 import type { CacheEntry } from '../../src/cache/entry.js';
 import { PacketCache } from '../../src/cache/packet-cache.js';
+import { questionKey } from '../../src/wire/question-key.js';
+import { parseQuery } from '../../src/wire/question.js';
+import { query } from '../helpers/packets.js';
 
 const entry = (zone: string, expiresAt: number, kind: CacheEntry['kind'] = 'positive', size = 100): CacheEntry => ({
   kind,
@@ -73,4 +77,30 @@ t.test('a SERVFAIL is stored when nothing is cached for its key', async (t) => {
   const c = new PacketCache({ size: 10, maxBytes: 1 << 20, staleMs: 1000 });
   c.store('sf', entry('', 100, 'servfail'));
   t.equal(c.lookup('sf', 50).state, 'fresh', 'served until servfail_ttl is up');
+});
+
+/** The cache key of a query for `name` `type` (as the cache stage makes it). */
+function keyOf(name: string, type: 'A' | 'AAAA' | 'TXT' = 'A', edns = false): string {
+  const parsed = parseQuery(query(name, type, edns ? { edns: 1232, do: true } : {}));
+  if (parsed.kind !== 'query') throw new Error(`bad query ${name}`);
+  return questionKey(query(name, type, edns ? { edns: 1232, do: true } : {}), parsed.question);
+}
+
+t.test('dropUnder: the names at or under a zone, whatever their type, kind, age or letter case', async (t) => {
+  const c = new PacketCache({ size: 100, maxBytes: 1 << 20, staleMs: 1000 });
+  const names = ['consul', 'web.service.consul', 'WEB.Service.Consul', 'x.y.consul', 'notconsul', 'consul.example', 'a.example', 'example'];
+  for (const name of names) c.store(keyOf(name), entry('', 100));
+  c.store(keyOf('db.service.consul', 'AAAA'), entry('', 100, 'negative')); // a negative answer
+  c.store(keyOf('old.service.consul', 'TXT'), entry('', 1)); // expired, kept for serving stale
+  c.store(keyOf('web.service.consul', 'A', true), entry('', 100)); // the DO-bit variant
+  // "WEB.Service.Consul" is the same key as "web.service.consul": 8 names, 7 keys, + 3.
+  t.equal(c.entries, 10);
+  t.equal(c.dropUnder('service.consul'), 4, 'the names under service.consul: A (plain and DO), AAAA negative, TXT stale');
+  t.equal(c.entries, 6);
+  t.equal(c.dropUnder('Consul'), 2, 'consul itself and x.y.consul; not notconsul, not consul.example');
+  t.equal(c.lookup(keyOf('notconsul'), 0).state, 'fresh', 'notconsul stays: a label boundary, not a string suffix');
+  t.equal(c.lookup(keyOf('consul.example'), 0).state, 'fresh', 'consul.example stays: the zone is a suffix, not a prefix');
+  t.equal(c.dropUnder('nothing.here'), 0, 'nothing under a zone with no answers');
+  t.equal(c.dropUnder(''), 4, 'the root: everything left');
+  t.equal(c.entries, 0);
 });

@@ -152,3 +152,19 @@ t.test('route changes: a configured route in place of a built-in one, and back',
   cache.routesChanged(builtIn, builtIn);
   t.equal(cache.stats().entries, 2, 'built-in routes unchanged: nothing dropped');
 });
+
+t.test('flush: all answers, or those at or under a zone; how many, and a log line', async (t) => {
+  const log = captureLog('info');
+  const table = routes({ '': ['10.0.0.53'], consul: ['127.0.0.1:8600'] });
+  const cache = new AnswerCache(config(), log.logger);
+  const p = pipeline(cache, table);
+  for (const name of ['a.example', 'web.service.consul', 'db.service.consul', 'consul.example']) await p.ask(name);
+  t.equal(cache.flush('service.consul'), 2, 'the two names under service.consul');
+  t.equal(cache.stats().entries, 2);
+  await p.ask('web.service.consul');
+  t.equal(p.asked.filter((n) => n === 'web.service.consul').length, 2, 'asked upstream again');
+  t.equal(cache.flush(null), 3, 'null: everything');
+  t.equal(cache.stats().entries, 0);
+  t.match(log.lines.filter((l) => l.msg === 'cache flushed'), [{ zone: 'service.consul', entries: 2 }, { zone: null, entries: 3 }]);
+  t.equal(new AnswerCache(config({ size: 0 }), quietLogger()).flush(null), 0, 'no cache: nothing to flush');
+});
