@@ -41,6 +41,18 @@ export class PacketCache {
     return MISS;
   }
 
+  /**
+   * What lookup() would find, without its effects: the entry keeps its place in the LRU order, and
+   * an expired one is not deleted (`dnsfwd explain` looks without changing anything).
+   */
+  peek(key: string, now: number): Lookup {
+    const entry = this.lru.peek(key);
+    if (entry === undefined) return MISS;
+    if (now < entry.expiresAt) return { state: 'fresh', entry };
+    if (entry.kind !== 'servfail' && now < entry.expiresAt + this.limits.staleMs) return { state: 'stale', entry };
+    return MISS;
+  }
+
   /** Stores `entry`; a SERVFAIL never replaces an answer that could still be served stale. */
   store(key: string, entry: CacheEntry): void {
     if (entry.kind === 'servfail' && this.lru.has(key)) return;

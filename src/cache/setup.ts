@@ -6,7 +6,7 @@ import type { Stage } from '../pipeline/handler.js';
 import type { RouteTable, RouteTarget } from '../route/build.js';
 import { SpecialZone } from '../route/special.js';
 import type { CacheConfig } from './config.js';
-import { PacketCache } from './packet-cache.js';
+import { PacketCache, type Lookup } from './packet-cache.js';
 import { CacheCounters, cacheStage } from './stage.js';
 
 export interface CacheStats {
@@ -69,6 +69,11 @@ export class AnswerCache {
     const dropped = zone === null ? this.lru.clear() : this.lru.dropUnder(zone);
     this.log.info({ zone: zone === null ? null : zone || '.', entries: dropped }, 'cache flushed');
     return dropped;
+  }
+
+  /** The cached answer for `key` as a lookup would find it now, counting nothing and moving nothing; null when the cache is off. */
+  peek(key: string, now: number): Lookup | null {
+    return this.lru?.peek(key, now) ?? null;
   }
 
   stats(): CacheStats {

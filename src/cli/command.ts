@@ -1,7 +1,6 @@
 // `dnsfwd` through yargs: --help, --version, `check`, the commands that talk to a running daemon
 // over its control socket (status, explain, flush, reload), and every command line that argv.ts
 // does not take as a plain run (an unknown flag, a missing value): yargs explains what is wrong.
-import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import parse from 'yargs-parser';
 import { hideBin } from 'yargs/helpers';
@@ -10,6 +9,7 @@ import { formatExplain } from '../control/explain.js';
 import { formatStatus } from '../control/status.js';
 import { OPTIONS, type Flags, type OptionSpec } from './argv.js';
 import { check, run } from './run.js';
+import { dnsfwdVersion } from '../version.js';
 
 /**
  * A number flag's value: a whole number as a number; anything else as it was written, for the
@@ -50,15 +50,6 @@ const flushed = (r: unknown): string => {
 
 const pretty = (r: unknown): string => JSON.stringify(r, null, 2);
 
-/** Set by the single-file build (npm run bundle); the tsc build reads package.json. */
-declare const DNSFWD_VERSION: string | undefined;
-
-function version(): string {
-  if (typeof DNSFWD_VERSION === 'string') return DNSFWD_VERSION;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /**
  * What --version prints: dnsfwd's version, the Node that runs it (a guest's own may be older than
  * the one it was built with), and the config file these arguments would use.
@@ -66,7 +57,7 @@ function version(): string {
 function versionText(args: readonly string[]): string {
   const given = parse([...args], { string: ['config'], alias: { config: ['c'] } }).config as string | string[] | undefined;
   const config = given === undefined ? '(embedded default)' : [given].flat().join(' ');
-  return [`dnsfwd ${version()}`, `node ${process.version} (${process.execPath})`, `config ${config}`].join('\n');
+  return [`dnsfwd ${dnsfwdVersion()}`, `node ${process.version} (${process.execPath})`, `config ${config}`].join('\n');
 }
 
 await yargs(hideBin(process.argv))

@@ -20,8 +20,21 @@ export interface DroppedServer {
   readonly reason: string;
 }
 
+/**
+ * Why a route is there, for the operator's views (`dnsfwd status`, `dnsfwd explain`): the config's
+ * `routes`; a link's domain, from a lease (its file and link); the default route, served by the
+ * sources' servers, the static `upstream` ones, or none; a built-in special-use zone.
+ */
+export type RouteOrigin =
+  | { readonly kind: 'config' }
+  | { readonly kind: 'link'; readonly link: string; readonly file?: string }
+  | { readonly kind: 'default'; readonly from: 'sources' | 'upstream' | 'none' }
+  | { readonly kind: 'special'; readonly answers: string };
+
 export interface BuiltTable {
   readonly table: RouteTable;
+  /** Each route's origin, by zone ('' for the default route). */
+  readonly origins: ReadonlyMap<string, RouteOrigin>;
   /** The default route's servers after filtering. */
   readonly defaultServers: readonly Endpoint[];
   readonly dropped: readonly DroppedServer[];
@@ -39,6 +52,7 @@ interface RouteSpec {
   readonly servers: Endpoint[];
   readonly cache: boolean;
   readonly tcpOnly?: boolean;
+  readonly origin: RouteOrigin;
 }
 
 /**
@@ -60,19 +74,30 @@ export function buildTable(config: RoutingConfig, from: SourceState, group: Grou
       return reason === null;
     });
   let defaultServers = keep('', from.servers);
-  if (defaultServers.length === 0) defaultServers = keep('', config.default.servers);
+  let defaultFrom: 'sources' | 'upstream' | 'none' = 'sources';
+  if (defaultServers.length === 0) {
+    defaultServers = keep('', config.default.servers);
+    defaultFrom = defaultServers.length > 0 ? 'upstream' : 'none';
+  }
   const perLink = linkRoutes(config, from, keep);
+  const configured = (r: RoutingConfig['routes'][number]): RouteSpec => {
+    return { zone: r.zone, servers: keep(r.zone, r.servers), cache: r.cache, tcpOnly: r.transport === 'tcp', origin: { kind: 'config' } };
+  };
   const specs: RouteSpec[] = [
-    ...config.routes.map((r) => ({ zone: r.zone, servers: keep(r.zone, r.servers), cache: r.cache, tcpOnly: r.transport === 'tcp' })),
+    ...config.routes.map(configured),
     ...perLink,
-    { zone: '', servers: defaultServers, cache: config.default.cache },
+    { zone: '', servers: defaultServers, cache: config.default.cache, origin: { kind: 'default', from: defaultFrom } },
   ];
   const builtIn: Route<SpecialZone>[] = builtInZones(config.routes).map((s) => ({ zone: s.zone, cache: false, group: s }));
   const forwarded = specs.map(({ zone, servers, cache, tcpOnly }) => ({ zone, cache, group: group(zone, servers, tcpOnly ?? false) }));
   const table = new ZoneTable<RouteTarget>([...forwarded, ...builtIn]);
   const linkRoutesByZone = Object.fromEntries(perLink.map((r) => [r.zone, r.servers.map(formatEndpoint)]));
   const inUse = uniqueEndpoints(specs.flatMap((s) => s.servers));
-  return { table, defaultServers, dropped, linkRoutes: linkRoutesByZone, inUse };
+  const origins = new Map<string, RouteOrigin>([
+    ...specs.map((s): [string, RouteOrigin] => [s.zone, s.origin]),
+    ...builtIn.map((r): [string, RouteOrigin] => [r.zone, { kind: 'special', answers: r.group.description }]),
+  ]);
+  return { table, origins, defaultServers, dropped, linkRoutes: linkRoutesByZone, inUse };
 }
 
 /**
@@ -90,7 +115,8 @@ function linkRoutes(config: RoutingConfig, from: SourceState, keep: (zone: strin
       if (!zone.ok || taken.has(zone.value) || isSpecial(zone.value)) continue;
       taken.add(zone.value);
       const servers = keep(zone.value, link.servers);
-      if (servers.length > 0) out.push({ zone: zone.value, servers, cache: config.default.cache });
+      const origin: RouteOrigin = { kind: 'link', link: link.link, ...(link.file !== undefined ? { file: link.file } : {}) };
+      if (servers.length > 0) out.push({ zone: zone.value, servers, cache: config.default.cache, origin });
     }
   }
   return out;

@@ -6,7 +6,7 @@ import { formatEndpoint, type Endpoint } from '../address.js';
 import type { Logger } from '../log.js';
 import type { SourceState } from '../sources/source.js';
 import type { Upstreams } from '../upstream/setup.js';
-import { buildTable, type DroppedServer, type RouteTable } from './build.js';
+import { buildTable, type DroppedServer, type RouteOrigin, type RouteTable } from './build.js';
 import type { RoutingConfig } from './config.js';
 import { SpecialZone } from './special.js';
 
@@ -14,6 +14,7 @@ const NO_SOURCES: SourceState = { servers: [], links: [] };
 
 export class Routes {
   private current: RouteTable;
+  private currentOrigins: ReadonlyMap<string, RouteOrigin> = new Map();
   private defaultServers = '';
   private droppedKey = '';
   private linkRoutes: Readonly<Record<string, string[]>> = {};
@@ -28,6 +29,11 @@ export class Routes {
 
   get table(): RouteTable {
     return this.current;
+  }
+
+  /** Why each route of `table` is there, by zone ('' for the default route): swapped in with the table. */
+  get origins(): ReadonlyMap<string, RouteOrigin> {
+    return this.currentOrigins;
   }
 
   /** Builds the table for `config` and `sources`, swaps it in, and returns the one it replaced. */
@@ -54,6 +60,7 @@ export class Routes {
     this.reportDropped(built.dropped);
     this.reportDefault(built.defaultServers);
     this.reportLinks(built.linkRoutes);
+    this.currentOrigins = built.origins;
     return built.table;
   }
 

@@ -14,6 +14,8 @@ export interface LeaseServers {
    * dot), routed to this lease's servers (like systemd-resolved's per-link domains).
    */
   readonly domains?: readonly string[];
+  /** The file it was read from (set by the source that read it), for the operator's views. */
+  readonly file?: string;
 }
 
 export interface LeaseChoice {

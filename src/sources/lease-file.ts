@@ -11,7 +11,7 @@ import { chooseLeases, type LeaseServers } from './lease-choice.js';
 import type { ParseFunction, ParseOutcome } from './parse-outcome.js';
 import { readCapped } from './read-capped.js';
 import { SourceReport } from './source-report.js';
-import { SOURCE_CHANGE, type ServerSource } from './source.js';
+import { SOURCE_CHANGE, type ServerSource, type SourceView } from './source.js';
 
 export interface LeaseFileOptions {
   /** A file, or a pattern with `*` in its last component: `/var/lib/dhcp/dhclient*.leases`. */
@@ -53,6 +53,8 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
   private readonly report: SourceReport;
   private current: readonly Endpoint[] = [];
   private currentLeases: readonly LeaseServers[] = [];
+  /** When a read last changed the current leases; null before. */
+  private changedAt: number | null = null;
   private timer: NodeJS.Timeout | undefined;
   /** Fires when a lease expires, to choose the current leases again. */
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -97,6 +99,12 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
 
   leases(): readonly LeaseServers[] {
     return this.currentLeases;
+  }
+
+  view(): SourceView {
+    const files = [...this.lastGood.keys()].sort().map((n) => join(this.where.dir, n));
+    const { name, changedAt } = this;
+    return { name, kind: this.opts.kind, path: this.opts.path, files, changedAt, servers: this.current, leases: this.currentLeases };
   }
 
   close(): Promise<void> {
@@ -168,7 +176,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
       this.report.problem(file, outcome.reason);
       return;
     }
-    this.lastGood.set(name, outcome.leases.map((l) => ({ ...l, link: `${name}/${l.link}` })));
+    this.lastGood.set(name, outcome.leases.map((l) => ({ ...l, link: `${name}/${l.link}`, file })));
     this.report.fine(file);
     this.report.skipped(file, outcome.warnings ?? []);
   }
@@ -217,6 +225,7 @@ export class LeaseFileSource extends EventEmitter implements ServerSource {
     // The servers are the leases' servers in order: the same leases, the same servers.
     if (linkKey(choice.leases) === linksBefore) return;
     this.current = next;
+    this.changedAt = now;
     this.log.debug({ source: this.name, old: old.map(formatEndpoint), new: next.map(formatEndpoint) }, 'servers changed');
     this.emit(SOURCE_CHANGE, next);
   }

@@ -5,7 +5,7 @@ import { uniqueEndpoints } from '../address.js';
 import type { Logger } from '../log.js';
 import type { SourceConfig } from './config.js';
 import { createSource } from './kinds.js';
-import { SOURCE_CHANGE, type ServerSource, type SourceState } from './source.js';
+import { SOURCE_CHANGE, type ServerSource, type SourceState, type SourceView } from './source.js';
 
 export class SourceSet {
   private readonly sources: readonly ServerSource[];
@@ -35,6 +35,11 @@ export class SourceSet {
       servers: uniqueEndpoints(this.sources.flatMap((s) => s.servers())),
       links: this.sources.flatMap((s) => s.leases()),
     };
+  }
+
+  /** Each source as the operator sees it, in config order. */
+  views(): SourceView[] {
+    return this.sources.map((s) => s.view());
   }
 
   async close(): Promise<void> {

@@ -13,8 +13,26 @@ export interface ServerSource extends EventEmitter {
   servers(): readonly Endpoint[];
   /** The current leases behind them, one per link, with the domains each link names. */
   leases(): readonly LeaseServers[];
+  /** What the source gives now and since when, for `dnsfwd status`. */
+  view(): SourceView;
   /** Idempotent; stops watching. */
   close(): Promise<void>;
+}
+
+/** A source as the operator sees it: where it reads, what it gives now, since when. */
+export interface SourceView {
+  /** As in logs: `KIND:PATH`. */
+  readonly name: string;
+  readonly kind: string;
+  /** The configured path (a pattern with `*`, or a file). */
+  readonly path: string;
+  /** The files whose last good read it holds, in name order. */
+  readonly files: readonly string[];
+  /** When a read last changed what it gives (ms since the epoch); null until one gave anything. */
+  readonly changedAt: number | null;
+  readonly servers: readonly Endpoint[];
+  /** The current leases, one per link, each with its file. */
+  readonly leases: readonly LeaseServers[];
 }
 
 /** Event emitted with the new list whenever the servers change. */
