@@ -7,6 +7,8 @@ import { readInterfaces } from './host-interfaces.js';
 import { AnswerCache } from './cache/setup.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './log.js';
+import { explainQuery } from './control/explain.js';
+import { collectStatus } from './control/status.js';
 import { CoalesceCounters, coalesceStage } from './pipeline/coalesce.js';
 import { chaseStage } from './pipeline/chase.js';
 import { compose, type Handler } from './pipeline/handler.js';
@@ -19,6 +21,7 @@ import { readUdpDrops } from './server/udp-drops.js';
 import { sameSources } from './sources/config.js';
 import { SourceSet } from './sources/source-set.js';
 import { Upstreams } from './upstream/setup.js';
+import { dnsfwdVersion } from './version.js';
 
 export class Daemon {
   private config: Config;
@@ -28,7 +31,9 @@ export class Daemon {
   private readonly coalesced = new CoalesceCounters();
   private readonly clients: ClientPolicy;
   private readonly listeners: Listeners;
+  private readonly pipeline: Pipeline;
   private sources: SourceSet;
+  private readonly startedAt = Date.now();
   private closed = false;
   private unfollowHosts: (() => void) | null = null;
 
@@ -47,7 +52,8 @@ export class Daemon {
     );
     this.clients = new ClientPolicy(config, readInterfaces(), log.child({ component: 'access' }), Date.now, this.upstreams.own);
     const loops = this.upstreams.loops;
-    this.listeners = new Listeners(new Pipeline(top, () => this.routes.table, (name, from) => loops.claim(name, from)), config, log, this.clients);
+    this.pipeline = new Pipeline(top, () => this.routes.table, (name, from) => loops.claim(name, from));
+    this.listeners = new Listeners(this.pipeline, config, log, this.clients);
     this.sources = this.sourceSet(config);
   }
 
@@ -96,12 +102,31 @@ export class Daemon {
 
   /** What `dnsfwd status` reports (src/control/status.ts). */
   async status(): Promise<unknown> {
-    return {};
+    return collectStatus({
+      now: Date.now(),
+      startedAt: this.startedAt,
+      version: dnsfwdVersion(),
+      listeners: this.listeners.endpoints(),
+      table: this.routes.table,
+      origins: this.routes.origins,
+      sources: this.sources.views(),
+      cache: this.cache.stats(),
+      coalesced: this.coalesced.coalesced,
+      memory: process.memoryUsage(),
+    });
   }
 
   /** What `dnsfwd explain` reports about `name` `type`; `live` also asks the servers (src/control/explain.ts). */
   async explain(name: string, type: string, live: boolean): Promise<unknown> {
-    return { name, type, live };
+    return explainQuery(name, type, live, {
+      now: Date.now,
+      table: this.routes.table,
+      origins: this.routes.origins,
+      sources: this.sources.views(),
+      peek: (key, now) => this.cache.peek(key, now),
+      pipeline: this.pipeline,
+      deadlineMs: this.config.upstream.deadlineMs,
+    });
   }
 
   /** Drops cached answers at or under `zone` ('' is the root), all for null; how many (`dnsfwd flush`). */

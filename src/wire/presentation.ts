@@ -1,6 +1,7 @@
 // A reply's answer records in presentation form (RFC 1035 §5.1), as dig and resolvectl print them:
-// `web.service.consul. 0 IN A 10.0.0.5`. For `dnsfwd explain --query`: decoded with dns-packet,
-// off the hot path; a type it does not know is written as RFC 3597 writes unknown data.
+// `web.service.consul. 0 IN A 10.0.0.5`, owner names in lower case (a server answering a 0x20
+// query may echo its mixed case). For `dnsfwd explain --query`: decoded with dns-packet, off the
+// hot path; a type it does not know is written as RFC 3597 writes unknown data.
 import dnsPacket from 'dns-packet';
 
 type Decoded = ReturnType<typeof dnsPacket.decode>;
@@ -21,7 +22,7 @@ function recordText(a: AnyRecord): string {
   const ttl = 'ttl' in a ? (a.ttl ?? 0) : 0;
   const klass = 'class' in a ? mnemonic(String(a.class ?? 'IN'), 'CLASS') : 'IN';
   const data = 'data' in a ? rdataText(a.type, a.data as unknown) : '';
-  return `${fqdn(a.name)} ${ttl} ${klass} ${mnemonic(a.type, 'TYPE')} ${data}`.trimEnd();
+  return `${fqdn(a.name.toLowerCase())} ${ttl} ${klass} ${mnemonic(a.type, 'TYPE')} ${data}`.trimEnd();
 }
 
 /** dns-packet's `UNKNOWN_65400` as RFC 3597's `TYPE65400` (or `CLASS…`). */

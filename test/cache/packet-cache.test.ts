@@ -104,3 +104,20 @@ t.test('dropUnder: the names at or under a zone, whatever their type, kind, age 
   t.equal(c.dropUnder(''), 4, 'the root: everything left');
   t.equal(c.entries, 0);
 });
+
+t.test('peek: what lookup finds, without moving the entry in the LRU order or deleting an expired one', async (t) => {
+  const c = new PacketCache({ size: 2, maxBytes: 1 << 20, staleMs: 1000 });
+  const e = (expiresAt: number, kind: CacheEntry['kind'] = 'positive'): CacheEntry => ({ kind, bytes: Buffer.alloc(20), ttlFields: [], storedAt: 0, expiresAt, zone: '', prefetching: false });
+  c.store('a', e(100));
+  c.store('b', e(100));
+  t.equal(c.peek('a', 50).state, 'fresh');
+  t.equal(c.peek('a', 500).state, 'stale');
+  t.equal(c.peek('a', 2000).state, 'miss', 'past stale');
+  t.equal(c.peek('z', 0).state, 'miss');
+  t.equal(c.entries, 2, 'an expired entry peeked at stays');
+  c.store('c', e(100));
+  t.equal(c.peek('a', 50).state, 'miss', 'a was the least recently used still: evicted');
+  t.equal(c.peek('b', 50).state, 'fresh');
+  c.store('s', e(100, 'servfail'));
+  t.equal(c.peek('s', 500).state, 'miss', 'a SERVFAIL is never stale');
+});

@@ -133,3 +133,17 @@ t.test("a lease's domains never take a special-use name", async (t) => {
   for (const name of ['localhost', 'x.evil.localhost', 'printer.local', 'dc.corp.local', 'x.invalid']) t.equal(servers(built.table, name), 'built in', name);
   t.same(Object.keys(built.linkRoutes), ['lab.test']);
 });
+
+t.test("each route's origin: the config, a lease's domain (its link and file), the default route's servers, a special-use zone", async (t) => {
+  const links = [{ ...lease(['10.1.0.1'], ['lab.test'], 'f.leases/4/eth0'), file: '/x/f.leases' }];
+  const built = buildTable(config, { servers: [ep('10.1.0.1')], links }, deps);
+  t.same(built.origins.get('vagrant.test'), { kind: 'config' });
+  t.same(built.origins.get('lab.test'), { kind: 'link', link: 'f.leases/4/eth0', file: '/x/f.leases' });
+  t.same(built.origins.get(''), { kind: 'default', from: 'sources' });
+  t.match(built.origins.get('localhost'), { kind: 'special', answers: /127\.0\.0\.1/ });
+  t.same([...built.origins.keys()].sort(), [...built.table.routes()].map((r) => r.zone).sort(), 'one origin per route');
+  const statics = applyOverrides(config, { upstream: ['10.9.0.1'] });
+  if (!statics.ok) throw new Error(statics.error.reason);
+  t.same(buildTable(statics.config, { servers: [], links: [] }, deps).origins.get(''), { kind: 'default', from: 'upstream' }, 'no source gives any: the static ones');
+  t.same(buildTable(config, { servers: [], links: [] }, deps).origins.get(''), { kind: 'default', from: 'none' });
+});

@@ -516,3 +516,29 @@ t.test('close() during a scan that finds a problem leaves no timer behind', asyn
   // At most as many as before (another test's timer may have ended meanwhile), not one more.
   t.ok(activeTimers() <= before, 'no debounce timer for a second read');
 });
+
+t.test("view(): the files read, when what the source gives last changed, the current leases with their file", async (t) => {
+  const { dir, src } = await setup(t, lease('10.0.0.1', 'eth0', dhclientDate(3_600_000)).replace('expire', 'option domain-name "lab.test";\n  expire'), 'dhclient.eth0.leases', 'dhclient*.leases');
+  const before = src.view();
+  t.same([before.files, before.changedAt, before.leases], [[], null, []], 'nothing read yet');
+  const t0 = Date.now();
+  await src.start();
+  const v = src.view();
+  t.equal(v.name, src.name);
+  t.equal(v.kind, 'dhclient');
+  t.equal(v.path, join(dir, 'dhclient*.leases'));
+  t.same(v.files, [join(dir, 'dhclient.eth0.leases')]);
+  t.ok(v.changedAt !== null && v.changedAt >= t0, 'the first read changed what it gives');
+  t.same(show(v.servers), ['10.0.0.1:53']);
+  t.match(v.leases, [{ link: 'dhclient.eth0.leases/4/eth0', file: join(dir, 'dhclient.eth0.leases'), domains: ['lab.test'] }]);
+  t.ok(Math.abs(v.leases[0]!.expires! - (t0 + 3_600_000)) < 5_000, 'the lease expiry');
+  // A rewrite that gives the same leases is no change; one that gives others is.
+  const first = v.changedAt!;
+  await sleep(5);
+  const changed = nextChange(src);
+  await writeFile(join(dir, 'dhclient.eth1.leases'), lease('10.1.0.1', 'eth1'));
+  await changed;
+  const after = src.view();
+  t.same(after.files, [join(dir, 'dhclient.eth0.leases'), join(dir, 'dhclient.eth1.leases')]);
+  t.ok(after.changedAt! > first, 'changed again');
+});
