@@ -169,14 +169,12 @@ async function liveQuery(bytes: Buffer, question: Query['question'], p: ExplainP
 }
 
 /**
- * The explanation as a person reads it. In a cluster the primary asks the first worker only (the
- * routes are the same in every worker; the cache and server states are that worker's: `pid`).
+ * The explanation as a person reads it (without a final newline). In a cluster the primary asks
+ * the first worker only (the routes are the same in every worker; the cache and server states
+ * are that worker's: `pid`).
  */
 export function formatExplain(result: unknown): string {
-  return formatOne(result as ExplainReport) + '\n';
-}
-
-function formatOne(r: ExplainReport): string {
+  const r = result as ExplainReport;
   const now = Date.now();
   const lines = [`${r.name} ${r.type}`];
   if (r.decision === 'refused') lines.push(`  refused: ${r.why ?? ''}`);

@@ -131,16 +131,16 @@ function sourceReport(s: SourceView): SourceReport {
 }
 
 /**
- * The report as a person reads it: one report, or in a cluster each worker's under a heading (a
+ * The report as a person reads it (without a final newline): one report, or in a cluster each worker's under a heading (a
  * worker that did not answer is `{pid, error}`).
  */
 export function formatStatus(result: unknown): string {
   const workers = (result as { workers?: unknown } | null)?.workers;
   if (Array.isArray(workers)) {
     const one = (w: StatusReport | { pid: number; error: string }) => ('error' in w ? `error: ${w.error}` : formatOne(w));
-    return workers.map((w: StatusReport | { pid: number; error: string }) => `== worker ${w.pid} ==\n${one(w)}`).join('\n\n') + '\n';
+    return workers.map((w: StatusReport | { pid: number; error: string }) => `== worker ${w.pid} ==\n${one(w)}`).join('\n\n');
   }
-  return formatOne(result as StatusReport) + '\n';
+  return formatOne(result as StatusReport);
 }
 
 function formatOne(r: StatusReport): string {
