@@ -111,15 +111,15 @@ export async function explainQuery(name: string, typeText: string, live: boolean
   if (type === null) throw new Error(`explain: "${typeText}" is not a record type: use a name such as A, AAAA, MX, SRV, PTR or TYPE65`);
   const bytes = clientQuery(name, type);
   const parsed = parseQuery(bytes);
-  const base = { pid: process.pid, name: zoneText(name), type: typeName(type), live: null };
+  const base = { pid: process.pid, name: zoneText(name), type: typeName(type) };
   if (parsed.kind !== 'query') {
     // What dnsfwd answers itself without a route (zone transfers, a loop's probe): the same with --query.
     const rcodeText = parsed.kind === 'error' ? rcodeName(parsed.rcode) : 'none (dropped)';
-    return { ...base, decision: 'refused', why: parsed.why, route: null, servers: [], answer: { rcode: rcodeText, records: [] }, cached: { state: 'miss' } };
+    return { ...base, decision: 'refused', why: parsed.why, route: null, servers: [], answer: { rcode: rcodeText, records: [] }, cached: { state: 'miss' }, live: null };
   }
   const q = new Query(bytes, parsed.question, 'udp', p.now() + p.deadlineMs, p.table);
   const cached = cacheReport(p.peek(q.key, p.now()), p.now());
-  let report: ExplainReport;
+  let report: Omit<ExplainReport, 'live'>;
   if (isProbeQuery(bytes)) {
     const why = 'a loop probe of dnsfwd: one that reaches it has come back round a loop';
     report = { ...base, decision: 'refused', why, route: null, servers: [], answer: { rcode: 'REFUSED', records: [] }, cached };
@@ -132,7 +132,7 @@ export async function explainQuery(name: string, typeText: string, live: boolean
         ? { ...base, decision: 'local', why: null, route: where, servers: [], answer: answerReport(g.answer(bytes, parsed.question)), cached }
         : { ...base, decision: 'forward', why: null, route: where, servers: g.servers().map(serverReport), answer: null, cached };
   }
-  return live ? { ...report, live: await liveQuery(bytes, parsed.question, p) } : report;
+  return { ...report, live: live ? await liveQuery(bytes, parsed.question, p) : null };
 }
 
 function answerReport(reply: Buffer): AnswerReport {
@@ -178,7 +178,8 @@ export function formatExplain(result: unknown): string {
   const now = Date.now();
   const lines = [`${r.name} ${r.type}`];
   if (r.decision === 'refused') lines.push(`  refused: ${r.why ?? ''}`);
-  if (r.route) lines.push(`  route: ${r.route.zone} — ${originText(r.route.origin)}${r.route.cache ? '' : ', not cached'}`);
+  const uncached = r.decision === 'forward' && r.route?.cache === false ? ', not cached' : '';
+  if (r.route) lines.push(`  route: ${r.route.zone} — ${originText(r.route.origin)}${uncached}`);
   if (r.decision === 'forward') {
     if (r.servers.length === 0) lines.push('  no servers: answered SERVFAIL');
     else lines.push('  servers, in the order they would be tried now:', ...serverRows(r.servers, now, '    '));
