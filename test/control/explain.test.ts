@@ -81,6 +81,12 @@ t.test('what dnsfwd refuses itself is said so, with why', async (t) => {
   t.equal(r.live, null, 'nothing asked');
 });
 
+t.test("a loop probe's name is refused, as the pipeline refuses it", async (t) => {
+  const r = await explainQuery('dnsfwd-loop-probe-0123456789ab.consul', 'HINFO', false, parts());
+  t.match(r, { decision: 'refused', why: /loop probe/, route: null, servers: [], answer: { rcode: 'REFUSED', records: [] } });
+  t.equal((await explainQuery('dnsfwd-loop-probe-0123456789a.consul', 'A', false, parts())).decision, 'forward', 'a name only like one is routed');
+});
+
 t.test('bad TYPE or NAME: one clear line', async (t) => {
   await t.rejects(explainQuery('example.com', 'BOGUS', false, parts()), { message: /^explain: "BOGUS" is not a record type/ });
   await t.rejects(explainQuery('example.com', 'TYPE0', false, parts()), { message: /"TYPE0" is not a record type/ });
@@ -174,4 +180,9 @@ t.test('the human form holds the key facts', async (t) => {
   t.match(formatExplain(await explainQuery('db.lab.test', 'A', false, p)), /route: lab\.test — link domain, lease \/var\/lib\/dhcp\/dhclient\.eth0\.leases \(4\/eth0\)\n/);
   t.match(formatExplain(await explainQuery('x', 'AXFR', false, p)), /refused: AXFR/);
   t.equal(r.pid, process.pid, 'the process whose cache and server states these are');
+  t.match(formatExplain({ ...r, servers: [] }), /\n  no servers: answered SERVFAIL\n/);
+  t.match(formatExplain({ ...r, cached: { state: 'off' } }), /cache: off \(cache size 0\)/);
+  const stale = { state: 'stale', kind: 'positive', rcode: 'NOERROR', ttl: 0, storedAt: new Date(Date.now() - 70_000).toISOString(), expiresAt: new Date(Date.now() - 10_000).toISOString(), prefetching: false } as const;
+  t.match(formatExplain({ ...r, cached: stale }), /cache: stale NOERROR: expired \d\d:\d\d:\d\d \(10 s ago\), served only if the servers fail/);
+  t.match(formatExplain({ ...r, cached: { ...stale, state: 'fresh', ttl: 9, prefetching: true } }), /cache: NOERROR, TTL 9 s left \(stored .*\), being refreshed/);
 });

@@ -95,6 +95,11 @@ t.test('the human form holds the key facts', async (t) => {
   t.match(text, /memory: rss 50\.0 MiB, heap 10\.0 MiB used of 20\.0 MiB/);
 });
 
+t.test('no sources configured: said so', async (t) => {
+  t.match(formatStatus(JSON.parse(JSON.stringify(collectStatus(parts({ sources: [] }))))), /\nSources:\n  none\n\nCache:/);
+  t.notMatch(formatStatus(JSON.parse(JSON.stringify(collectStatus(parts())))), /Sources:\n  none/);
+});
+
 t.test("a cluster's report: each worker's under a heading", async (t) => {
   const one = JSON.parse(JSON.stringify(collectStatus(parts()))) as StatusReport;
   const text = formatStatus({ workers: [{ ...one, pid: 11 }, { ...one, pid: 12, cache: { ...one.cache, entries: 99 } }, { pid: 13, error: 'no reply' }] });
