@@ -16,6 +16,9 @@ import { aRecord, startFake } from '../helpers/fake-upstream.js';
 import { leaseBlock } from '../helpers/lease.js';
 import { freePort } from '../helpers/ports.js';
 
+// About thirty runs of the dnsfwd command, each a Node start: more than the default allows on a busy machine.
+t.setTimeout(300_000);
+
 const LISTEN = '127.0.78.1';
 const SILENT = '127.0.78.2';
 const CONSUL = '127.0.78.3';
