@@ -113,7 +113,7 @@ export async function explainQuery(name: string, typeText: string, live: boolean
   const parsed = parseQuery(bytes);
   const base = { pid: process.pid, name: zoneText(name), type: typeName(type) };
   if (parsed.kind !== 'query') {
-    // What dnsfwd answers itself without a route (zone transfers, a loop's probe): the same with --query.
+    // What dnsfwd refuses before any route (a zone transfer, class CH): nothing is asked, with --query either.
     const rcodeText = parsed.kind === 'error' ? rcodeName(parsed.rcode) : 'none (dropped)';
     return { ...base, decision: 'refused', why: parsed.why, route: null, servers: [], answer: { rcode: rcodeText, records: [] }, cached: { state: 'miss' }, live: null };
   }
