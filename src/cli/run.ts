@@ -9,6 +9,7 @@ import { isDnsfwdError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { Daemon } from '../daemon.js';
 import { hostProblems } from './host-checks.js';
+import { notifyReady, takeNotifySocket } from './notify.js';
 import { checkConfigReadable, dropPrivileges } from './privileges.js';
 
 const SHUTDOWN_GRACE_MS = 2000;
@@ -46,7 +47,13 @@ export async function check(flags: Flags): Promise<void> {
   process.stdout.write(describeConfig(result.config) + '\n');
 }
 
+/**
+ * Starts the daemon. Once every listener is bound, the sources are read and privileges are dropped,
+ * it is ready: a cluster worker tells its primary, and the process systemd started (the primary,
+ * with workers) tells systemd (notify.ts).
+ */
 export async function run(flags: Flags): Promise<void> {
+  const notifySocket = takeNotifySocket();
   const result = await loadConfig(flags);
   if (!result.ok) {
     process.stderr.write(`dnsfwd: ${formatConfigError(result.error)}\n`);
@@ -55,13 +62,15 @@ export async function run(flags: Flags): Promise<void> {
   const log = createLogger(result.config.logLevel);
   if (result.config.server.workers > 1 && !isWorker()) {
     // The primary holds the shared sockets: it too drops privileges once every worker listens.
-    return runPrimary(result.config.server.workers, log, () => {
+    const workers = result.config.server.workers;
+    return runPrimary(workers, log, () => {
       try {
         dropPrivileges(result.config.user, log);
       } catch (err) {
         process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
         process.exit(1);
       }
+      notifyReady(notifySocket, `${workers} workers answering`, log);
     });
   }
   const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log);
@@ -79,6 +88,7 @@ export async function run(flags: Flags): Promise<void> {
     process.exit(1);
   }
   reportStarted();
+  notifyReady(notifySocket, `answering on ${daemon.endpoints().join(', ')}`, log);
 }
 
 /**
