@@ -6,6 +6,7 @@ import parse from 'yargs-parser';
 import { hideBin } from 'yargs/helpers';
 import { OPTIONS, type Flags } from './argv.js';
 import { check, run } from './run.js';
+import { DEFAULT_TIMEOUT_S, waitReadyCommand } from './wait-ready.js';
 
 /**
  * A number flag's value: a whole number as a number; anything else as it was written, for the
@@ -50,9 +51,15 @@ function versionText(args: readonly string[]): string {
 
 await yargs(hideBin(process.argv))
   .scriptName('dnsfwd')
-  .usage('$0 [run|check] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
+  .usage('$0 [run|check|wait-ready] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
   .command(['run', '$0'], 'run the daemon (the default command)', options, (argv) => run(argv))
   .command('check', 'validate the configuration and print it; exit 2 with FILE:LINE:COL: reason on error', options, (argv) => check(argv))
+  .command(
+    'wait-ready',
+    'wait until the daemon run with these options answers over UDP and TCP on each address it listens on; exit 1 if not within --timeout',
+    (y) => options(y).option('timeout', { type: 'string', requiresArg: true, describe: `seconds to wait (default ${DEFAULT_TIMEOUT_S})` }),
+    (argv) => waitReadyCommand(argv),
+  )
   .version(versionText(hideBin(process.argv)))
   .strict()
   .fail((msg, err) => {

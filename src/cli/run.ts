@@ -22,7 +22,8 @@ async function loadBase(flags: Flags): Promise<ConfigResult> {
   return typeof file === 'string' ? await loadConfigFile(file) : { ok: true, config: defaultConfig() };
 }
 
-async function loadConfig(flags: Flags): Promise<ConfigResult> {
+/** The config the daemon runs with given these flags: the file (or the embedded default), then the flags. */
+export async function loadConfig(flags: Flags): Promise<ConfigResult> {
   const base = await loadBase(flags);
   return base.ok ? applyOverrides(base.config, flags) : base;
 }
