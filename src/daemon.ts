@@ -82,9 +82,14 @@ export class Daemon {
     this.upstreams.loops.start(); // a probe that loops can come back now
     await beforeReady();
     this.log.info(
-      { listen: this.listeners.endpoints().map(formatEndpoint), routes: this.routes.describe(), sources: this.sources.names },
+      { listen: this.endpoints(), routes: this.routes.describe(), sources: this.sources.names },
       'dnsfwd started',
     );
+  }
+
+  /** The addresses listened on now, as `127.0.0.1:53` or `[::1]:53`. */
+  endpoints(): string[] {
+    return this.listeners.endpoints().map(formatEndpoint);
   }
 
   /**

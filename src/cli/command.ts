@@ -11,6 +11,7 @@ import { OPTIONS, type Flags, type OptionSpec } from './argv.js';
 import { completionArgs } from './completion.js';
 import { check, run } from './run.js';
 import { dnsfwdVersion } from '../version.js';
+import { DEFAULT_TIMEOUT_S, waitReadyCommand } from './wait-ready.js';
 
 /**
  * A number flag's value: a whole number as a number; anything else as it was written, for the
@@ -63,7 +64,7 @@ function versionText(args: readonly string[]): string {
 
 await yargs(completionArgs(hideBin(process.argv)))
   .scriptName('dnsfwd')
-  .usage('$0 [run|check|status|explain|flush|reload] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
+  .usage('$0 [run|check|status|explain|flush|reload|wait-ready] [options]\n\nLocal DNS forwarder: routes each query by zone to Consul, libvirt\'s dnsmasq or the DHCP nameservers.')
   .command(['run', '$0'], 'run the daemon (the default command)', options, (argv) => run(argv))
   .command('check', 'validate the configuration and print it; exit 2 with FILE:LINE:COL: reason on error', options, (argv) => check(argv))
   .command(
@@ -109,6 +110,12 @@ await yargs(completionArgs(hideBin(process.argv)))
       const fallback = pid === undefined ? undefined : () => signalReload(argv, pid);
       return runCommand(argv, { command: 'reload' }, (r) => `reloaded ${(r as { file: string }).file}`, EXIT_REJECTED, fallback);
     },
+  )
+  .command(
+    'wait-ready',
+    'wait until the daemon run with these options answers over UDP and TCP on each address it listens on; exit 1 if not within --timeout',
+    (y) => options(y).option('timeout', { type: 'string', requiresArg: true, describe: `seconds to wait (default ${DEFAULT_TIMEOUT_S})` }),
+    (argv) => waitReadyCommand(argv),
   )
   .version(versionText(hideBin(process.argv)))
   // `dnsfwd completion` prints the bash (or, with SHELL=zsh, zsh) script that completion/ ships;

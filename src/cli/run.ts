@@ -18,6 +18,7 @@ import { Daemon } from '../daemon.js';
 import { hostProblems } from './host-checks.js';
 import { checkConfigReadable, dropPrivileges, socketOwner } from './privileges.js';
 import { answerAsks } from './worker-ask.js';
+import { notifyReady, takeNotifySocket } from './notify.js';
 
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -29,7 +30,8 @@ async function loadBase(flags: Flags): Promise<ConfigResult> {
   return typeof file === 'string' ? await loadConfigFile(file) : { ok: true, config: defaultConfig() };
 }
 
-async function loadConfig(flags: Flags): Promise<ConfigResult> {
+/** The config the daemon runs with given these flags: the file (or the embedded default), then the flags. */
+export async function loadConfig(flags: Flags): Promise<ConfigResult> {
   const base = await loadBase(flags);
   return base.ok ? applyOverrides(base.config, flags) : base;
 }
@@ -54,14 +56,20 @@ export async function check(flags: Flags): Promise<void> {
   process.stdout.write(describeConfig(result.config) + '\n');
 }
 
+/**
+ * Starts the daemon. Once every listener is bound, the sources are read and privileges are dropped,
+ * it is ready: a cluster worker tells its primary, and the process systemd started (the primary,
+ * with workers) tells systemd (notify.ts).
+ */
 export async function run(flags: Flags): Promise<void> {
+  const notifySocket = takeNotifySocket();
   const result = await loadConfig(flags);
   if (!result.ok) {
     process.stderr.write(`dnsfwd: ${formatConfigError(result.error)}\n`);
     process.exit(2);
   }
   const log = createLogger(result.config.logLevel);
-  if (result.config.server.workers > 1 && !isWorker()) return runClusterPrimary(flags, result.config, log);
+  if (result.config.server.workers > 1 && !isWorker()) return runClusterPrimary(flags, result.config, log, notifySocket);
   const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log, { serveMetrics: !isWorker() });
   if (isWorker()) answerMetricsRequests(() => daemon.metrics());
   const reloads = new ReloadQueue(daemon, flags, result.config, log);
@@ -87,6 +95,7 @@ export async function run(flags: Flags): Promise<void> {
     process.exit(1);
   }
   reportStarted();
+  notifyReady(notifySocket, `answering on ${daemon.endpoints().join(', ')}`, log);
 }
 
 /** The control socket of `config`, owned by the user dnsfwd is about to become (if it is root). */
@@ -165,7 +174,7 @@ class ReloadQueue {
  * first (a failure is one line and exit 1), and drops privileges once every worker listens. On
  * SIGHUP (forwarded to the workers too) it applies a changed `metrics.listen`.
  */
-async function runClusterPrimary(flags: Flags, config: Config, log: Logger): Promise<void> {
+async function runClusterPrimary(flags: Flags, config: Config, log: Logger, notifySocket: string | undefined): Promise<void> {
   let serving: () => Worker[] = () => [];
   const metrics = new MetricsServer(() => clusterMetricsText(serving()), log.child({ component: 'metrics' }));
   let control: ControlServer | null = null;
@@ -191,6 +200,7 @@ async function runClusterPrimary(flags: Flags, config: Config, log: Logger): Pro
       process.stderr.write(`dnsfwd: ${(err as Error).message}\n`);
       process.exit(1);
     }
+    notifyReady(notifySocket, `${config.server.workers} workers answering`, log);
   });
 }
 

@@ -1,8 +1,10 @@
 // The OpenRC script run by Debian's real openrc-run and supervise-daemon, in a sandbox (private
 // mount, PID and network namespaces; /etc, /usr, /var as overlays): the tree install.sh lays out
-// for Alpine is put in place, then start (its `need net` met by a stand-in), status, `dnsfwd
-// status` over the control socket, reload (through the socket, and with control_socket "" by
-// SIGHUP), a reload refused on a bad config, and stop. Debian builds supervise-daemon without capability
+// for Alpine is put in place, then start (its `need net` met by a stand-in), after which dig
+// answers over UDP and TCP with no retry (start_post waits for it), status, `dnsfwd status` over
+// the control socket, reload (through the socket, and with control_socket "" by SIGHUP), a reload
+// refused on a bad config, and stop; then a start whose daemon cannot bind its TCP socket fails
+// at start_post's bound, says so, and leaves no daemon. Debian builds supervise-daemon without capability
 // support, so a wrapper checks that openrc-run asks for ^cap_net_bind_service and applies it with
 // setpriv as Alpine's supervise-daemon does (ambient + inheritable), then runs Debian's binary.
 import { readFileSync } from 'node:fs';
@@ -52,8 +54,7 @@ start() { ebegin "Network (stand-in)"; eend 0; }
 
 const SCRIPT = `
 step() { name=$1; shift; if "$@"; then echo "@@ $name rc=0"; else echo "@@ $name rc=$?"; fi; }
-answers() { dig +time=2 +tries=1 @127.0.0.1 example.com | grep -o 'status: [A-Z]*' || true; }
-wait_answer() { for _ in $(seq 50); do [ -z "$(answers)" ] || return 0; sleep 0.2; done; return 1; }
+answers() { dig +time=2 +tries=1 "$@" @127.0.0.1 example.com | grep -o 'status: [A-Z]*' || true; }
 
 # The Alpine tree install.sh laid out, put in place; only this script and a stand-in for net in init.d.
 cp -a "$TREE/usr/lib/dnsfwd" /usr/lib/
@@ -79,8 +80,9 @@ touch /run/openrc/softlevel
 
 echo "@@ depend"; /lib/rc/sh/gendepends.sh 2>/dev/null | grep '^dnsfwd '
 step start /etc/init.d/dnsfwd start
-step answering wait_answer
-echo "@@ answer $(answers)"
+# No retry: started means answering.
+echo "@@ answer $(answers +notcp)"
+echo "@@ tcp_answer $(answers +tcp)"
 daemon() { pgrep -f '^/usr/bin/node .*/usr/lib/dnsfwd/dnsfwd[.]mjs run' || true; }
 pid=$(cat /run/openrc/options/dnsfwd/child_pid)
 echo "@@ user $(ps -o user= -p "$pid")"
@@ -103,6 +105,18 @@ echo "@@ still $(answers)"
 step stop /etc/init.d/dnsfwd stop
 sleep 0.5
 echo "@@ left $(daemon | wc -l)"
+
+# 127.0.0.1:53 taken over TCP: the daemon cannot start (supervise-daemon respawns it in vain).
+printf 'listen: ["127.0.0.1:53"]\n' >/etc/dnsfwd/dnsfwd.yaml
+echo 'DNSFWD_READY_TIMEOUT=3' >>/etc/conf.d/dnsfwd
+mkfifo "$SANDBOX/taken"
+node -e 'require("net").createServer().listen(53, "127.0.0.1", () => console.log("up"))' >"$SANDBOX/taken" &
+read -r up <"$SANDBOX/taken"
+echo "@@ taken $up"
+if /etc/init.d/dnsfwd start >"$SANDBOX/busy.out" 2>&1; then echo "@@ busy_start rc=0"; else echo "@@ busy_start rc=$?"; fi
+echo "@@ busy_status $(/etc/init.d/dnsfwd status >/dev/null 2>&1; echo $?)"
+echo "@@ busy_left $(daemon | wc -l)"
+kill $!
 `;
 
 /** The lines after "@@ " in the script's output, by their first word. */
@@ -140,8 +154,9 @@ t.test('openrc-run starts, reloads and stops the installed service as dnsfwd wit
   t.match(r.stdout, /^dnsfwd ineed net$/m, 'depend(): need net');
   t.match(r.stdout, /^dnsfwd iprovide dns$/m, 'depend(): provide dns');
   t.equal(res.get('start'), 'rc=0', 'start', context);
-  t.equal(res.get('answering'), 'rc=0', 'answers on 127.0.0.1:53');
-  t.match(res.get('answer'), /^status: (SERVFAIL|NOERROR|NXDOMAIN)$/);
+  t.match(res.get('answer'), /^status: (SERVFAIL|NOERROR|NXDOMAIN)$/, 'then dig over UDP answers on 127.0.0.1:53 at once');
+  t.match(res.get('tcp_answer'), /^status: (SERVFAIL|NOERROR|NXDOMAIN)$/, '...and over TCP');
+  t.match(r.stdout, /Waiting for dnsfwd to answer/, 'start_post waited');
   t.equal(res.get('user'), 'dnsfwd', 'runs as dnsfwd');
   t.equal(res.get('capeff'), '0000000000000400', 'with CAP_NET_BIND_SERVICE only');
   const args = readFileSync(join(box.dir, 'supervise-daemon.args'), 'utf8');
@@ -161,4 +176,17 @@ t.test('openrc-run starts, reloads and stops the installed service as dnsfwd wit
   t.equal(res.get('still'), res.get('answer'), '...and answering');
   t.equal(res.get('stop'), 'rc=0');
   t.equal(res.get('left'), '0', 'stopped');
+  const busy = (() => {
+    try {
+      return readFileSync(join(box.dir, 'busy.out'), 'utf8');
+    } catch {
+      return '(no output)';
+    }
+  })();
+  t.equal(res.get('taken'), 'up', '127.0.0.1:53 taken over TCP');
+  t.not(res.get('busy_start'), 'rc=0', 'a start whose daemon cannot answer fails', { busy, log });
+  t.match(busy, /dnsfwd: wait-ready: no answer from 127\.0\.0\.1:53 over (UDP|TCP) within 3 s/, '...saying which address and transport did not answer');
+  t.match(busy, /dnsfwd did not answer within 3 s: stopping it/, '...at the bound DNSFWD_READY_TIMEOUT sets');
+  t.not(res.get('busy_status'), '0', '...and is not started');
+  t.equal(res.get('busy_left'), '0', '...and leaves no daemon');
 });

@@ -1,8 +1,11 @@
-// Everything the daemon does, traced with strace in a sandbox (start, UDP and TCP queries, a lease
-// change, SIGHUP, SIGUSR1, `dnsfwd status` and `reload` over the control socket, SIGTERM; once with
-// --workers 2), and the `reload` that ExecReload runs (over the socket, and its check-and-SIGHUP
-// without one), stay within the unit's SystemCallFilter= and RestrictAddressFamilies=; and V8 does
-// map memory writable and executable (why the unit cannot set MemoryDenyWriteExecute=).
+// Everything the daemon does, traced with strace in a sandbox (start, the readiness notification
+// through systemd-notify, UDP and TCP queries, a lease change, SIGHUP, SIGUSR1, `dnsfwd status`
+// and `reload` over the control socket, SIGTERM; once with --workers 2), and the `reload` that
+// ExecReload runs (over the socket, and its check-and-SIGHUP without one), stay within the unit's
+// SystemCallFilter= and RestrictAddressFamilies=; and V8 does map memory writable and executable
+// (why the unit cannot set MemoryDenyWriteExecute=). systemd's side of the notification is
+// systemd-socket-activate's datagram socket, whose first message starts a `cat` that records what
+// arrives.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -11,7 +14,7 @@ import { allowedSyscalls, directive } from '../helpers/systemd-unit.js';
 import { CLI, NODE_FLAGS, requireBuild, requireTool } from '../helpers/tools.js';
 
 requireBuild();
-for (const tool of ['strace', 'dig', 'systemd-analyze']) requireTool(tool);
+for (const tool of ['strace', 'dig', 'systemd-analyze', 'systemd-notify', 'systemd-socket-activate']) requireTool(tool);
 
 const CONFIG = (dir: string) => `listen: ["127.0.0.1:53", "0.0.0.0:5300", "[::1]:53"]
 default:
@@ -28,8 +31,12 @@ const SCRIPT = `
 ip addr add 192.168.121.50/24 dev lo
 mkdir -p "$SANDBOX/leases"
 printf '%s' "$LEASE" >"$SANDBOX/leases/dhclient.eth0.leases"
+systemd-socket-activate --datagram -l "$SANDBOX/notify.sock" sh -c "exec cat <&3 >'$SANDBOX/notify.msg'" 2>/dev/null &
+activator=$!
+for _ in $(seq 100); do [ -S "$SANDBOX/notify.sock" ] && break; sleep 0.05; done
 # The control socket at its default path, /run/dnsfwd/control.sock: this sandbox's own /run.
-strace -f -qq -o "$SANDBOX/trace$WORKERS" "$NODE" $NODE_FLAGS "$CLI" run --config "$SANDBOX/dnsfwd.yaml" $WORKERS >"$SANDBOX/daemon.log" 2>&1 &
+NOTIFY_SOCKET="$SANDBOX/notify.sock" strace -f -qq -o "$SANDBOX/trace$WORKERS" "$NODE" $NODE_FLAGS "$CLI" run --config "$SANDBOX/dnsfwd.yaml" $WORKERS >"$SANDBOX/daemon.log" 2>&1 &
+tracer=$!
 for _ in $(seq 100); do dig +time=1 +tries=1 @127.0.0.1 -p 5300 example.com >/dev/null 2>&1 && break; sleep 0.1; done
 dig +time=2 +tries=1 @127.0.0.1 example.com >/dev/null || true
 dig +tcp +time=2 +tries=1 @127.0.0.1 web.service.consul >/dev/null || true
@@ -45,8 +52,11 @@ strace -f -qq -o "$SANDBOX/trace-signal$WORKERS" "$NODE" $NODE_FLAGS "$CLI" relo
 sleep 0.5
 printf '%s' "$LEASE" | sed 's/192.168.121.2/192.168.121.3/' >>"$SANDBOX/leases/dhclient.eth0.leases"; sleep 0.5
 dig +time=2 +tries=1 @127.0.0.1 example.org >/dev/null || true
+# systemd-notify waits for its message to be read (the barrier): the last thing it sends is BARRIER=1.
+for _ in $(seq 100); do grep -q BARRIER=1 "$SANDBOX/notify.msg" 2>/dev/null && break; sleep 0.1; done
 kill -TERM "$pid"
-wait
+wait "$tracer"
+kill "$activator" 2>/dev/null || true
 `;
 
 /**
@@ -73,9 +83,12 @@ for (const workers of ['', '--workers 2']) {
     t.ok(readFileSync(join(box.dir, 'status.out'), 'utf8').length > 0, 'status printed something');
     t.equal(readFileSync(join(box.dir, 'reload.out'), 'utf8'), `reloaded ${box.dir}/dnsfwd.yaml\n`, 'ExecReload\'s reload over the socket');
     t.match(readFileSync(join(box.dir, 'signal.out'), 'utf8'), /^sent SIGHUP to \d+ /, 'and without a socket');
+    const status = workers ? '2 workers answering' : 'answering on 127.0.0.1:53, 0.0.0.0:5300, [::1]:53';
+    t.equal(readFileSync(join(box.dir, 'notify.msg'), 'utf8'), `READY=1\nSTATUS=${status}BARRIER=1`, 'systemd-notify said it was ready');
     const trace = ['', '-reload', '-signal'].map((kind) => readFileSync(join(box.dir, `trace${kind}${workers}`), 'utf8')).join('');
     const calls = tracedCalls(trace);
     t.ok(calls.has('epoll_wait') || calls.has('epoll_pwait'), 'the trace has the event loop');
+    t.match(trace, /^\d+ +execve\("[^"]*\/systemd-notify", \["systemd-notify", "--ready"/m, 'the trace has systemd-notify');
     const allowed = allowedSyscalls();
     t.same([...calls].filter((c) => !allowed.has(c)).sort(), [], 'every system call is allowed');
     const families = new Set([...trace.matchAll(/socket(?:pair)?\((AF_[A-Z0-9]+)/g)].map((m) => m[1]!));

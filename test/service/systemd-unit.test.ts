@@ -49,6 +49,8 @@ t.test('the unit runs what the README says, as dnsfwd with CAP_NET_BIND_SERVICE 
   t.same(directive('ExecStart'), [`/usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/dnsfwd/dnsfwd.mjs run $DNSFWD_OPTS`]);
   t.same(directive('ExecReload'), [`/usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/dnsfwd/dnsfwd.mjs reload --pid $MAINPID $DNSFWD_OPTS`]);
   t.same([directive('RuntimeDirectory'), directive('RuntimeDirectoryMode')], [['dnsfwd'], ['0750']], '/run/dnsfwd for the control socket');
+  t.same(directive('Type'), ['notify'], 'ready when dnsfwd says so (systemd-ready.test.ts)');
+  t.same(directive('NotifyAccess'), ['all'], 'which it says through a child, systemd-notify');
   t.same(directive('Before'), ['nss-lookup.target']);
   t.same(directive('Wants'), ['nss-lookup.target']);
   t.same(directive('Restart'), ['on-failure']);
