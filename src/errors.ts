@@ -1,5 +1,5 @@
 // Stable error codes for the failures dnsfwd raises, in one table: binding, upstreams, the user to
-// run as. Parse results (config, lease files, packets) are values, not exceptions; exceptions are
+// run as, the log file. Parse results (config, lease files, packets) are values, not exceptions; exceptions are
 // for bugs and for failures at the edge (bind, I/O).
 
 const ErrorCodes = {
@@ -17,6 +17,7 @@ const ErrorCodes = {
   DEADLINE: 'query deadline passed',
   USER_UNKNOWN: 'the user to run as does not exist',
   USER_SWITCH: 'becoming the configured user failed',
+  LOG_FILE: 'the log file cannot be opened',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -32,4 +33,20 @@ export class DnsfwdError extends Error {
 
 export function isDnsfwdError(err: unknown, code?: ErrorCode): err is DnsfwdError {
   return err instanceof DnsfwdError && (code === undefined || err.code === code);
+}
+
+const OS_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a path component is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
+/** Why a file operation failed, in words for an operator ("no such file"), or the error's code. */
+export function osReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined) return OS_REASONS[code] ?? code;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,6 @@
 // `server.workers` > 1: the primary process forks that many workers, each a whole daemon, and
 // Node's cluster module shares the listening sockets among them. The primary only supervises:
-// it forwards signals, restarts a worker that dies, and exits when they have stopped.
+// it forwards signals (and reopens its own log file on SIGUSR2, see run.ts), restarts a worker that dies, and exits when they have stopped.
 import cluster, { type Worker } from 'node:cluster';
 import { ignoreUnusedSignals, replayEarlySignals } from './early-signals.js';
 import type { Logger } from '../log.js';
@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 /** The message a worker sends once its daemon is listening. */
 const STARTED = 'dnsfwd:started';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGUSR1'];
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 
 export function isWorker(): boolean {
   return cluster.isWorker;

@@ -1,12 +1,12 @@
 // The two commands, `run` and `check`, given flags already read from the command line (by
 // yargs, or by argv.ts for a plain `dnsfwd run`): load the config, then start or print it.
 import { applyOverrides, defaultConfig, describeConfig, flagError, formatConfigError, loadConfigFile } from '../config/load.js';
-import type { ConfigResult } from '../config/types.js';
+import type { Config, ConfigResult } from '../config/types.js';
 import type { Flags } from './argv.js';
 import { isWorker, reportStarted, runPrimary } from './cluster.js';
 import { ignoreUnusedSignals, releaseEarlySignals, replayEarlySignals } from './early-signals.js';
 import { isDnsfwdError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type ProcessLog } from '../log.js';
 import { Daemon } from '../daemon.js';
 import { hostProblems } from './host-checks.js';
 import { checkConfigReadable, dropPrivileges } from './privileges.js';
@@ -52,8 +52,11 @@ export async function run(flags: Flags): Promise<void> {
     process.stderr.write(`dnsfwd: ${formatConfigError(result.error)}\n`);
     process.exit(2);
   }
-  const log = createLogger(result.config.logLevel);
+  const processLog = openLog(result.config);
+  const log = processLog.logger;
   if (result.config.server.workers > 1 && !isWorker()) {
+    // Each process writes the log file itself: the primary reopens its own and forwards SIGUSR2.
+    process.on('SIGUSR2', () => processLog.reopen());
     // The primary holds the shared sockets: it too drops privileges once every worker listens.
     return runPrimary(result.config.server.workers, log, () => {
       try {
@@ -67,7 +70,7 @@ export async function run(flags: Flags): Promise<void> {
   const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log);
   const started = daemon.start();
   // Signals that arrive while starting wait for the start to finish.
-  handleSignals(daemon, flags, log, started);
+  handleSignals(daemon, flags, processLog, started);
   try {
     await started;
     dropPrivileges(result.config.user, log);
@@ -81,12 +84,24 @@ export async function run(flags: Flags): Promise<void> {
   reportStarted();
 }
 
+/** The process logger the config asks for; a log file that cannot be opened ends the start, exit 1. */
+function openLog(config: Config): ProcessLog {
+  try {
+    return createLogger({ level: config.logLevel, format: config.logFormat, file: config.logFile });
+  } catch (err) {
+    if (!isDnsfwdError(err)) throw err;
+    process.stderr.write(`dnsfwd: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
 /**
  * SIGTERM/SIGINT: one graceful shutdown, however many signals arrive during it. SIGHUP: reloads,
- * one at a time, in order. SIGUSR1: cache statistics. SIGUSR2 and the other unused signals whose
- * default would end the process: ignored (early-signals.ts).
+ * one at a time, in order. SIGUSR1: cache statistics. SIGUSR2: reopens the log file. The unused
+ * signals whose default would end the process: ignored (early-signals.ts).
  */
-function handleSignals(daemon: Daemon, flags: Flags, log: Logger, started: Promise<void>): void {
+function handleSignals(daemon: Daemon, flags: Flags, processLog: ProcessLog, started: Promise<void>): void {
+  const log = processLog.logger;
   const afterStart = started.catch(() => undefined);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -109,15 +124,17 @@ function handleSignals(daemon: Daemon, flags: Flags, log: Logger, started: Promi
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGUSR1', () => daemon.logStats());
+  process.on('SIGUSR2', () => processLog.reopen());
   let reloading = afterStart;
   process.on('SIGHUP', () => {
-    reloading = reloading.then(() => (stopping ? undefined : reload(daemon, flags, log)));
+    reloading = reloading.then(() => (stopping ? undefined : reload(daemon, flags, processLog)));
   });
   ignoreUnusedSignals(log);
   replayEarlySignals();
 }
 
-async function reload(daemon: Daemon, flags: Flags, log: Logger): Promise<void> {
+async function reload(daemon: Daemon, flags: Flags, processLog: ProcessLog): Promise<void> {
+  const log = processLog.logger;
   log.info({ file: flags.config ?? '(embedded default)' }, 'SIGHUP: reloading configuration');
   const result = await loadConfig(flags);
   if (!result.ok) {
@@ -128,6 +145,24 @@ async function reload(daemon: Daemon, flags: Flags, log: Logger): Promise<void> 
     await daemon.reload(result.config);
   } catch (err) {
     log.error({ error: (err as Error).message }, 'new configuration could not be applied: keeping the old one');
+    return;
+  }
+  applyLogSettings(processLog, result.config);
+}
+
+/**
+ * A reload's log settings: a new log_format applies from the next line on; the log file is opened
+ * at start only (dnsfwd may no longer have the privilege to create another), so a new log_file
+ * waits for a restart, which a warning says.
+ */
+function applyLogSettings(processLog: ProcessLog, config: Config): void {
+  const log = processLog.logger;
+  if (config.logFormat !== processLog.format) {
+    processLog.setFormat(config.logFormat);
+    log.info({ format: config.logFormat }, 'log format changed');
+  }
+  if (config.logFile !== processLog.file) {
+    log.warn({ file: processLog.file || 'stdout', configured: config.logFile || 'stdout' }, 'log_file changed: it takes effect at the next restart');
   }
 }
 

@@ -8,6 +8,14 @@ export function parseUser(text: string): ParseResult<string> {
   return { ok: false, reason: `"${text}": not a user name or numeric uid` };
 }
 
+/** The log file: an absolute path to a file, or '' for stdout. */
+export function parseLogFile(text: string): ParseResult<string> {
+  if (text === '') return { ok: true, value: text };
+  if (!text.startsWith('/')) return { ok: false, reason: `"${text}": not an absolute path` };
+  if (text.endsWith('/') || text.includes('\0')) return { ok: false, reason: `"${text}": not a file name` };
+  return { ok: true, value: text };
+}
+
 /** Freezes `value` and everything reachable from it. */
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {

@@ -23,13 +23,15 @@ t.test('plain runs: every option, repeated arrays, aliases, --flag=value', async
   );
   t.same(plainRun(['--config', 'a.yaml']), { config: 'a.yaml' }, 'run is the default command');
   t.same(plainRun(['--log-queries', '--workers', '2']), { logQueries: true, workers: 2 }, 'a flag without a value');
+  t.same(plainRun(['--log-format', 'text', '--log-file', '/var/log/dnsfwd.log']), { logFormat: 'text', logFile: '/var/log/dnsfwd.log' });
 });
 
 t.test('left to yargs: help, version, check, unknown flags, missing or bad values', async (t) => {
   const cases = [
     ['--help'], ['-h'], ['--version'], ['-v'], ['check'], ['check', '--listen', '127.0.0.1:53'], ['run', 'extra'],
     ['--bogus'], ['--listen'], ['--listen', ''], ['--config'], ['--config', ''], ['-c', 'a', '-c', 'b'],
-    ['--log-level', 'loud'], ['--workers', 'many'], ['--workers'],
+    ['--log-level', 'loud'], ['--workers', 'many'], ['--workers'], ['--log-format', 'pretty'], ['--log-format'], ['--log-file'],
+    ['--log-file', ''],
   ];
   for (const args of cases) t.equal(plainRun(args), null, args.join(' '));
 });
@@ -37,5 +39,5 @@ t.test('left to yargs: help, version, check, unknown flags, missing or bad value
 t.test('the table names every flag once', async (t) => {
   const names = OPTIONS.flatMap((o) => [o.name, ...(o.alias ? [o.alias] : [])]);
   t.equal(new Set(names).size, names.length);
-  t.same(OPTIONS.map((o) => o.name), ['config', 'listen', 'route', 'lease-file', 'upstream', 'log-level', 'log-queries', 'workers', 'user']);
+  t.same(OPTIONS.map((o) => o.name), ['config', 'listen', 'route', 'lease-file', 'upstream', 'log-level', 'log-queries', 'log-format', 'log-file', 'workers', 'user']);
 });
