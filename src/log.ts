@@ -27,6 +27,8 @@ export interface LogOptions {
   readonly file?: string;
   /** The environment JOURNAL_STREAM is read from. */
   readonly env?: NodeJS.ProcessEnv;
+  /** The descriptor that stands for stdout (1; a test gives another). */
+  readonly stdout?: number;
 }
 
 /** The logger of the process, and what can change where and how it writes. */
@@ -50,7 +52,9 @@ export interface ProcessLog {
  */
 export function createLogger(options: LogOptions = {}): ProcessLog {
   const file = options.file ?? '';
-  const sink = new LineSink(file === '' ? 1 : openLogFile(file), file === '' && stdoutIsJournal(options.env ?? process.env), options.format ?? 'json');
+  const stdout = options.stdout ?? 1;
+  const journal = file === '' && stdoutIsJournal(options.env ?? process.env, stdout);
+  const sink = new LineSink(file === '' ? stdout : openLogFile(file), journal, options.format ?? 'json');
   const logger = pino({ level: options.level ?? 'info', base: { name: 'dnsfwd' }, timestamp: pino.stdTimeFunctions.isoTime }, sink);
   return {
     logger,
@@ -151,14 +155,15 @@ class LineSink implements DestinationStream {
 
 type Writer = ReturnType<typeof pino.destination>;
 
-/** pino's writer on `fd` (it flushes at exit, and stops quietly on EPIPE); a write error on a log file is reported, not fatal. */
+/**
+ * pino's writer on `fd` (it flushes at exit, and stops quietly on EPIPE). Another write error (a
+ * full disk) is said on stderr, not fatal: the daemon goes on answering.
+ */
 function writer(fd: number): Writer {
   const out = pino.destination({ dest: fd, sync: false });
-  if (fd !== 1) {
-    out.on('error', (err: Error) => {
-      process.stderr.write(`dnsfwd: writing the log file failed: ${err.message}\n`);
-    });
-  }
+  out.on('error', (err: Error) => {
+    process.stderr.write(`dnsfwd: writing a log line failed: ${err.message}\n`);
+  });
   return out;
 }
 

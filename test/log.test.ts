@@ -1,6 +1,8 @@
 // The process logger: a log file created 0640 whatever the umask, reopened by name after a rotation
 // (the lines before in the old file, the lines after in the new one), a clear error when it cannot
-// be opened, the format switched at run time, and how stdout is recognised as the journal's stream.
+// be opened, a failed write said on stderr, the format switched at run time, the journal priority
+// prefix, and how stdout is recognised as the journal's stream.
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -94,6 +96,41 @@ t.test('the format switches at run time; the level is the one given', async (t) 
   t.match(text, /^\d{4}-\d\d-\d\dT[\d:.]+Z WARN {2}cache: as text$/);
   t.match(JSON.parse(json!), { level: 40, msg: 'as json' });
   t.equal(more, '', 'nothing else: the info line is below the level');
+});
+
+t.test('on stdout: the journal priority prefix when stdout is the journal; SIGUSR2 has no file to reopen', async (t) => {
+  const dir = t.testdir({});
+  const out = join(dir, 'stdout');
+  const fd = openSync(out, 'a');
+  t.teardown(() => closeSync(fd));
+  const st = statSync(out);
+  const log = createLogger({ level: 'debug', stdout: fd, env: { JOURNAL_STREAM: `${st.dev}:${st.ino}` } });
+  t.equal(log.file, '', 'no log file');
+  for (const level of ['fatal', 'error', 'warn', 'info', 'debug'] as const) log.logger[level](`at ${level}`);
+  log.reopen();
+  await until('the reopen line', () => text(out).includes('no log file to reopen'));
+  const lines = text(out).split('\n').filter(Boolean);
+  t.same(lines.map((l) => l.slice(0, 3)), ['<2>', '<3>', '<4>', '<6>', '<7>', '<7>'], 'fatal, error, warn, info, debug; then the reopen\'s debug line');
+  t.same(lines.map((l) => (JSON.parse(l.slice(3)) as { msg: string }).msg).at(-1), 'SIGUSR2: no log file to reopen (the lines go to stdout)');
+  const other = join(dir, 'other');
+  const plainFd = openSync(other, 'a');
+  t.teardown(() => closeSync(plainFd));
+  createLogger({ stdout: plainFd, env: { JOURNAL_STREAM: `${st.dev}:${st.ino}` } }).logger.info('plain');
+  await until('the plain line', () => text(other).includes('plain'));
+  t.match(text(other), /^\{"level":30,/, 'stdout elsewhere than the journal: no prefix');
+});
+
+// In a child process: pino's writer flushes before exit, and with /dev/full that never ends.
+t.test('a write that fails (a full disk) is said on stderr, not thrown', async (t) => {
+  const module = new URL('../src/log.js', import.meta.url).href;
+  const script = `import { createLogger } from ${JSON.stringify(module)};\ncreateLogger({ file: '/dev/full' }).logger.info('no room');\nsetInterval(() => {}, 1000);\n`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  await until('the error said', () => stderr.includes('\n') || child.exitCode !== null);
+  t.match(stderr, /^dnsfwd: writing a log line failed: ENOSPC/);
+  t.equal(child.exitCode, null, 'still running');
 });
 
 t.test('stdout is the journal only when JOURNAL_STREAM names its device and inode', async (t) => {
