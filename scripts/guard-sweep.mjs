@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = join(ROOT, 'build');
 /** The folders and files `npm run test:unit` runs: no root, no network namespaces. */
-const UNIT = ['cache', 'cli', 'config', 'control', 'pipeline', 'route', 'server', 'sources', 'upstream', 'wire', 'metrics', 'settle.test.js', 'log-throttle.test.js', 'address.test.js'];
+const UNIT = ['cache', 'cli', 'config', 'control', 'pipeline', 'route', 'server', 'sources', 'upstream', 'wire', 'metrics', 'settle.test.js', 'log-throttle.test.js', 'log.test.js', 'log-text.test.js', 'address.test.js'];
 const TIMEOUT_MS = 60_000;
 
 let survivors = 0;

@@ -427,6 +427,8 @@ install_service() {
 	else
 		put_file "$REPO/openrc/dnsfwd" /etc/init.d/dnsfwd 0 0 0755
 		put_file "$REPO/openrc/dnsfwd.confd" /etc/conf.d/dnsfwd 0 0 0644 keep
+		# Rotation of the log files the service writes (logrotate reads it once installed).
+		put_file "$REPO/openrc/dnsfwd.logrotate" /etc/logrotate.d/dnsfwd 0 0 0644 keep
 	fi
 }
 
@@ -661,6 +663,7 @@ settings_source() { # PATH: the file it came from, or nothing
 	case "$1" in
 	/etc/dnsfwd/dnsfwd.yaml) echo "$REPO/config/dnsfwd.yaml" ;;
 	/etc/conf.d/dnsfwd) echo "$REPO/openrc/dnsfwd.confd" ;;
+	/etc/logrotate.d/dnsfwd) echo "$REPO/openrc/dnsfwd.logrotate" ;;
 	esac
 }
 

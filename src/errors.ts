@@ -1,6 +1,6 @@
 // Stable error codes for the failures dnsfwd raises, in one table: binding, upstreams, the user to
-// run as, the control socket. Parse results (config, lease files, packets) are values, not
-// exceptions; exceptions are for bugs and for failures at the edge (bind, I/O).
+// run as, the control socket, the log file. Parse results (config, lease files, packets) are values,
+// not exceptions; exceptions are for bugs and for failures at the edge (bind, I/O).
 
 const ErrorCodes = {
   BIND_DENIED: 'binding a listen address needs privilege',
@@ -18,6 +18,7 @@ const ErrorCodes = {
   USER_UNKNOWN: 'the user to run as does not exist',
   USER_SWITCH: 'becoming the configured user failed',
   CONTROL_SOCKET: 'the control socket cannot be made',
+  LOG_FILE: 'the log file cannot be opened',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -33,4 +34,20 @@ export class DnsfwdError extends Error {
 
 export function isDnsfwdError(err: unknown, code?: ErrorCode): err is DnsfwdError {
   return err instanceof DnsfwdError && (code === undefined || err.code === code);
+}
+
+const OS_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a path component is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
+/** Why a file operation failed, in words for an operator ("no such file"), or the error's code. */
+export function osReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined) return OS_REASONS[code] ?? code;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -3,7 +3,7 @@
 // inside yargs, so that the running daemon does not carry yargs itself (about 11 MiB of RSS).
 import parse from 'yargs-parser';
 import type { ConfigOverrides } from '../config/types.js';
-import { LOG_LEVELS } from '../log.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 
 export interface Flags extends ConfigOverrides {
   readonly config?: string;
@@ -49,6 +49,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'log-level', type: 'string', choices: LOG_LEVELS, describe: 'log level' },
   { name: 'log-queries', type: 'boolean', describe: 'log every answered query at info (log_queries)' },
+  { name: 'log-format', type: 'string', choices: LOG_FORMATS, describe: 'log lines as json (the default) or readable text (log_format)' },
+  { name: 'log-file', type: 'string', describe: 'append the log lines to this file instead of stdout; SIGUSR2 reopens it (log_file)' },
   { name: 'workers', type: 'number', describe: 'processes answering queries (cluster; each has its own cache)' },
   { name: 'user', type: 'string', describe: 'started as root: run as this user once the sockets are bound' },
   {

@@ -1,7 +1,8 @@
 // `server.workers` > 1: the primary process forks that many workers, each a whole daemon, and
 // Node's cluster module shares the listening sockets among them. The primary only supervises:
-// it forwards signals, restarts a worker that dies, and exits when they have stopped, and it
-// serves the metrics endpoint for them all (metrics/cluster.ts).
+// it forwards signals (and reopens its own log file on SIGUSR2, see run.ts), restarts a worker that
+// dies, and exits when they have stopped, and it serves the metrics endpoint for them all
+// (metrics/cluster.ts).
 import cluster, { type Worker } from 'node:cluster';
 import { ignoreUnusedSignals, replayEarlySignals } from './early-signals.js';
 import type { Logger } from '../log.js';
@@ -9,7 +10,7 @@ import type { Logger } from '../log.js';
 /** The message a worker sends once its daemon is listening. */
 const STARTED = 'dnsfwd:started';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGUSR1'];
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 
 export function isWorker(): boolean {
   return cluster.isWorker;

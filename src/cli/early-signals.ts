@@ -1,15 +1,16 @@
 // Signals that arrive while the modules load and the daemon starts are held, not fatal (SIGHUP's
 // and SIGTERM's default action is to end the process): the daemon replays them once its own
-// handlers are in place. Signals dnsfwd has no use for, whose default action would also end it
-// (SIGUSR2 from a logrotate snippet meant for another daemon, say), are ignored with a debug line.
+// handlers are in place (SIGUSR2 too: a log rotation during start-up still reopens the log file).
+// Signals dnsfwd has no use for, whose default action would also end it (SIGALRM sent by mistake,
+// say), are ignored with a debug line.
 import type { Logger } from '../log.js';
 
 /**
  * Signals dnsfwd does not use whose default action ends a process. Not SIGPROF (V8's profiler
  * uses it), nor the faults (SIGSEGV, SIGBUS...), nor the job-control stops.
  */
-export const UNUSED_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGIO'];
-const HELD: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGUSR1', ...UNUSED_SIGNALS];
+export const UNUSED_SIGNALS: readonly NodeJS.Signals[] = ['SIGALRM', 'SIGVTALRM', 'SIGIO'];
+const HELD: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', ...UNUSED_SIGNALS];
 const held: NodeJS.Signals[] = [];
 const hold = (signal: NodeJS.Signals): void => void held.push(signal);
 

@@ -13,7 +13,7 @@ import { answerMetricsRequests, clusterMetricsText } from '../metrics/cluster.js
 import { MetricsServer } from '../metrics/server.js';
 import { ignoreUnusedSignals, releaseEarlySignals, replayEarlySignals } from './early-signals.js';
 import { isDnsfwdError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, type ProcessLog } from '../log.js';
 import { Daemon } from '../daemon.js';
 import { hostProblems } from './host-checks.js';
 import { checkConfigReadable, dropPrivileges, socketOwner } from './privileges.js';
@@ -68,11 +68,12 @@ export async function run(flags: Flags): Promise<void> {
     process.stderr.write(`dnsfwd: ${formatConfigError(result.error)}\n`);
     process.exit(2);
   }
-  const log = createLogger(result.config.logLevel);
-  if (result.config.server.workers > 1 && !isWorker()) return runClusterPrimary(flags, result.config, log, notifySocket);
+  const processLog = openLog(result.config);
+  const log = processLog.logger;
+  if (result.config.server.workers > 1 && !isWorker()) return runClusterPrimary(flags, result.config, processLog, notifySocket);
   const daemon = new Daemon(result.config, isWorker() ? log.child({ worker: process.pid }) : log, { serveMetrics: !isWorker() });
   if (isWorker()) answerMetricsRequests(() => daemon.metrics());
-  const reloads = new ReloadQueue(daemon, flags, result.config, log);
+  const reloads = new ReloadQueue(daemon, flags, result.config, processLog);
   const target = daemonTarget(daemon, reloads);
   let control: ControlServer | null = null;
   // In a cluster the primary owns the control socket and relays requests to each worker.
@@ -82,7 +83,7 @@ export async function run(flags: Flags): Promise<void> {
     control = await openControl(result.config, target, log);
   });
   // Signals that arrive while starting wait for the start to finish.
-  handleSignals(daemon, reloads, log, started, () => control?.close());
+  handleSignals(daemon, reloads, processLog, started, () => control?.close());
   try {
     await started;
     dropPrivileges(result.config.user, log);
@@ -125,8 +126,12 @@ class ReloadQueue {
     private readonly daemon: Daemon,
     private readonly flags: Flags,
     private readonly first: Config,
-    private readonly log: Logger,
+    private readonly processLog: ProcessLog,
   ) {}
+
+  private get log(): Logger {
+    return this.processLog.logger;
+  }
 
   /** Waits for the daemon's start (reloads asked during it run after it). */
   after(started: Promise<void>): void {
@@ -164,6 +169,7 @@ class ReloadQueue {
     if (result.config.controlSocket !== this.first.controlSocket) {
       this.log.warn({ now: this.first.controlSocket, configured: result.config.controlSocket }, 'control_socket changed: it takes effect at the next start');
     }
+    applyLogSettings(this.processLog, result.config);
     return { ok: true, file };
   }
 }
@@ -174,7 +180,10 @@ class ReloadQueue {
  * first (a failure is one line and exit 1), and drops privileges once every worker listens. On
  * SIGHUP (forwarded to the workers too) it applies a changed `metrics.listen`.
  */
-async function runClusterPrimary(flags: Flags, config: Config, log: Logger, notifySocket: string | undefined): Promise<void> {
+async function runClusterPrimary(flags: Flags, config: Config, processLog: ProcessLog, notifySocket: string | undefined): Promise<void> {
+  const log = processLog.logger;
+  // Each process writes the log file itself: the primary reopens its own and forwards SIGUSR2.
+  process.on('SIGUSR2', () => processLog.reopen());
   let serving: () => Worker[] = () => [];
   const metrics = new MetricsServer(() => clusterMetricsText(serving()), log.child({ component: 'metrics' }));
   let control: ControlServer | null = null;
@@ -206,10 +215,11 @@ async function runClusterPrimary(flags: Flags, config: Config, log: Logger, noti
 
 /**
  * SIGTERM/SIGINT: one graceful shutdown, however many signals arrive during it. SIGHUP: reloads,
- * one at a time, in order. SIGUSR1: cache statistics. SIGUSR2 and the other unused signals whose
+ * one at a time, in order. SIGUSR1: cache statistics. SIGUSR2: reopens the log file. The other unused signals whose
  * default would end the process: ignored (early-signals.ts).
  */
-function handleSignals(daemon: Daemon, reloads: ReloadQueue, log: Logger, started: Promise<void>, closeControl: () => void): void {
+function handleSignals(daemon: Daemon, reloads: ReloadQueue, processLog: ProcessLog, started: Promise<void>, closeControl: () => void): void {
+  const log = processLog.logger;
   const afterStart = started.catch(() => undefined);
   reloads.after(started);
   let stopping = false;
@@ -237,7 +247,35 @@ function handleSignals(daemon: Daemon, reloads: ReloadQueue, log: Logger, starte
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGUSR1', () => daemon.logStats());
+  process.on('SIGUSR2', () => processLog.reopen());
   process.on('SIGHUP', () => void reloads.reload('SIGHUP'));
   ignoreUnusedSignals(log);
   replayEarlySignals();
+}
+
+/** The process's logger, as the config says (a log file that cannot be opened: one line, exit 1). */
+function openLog(config: Config): ProcessLog {
+  try {
+    return createLogger({ level: config.logLevel, format: config.logFormat, file: config.logFile });
+  } catch (err) {
+    if (!isDnsfwdError(err)) throw err;
+    process.stderr.write(`dnsfwd: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * A reload's log settings: a new log_format applies from the next line on; the log file is opened
+ * at start only (dnsfwd may no longer have the privilege to create another), so a new log_file
+ * waits for a restart, which a warning says.
+ */
+function applyLogSettings(processLog: ProcessLog, config: Config): void {
+  const log = processLog.logger;
+  if (config.logFormat !== processLog.format) {
+    processLog.setFormat(config.logFormat);
+    log.info({ format: config.logFormat }, 'log format changed');
+  }
+  if (config.logFile !== processLog.file) {
+    log.warn({ file: processLog.file || 'stdout', configured: config.logFile || 'stdout' }, 'log_file changed: it takes effect at the next restart');
+  }
 }

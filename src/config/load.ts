@@ -1,22 +1,24 @@
 // Reads the YAML config (every error located as file:line:col), applies command-line overrides,
 // and renders configs and config errors for operators (`dnsfwd check`).
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node } from 'yaml';
 import { parseEndpoints, type Endpoint, type ParseResult } from '../address.js';
 import { describeCache } from '../cache/config.js';
-import { LOG_LEVELS } from '../log.js';
 import { describeMetrics } from '../metrics/config.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { describeRoutes, parseRouteFlag } from '../route/config.js';
 import { describeAccess, describeRateLimit } from '../server/client-config.js';
 import { describeListen, describeServer, type ListenEntries, type ListenEntry, parseListenText, repeatedEntry, splitListen } from '../server/config.js';
 import { parseSourceFlag, type SourceConfig } from '../sources/config.js';
 import { describeUpstream } from '../upstream/config.js';
 import { type Check, type Failure, type Locator, type PathSegment } from '../checker.js';
+import { osReason } from '../errors.js';
 export { defaultConfig } from './schema.js';
 import { validateConfig } from './schema.js';
 import type { Config, ConfigError, ConfigOverrides, ConfigResult } from './types.js';
-import { deepFreeze, parseControlSocket, parseUser } from './values.js';
+import { deepFreeze, parseControlSocket, parseLogFile, parseUser } from './values.js';
 
 /** The `file` of errors in command-line flags. */
 const COMMAND_LINE = '<command line>';
@@ -57,21 +59,6 @@ export async function loadConfigFile(path: string): Promise<ConfigResult> {
     return { ok: false, error: { file: path, line: 1, col: 1, key: '', reason: `cannot read: ${osReason(err)}` } };
   }
   return parseConfigText(text, path);
-}
-
-const OS_REASONS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a path component is not a directory',
-  ELOOP: 'too many symbolic links',
-};
-
-function osReason(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (code !== undefined) return OS_REASONS[code] ?? code;
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The text of the key that starts at `offset` (where yaml reports a DUPLICATE_KEY). */
@@ -138,6 +125,18 @@ export function applyOverrides(config: Config, o: ConfigOverrides): ConfigResult
     next = { ...next, logLevel: level };
   }
   if (o.logQueries !== undefined) next = { ...next, logQueries: o.logQueries };
+  if (o.logFormat !== undefined) {
+    const format = LOG_FORMATS.find((f) => f === o.logFormat);
+    if (!format) return flagError('--log-format', `"${o.logFormat}" is not one of ${LOG_FORMATS.join(', ')}`);
+    next = { ...next, logFormat: format };
+  }
+  if (o.logFile !== undefined) {
+    // On the command line, a relative path is relative to the working directory, as in a shell.
+    const path = o.logFile.startsWith('/') ? o.logFile : join(process.cwd(), o.logFile);
+    const file = o.logFile === '' ? { ok: false as const, reason: 'needs a file name' } : parseLogFile(path);
+    if (!file.ok) return flagError('--log-file', file.reason);
+    next = { ...next, logFile: file.value };
+  }
   if (o.user !== undefined) {
     const user = parseUser(o.user);
     if (!user.ok || o.user === '') return flagError('--user', user.ok ? 'needs a user name' : user.reason);
@@ -217,6 +216,7 @@ export function describeConfig(c: Config): string {
     `config:    ${c.file ?? '(built-in defaults)'}`,
     describeListen(c.listen, c.listenWatched),
     `log level: ${c.logLevel}${c.logQueries ? ', every answered query logged at info' : ''}`,
+    `log:       ${c.logFormat} lines to ${c.logFile || 'stdout'}`,
     `user:      ${c.user || '(as started)'}`,
     `control:   ${c.controlSocket || '(no control socket)'}`,
     ...describeRoutes(c.routes, c.default),

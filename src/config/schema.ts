@@ -2,15 +2,15 @@
 // deep-frozen Config, or the first ConfigError, located in the source through a Locator the loader
 // supplies. Each section is checked by the stage that owns it (its config.ts).
 import { CACHE_DEFAULTS, cacheSection } from '../cache/config.js';
-import { LOG_LEVELS } from '../log.js';
 import { METRICS_DEFAULTS, metricsSection } from '../metrics/config.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { DEFAULT_ROUTE_DEFAULTS, defaultSection, ROUTES_DEFAULTS, routesList } from '../route/config.js';
 import { ACCESS_DEFAULTS, accessList, RATE_LIMIT_DEFAULTS, rateLimitSection } from '../server/client-config.js';
 import { LISTEN_DEFAULTS, listenList, SERVER_DEFAULTS, serverSection } from '../server/config.js';
 import { UPSTREAM_DEFAULTS, upstreamSection } from '../upstream/config.js';
 import { Checker, type Locator, mapping, oneOf, parsed, pick, flag } from '../checker.js';
 import type { Config, ConfigResult } from './types.js';
-import { deepFreeze, parseControlSocket, parseUser } from './values.js';
+import { deepFreeze, parseControlSocket, parseLogFile, parseUser } from './values.js';
 
 export interface ValidateOptions {
   /** Recorded as Config.file and ConfigError.file. */
@@ -23,6 +23,8 @@ const DEFAULTS = deepFreeze({
   listen: LISTEN_DEFAULTS,
   log_level: 'info',
   log_queries: false,
+  log_format: 'json',
+  log_file: '',
   user: '',
   control_socket: '/run/dnsfwd/control.sock',
   routes: ROUTES_DEFAULTS,
@@ -45,6 +47,10 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!logLevel.ok) return logLevel;
   const logQueries = flag(c, pick(top.value, 'log_queries', DEFAULTS.log_queries), ['log_queries']);
   if (!logQueries.ok) return logQueries;
+  const logFormat = oneOf(c, pick(top.value, 'log_format', DEFAULTS.log_format), ['log_format'], LOG_FORMATS);
+  if (!logFormat.ok) return logFormat;
+  const logFile = parsed(c, pick(top.value, 'log_file', DEFAULTS.log_file), ['log_file'], parseLogFile);
+  if (!logFile.ok) return logFile;
   const user = parsed(c, pick(top.value, 'user', DEFAULTS.user), ['user'], parseUser);
   if (!user.ok) return user;
   const controlSocket = parsed(c, pick(top.value, 'control_socket', DEFAULTS.control_socket), ['control_socket'], parseControlSocket);
@@ -71,6 +77,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
     listenWatched: listen.value.watched,
     logLevel: logLevel.value,
     logQueries: logQueries.value,
+    logFormat: logFormat.value,
+    logFile: logFile.value,
     user: user.value,
     controlSocket: controlSocket.value,
     routes: routes.value,

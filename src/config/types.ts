@@ -2,8 +2,8 @@
 // from the sections each stage defines (server/ with its client-config.ts, route/, upstream/, cache/, sources/ config.ts).
 import type { Endpoint, WatchedListen } from '../address.js';
 import type { CacheConfig } from '../cache/config.js';
-import type { LogLevel } from '../log.js';
 import type { MetricsConfig } from '../metrics/config.js';
+import type { LogFormat, LogLevel } from '../log.js';
 import type { DefaultRouteConfig, RouteConfig } from '../route/config.js';
 import type { AccessRule, RateLimitConfig } from '../server/client-config.js';
 import type { ServerConfig } from '../server/config.js';
@@ -22,6 +22,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** One info line per answered query (the query log). */
   readonly logQueries: boolean;
+  /** json: one JSON object per line; text: one readable line per record. */
+  readonly logFormat: LogFormat;
+  /** The file the log lines are appended to (SIGUSR2 reopens it); '' for stdout. */
+  readonly logFile: string;
   /** The user to run as once the sockets are bound, when started as root; '' to stay as started. */
   readonly user: string;
   /** The Unix socket the `dnsfwd status|explain|flush|reload` commands talk to; '' for none. */
@@ -50,6 +54,8 @@ export interface ConfigOverrides {
   readonly upstream?: readonly string[];
   readonly logLevel?: string;
   readonly logQueries?: boolean;
+  readonly logFormat?: string;
+  readonly logFile?: string;
   readonly workers?: number;
   readonly user?: string;
   readonly controlSocket?: string;

@@ -1,5 +1,5 @@
 // Values of the top-level settings shared by the config file and the command line (the user to
-// run as, the control socket), and freezing a finished config.
+// run as, the control socket, the log file), and freezing a finished config.
 import type { ParseResult } from '../address.js';
 
 /** A user to run as: a name as /etc/passwd spells them, or a numeric uid; '' for none. */
@@ -19,6 +19,14 @@ export function parseControlSocket(text: string): ParseResult<string> {
   if (text.includes('\0')) return { ok: false, reason: 'must not contain a NUL character' };
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_SOCKET_PATH) return { ok: false, reason: `"${text}": ${bytes} bytes, longer than a Unix socket path can be (${MAX_SOCKET_PATH})` };
+  return { ok: true, value: text };
+}
+
+/** The log file: an absolute path to a file, or '' for stdout. */
+export function parseLogFile(text: string): ParseResult<string> {
+  if (text === '') return { ok: true, value: text };
+  if (!text.startsWith('/')) return { ok: false, reason: `"${text}": not an absolute path` };
+  if (text.endsWith('/') || text.includes('\0')) return { ok: false, reason: `"${text}": not a file name` };
   return { ok: true, value: text };
 }
 

@@ -24,6 +24,7 @@ t.test('plain runs: every option, repeated arrays, aliases, --flag=value', async
   t.same(plainRun(['--config', 'a.yaml']), { config: 'a.yaml' }, 'run is the default command');
   t.same(plainRun(['--log-queries', '--workers', '2']), { logQueries: true, workers: 2 }, 'a flag without a value');
   t.same(plainRun(['--control-socket', '/tmp/c.sock']), { controlSocket: '/tmp/c.sock' }, '--control-socket PATH');
+  t.same(plainRun(['--log-format', 'text', '--log-file', '/var/log/dnsfwd.log']), { logFormat: 'text', logFile: '/var/log/dnsfwd.log' });
 });
 
 t.test('left to yargs: help, version, check, unknown flags, missing or bad values', async (t) => {
@@ -33,6 +34,8 @@ t.test('left to yargs: help, version, check, unknown flags, missing or bad value
     ['--log-level', 'loud'], ['--workers', 'many'], ['--workers'],
     // The control commands, and --control-socket "" (no socket) which yargs reads.
     ['status'], ['explain', 'a.consul'], ['flush'], ['reload', '--control-socket', '/tmp/c.sock'], ['--control-socket', ''],
+    ['--log-level', 'loud'], ['--workers', 'many'], ['--workers'], ['--log-format', 'pretty'], ['--log-format'], ['--log-file'],
+    ['--log-file', ''],
   ];
   for (const args of cases) t.equal(plainRun(args), null, args.join(' '));
 });
@@ -40,5 +43,5 @@ t.test('left to yargs: help, version, check, unknown flags, missing or bad value
 t.test('the table names every flag once', async (t) => {
   const names = OPTIONS.flatMap((o) => [o.name, ...(o.alias ? [o.alias] : [])]);
   t.equal(new Set(names).size, names.length);
-  t.same(OPTIONS.map((o) => o.name), ['config', 'listen', 'route', 'lease-file', 'upstream', 'log-level', 'log-queries', 'workers', 'user', 'control-socket']);
+  t.same(OPTIONS.map((o) => o.name), ['config', 'listen', 'route', 'lease-file', 'upstream', 'log-level', 'log-queries', 'log-format', 'log-file', 'workers', 'user', 'control-socket']);
 });

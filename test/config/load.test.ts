@@ -120,6 +120,8 @@ t.test('bad values are located at the value', async (t) => {
   await located(t, 'listen: []\n', 1, 9, 'listen', /listen: needs at least one address/);
   await located(t, 'listen: 127.0.0.1\n', 1, 9, 'listen', /expected a list, got the string "127.0.0.1"/);
   await located(t, 'log_level: loud\n', 1, 12, 'log_level', /"loud" is not one of fatal, error/);
+  await located(t, 'log_level: info\nlog_format: pretty\n', 2, 13, 'log_format', /log_format: "pretty" is not one of json, text$/);
+  await located(t, 'log_file: dnsfwd.log\n', 1, 11, 'log_file', /log_file: "dnsfwd\.log": not an absolute path$/);
   await located(t, 'upstream:\n  timeout_ms: 20\n', 2, 15, 'upstream.timeout_ms', /must be from 50 to 30000, got 20/);
   await located(t, 'server:\n  tcp_max_connections: "many"\n', 2, 24, 'server.tcp_max_connections', /expected an integer, got the string "many"/);
   await located(t, 'upstream:\n  deadline_ms: 1000\n  timeout_ms: 2000\n', 2, 16, 'upstream.deadline_ms', /deadline_ms \(1000\) must be at least timeout_ms \(2000\)/);
@@ -328,6 +330,9 @@ t.test('applyOverrides', async (t) => {
   t.equal(base.controlSocket, '/run/dnsfwd/control.sock', 'control_socket by default');
   t.equal(config(applyOverrides(base, { controlSocket: '/tmp/x/c.sock' })).controlSocket, '/tmp/x/c.sock', '--control-socket PATH');
   t.equal(config(applyOverrides(base, { controlSocket: '' })).controlSocket, '', '--control-socket "": none');
+  const logs = config(applyOverrides(base, { logFormat: 'text', logFile: '/var/log/dnsfwd.log' }));
+  t.same([logs.logFormat, logs.logFile], ['text', '/var/log/dnsfwd.log'], '--log-format and --log-file');
+  t.equal(config(applyOverrides(base, { logFile: 'x/dnsfwd.log' })).logFile, join(process.cwd(), 'x/dnsfwd.log'), 'a relative --log-file is from the working directory');
 });
 
 t.test('applyOverrides errors name the flag', async (t) => {
@@ -357,6 +362,9 @@ t.test('applyOverrides errors name the flag', async (t) => {
     [{ workers: 0 }, '--workers', /^"0": must be a whole number from 1 to 64$/],
     [{ workers: 65 }, '--workers', /^"65": must be a whole number from 1 to 64$/],
     [{ workers: 1.5 }, '--workers', /^"1\.5": must be a whole number from 1 to 64$/],
+    [{ logFormat: 'pretty' }, '--log-format', /^"pretty" is not one of json, text$/],
+    [{ logFile: '' }, '--log-file', /^needs a file name$/],
+    [{ logFile: '/var/log/' }, '--log-file', /^"\/var\/log\/": not a file name$/],
   ];
   for (const [o, flag, reason] of cases) {
     const e = error(applyOverrides(defaultConfig(), o));
@@ -386,10 +394,12 @@ t.test('describeConfig renders the effective configuration', async (t) => {
     'listen:    127.0.0.1:53, [::1]:53, interface docker0 port 53 (when present), 172.17.0.1:53 (optional, when present)',
   );
   t.equal(lines[2], 'log level: info');
+  t.equal(lines[3], 'log:       json lines to stdout');
+  t.match(describeConfig(config(await load('log_format: text\nlog_file: /var/log/dnsfwd.log\n'))), /^log: {7}text lines to \/var\/log\/dnsfwd\.log$/m);
   // No user: the line says the daemon stays as started.
-  t.equal(lines[3], 'user:      (as started)');
+  t.equal(lines[4], 'user:      (as started)');
   t.match(describeConfig(config(await load('user: dnsfwd'))), /^user: {6}dnsfwd$/m);
-  t.equal(lines[4], 'control:   /run/dnsfwd/control.sock');
+  t.equal(lines[5], 'control:   /run/dnsfwd/control.sock');
   t.match(describeConfig(config(await load('control_socket: ""'))), /^control: {3}\(no control socket\)$/m);
   t.ok(lines.includes('  consul                    -> 127.0.0.1:8600'), out);
   t.ok(lines.includes('  121.168.192.in-addr.arpa  -> 192.168.121.1:53, 192.168.121.2:53'), out);

@@ -85,6 +85,10 @@ t.test('a key present replaces its default entirely; a missing key keeps it', as
   t.same(up.upstream, { timeoutMs: 200, deadlineMs: 4000, downMs: 30000, ednsSize: 1232, loopProbeIntervalMs: 300000 });
   t.same(config({ upstream: null }).upstream, defaultConfig().upstream, '`upstream:` alone keeps the defaults');
   t.equal(config({ log_level: 'debug' }).logLevel, 'debug');
+  t.equal(defaultConfig().logFormat, 'json', 'JSON lines by default');
+  t.equal(defaultConfig().logFile, '', 'on stdout by default');
+  t.equal(config({ log_format: 'text' }).logFormat, 'text');
+  t.equal(config({ log_file: '/var/log/dnsfwd.log' }).logFile, '/var/log/dnsfwd.log');
   t.same(config({ listen: ['0.0.0.0:5353'] }).listen, [{ host: '0.0.0.0', port: 5353, family: 4 }]);
 });
 
@@ -132,7 +136,7 @@ t.test('each kind of error', async (t) => {
     [{ user: 'not a user' }, 'user', /"not a user": not a user name or numeric uid/],
     [{ control_socket: 'run/c.sock' }, 'control_socket', /^control_socket: "run\/c\.sock": must be an absolute path/],
     [{ control_socket: 5 }, 'control_socket', /expected a string/],
-    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, log_queries, user, control_socket, routes, default, upstream, server, cache, access, rate_limit, metrics\)/],
+    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, log_queries, log_format, log_file, user, control_socket, routes, default, upstream, server, cache, access, rate_limit, metrics\)/],
     [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size, loop_probe_interval_ms/],
     [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers, cache/],
     [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path, optional/],
@@ -151,6 +155,12 @@ t.test('each kind of error', async (t) => {
     [{ listen: ['[::1]x53'] }, 'listen[0]', /"\[::1\]x53": expected ":PORT" after "\]"/],
     [{ log_level: 'verbose' }, 'log_level', /"verbose" is not one of fatal, error, warn, info, debug, trace, silent/],
     [{ log_level: true }, 'log_level', /expected a string, got boolean true/],
+    [{ log_format: 'pretty' }, 'log_format', /"pretty" is not one of json, text$/],
+    [{ log_format: 1 }, 'log_format', /expected a string, got number 1/],
+    [{ log_file: 'dnsfwd.log' }, 'log_file', /"dnsfwd.log": not an absolute path$/],
+    [{ log_file: '/var/log/' }, 'log_file', /"\/var\/log\/": not a file name$/],
+    [{ log_file: '/var/log/a\0b' }, 'log_file', /not a file name$/],
+    [{ log_file: false }, 'log_file', /expected a string, got boolean false/],
     [{ routes: {} }, 'routes', /expected a list, got a mapping/],
     [{ routes: ['consul'] }, 'routes[0]', /expected a mapping, got the string "consul"/],
     [{ routes: [{ zone: 'a' }] }, 'routes[0]', /missing key "servers"/],

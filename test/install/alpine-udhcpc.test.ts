@@ -30,6 +30,8 @@ t.test('Alpine + udhcpc: installs, changes nothing the second time, uninstalls t
     t.match(tree['etc/init.d/dnsfwd'], /^file 0755 0:0 /);
     t.equal(box.read('etc/conf.d/dnsfwd'), repoFile('openrc/dnsfwd.confd'));
     t.match(tree['etc/conf.d/dnsfwd'], /^file 0644 0:0 /);
+    t.equal(box.read('etc/logrotate.d/dnsfwd'), repoFile('openrc/dnsfwd.logrotate'), 'the logrotate snippet');
+    t.match(tree['etc/logrotate.d/dnsfwd'], /^file 0644 0:0 /);
     t.equal(box.read('etc/dnsfwd/dnsfwd.yaml'), repoFile('config/dnsfwd.yaml'));
     t.match(tree['etc/dnsfwd/dnsfwd.yaml'], /^file 0640 0:100 /, 'the config is readable by the group dnsfwd only');
     t.equal(box.read('usr/lib/dnsfwd/dnsfwd.mjs'), repoFile('dist/dnsfwd.mjs'));

@@ -32,6 +32,7 @@ t.test('Debian + dhclient + dhcpcd', async (t) => {
     t.notOk(tree['etc/systemd/resolved.conf.d/'], 'no systemd-resolved here');
     t.notOk(tree['etc/udhcpc/'], 'udhcpc is not set up on Debian unless asked for');
     t.notOk(tree['etc/init.d/dnsfwd'], 'no OpenRC script');
+    t.notOk(tree['etc/logrotate.d/dnsfwd'], 'no logrotate snippet: the journal keeps the lines');
   });
   t.same(r.afterSecond, r.installed, 'a second run changes nothing');
   t.equal(r.uninstall.status, 0, r.uninstall.stderr);

@@ -3,8 +3,9 @@
 // for Alpine is put in place, then start (its `need net` met by a stand-in), after which dig
 // answers over UDP and TCP with no retry (start_post waits for it), status, `dnsfwd status` over
 // the control socket, reload (through the socket, and with control_socket "" by SIGHUP), a reload
-// refused on a bad config, and stop; then a start whose daemon cannot bind its TCP socket fails
-// at start_post's bound, says so, and leaves no daemon. Debian builds supervise-daemon without capability
+// refused on a bad config, a log rotation by the real logrotate with the installed snippet (its
+// postrotate `reopen` sends SIGUSR2), and stop; then a start whose daemon cannot bind its TCP
+// socket fails at start_post's bound, says so, and leaves no daemon. Debian builds supervise-daemon without capability
 // support, so a wrapper checks that openrc-run asks for ^cap_net_bind_service and applies it with
 // setpriv as Alpine's supervise-daemon does (ambient + inheritable), then runs Debian's binary.
 import { readFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { InstallSandbox } from '../helpers/install-script.js';
 import { Sandbox } from '../helpers/sandbox.js';
 import { requireTool } from '../helpers/tools.js';
 
-for (const tool of ['openrc-run', 'supervise-daemon', 'setpriv', 'dig', 'useradd', 'groupadd']) requireTool(tool);
+for (const tool of ['openrc-run', 'supervise-daemon', 'setpriv', 'dig', 'useradd', 'groupadd', 'logrotate']) requireTool(tool);
 
 /**
  * Stands in for supervise-daemon: logs its arguments to ARGS_LOG, turns `--capabilities ^cap_X
@@ -55,6 +56,8 @@ start() { ebegin "Network (stand-in)"; eend 0; }
 const SCRIPT = `
 step() { name=$1; shift; if "$@"; then echo "@@ $name rc=0"; else echo "@@ $name rc=$?"; fi; }
 answers() { dig +time=2 +tries=1 "$@" @127.0.0.1 example.com | grep -o 'status: [A-Z]*' || true; }
+# Waits (up to 20 s) until FILE has a line with TEXT.
+wait_line() { for _ in $(seq 100); do ! grep -qF "$2" "$1" 2>/dev/null || return 0; sleep 0.2; done; return 1; }
 
 # The Alpine tree install.sh laid out, put in place; only this script and a stand-in for net in init.d.
 cp -a "$TREE/usr/lib/dnsfwd" /usr/lib/
@@ -64,6 +67,8 @@ mount -t tmpfs tmpfs /etc/init.d
 mount -t tmpfs tmpfs /etc/runlevels
 cp -a "$TREE/etc/init.d/dnsfwd" /etc/init.d/
 cp -a "$TREE/etc/conf.d/dnsfwd" /etc/conf.d/
+mkdir -p /etc/logrotate.d
+cp -a "$TREE/etc/logrotate.d/dnsfwd" /etc/logrotate.d/
 printf '%s' "$NET_STAND_IN" >/etc/init.d/net && chmod 755 /etc/init.d/net
 [ -x /usr/bin/node ] || ln -s "$DNSFWD_NODE_BINARY" /usr/bin/node
 groupadd --system dnsfwd
@@ -87,6 +92,7 @@ daemon() { pgrep -f '^/usr/bin/node .*/usr/lib/dnsfwd/dnsfwd[.]mjs run' || true;
 pid=$(cat /run/openrc/options/dnsfwd/child_pid)
 echo "@@ user $(ps -o user= -p "$pid")"
 echo "@@ capeff $(sed -n 's/^CapEff:\\t//p' "/proc/$pid/status")"
+echo "@@ errflags $(sed -n 's/^flags:\\t*//p' "/proc/$pid/fdinfo/2")"
 step status /etc/init.d/dnsfwd status
 echo "@@ socket $(stat -c '%a %U:%G' /run/dnsfwd/control.sock) dir $(stat -c '%a %U:%G' /run/dnsfwd)"
 step ctl_status /usr/bin/node /usr/lib/dnsfwd/dnsfwd.mjs status --config /etc/dnsfwd/dnsfwd.yaml
@@ -102,6 +108,13 @@ printf 'listen: [oops\\n' >>/etc/dnsfwd/dnsfwd.yaml
 step bad_reload /etc/init.d/dnsfwd reload
 echo "@@ same_pid $([ "$(daemon)" = "$pid" ] && echo yes || echo no)"
 echo "@@ still $(answers)"
+# The installed snippet, run by logrotate: the file moves to dnsfwd.log.1, a new one is created
+# for dnsfwd, and its postrotate (rc-service ... reopen) has dnsfwd write there.
+step rotate logrotate -f -s /run/logrotate.state /etc/logrotate.d/dnsfwd
+step reopened wait_line /var/log/dnsfwd.log '"msg":"log file reopened"'
+echo "@@ newlog $(stat -c '%a %U:%G' /var/log/dnsfwd.log)"
+step stats env RC_SVCNAME=dnsfwd supervise-daemon dnsfwd --signal USR1
+step stats_in_new wait_line /var/log/dnsfwd.log '"msg":"cache statistics"'
 step stop /etc/init.d/dnsfwd stop
 sleep 0.5
 echo "@@ left $(daemon | wc -l)"
@@ -142,14 +155,16 @@ t.test('openrc-run starts, reloads and stops the installed service as dnsfwd wit
     DNSFWD_NODE_BINARY: process.execPath,
   });
   const res = results(r.stdout);
-  const log = (() => {
+  const read = (path: string) => {
     try {
-      return readFileSync(box.upper('var/log/dnsfwd.log'), 'utf8');
+      return readFileSync(box.upper(path), 'utf8');
     } catch {
       return '(no log)';
     }
-  })();
-  const context = { stdout: r.stdout, stderr: r.stderr, log };
+  };
+  const rotated = read('var/log/dnsfwd.log.1');
+  const log = read('var/log/dnsfwd.log');
+  const context = { stdout: r.stdout, stderr: r.stderr, rotated, log };
   t.equal(r.status, 0, 'the sandbox script ran to its end', context);
   t.match(r.stdout, /^dnsfwd ineed net$/m, 'depend(): need net');
   t.match(r.stdout, /^dnsfwd iprovide dns$/m, 'depend(): provide dns');
@@ -160,20 +175,28 @@ t.test('openrc-run starts, reloads and stops the installed service as dnsfwd wit
   t.equal(res.get('user'), 'dnsfwd', 'runs as dnsfwd');
   t.equal(res.get('capeff'), '0000000000000400', 'with CAP_NET_BIND_SERVICE only');
   const args = readFileSync(join(box.dir, 'supervise-daemon.args'), 'utf8');
-  t.match(args, /^dnsfwd --start .*--capabilities \^cap_net_bind_service --user dnsfwd:dnsfwd --umask 077 \/usr\/bin\/node -- --max-semi-space-size=1 --single-threaded \/usr\/lib\/dnsfwd\/dnsfwd\.mjs run --config \/etc\/dnsfwd\/dnsfwd\.yaml/m);
+  t.match(args, /^dnsfwd --start .*--capabilities \^cap_net_bind_service --user dnsfwd:dnsfwd --umask 077 \/usr\/bin\/node -- --max-semi-space-size=1 --single-threaded \/usr\/lib\/dnsfwd\/dnsfwd\.mjs run --log-file \/var\/log\/dnsfwd\.log --config \/etc\/dnsfwd\/dnsfwd\.yaml/m);
   t.equal(res.get('status'), 'rc=0', 'status: started');
   t.equal(res.get('socket'), '660 dnsfwd:dnsfwd dir 750 dnsfwd:dnsfwd', 'the control socket, for root and the group dnsfwd');
   t.equal(res.get('ctl_status'), 'rc=0', 'dnsfwd status over the socket');
   t.equal(res.get('reload'), 'rc=0');
-  t.match(log, /"msg":"control socket: reloading configuration"/, 'the reload went through the control socket');
+  t.match(rotated, /"msg":"control socket: reloading configuration"/, 'the reload went through the control socket');
   t.equal(res.get('signal_reload'), 'rc=0', 'with control_socket ""...');
-  t.match(log, /"msg":"SIGHUP: reloading configuration"/, '...by SIGHUP');
+  t.match(rotated, /"msg":"SIGHUP: reloading configuration"/, '...by SIGHUP');
   t.equal(res.get('reloads'), '2', 'the daemon reloaded twice');
   t.notMatch(args, /--signal HUP/, 'supervise-daemon is not asked to signal');
   t.not(res.get('bad_reload'), 'rc=0', 'a reload with a bad config fails');
-  t.match(log, /"msg":"new configuration rejected: keeping the old one"/, '...the daemon refused it');
+  t.match(rotated, /"msg":"new configuration rejected: keeping the old one"/, '...the daemon refused it');
   t.equal(res.get('same_pid'), 'yes', '...and leaves the daemon running');
   t.equal(res.get('still'), res.get('answer'), '...and answering');
+  t.ok((parseInt(res.get('errflags') ?? '0', 8) & 0o2000) !== 0, 'stderr (DNSFWD_ERR_LOG) is open with O_APPEND: copytruncate is safe', context);
+  t.equal(res.get('rotate'), 'rc=0', 'logrotate -f with the installed snippet', context);
+  t.match(args, /^dnsfwd --signal USR2$/m, 'its postrotate sent SIGUSR2 through supervise-daemon');
+  t.equal(res.get('reopened'), 'rc=0', 'dnsfwd reopened the log file', context);
+  t.equal(res.get('newlog'), '640 dnsfwd:dnsfwd', 'the new file, created by logrotate for the service user');
+  t.equal(res.get('stats_in_new'), 'rc=0', 'a later line (SIGUSR1\'s statistics) lands in the new file', context);
+  t.notMatch(rotated, /"msg":"log file reopened"/, 'the rotated file got no line after the reopen');
+  t.notMatch(rotated, /"msg":"cache statistics"/, '...nor the later one');
   t.equal(res.get('stop'), 'rc=0');
   t.equal(res.get('left'), '0', 'stopped');
   const busy = (() => {
