@@ -414,6 +414,8 @@ check_sources() {
 
 install_program() {
 	put_file "$REPO/dist/dnsfwd.mjs" /usr/lib/dnsfwd/dnsfwd.mjs 0 0 0644
+	# The command operators type: dnsfwd status, explain, flush, reload, check.
+	put_file "$REPO/scripts/dnsfwd" /usr/sbin/dnsfwd 0 0 0755
 }
 
 install_config() {
@@ -592,7 +594,7 @@ print_next_steps() {
 		fi
 	else
 		! uses dhcpcd || say "dhcpcd reads 'nohook resolv.conf' when it restarts (or: dhcpcd -n)"
-		say "check: node /usr/lib/dnsfwd/dnsfwd.mjs check --config /etc/dnsfwd/dnsfwd.yaml && dig @127.0.0.1 example.com"
+		say "check: dnsfwd check --config /etc/dnsfwd/dnsfwd.yaml && dig @127.0.0.1 example.com"
 	fi
 	[ $CHANGED = yes ] || say "nothing to change"
 }

@@ -9,6 +9,7 @@ requireTool('shellcheck');
 
 const FILES = [
   'scripts/install.sh',
+  'scripts/dnsfwd',
   'config/dhclient-enter-hook',
   'config/dhcpcd.exit-hook',
   'config/udhcpc.conf',
