@@ -34,8 +34,8 @@ function bashComplete(path: string, words: string[]): string[] {
 
 t.test('bash: options, their choices and the commands', async (t) => {
   const path = pathWithDnsfwd(t);
-  t.same(bashComplete(path, ['dnsfwd', '--lo']), ['--log-level', '--log-queries'], 'dnsfwd --lo<TAB>');
-  t.same(bashComplete(path, ['dnsfwd', 'check', '--lo']), ['--log-level', '--log-queries'], 'dnsfwd check --lo<TAB>');
+  t.same(bashComplete(path, ['dnsfwd', '--lo']), ['--log-file', '--log-format', '--log-level', '--log-queries'], 'dnsfwd --lo<TAB>');
+  t.same(bashComplete(path, ['dnsfwd', 'check', '--lo']), ['--log-file', '--log-format', '--log-level', '--log-queries'], 'dnsfwd check --lo<TAB>');
   t.same(bashComplete(path, ['dnsfwd', '-c', 'x.yaml', '--log-level', 'd']), ['debug'], 'a choice, after an option with a value');
   const commands = bashComplete(path, ['dnsfwd', '']);
   t.ok(commands.includes('run') && commands.includes('check'), 'dnsfwd <TAB>: the commands', { commands });
