@@ -25,7 +25,7 @@ export function textLine(json: string): string {
   if (typeof r.component === 'string') out += `${r.component}: `;
   out += typeof r.msg === 'string' ? oneLine(r.msg) : '-';
   for (const [key, value] of Object.entries(r)) {
-    if (!PLACED.has(key) && value !== undefined) out += ` ${key}=${textValue(value)}`;
+    if (!PLACED.has(key)) out += ` ${key}=${textValue(value)}`;
   }
   return out + '\n';
 }
@@ -33,9 +33,8 @@ export function textLine(json: string): string {
 /** A value as `key=` shows it: plain when it has no space, quote or `=`; else quoted as JSON. */
 function textValue(value: unknown): string {
   if (typeof value === 'string') return quoteIfNeeded(value);
-  if (typeof value !== 'object' || value === null) return String(value);
   if (isSerializedError(value)) return quoteIfNeeded(value.type ? `${value.type}: ${value.message}` : value.message);
-  return JSON.stringify(value);
+  return JSON.stringify(value); // numbers, booleans and null as they are; lists and objects compact
 }
 
 function quoteIfNeeded(text: string): string {
@@ -48,7 +47,7 @@ function oneLine(text: string): string {
 }
 
 /** pino's error serializer gives { type, message, stack, ... }: the text format shows type and message. */
-function isSerializedError(value: object): value is { type?: string; message: string } {
-  const v = value as Record<string, unknown>;
-  return typeof v.message === 'string' && typeof v.stack === 'string' && (v.type === undefined || typeof v.type === 'string');
+function isSerializedError(value: unknown): value is { type?: string; message: string } {
+  const v = value as Record<string, unknown> | null;
+  return typeof v?.message === 'string' && typeof v.stack === 'string' && (v.type === undefined || typeof v.type === 'string');
 }

@@ -88,12 +88,13 @@ export function createLogger(options: LogOptions = {}): ProcessLog {
 export function stdoutIsJournal(env: NodeJS.ProcessEnv, fd = 1): boolean {
   const m = /^(\d+):(\d+)$/.exec(env.JOURNAL_STREAM ?? '');
   if (!m) return false;
+  let st;
   try {
-    const st = fstatSync(fd, { bigint: true });
-    return st.dev === BigInt(m[1]!) && st.ino === BigInt(m[2]!);
+    st = fstatSync(fd, { bigint: true });
   } catch {
-    return false;
+    return false; // not open
   }
+  return st.dev === BigInt(m[1]!) && st.ino === BigInt(m[2]!);
 }
 
 /** Opens `path` for appending; creates it with LOG_FILE_MODE (whatever the umask) if missing. */
@@ -102,8 +103,8 @@ function openLogFile(path: string): number {
     const fd = openSync(path, 'ax', LOG_FILE_MODE);
     fchmodSync(fd, LOG_FILE_MODE);
     return fd;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw logFileError(path, err);
+  } catch {
+    // There already; or it cannot be created, and the open below says why.
   }
   try {
     return openSync(path, 'a');

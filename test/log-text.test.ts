@@ -43,4 +43,6 @@ t.test('a message with a line break stays on one line; odd lines pass through', 
   t.equal(textLine('not json'), 'not json\n', 'a newline is added');
   t.equal(textLine('[1,2]\n'), '[1,2]\n', 'JSON but not an object');
   t.equal(textLine('null'), 'null\n');
+  t.equal(textLine('5'), '5\n', 'a number');
+  t.equal(textLine('"text"\n'), '"text"\n', 'a string');
 });
