@@ -4,7 +4,8 @@
 // before — dig answers over UDP and over TCP at once, with no retry; the same once `systemctl
 // start dnsfwd` returns with two workers; and a dnsfwd that cannot bind its address never reports
 // ready, so its start fails.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { UNIT } from '../helpers/systemd-unit.js';
 import { SystemdBoot } from '../helpers/systemd-boot.js';
@@ -77,7 +78,11 @@ t.test('under systemd, dnsfwd is ready (and nss-lookup.target reached) only once
     // Only where its log goes: a file the test reads (there is no journald in the sandbox).
     'dnsfwd.service.d/log.conf': `[Service]\nStandardOutput=append:${boot.dir}/dnsfwd.log\nStandardError=inherit\n`,
   };
-  const r = boot.run(units, SETUP, SCRIPT, { CLI, NODE: process.execPath });
+  // The build goes in through the sandbox's own directory: the sandbox has a /tmp of its own, and
+  // the repository may be under /tmp.
+  const cli = join(boot.dir, 'dnsfwd.mjs');
+  copyFileSync(CLI, cli);
+  const r = boot.run(units, SETUP, SCRIPT, { CLI: cli, NODE: process.execPath });
   const res = results(r.stdout);
   const log = (() => {
     try {
