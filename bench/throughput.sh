@@ -186,7 +186,7 @@ default:
   sources: []
   servers: []
 EOF
-  (cd "$ROOT" && exec "$NODE" "${NODE_ARGS[@]}" dist/dnsfwd.mjs run --config "$cfg" "${EXTRA_ARGS[@]}" "$@") >"$TMP/$name.log" 2>&1 &
+  (cd "$ROOT" && exec "$NODE" "${NODE_ARGS[@]}" dist/dnsfwd.mjs run --config "$cfg" --control-socket "" "${EXTRA_ARGS[@]}" "$@") >"$TMP/$name.log" 2>&1 &
   track "$name" "$(node_pid $!)"
   wait_ready "$name" "$addr" 53 "$TMP/$name.log"
 }
