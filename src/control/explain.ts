@@ -11,13 +11,12 @@ import type { RouteOrigin, RouteTable } from '../route/build.js';
 import { SpecialZone } from '../route/special.js';
 import { beforeDeadline } from '../settle.js';
 import type { SourceView } from '../sources/source.js';
-import { HEADER_SIZE, rcode } from '../wire/header.js';
-import { isProbeQuery } from '../wire/loop-probe.js';
+import { rcode } from '../wire/header.js';
+import { isProbeQuery, recursiveQuery } from '../wire/loop-probe.js';
 import { rcodeName, typeName, typeNumber } from '../wire/mnemonics.js';
 import { presentationToWire } from '../wire/name.js';
 import { answerRecords } from '../wire/presentation.js';
 import { parseQuery } from '../wire/question.js';
-import { CLASS_IN } from '../wire/records.js';
 import {
   originReport,
   originText,
@@ -93,13 +92,7 @@ export interface ExplainReport {
 export function clientQuery(name: string, type: number): Buffer {
   const qname = presentationToWire(name);
   if (qname.length > 255) throw new Error(`explain: "${name}" is longer than 255 bytes in wire format`);
-  const out = Buffer.alloc(HEADER_SIZE + qname.length + 4);
-  out[2] = 0x01; // RD
-  out.writeUInt16BE(1, 4); // QDCOUNT
-  out.set(qname, HEADER_SIZE);
-  out.writeUInt16BE(type, HEADER_SIZE + qname.length);
-  out.writeUInt16BE(CLASS_IN, HEADER_SIZE + qname.length + 2);
-  return out;
+  return recursiveQuery(qname, type);
 }
 
 /**

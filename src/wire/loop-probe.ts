@@ -22,12 +22,16 @@ export function probeName(zone: string): string {
 
 /** A query for `name` HINFO, RD=1, with ID 0 (the transport writes its own) and no OPT record. */
 export function probeQuery(name: string): Buffer {
-  const qname = presentationToWire(name);
+  return recursiveQuery(presentationToWire(name), TYPE_HINFO);
+}
+
+/** A query for the wire name `qname`, `type`, class IN: RD=1, ID 0, no OPT record (as a stub resolver sends). */
+export function recursiveQuery(qname: Uint8Array, type: number): Buffer {
   const out = Buffer.alloc(HEADER_SIZE + qname.length + 4);
   out[2] = 0x01; // RD
   out.writeUInt16BE(1, 4); // QDCOUNT
   out.set(qname, HEADER_SIZE);
-  out.writeUInt16BE(TYPE_HINFO, HEADER_SIZE + qname.length);
+  out.writeUInt16BE(type, HEADER_SIZE + qname.length);
   out.writeUInt16BE(CLASS_IN, HEADER_SIZE + qname.length + 2);
   return out;
 }
