@@ -3,7 +3,8 @@
 # zone bench.test to one NSD on loopback, with the same query files and load: (1) cache hits, a fixed
 # set of 1,000 names warmed first; (2) misses, unique names under a wildcard, so every query is
 # forwarded. Checks every answer source, then prints a Markdown table (also bench/results/latest.md).
-# Run: npm run bench:throughput (as root; `npm run build` first). Everything stays on 127.0.8.0/24.
+# Run: npm run bench:throughput (as root; `npm run build` first). Everything stays on 127.0.8.0/24
+# (BENCH_NET=127.0.N moves it to another /24, for two runs side by side).
 # dnsfwd runs as the service files run it: the single-file build with package.json's node_flags,
 # once as one process and once with --workers 2 (BENCH_WORKERS).
 # Environment: BENCH_SECONDS (10), BENCH_P99_SECONDS (5), BENCH_QUIET_WAIT (60), NODE (node),
@@ -30,11 +31,12 @@ RSS_NAMES=10000
 PACKAGES="dnsperf unbound nsd dnsmasq-base bind9-dnsutils"
 RESULTS="$ROOT/bench/results/latest.md"
 
-NSD_ADDR=127.0.8.10 NSD_PORT=5300 # a port of its own, apart from the forwarders' 53
-RSS_ADDR=127.0.8.4                # a second, fresh dnsfwd for the 10,000-names memory pass
+NET=${BENCH_NET:-127.0.8}
+NSD_ADDR=$NET.10 NSD_PORT=5300 # a port of its own, apart from the forwarders' 53
+RSS_ADDR=$NET.4                   # a second, fresh dnsfwd for the 10,000-names memory pass
 SYSTEMS=(dnsfwd unbound dnsmasq)
 ((WORKERS > 1)) && SYSTEMS=(dnsfwd dnsfwdw unbound dnsmasq)
-declare -A ADDR=([dnsfwd]=127.0.8.1 [unbound]=127.0.8.2 [dnsmasq]=127.0.8.3 [dnsfwdw]=127.0.8.5)
+declare -A ADDR=([dnsfwd]=$NET.1 [unbound]=$NET.2 [dnsmasq]=$NET.3 [dnsfwdw]=$NET.5)
 declare -A PORT=([dnsfwd]=53 [unbound]=53 [dnsmasq]=53 [dnsfwdw]=53)
 declare -A PREFIX=([dnsfwd]=f [unbound]=u [dnsmasq]=m [dnsfwdw]=w) # miss names: fm0.w.bench.test, ...
 declare -A LABEL=() PID=() R=()
