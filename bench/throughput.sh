@@ -390,7 +390,7 @@ record() {
 # One pass of the hit names at 20 outstanding (a 200-query burst overflows dnsmasq's socket
 # buffer and loses a few), repeated up to 3 times until every name was answered NOERROR.
 warm() {
-  local s=$1 out="$TMP/$s.warm.out" pass
+  local s=$1 out="$TMP/$1.warm.out" pass
   for pass in 1 2 3; do
     run_dnsperf "$out" -s "${ADDR[$s]}" -p "${PORT[$s]}" -c "$CLIENTS" -q 20 -T 1 -t 2 -d "$TMP/hits.txt" -n 1 -l 60
     record "$s.warm" "$out"
@@ -402,7 +402,7 @@ warm() {
 
 # The hits run (qps, mean) and a second -v run of the same load for p99; the file cycles.
 run_hits() {
-  local s=$1 out="$TMP/$s.hits.out" vout="$TMP/$s.hits.v.out"
+  local s=$1 out="$TMP/$1.hits.out" vout="$TMP/$1.hits.v.out"
   wait_quiet "$s hits"
   run_dnsperf "$out" $(load_args "$s") -d "$TMP/hits.txt" -l "$DURATION"
   record "$s.hits" "$out"
@@ -416,7 +416,7 @@ run_hits() {
 # A misses run over names never asked before; -n 1 stops at the end of the file instead of
 # wrapping, and a run that reaches it is an error (the file must outlast the time limit).
 miss_run() {
-  local s=$1 key=$2 prefix=$3 seconds=$4 out=$5 names="$TMP/$s.$2.txt"
+  local s=$1 key=$2 prefix=$3 seconds=$4 out=$5 names="$TMP/$1.$2.txt"
   shift 5
   write_names "$names" "$prefix" $((seconds * MISS_LINES_PER_SECOND))
   wait_quiet "$s $key"
@@ -428,7 +428,7 @@ miss_run() {
 }
 
 run_misses() {
-  local s=$1 vout="$TMP/$s.misses.v.out"
+  local s=$1 vout="$TMP/$1.misses.v.out"
   miss_run "$s" misses "${PREFIX[$s]}m" "$DURATION" "$TMP/$s.misses.out"
   miss_run "$s" missesv "${PREFIX[$s]}v" "$P99_DURATION" "$vout" -v
   R[$s.misses.p99]=$(p99_ms "$vout")
@@ -633,4 +633,5 @@ main() {
   say "written to ${RESULTS#"$ROOT"/}"
 }
 
-main "$@"
+# Sourced (bench/memory.sh reuses the anchors and the dnsperf helpers): define, do not run.
+[[ ${BASH_SOURCE[0]} != "$0" ]] || main "$@"
