@@ -224,11 +224,11 @@ measure() {
     fi
     i=$((i + 1))
   done <"$TMP/$key.samples"
-  [[ -n $snap && -n ${SOCKET[$s]:-} && -d $snap ]] && take_heap "$s" "$snap"
+  # Right after the phase, smaps again with V8's own figures at the same moment, to check the
+  # breakdown's V8 row against heapTotal (the peak's snapshot cannot ask the daemon mid-phase).
+  [[ -n $snap ]] && take_snapshot "${pids[0]}" "$snap.after" "${SOCKET[$s]:-}"
   return 0
 }
-
-take_heap() { node "$ROOT/dist/cli/main.js" status --json --control-socket "${SOCKET[$1]}" >"$2/heap.json" 2>/dev/null || rm -f "$2/heap.json"; }
 
 hits_phase() { warm "$1"; measure "$1" "${2:-hits}" -d "$TMP/hits.txt" -l "$DURATION"; }
 
@@ -388,9 +388,16 @@ write_mem_report() {
       "compare VmRSS below with the phase's VmHWM above), printed by \`bash bench/peak-breakdown.sh --snapshot DIR\`:"
     echo
     breakdown "$BREAKDOWN_SNAP"
+    if [[ -s $BREAKDOWN_SNAP.after/smaps ]]; then
+      echo
+      echo "The same, read right after the phase, with V8's own figures (\`dnsfwd status --json\`) read just after smaps:"
+      echo
+      breakdown "$BREAKDOWN_SNAP.after"
+    fi
   fi
   echo
   machine
+  echo "src/ last changed in commit $(cd "$ROOT" && git log -1 --format=%h -- src 2>/dev/null || echo '?')."
   echo "Load average: ${LOAD_START} at the start, ${LOAD_END} at the end."
   echo "Command: BENCH_SECONDS=$DURATION BENCH_QUIET_WAIT=$QUIET_WAIT${BENCH_ENTRIES:+ BENCH_ENTRIES=\"$BENCH_ENTRIES\"} bash bench/memory.sh" \
     "(\`npm run bench:memory\`; \`npm run bench\` builds first)."

@@ -129,7 +129,7 @@ breakdown() {
       printf "| **total** (smaps) | **%s** | **%s** | %d |\n", mib(TR), mib(TA), n
       printf "\n/proc/PID/status at the same moment: VmRSS %s MiB, RssAnon %s MiB, RssFile %s MiB, VmHWM %s MiB; %d thread stack pointers read.\n", mib(st["VmRSS"]), mib(st["RssAnon"]), mib(st["RssFile"]), mib(st["VmHWM"]), nsp
       if (heap_total != "")
-        printf "V8 (`dnsfwd status --json`, read after smaps; from bench/memory.sh, right after the phase, not at the peak): heapTotal %s MiB, heapUsed %s MiB; the V8 heap row counts %s MiB resident.\n", mib(heap_total / 1024), mib(heap_used / 1024), mib(R["v8"])
+        printf "V8 (`dnsfwd status --json`, read just after smaps): heapTotal %s MiB, heapUsed %s MiB; the V8 heap row counts %s MiB resident.\n", mib(heap_total / 1024), mib(heap_used / 1024), mib(R["v8"])
     }' "$dir/stacks" "$dir/smaps"
 }
 
