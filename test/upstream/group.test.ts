@@ -4,7 +4,7 @@
 import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
 import { DnsfwdError } from '../../src/errors.js';
-import { EDNS_REJECTED_MS, UpstreamGroup, type Transports } from '../../src/upstream/group.js';
+import { EDNS_REJECTED_MS, UpstreamGroup, type Outgoing, type Transports } from '../../src/upstream/group.js';
 import { isAnswer, type Exchange } from '../../src/upstream/transport/exchange.js';
 import { Upstream } from '../../src/upstream/health.js';
 import { MIN_FAILURES, ServerHealth } from '../../src/upstream/route-health.js';
@@ -615,7 +615,7 @@ t.test('a transport that throws at once is a failure of that server: the next on
     tcp: () => Promise.reject(new Error('no TCP here')),
   };
   const g = new UpstreamGroup('x', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, transports, quietLogger(), () => 1000);
-  const o = out(query('a.example'));
+  const o: Outgoing = out(query('a.example'));
   const r = await g.resolve(o);
   t.same(calls, ['10.0.0.1', '10.0.0.2']);
   t.equal((decode(r).answers?.[0] as { data?: string } | undefined)?.data, '10.0.0.7', 'the second server\'s answer');
