@@ -1,7 +1,7 @@
 // settleOnce and beforeDeadline: the first of a result, an error or the deadline settles the
 // operation, once; what the operation set up is undone once, even when it settled while starting.
 import t from 'tap';
-import { beforeDeadline, settleOnce } from '../src/settle.js';
+import { beforeDeadline, Deadline, DeadlineSweep, settleOnce } from '../src/settle.js';
 
 // Guards `if (done) return`: later finish calls neither change the outcome nor undo twice.
 t.test('a second finish is ignored: one outcome, one undo', async (t) => {
@@ -64,4 +64,81 @@ t.test('beforeDeadline turns a non-Error rejection into an Error', async (t) => 
   t.ok(err instanceof Error, 'an Error');
   t.equal((err as Error).message, 'plain text', 'with the rejection as its message');
   t.equal(await beforeDeadline(new Promise<number>(() => {}), 1, () => ({ value: 7 })), 7, 'the deadline value when nothing comes');
+});
+
+/** A record that notes its name in `expired` when it expires. */
+class Named extends Deadline {
+  constructor(
+    readonly name: string,
+    private readonly expired: string[],
+    private readonly then?: () => void,
+  ) {
+    super();
+  }
+  expire(): void {
+    this.expired.push(this.name);
+    this.then?.();
+  }
+}
+
+/** Resolves once `list` holds `n` entries (checked on each expiry through `then`). */
+function whenCount(list: string[], n: number): { then: () => void; done: Promise<void> } {
+  let resolve = () => {};
+  const done = new Promise<void>((r) => (resolve = r));
+  return { then: () => list.length === n && resolve(), done };
+}
+
+// Guards the heap's order (up, down): records expire earliest deadline first, whatever order they came in.
+t.test('a DeadlineSweep expires its records in deadline order; removed ones never', async (t) => {
+  const clock = { t: 0 };
+  const sweep = new DeadlineSweep(() => clock.t);
+  const expired: string[] = [];
+  const deadlines = Array.from({ length: 200 }, (_, i) => ((i * 7919) % 200) + 1); // 1..200, shuffled
+  const kept = deadlines.filter((_, i) => i % 3 !== 0).sort((a, b) => a - b).map(String);
+  const w = whenCount(expired, kept.length);
+  const records = deadlines.map((ms) => new Named(String(ms), expired, w.then));
+  records.forEach((r, i) => sweep.add(r, deadlines[i]!));
+  records.forEach((r, i) => i % 3 === 0 && sweep.remove(r)); // from anywhere in the heap
+  t.equal(sweep.size, kept.length);
+  clock.t = 1000; // every deadline has passed when the timer fires
+  await w.done;
+  t.same(expired, kept, 'earliest first, none of the removed');
+  t.equal(sweep.size, 0);
+  sweep.remove(records[1]!); // expired already: nothing to do
+  t.equal(sweep.size, 0);
+});
+
+// Guards the timer set again after a sweep, for a record added while expiring another.
+t.test('a record added by an expiring one expires too', async (t) => {
+  const sweep = new DeadlineSweep();
+  const expired: string[] = [];
+  const w = whenCount(expired, 2);
+  sweep.add(new Named('first', expired, () => (sweep.add(new Named('second', expired, w.then), 1), undefined)), 1);
+  await w.done;
+  t.same(expired, ['first', 'second']);
+});
+
+// Guards disarm(): with no record left, the sweep's timer does not hold the process open.
+t.test('the timer is cleared when the last record is removed', async (t) => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const sweep = new DeadlineSweep();
+  const a = new Named('a', []);
+  const b = new Named('b', []);
+  sweep.add(a, 60_000);
+  sweep.add(b, 30_000);
+  t.equal(timers(), before + 1, 'one timer for two records');
+  sweep.remove(b);
+  t.equal(timers(), before + 1, 'still set while a record waits');
+  sweep.remove(a);
+  t.equal(timers(), before, 'cleared with the last record');
+});
+
+// Guards the Race's own removal from the sweep once the promise settles first.
+t.test('beforeDeadline leaves nothing in its sweep once settled', async (t) => {
+  const sweep = new DeadlineSweep();
+  t.equal(await beforeDeadline(Promise.resolve(1), 60_000, () => ({ value: 0 }), sweep), 1);
+  t.equal(sweep.size, 0, 'the value came first: its record is gone');
+  t.equal(await beforeDeadline(new Promise<number>(() => {}), 1, () => ({ value: 2 }), sweep), 2);
+  t.equal(sweep.size, 0, 'the deadline came first: gone as well');
 });

@@ -12,9 +12,9 @@ import { stampClient } from '../wire/client-reply.js';
 import * as h from '../wire/header.js';
 import { appendOpt, OPT_SIZE, withClientOpt } from '../wire/opt.js';
 import { parseQuery } from '../wire/question.js';
-import { CLASS_IN, TYPE_ANY, TYPE_CNAME, TYPE_DNAME, walkRecords } from '../wire/records.js';
+import { CLASS_IN, TYPE_ANY, TYPE_CNAME, TYPE_DNAME, skipName } from '../wire/records.js';
 import { errorReply } from '../wire/replies.js';
-import type { Handler, Stage } from './handler.js';
+import type { Handler, Reply, Stage } from './handler.js';
 import type { Query } from './query.js';
 
 /** The most steps (queries after the client's own) one answer may take. */
@@ -25,6 +25,7 @@ export function chaseStage(top: () => Handler): Stage {
   return (next) => (q) => {
     if (!mayFollow(q)) return next(q);
     const r = next(q);
+    // A reply without a chain is passed on as it is: no async step for nearly every answer.
     return Buffer.isBuffer(r) ? follow(r, q, top) : r.then((reply) => follow(reply, q, top));
   };
 }
@@ -35,16 +36,21 @@ function mayFollow(q: Query): boolean {
   return (q.bytes[2]! & 0x01) !== 0 && q.question.class === CLASS_IN && type !== TYPE_CNAME && type !== TYPE_DNAME && type !== TYPE_ANY;
 }
 
-/** Whether the answer section holds a CNAME: the one check every reply to such a query gets. */
+/**
+ * Whether the answer section holds a CNAME: the one check every reply to such a query gets, so it
+ * reads each record's type in place, allocating nothing. A record that does not parse ends the
+ * search (the decode in followChain would fail on it too).
+ */
 function hasCname(reply: Buffer, questionEnd: number): boolean {
-  let found = false;
-  walkRecords(reply, questionEnd, h.ancount(reply), (r) => {
-    // Fast path (part of the one below, in follow): look on past records that are not CNAMEs.
-    if (r.type !== TYPE_CNAME) return;
-    found = true;
-    return false;
-  });
-  return found;
+  const count = h.ancount(reply);
+  let pos = questionEnd;
+  for (let i = 0; i < count; i++) {
+    const afterName = skipName(reply, pos);
+    if (afterName < 0 || afterName + 10 > reply.length) return false;
+    if (((reply[afterName]! << 8) | reply[afterName + 1]!) === TYPE_CNAME) return true;
+    pos = afterName + 10 + ((reply[afterName + 8]! << 8) | reply[afterName + 9]!);
+  }
+  return false;
 }
 
 const lower = (name: string) => name.toLowerCase();
@@ -62,12 +68,17 @@ function chainEnd(answers: readonly Answer[], name: string): string | null {
   }
 }
 
-async function follow(reply: Buffer, q: Query, top: () => Handler): Promise<Buffer> {
+/** The reply with the chain it starts followed: at once when there is none to follow. */
+function follow(reply: Buffer, q: Query, top: () => Handler): Reply {
   const code = h.rcode(reply);
   if (code !== h.Rcode.NOERROR && code !== h.Rcode.NXDOMAIN) return reply;
   // Fast path: without a CNAME in the answer section there is no chain (the decode below would
   // find none), and nearly every answer is such a one.
   if (!hasCname(reply, q.question.end)) return reply;
+  return followChain(reply, q, top);
+}
+
+async function followChain(reply: Buffer, q: Query, top: () => Handler): Promise<Buffer> {
   let first: dnsPacket.Packet;
   try {
     first = dnsPacket.decode(reply);

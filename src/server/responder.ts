@@ -10,7 +10,7 @@ import { ThrottledLog } from '../log-throttle.js';
 import type { Reply } from '../pipeline/handler.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { AnswerNote, Transport } from '../pipeline/query.js';
-import { beforeDeadline } from '../settle.js';
+import { Deadline, openPromise, sharedSweep, type Resolvers } from '../settle.js';
 import { adOnlyIfAsked } from '../wire/client-reply.js';
 import { Rcode, rcode, setTruncated } from '../wire/header.js';
 import { isProbeQuery } from '../wire/loop-probe.js';
@@ -136,22 +136,18 @@ export class Responder {
     client: Client,
     note: AnswerNote | undefined,
   ): Promise<Buffer> {
-    const started = performance.now();
     this.inFlight++;
-    const done = (reply: Buffer | null): Buffer => {
-      const out = reply === null ? errorReply(bytes, Rcode.SERVFAIL, question) : this.fit(reply, question, transport, bytes);
-      if (note) this.logQuery(question, transport, out, since, client, note);
-      if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
-      return this.sent(out, performance.now() - started);
-    };
-    const deadline = () => {
-      this.log.debug({ qname: question.name }, 'query deadline passed: SERVFAIL');
-      return { value: null };
-    };
-    return beforeDeadline<Buffer | null>(pending, this.opts.deadlineMs, deadline).then(done, (err: unknown) => {
-      this.throttled.error({ err, qname: question.name }, 'handler failed');
-      return done(null);
-    });
+    return new LateReply(this, bytes, question, transport, since, client, note).start(pending, this.opts.deadlineMs);
+  }
+
+  /** For LateReply: a reply that came later (null: none in time, or the pipeline failed with `err`), fitted, logged and counted. */
+  lateReply(r: LateReply, reply: Buffer | null, err: unknown): Buffer {
+    if (err !== undefined) this.throttled.error({ err, qname: r.question.name }, 'handler failed');
+    else if (reply === null) this.log.debug({ qname: r.question.name }, 'query deadline passed: SERVFAIL');
+    const out = reply === null ? errorReply(r.bytes, Rcode.SERVFAIL, r.question) : this.fit(reply, r.question, r.transport, r.bytes);
+    if (r.note) this.logQuery(r.question, r.transport, out, r.since, r.client, r.note);
+    if (--this.inFlight === 0) setImmediate(() => this.wakeIfIdle()); // after the caller has sent the reply
+    return this.sent(out, performance.now() - r.started);
   }
 
   /**
@@ -206,3 +202,65 @@ export class Responder {
     });
   }
 }
+
+/**
+ * A query waiting for the pipeline's answer, until its deadline: one record (in the shared
+ * DeadlineSweep, no timer of its own) that settles the listener's promise once, with the reply or
+ * with SERVFAIL.
+ */
+class LateReply extends Deadline implements Resolvers<Buffer> {
+  resolve: (reply: Buffer) => void = NOTHING;
+  reject: (err: Error) => void = NOTHING;
+  readonly started = performance.now();
+  private done = false;
+
+  constructor(
+    private readonly responder: Responder,
+    readonly bytes: Buffer,
+    readonly question: Question,
+    readonly transport: Transport,
+    readonly since: number,
+    readonly client: Client,
+    readonly note: AnswerNote | undefined,
+  ) {
+    super();
+  }
+
+  start(pending: Promise<Buffer>, deadlineMs: number): Promise<Buffer> {
+    const p = openPromise(this);
+    sharedSweep.add(this, deadlineMs);
+    pending.then(this.answered, this.failed);
+    return p;
+  }
+
+  private readonly answered = (reply: Buffer): void => {
+    if (this.settle()) this.finish(reply, undefined);
+  };
+
+  private readonly failed = (err: unknown): void => {
+    if (this.settle()) this.finish(null, err instanceof Error ? err : new Error(String(err)));
+  };
+
+  expire(): void {
+    if (this.done) return;
+    this.done = true;
+    this.finish(null, undefined);
+  }
+
+  private settle(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    sharedSweep.remove(this);
+    return true;
+  }
+
+  private finish(reply: Buffer | null, err: unknown): void {
+    try {
+      this.resolve(this.responder.lateReply(this, reply, err));
+    } catch (e) {
+      this.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+}
+
+const NOTHING = (): void => undefined;

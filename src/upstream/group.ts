@@ -10,16 +10,19 @@ import { HEADER_SIZE, Rcode, isTruncated, rcode, readId, writeId } from '../wire
 import { findOpt, sameQuestion } from '../wire/question.js';
 import { rcodeName } from '../wire/mnemonics.js';
 import { sectionsEnd } from '../wire/records.js';
-import { upstreamQuery } from '../wire/upstream-query.js';
+import { upstreamQuery, type UpstreamEdns } from '../wire/upstream-query.js';
+import { openPromise, type Resolvers } from '../settle.js';
 import { randomId } from './ids.js';
 import { randomiseCase } from './mixed-case.js';
 import { SpoofGuard } from './spoof-guard.js';
-import type { Exchange, Transport } from './transport/exchange.js';
+import { answers, type Exchange, type Transport } from './transport/exchange.js';
 import { UNWANTED_REPLY_THRESHOLD } from './transport/udp-pool.js';
 import type { Upstream } from './health.js';
 import type { LoopView } from './loop-guard.js';
 import { ServerHealth } from './route-health.js';
 import type { FailureKind, ServerStats } from './server-stats.js';
+
+const NOTHING = (): void => undefined;
 
 export interface GroupOptions {
   readonly timeoutMs: number;
@@ -71,6 +74,8 @@ export class UpstreamGroup {
   /** Each server's health in this route, in `upstreams`' order. */
   private readonly health: readonly ServerHealth[];
   private readonly spoof: SpoofGuard;
+  /** Our OPT record's settings, per DO bit (one object each, not one per query). */
+  private readonly ednsWith: readonly UpstreamEdns[];
 
   constructor(
     readonly zone: string,
@@ -83,6 +88,7 @@ export class UpstreamGroup {
     const healthOf = opts.healthOf ?? (() => new ServerHealth());
     this.health = upstreams.map((u) => healthOf(zone, u));
     this.spoof = opts.spoof ?? new SpoofGuard();
+    this.ednsWith = [false, true].map((dnssecOk) => ({ udpSize: opts.ednsSize, dnssecOk }));
   }
 
   /**
@@ -137,8 +143,7 @@ export class UpstreamGroup {
    */
   probe(u: Upstream, query: Buffer, timeoutMs: number): Promise<Buffer> {
     writeId(query, randomId());
-    const questionEnd = query.length;
-    const ex: Exchange = { server: u.endpoint, query, timeoutMs, matches: matcher(query, questionEnd) };
+    const ex: Exchange = { server: u.endpoint, query, questionEnd: query.length, timeoutMs };
     return this.opts.tcpOnly ? this.transports.tcp(ex) : this.transports.udp(ex);
   }
 
@@ -148,93 +153,61 @@ export class UpstreamGroup {
    * When all have failed the client gets SERVFAIL (or a stale answer), but when every one of them
    * refused, their REFUSED (a policy, not an outage). A failure counts against a server's health
    * only when it is the server's: a timeout or an unreachable server at once, an RCODE or a bad
-   * reply when a later server answered the same query (route-health.ts).
+   * reply when a later server answered the same query (route-health.ts). The query is one record
+   * (Resolution) that goes from server to server as each exchange settles.
    */
-  async resolve(out: Outgoing): Promise<Buffer> {
+  resolve(out: Outgoing): Promise<Buffer> {
     const { order, probing } = this.plan(true);
-    let refused: Buffer | null = null;
-    let others = 0;
-    /** Servers that failed this query in a way another server's answer would make theirs (made on the first). */
-    let failedHere: { u: Upstream; reason: string }[] | null = null;
-    try {
-      for (let i = 0; i < order.length; i++) {
-        const u = order[i]!;
-        const budget = this.budget(out);
-        if (budget <= 0) break;
-        const stats = this.healthOf(u).stats;
-        stats.requests++;
-        const started = performance.now();
-        try {
-          const reply = await this.ask(u, out);
-          stats.replied(performance.now() - started);
-          const code = rcode(reply);
-          const badCookie = isBadCookie(reply, out.questionEnd);
-          if (code !== Rcode.SERVFAIL && code !== Rcode.REFUSED && !badCookie) {
-            stats.answers++;
-            if (failedHere) for (const f of failedHere) this.failed(f.u, f.reason);
-            this.answered(u);
-            out.server = u.label;
-            return reply;
-          }
-          stats.failures[badCookie ? 'other' : code === Rcode.REFUSED ? 'refused' : 'servfail']++;
-          if (code === Rcode.REFUSED) refused = reply;
-          else others++;
-          (failedHere ??= []).push({ u, reason: badCookie ? 'BADCOOKIE' : `rcode ${rcodeName(code)}` });
-        } catch (err) {
-          others++;
-          const code = err instanceof DnsfwdError ? err.code : String(err);
-          stats.failures[failureKind(code)]++;
-          // A timeout counts when the server had a whole timeout_ms: not one cut short by the query's deadline.
-          if (code === 'UPSTREAM_REFUSED' || (code === 'UPSTREAM_TIMEOUT' && budget >= this.opts.timeoutMs)) this.unreachable(u, code);
-          else (failedHere ??= []).push({ u, reason: code });
-        }
-      }
-    } finally {
-      if (probing >= 0) this.health[probing]!.cancelProbe(); // not reached, or reached and settled (a no-op then)
-    }
-    if (refused !== null && others === 0) return refused;
-    throw new DnsfwdError('ALL_FAILED', `zone ${this.zone || '.'}: every server failed`);
+    return new Resolution(this, out, order, probing).start();
   }
 
   /**
-   * One server's answer. With EDNS unless the server rejected it lately; a FORMERR or NOTIMP to a
-   * query with EDNS is asked again without it, and when that is answered the server is asked
-   * without EDNS from then on, for a while (RFC 6891 §6.2.2).
+   * Starts one exchange with `u` for `r`: over TCP for a TCP-only route, else over UDP, where the
+   * name goes with its letters in random case (0x20) unless the server does not echo case, and the
+   * reply must spell it exactly so. Over TCP nobody can answer blind: the name's case is compared
+   * as it always was, without case. The outcome goes to `r` (Resolution.udpReplied and the rest).
    */
-  private async ask(u: Upstream, out: Outgoing): Promise<Buffer> {
-    const withEdns = !u.rejectsEdns(this.now());
-    const reply = await this.attempt(u, out, withEdns, this.budget(out));
-    if (!withEdns || (rcode(reply) !== Rcode.FORMERR && rcode(reply) !== Rcode.NOTIMP)) return reply;
-    const left = this.budget(out);
-    if (left <= 0) return reply;
-    const plain = await this.attempt(u, out, false, left);
-    if (rcode(plain) === Rcode.FORMERR || rcode(plain) === Rcode.NOTIMP) return reply;
-    u.recordEdnsRejected(this.now(), EDNS_REJECTED_MS);
-    this.log.info({ zone: this.zone || '.', server: u.label, rcode: rcode(reply) }, 'upstream rejects EDNS: asking it without EDNS for 15 minutes');
-    return plain;
-  }
-
-  /**
-   * One exchange with `u` (over TCP after a truncated UDP answer): its reply, checked once here for
-   * every later stage (wellFormed), or an error. Over UDP the name goes with its letters in random
-   * case (0x20), unless the server does not echo case, and the reply must spell it exactly so.
-   */
-  private attempt(u: Upstream, out: Outgoing, withEdns: boolean, timeoutMs: number): Promise<Buffer> {
-    const edns = withEdns ? { udpSize: this.opts.ednsSize, dnssecOk: out.dnssecOk } : null;
-    const query = upstreamQuery(out.bytes, out.questionEnd, edns);
+  startAttempt(r: Resolution, u: Upstream, withEdns: boolean, timeoutMs: number): void {
+    const out = r.out;
+    const query = upstreamQuery(out.bytes, out.questionEnd, withEdns ? this.ednsWith[out.dnssecOk ? 1 : 0]! : null);
     writeId(query, randomId());
-    // Over TCP nobody can answer blind: the name's case is compared as it always was, without case.
-    const tcp: Exchange = { server: u.endpoint, query, timeoutMs, matches: matcher(query, out.questionEnd) };
-    const check = (reply: Buffer) => wellFormed(reply, out.questionEnd);
-    if (this.opts.tcpOnly) return this.transports.tcp(tcp).then(check);
-    const mixed = this.spoof.caseEcho(u.endpoint).mixedCase(this.now());
-    if (mixed) randomiseCase(query, HEADER_SIZE, out.questionEnd - 4);
-    const ex: Exchange = mixed ? { ...tcp, matches: matcher(query, out.questionEnd, true), caseMismatch: tcp.matches } : tcp;
-    // A truncated UDP answer may be cut anywhere (it is not used): only what replaces it is checked.
-    return this.transports.udp(ex).then(
-      (reply) => (isTruncated(reply) ? this.overTcp(u, out, tcp).then(check) : check(reply)),
-      (err: unknown) => this.afterForgery(u, out, tcp, err).then(check),
-    );
+    if (this.opts.tcpOnly) {
+      r.follow(this.transports.tcp({ server: u.endpoint, query, questionEnd: out.questionEnd, timeoutMs }));
+      return;
+    }
+    const mixedCase = this.spoof.caseEcho(u.endpoint).mixedCase(this.now());
+    if (mixedCase) randomiseCase(query, HEADER_SIZE, out.questionEnd - 4);
+    r.ex = { server: u.endpoint, query, questionEnd: out.questionEnd, mixedCase, timeoutMs };
+    this.transports.udp(r.ex).then(r.udpReplied, r.udpFailed);
+  }
+
+  /**
+   * What follows a UDP exchange's reply: a truncated answer (cut anywhere, not used) is asked for
+   * again over TCP; the rest is the reply, for `r` to check.
+   */
+  afterUdp(r: Resolution, u: Upstream, reply: Buffer): Promise<Buffer> | Buffer {
+    return isTruncated(reply) ? this.overTcp(u, r.out, tcpExchange(r.ex!)) : reply;
+  }
+
+  /** What follows a UDP exchange's error: replies not the server's are asked for again over TCP; other errors are passed on. */
+  afterUdpError(r: Resolution, u: Upstream, err: unknown): Promise<Buffer> {
+    return this.afterForgery(u, r.out, tcpExchange(r.ex!), err);
+  }
+
+  /** A server rejected EDNS and answered without it: it is asked without EDNS for a while (RFC 6891 §6.2.2). */
+  ednsRejected(u: Upstream, code: number): void {
+    u.recordEdnsRejected(this.now(), EDNS_REJECTED_MS);
+    this.log.info({ zone: this.zone || '.', server: u.label, rcode: code }, 'upstream rejects EDNS: asking it without EDNS for 15 minutes');
+  }
+
+  /** Whether `u` is asked without EDNS now. */
+  plainFor(u: Upstream): boolean {
+    return u.rejectsEdns(this.now());
+  }
+
+  /** Cancels the probe of the server at `index` of `upstreams` (a no-op once it has settled). */
+  probeDone(index: number): void {
+    this.health[index]!.cancelProbe();
   }
 
   /**
@@ -254,7 +227,7 @@ export class UpstreamGroup {
     this.log.debug({ ...fields, reason: (err as DnsfwdError).code }, 'replies not the server\'s: retrying over TCP');
     const reply = await this.transports.tcp({ ...tcp, timeoutMs });
     if (unwanted) return reply;
-    if (matcher(tcp.query, out.questionEnd, true)(reply)) {
+    if (answers(tcp.query, tcp.questionEnd, true, reply)) {
       this.forged(u, 'a reply with our ID in another letter case; over TCP the server echoes the case');
     } else if (this.spoof.caseEcho(u.endpoint).recordNoEcho(this.now())) {
       this.log.warn(fields, 'upstream does not echo the letter case of questions: asking it without 0x20 randomisation, trying again every 15 minutes');
@@ -279,26 +252,31 @@ export class UpstreamGroup {
   }
 
   /** How long the next attempt may wait: timeout_ms, or the time left before the query's deadline (0 or less: none left). */
-  private budget(out: Outgoing): number {
+  budget(out: Outgoing): number {
     return Math.min(this.opts.timeoutMs, out.deadline - this.now());
   }
 
-  private healthOf(u: Upstream): ServerHealth {
+  /** The timeout of one attempt, unless the query's deadline cuts it short. */
+  get timeoutMs(): number {
+    return this.opts.timeoutMs;
+  }
+
+  healthOf(u: Upstream): ServerHealth {
     return this.health[this.upstreams.indexOf(u)]!;
   }
 
-  private answered(u: Upstream): void {
+  answered(u: Upstream): void {
     if (this.healthOf(u).answered(this.now())) this.log.info({ zone: this.zone || '.', server: u.label }, 'upstream answering again');
   }
 
   /** A timeout or an unreachable server: down at once, said once. */
-  private unreachable(u: Upstream, reason: string): void {
+  unreachable(u: Upstream, reason: string): void {
     const newlyDown = this.healthOf(u).unreachable(this.now(), this.opts.downMs);
     this.report(u, newlyDown, reason);
   }
 
   /** A failure another server's answer showed to be this server's: counted in its failure rate. */
-  private failed(u: Upstream, reason: string): void {
+  failed(u: Upstream, reason: string): void {
     const h = this.healthOf(u);
     const newlyDown = h.failed(this.now(), this.opts.downMs);
     const { failures, of } = h.lastRate;
@@ -338,14 +316,205 @@ function isBadCookie(reply: Buffer, questionEnd: number): boolean {
   return opt !== null && ((reply[opt.ttl]! << 4) | rcode(reply)) === BADCOOKIE;
 }
 
+/** The exchange over TCP for a UDP one: the same query, its name's case compared without case. */
+function tcpExchange(ex: Exchange): Exchange {
+  return { server: ex.server, query: ex.query, questionEnd: ex.questionEnd, timeoutMs: ex.timeoutMs };
+}
+
+/** A reply to the query with EDNS that says the server does not take EDNS (RFC 6891 §7). */
+function rejectsEdns(reply: Buffer): boolean {
+  const code = rcode(reply);
+  return code === Rcode.FORMERR || code === Rcode.NOTIMP;
+}
+
 /**
- * Accepts only a response with the query's ID (as finally sent) and the same question (RFC 5452
- * §9.1): its name in the same letter case too when `exactCase` (0x20), otherwise in any case.
+ * One client query on its way through a route's servers (UpstreamGroup.resolve): the record that
+ * holds the order, where it has got to, what each server did, and the promise's resolve and
+ * reject. Each exchange's outcome comes back to it (udpReplied, udpFailed, or a slow path's
+ * promise through follow), and it moves on to the next server or settles.
+ *
+ * Per server, with EDNS unless the server rejected it lately; a FORMERR or NOTIMP to a query with
+ * EDNS is asked again without it, and when that is answered the server is asked without EDNS from
+ * then on, for a while (RFC 6891 §6.2.2). Every reply is checked once here for every later stage
+ * (wellFormed).
  */
-function matcher(query: Buffer, questionEnd: number, exactCase = false): (reply: Buffer) => boolean {
-  return (reply) =>
-    reply.length >= questionEnd &&
-    (reply[2]! & 0x80) !== 0 &&
-    readId(reply) === readId(query) &&
-    (exactCase ? query.compare(reply, HEADER_SIZE, questionEnd, HEADER_SIZE, questionEnd) === 0 : sameQuestion(query, reply, questionEnd));
+class Resolution implements Resolvers<Buffer> {
+  resolve: (reply: Buffer) => void = NOTHING;
+  reject: (err: Error) => void = NOTHING;
+  /** The UDP exchange under way (the TCP retries are made from it). */
+  ex: Exchange | null = null;
+  /** The next server's index in `order`. */
+  private next = 0;
+  private refused: Buffer | null = null;
+  private others = 0;
+  /** Servers that failed this query in a way another server's answer would make theirs (made on the first). */
+  private failedHere: { u: Upstream; reason: string }[] | null = null;
+  /** The server asked now, its statistics, when it was first asked and the budget it had then. */
+  private u: Upstream | null = null;
+  private stats: ServerStats | null = null;
+  private started = 0;
+  private budget = 0;
+  /** This attempt went with EDNS. */
+  private withEdns = false;
+  /** The server's reply to the query with EDNS, while it is asked again without. */
+  private ednsReply: Buffer | null = null;
+
+  constructor(
+    private readonly group: UpstreamGroup,
+    readonly out: Outgoing,
+    private readonly order: readonly Upstream[],
+    /** The index in `group.upstreams` of a server this query probes, or -1. */
+    private readonly probing: number,
+  ) {}
+
+  start(): Promise<Buffer> {
+    const p = openPromise(this);
+    try {
+      this.nextServer();
+    } catch (err) {
+      this.crashed(err);
+    }
+    return p;
+  }
+
+  /** A UDP exchange's reply. */
+  readonly udpReplied = (reply: Buffer): void => {
+    try {
+      const r = this.group.afterUdp(this, this.u!, reply);
+      if (Buffer.isBuffer(r)) this.replied(r);
+      else this.follow(r);
+    } catch (err) {
+      this.crashed(err);
+    }
+  };
+
+  /** A UDP exchange's error. */
+  readonly udpFailed = (err: unknown): void => {
+    try {
+      if (isDnsfwdError(err, 'UPSTREAM_UNWANTED') || isDnsfwdError(err, 'UPSTREAM_CASE')) this.follow(this.group.afterUdpError(this, this.u!, err));
+      else this.failed(err);
+    } catch (e) {
+      this.crashed(e);
+    }
+  };
+
+  /** An exchange on a slow path (TCP): its outcome is this attempt's. */
+  follow(pending: Promise<Buffer>): void {
+    pending.then(
+      (reply) => {
+        try {
+          this.replied(reply);
+        } catch (err) {
+          this.crashed(err);
+        }
+      },
+      (err: unknown) => {
+        try {
+          this.failed(err);
+        } catch (e) {
+          this.crashed(e);
+        }
+      },
+    );
+  }
+
+  /** What a step threw (a bug) fails the query rather than escaping into a promise no one holds. */
+  private crashed(err: unknown): void {
+    this.settle();
+    this.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Asks the next server in the order while the query's deadline allows; settles when none is left. */
+  private nextServer(): void {
+    const g = this.group;
+    if (this.next < this.order.length) {
+      const budget = g.budget(this.out);
+      if (budget > 0) {
+        const u = (this.u = this.order[this.next++]!);
+        this.budget = budget;
+        this.stats = g.healthOf(u).stats;
+        this.stats.requests++;
+        this.started = performance.now();
+        this.withEdns = !g.plainFor(u);
+        this.ednsReply = null;
+        this.attempt(this.withEdns, budget);
+        return;
+      }
+    }
+    this.settle();
+    if (this.refused !== null && this.others === 0) this.resolve(this.refused);
+    else this.reject(new DnsfwdError('ALL_FAILED', `zone ${g.zone || '.'}: every server failed`));
+  }
+
+  /** Starts an exchange with the server asked now; one that fails to start is that server failing. */
+  private attempt(withEdns: boolean, timeoutMs: number): void {
+    try {
+      this.group.startAttempt(this, this.u!, withEdns, timeoutMs);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  /** A reply from the server asked now (over UDP or TCP): checked, then the EDNS fallback, then judged. */
+  private replied(reply: Buffer): void {
+    if (sectionsEnd(reply, this.out.questionEnd) < 0) return this.failed(new DnsfwdError('UPSTREAM_MALFORMED'));
+    const u = this.u!;
+    if (this.ednsReply !== null) {
+      // The answer without EDNS: when the server takes that, it is asked without EDNS for a while.
+      const first = this.ednsReply;
+      if (rejectsEdns(reply)) return this.judge(first);
+      this.group.ednsRejected(u, rcode(first));
+      return this.judge(reply);
+    }
+    if (this.withEdns && rejectsEdns(reply)) {
+      const left = this.group.budget(this.out);
+      if (left > 0) {
+        this.ednsReply = reply;
+        this.withEdns = false;
+        this.attempt(false, left);
+        return;
+      }
+    }
+    this.judge(reply);
+  }
+
+  /** The server's reply: the client's answer, or a failure RCODE (the next server is asked). */
+  private judge(reply: Buffer): void {
+    const u = this.u!;
+    const stats = this.stats!;
+    stats.replied(performance.now() - this.started);
+    const code = rcode(reply);
+    const badCookie = isBadCookie(reply, this.out.questionEnd);
+    if (code !== Rcode.SERVFAIL && code !== Rcode.REFUSED && !badCookie) {
+      stats.answers++;
+      if (this.failedHere) for (const f of this.failedHere) this.group.failed(f.u, f.reason);
+      this.group.answered(u);
+      this.out.server = u.label;
+      this.settle();
+      this.resolve(reply);
+      return;
+    }
+    stats.failures[badCookie ? 'other' : code === Rcode.REFUSED ? 'refused' : 'servfail']++;
+    if (code === Rcode.REFUSED) this.refused = reply;
+    else this.others++;
+    (this.failedHere ??= []).push({ u, reason: badCookie ? 'BADCOOKIE' : `rcode ${rcodeName(code)}` });
+    this.nextServer();
+  }
+
+  /** The exchange with the server asked now failed. */
+  private failed(err: unknown): void {
+    const u = this.u!;
+    this.others++;
+    const code = err instanceof DnsfwdError ? err.code : String(err);
+    this.stats!.failures[failureKind(code)]++;
+    // A timeout counts when the server had a whole timeout_ms: not one cut short by the query's deadline.
+    if (code === 'UPSTREAM_REFUSED' || (code === 'UPSTREAM_TIMEOUT' && this.budget >= this.group.timeoutMs)) this.group.unreachable(u, code);
+    else (this.failedHere ??= []).push({ u, reason: code });
+    this.nextServer();
+  }
+
+  /** The query is settled (or about to be): a probe it carried is given back. */
+  private settle(): void {
+    if (this.probing >= 0) this.group.probeDone(this.probing); // not reached, or reached and settled (a no-op then)
+  }
 }

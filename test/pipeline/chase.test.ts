@@ -126,6 +126,29 @@ t.test('answers that are not a chain to follow pass through as they are', async 
   }
 });
 
+// Guards hasCname's walk: it reads past the records before the CNAME, whatever their type.
+t.test('a CNAME after other records in the answer section is followed', async (t) => {
+  const { top, asked } = pipeline({
+    'www.example': { answers: [a('other.example', '10.0.0.8'), cname('www.example', 'web.service.consul')] },
+    'web.service.consul': { answers: [a('web.service.consul', '10.0.0.1')] },
+  });
+  const r = await top(query('www.example'));
+  t.same(asked, ['www.example', 'web.service.consul']);
+  t.match(lines(r), ['other.example A 10.0.0.8', 'www.example CNAME web.service.consul', 'web.service.consul A 10.0.0.1']);
+});
+
+// Guards follow's fast path: a reply that starts no chain goes back as it came, with no async step.
+t.test('a reply without a chain, answered at once, comes back at once as the same bytes', async (t) => {
+  const zone: Zone = { 'www.example': { answers: [a('www.example', '10.0.0.9')] } };
+  const { top } = pipeline(zone);
+  const r = top(query('www.example'));
+  t.ok(Buffer.isBuffer(r), 'a Buffer, not a promise');
+  t.same(lines(r as Buffer), ['www.example A 10.0.0.9 60']);
+  const late: Handler = compose([chaseStage(() => late)], (q) => Promise.resolve(upstream(zone, [])(q)));
+  const reply = await late(query('www.example'));
+  t.same(lines(reply), ['www.example A 10.0.0.9 60'], 'and the same through a stage that answers later');
+});
+
 // Guards `step.route === q.route`: the upstream of a route follows chains inside it.
 t.test('a chain inside one route is left alone', async (t) => {
   const { top, asked } = pipeline({ 'www.example': { answers: [cname('www.example', 'other.example')] } });

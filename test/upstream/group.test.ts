@@ -4,13 +4,13 @@
 import t from 'tap';
 import { parseEndpoint } from '../../src/address.js';
 import { DnsfwdError } from '../../src/errors.js';
-import { EDNS_REJECTED_MS, UpstreamGroup, type Transports } from '../../src/upstream/group.js';
-import type { Exchange } from '../../src/upstream/transport/exchange.js';
+import { EDNS_REJECTED_MS, UpstreamGroup, type Outgoing, type Transports } from '../../src/upstream/group.js';
+import { isAnswer, type Exchange } from '../../src/upstream/transport/exchange.js';
 import { Upstream } from '../../src/upstream/health.js';
 import { MIN_FAILURES, ServerHealth } from '../../src/upstream/route-health.js';
 import { readId } from '../../src/wire/header.js';
 import { captureLog, quietLogger } from '../helpers/logger.js';
-import { answer, query } from '../helpers/packets.js';
+import { answer, decode, query } from '../helpers/packets.js';
 
 type Behaviour = 'ok' | 'timeout' | 'refused' | 'servfail' | 'rcode-refused' | 'tc' | 'huge' | 'cut' | 'tc-huge';
 
@@ -479,7 +479,9 @@ t.test('the transports accept only a response with the ID sent and the same ques
   const { g, seen } = recording(ok);
   const q = query('Mixed.Example');
   await g.resolve(out(q));
-  const { query: sent, matches } = seen[0]!.ex;
+  const { ex } = seen[0]!;
+  const sent = ex.query;
+  const matches = (r: Buffer) => isAnswer(ex, r);
   const reply = () => answer(sent, ['10.0.0.1']);
   t.ok(matches(reply()), 'the reply');
   const otherCase = reply();
@@ -593,4 +595,30 @@ t.test('servers(): the order they would be tried in now, with their state', asyn
   t.equal(view[0]!.downUntil, undefined);
   const looping = new UpstreamGroup('x', g.upstreams, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232, loops: { loopingCount: 1, isLooping: (_z, u) => u.label === '10.0.0.2:53' } }, fakeTransports({}, calls), quietLogger(), () => clock.t);
   t.same(looping.servers().map((s) => [s.label, s.state]), [['10.0.0.1:53', 'up'], ['10.0.0.3:53', 'up'], ['10.0.0.2:53', 'looping']], 'a looping server last, not asked');
+});
+
+// Guards Resolution.attempt's catch: an exchange that fails to start is that server failing, and the
+// next server is asked, as a rejected exchange would be.
+t.test('a transport that throws at once is a failure of that server: the next one answers', async (t) => {
+  const ups = ['10.0.0.1', '10.0.0.2'].map((s) => {
+    const r = parseEndpoint(s);
+    if (!r.ok) throw new Error(r.reason);
+    return new Upstream(r.value);
+  });
+  const calls: string[] = [];
+  const transports: Transports = {
+    udp: (ex) => {
+      calls.push(ex.server.host);
+      if (ex.server.host === '10.0.0.1') throw new Error('no socket');
+      return Promise.resolve(answer(ex.query, ['10.0.0.7']));
+    },
+    tcp: () => Promise.reject(new Error('no TCP here')),
+  };
+  const g = new UpstreamGroup('x', ups, { timeoutMs: 1500, downMs: 30_000, ednsSize: 1232 }, transports, quietLogger(), () => 1000);
+  const o: Outgoing = out(query('a.example'));
+  const r = await g.resolve(o);
+  t.same(calls, ['10.0.0.1', '10.0.0.2']);
+  t.equal((decode(r).answers?.[0] as { data?: string } | undefined)?.data, '10.0.0.7', 'the second server\'s answer');
+  t.equal(o.server, '10.0.0.2:53', 'the server that answered, for the query log');
+  t.equal(g.servers().find((s) => s.label === '10.0.0.1:53')?.stats.failures.other, 1, 'counted against the first');
 });

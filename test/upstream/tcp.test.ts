@@ -36,10 +36,10 @@ const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
 
 const exchange = (server: Endpoint, name: string, timeoutMs = 10_000) => {
   const q = query(name, 'A', { id: 0x5151 });
-  return tcpExchange({ server, query: q, timeoutMs, matches: (r) => readId(r) === 0x5151 && r.length > 12 && r[2]! >= 0x80 });
+  return tcpExchange({ server, query: q, questionEnd: q.length, timeoutMs });
 };
 
-// Guards `if (ex.matches(msg))`: a frame that is not the answer is skipped; the connection closes after.
+// Guards `if (isAnswer(ex, msg))`: a frame that is not the answer is skipped; the connection closes after.
 t.test('the matching answer is taken, a stray frame before it skipped, and the connection closed', async (t) => {
   const s = await server((q, socket) => {
     const stray = answer(q, ['10.6.6.6']);

@@ -5,7 +5,7 @@ import { DnsfwdError } from '../../errors.js';
 import { settleOnce } from '../../settle.js';
 import { FrameReader, frame } from '../../wire/framing.js';
 import type { OwnSockets } from '../own-sockets.js';
-import type { Exchange, Transport } from './exchange.js';
+import { isAnswer, type Exchange, type Transport } from './exchange.js';
 
 /** The TCP transport; each connection's local address is recorded in `own` while it is open. */
 export function tcpTransport(own?: OwnSockets): Transport {
@@ -36,7 +36,7 @@ export function tcpExchange(ex: Exchange, own?: OwnSockets): Promise<Buffer> {
       );
       socket.on('close', () => finish(new DnsfwdError('UPSTREAM_CLOSED')));
       socket.on('data', (chunk: Buffer) => {
-        for (const msg of reader.push(chunk)) if (ex.matches(msg)) return finish(null, msg);
+        for (const msg of reader.push(chunk)) if (isAnswer(ex, msg)) return finish(null, msg);
       });
       return () => {
         if (local) own?.remove(local.address, local.port);

@@ -4,16 +4,18 @@
 // as ECONNREFUSED (an immediate failure of the queries waiting on it). Datagrams that match no
 // waiting query are counted per socket: past `unwantedThreshold` the socket is under a blind flood,
 // and its queries fail with UPSTREAM_UNWANTED for the caller to ask again over TCP (as Unbound's
-// unwanted-reply-threshold).
+// unwanted-reply-threshold). Each query waiting is one record (UdpWait: its ID, its exchange, its
+// promise's resolve and reject), in its socket's map by ID and in the pool's DeadlineSweep for its
+// timeout: no timer, closure or promise chain of its own.
 import dgram from 'node:dgram';
 import { formatEndpoint, type Endpoint } from '../../address.js';
 import { DnsfwdError } from '../../errors.js';
-import { type Finish, settleOnce } from '../../settle.js';
+import { Deadline, DeadlineSweep, openPromise, type Resolvers } from '../../settle.js';
 import { readId, writeId } from '../../wire/header.js';
 import { EndpointMap } from '../endpoint-map.js';
 import { randomId } from '../ids.js';
 import type { OwnSockets } from '../own-sockets.js';
-import type { Exchange, Transport } from './exchange.js';
+import { isAnswer, isCaseMismatch, type Exchange, type Transport } from './exchange.js';
 
 export interface UdpPoolOptions {
   readonly socketsPerServer: number;
@@ -33,11 +35,25 @@ export interface UdpPoolOptions {
  */
 export const UNWANTED_REPLY_THRESHOLD = 10;
 
-interface Waiter {
-  readonly matches: (reply: Buffer) => boolean;
-  readonly caseMismatch: ((reply: Buffer) => boolean) | undefined;
-  readonly finish: Finish<Buffer>;
+/** One query waiting for its reply on a socket, until its deadline. */
+class UdpWait extends Deadline implements Resolvers<Buffer> {
+  resolve: (reply: Buffer) => void = settleNothing;
+  reject: (err: Error) => void = settleNothing;
+
+  constructor(
+    readonly socket: PooledSocket,
+    readonly id: number,
+    readonly ex: Exchange,
+  ) {
+    super();
+  }
+
+  expire(): void {
+    this.socket.settle(this, new DnsfwdError('UPSTREAM_TIMEOUT'));
+  }
 }
+
+const settleNothing = (): void => undefined;
 
 /**
  * dgram resolves the addresses it binds and connects to with dns.lookup, answered a tick later even
@@ -49,11 +65,13 @@ function literalLookup(address: string, family: unknown, callback: (err: Error |
   callback(null, address, family === 6 ? 6 : 4);
 }
 
-const TIMED_OUT = () => ({ error: new DnsfwdError('UPSTREAM_TIMEOUT') });
-
 /** One connected socket and the queries waiting on it, by ID. */
 class PooledSocket {
-  private readonly pending = new Map<number, Waiter>();
+  /**
+   * The queries waiting, in no order: a socket carries a few queries (queriesPerSocket), so an
+   * array searched by ID costs less than a Map made and grown for each socket.
+   */
+  private readonly pending: UdpWait[] = [];
   private readonly socket: dgram.Socket;
   uses = 0;
   /** This socket cannot be used (its connect or a send failed): the pool replaces it. */
@@ -69,6 +87,7 @@ class PooledSocket {
   constructor(
     private readonly server: Endpoint,
     private readonly unwantedThreshold: number,
+    private readonly sweep: DeadlineSweep,
     private readonly own?: OwnSockets,
   ) {
     this.socket = dgram.createSocket({ type: server.family === 6 ? 'udp6' : 'udp4', lookup: literalLookup });
@@ -88,24 +107,33 @@ class PooledSocket {
   send(ex: Exchange): Promise<Buffer> {
     this.uses++;
     let id = readId(ex.query);
-    while (this.pending.has(id)) id = randomId();
+    while (this.waiting(id) !== undefined) id = randomId();
     writeId(ex.query, id);
-    return settleOnce<Buffer>(
-      ex.timeoutMs,
-      (finish) => {
-        this.pending.set(id, { matches: ex.matches, caseMismatch: ex.caseMismatch, finish });
-        if (this.queued) this.queued.push(ex.query);
-        else this.write(ex.query);
-        return () => this.forget(id);
-      },
-      TIMED_OUT,
-    );
+    const w = new UdpWait(this, id, ex);
+    const p = openPromise(w);
+    this.pending.push(w);
+    this.sweep.add(w, ex.timeoutMs);
+    if (this.queued) this.queued.push(ex.query);
+    else this.write(ex.query); // may settle w at once (a send that throws)
+    return p;
+  }
+
+  /** Settles `w` (if it still waits here): it no longer waits, then its promise resolves or rejects. */
+  settle(w: UdpWait, err: Error | null, reply?: Buffer): void {
+    const i = this.pending.indexOf(w);
+    if (i < 0) return;
+    const last = this.pending.pop()!;
+    if (last !== w) this.pending[i] = last;
+    this.sweep.remove(w);
+    if (this.retired && this.pending.length === 0) this.close();
+    if (err) w.reject(err);
+    else w.resolve(reply!);
   }
 
   /** Takes no more queries; closes once those waiting are settled. */
   retire(): void {
     this.retired = true;
-    if (this.pending.size === 0) this.close();
+    if (this.pending.length === 0) this.close();
   }
 
   private broken(err: NodeJS.ErrnoException): void {
@@ -125,29 +153,30 @@ class PooledSocket {
 
   /** A datagram too short for our question (a header's worth or less) never matches. */
   private onMessage(msg: Buffer): void {
-    const w = this.pending.get(readId(msg));
+    const w = this.waiting(readId(msg));
     if (w) {
-      if (w.matches(msg)) return w.finish(null, msg);
-      if (w.caseMismatch?.(msg)) return w.finish(new DnsfwdError('UPSTREAM_CASE', formatEndpoint(this.server)));
+      if (isAnswer(w.ex, msg)) return this.settle(w, null, msg);
+      if (isCaseMismatch(w.ex, msg)) return this.settle(w, new DnsfwdError('UPSTREAM_CASE', formatEndpoint(this.server)));
     }
     // Anything else is ignored, and counted: past the threshold, the socket is given up.
     if (++this.unwanted < this.unwantedThreshold) return;
     const error = new DnsfwdError('UPSTREAM_UNWANTED', `${formatEndpoint(this.server)}: ${this.unwanted} unwanted replies`);
     this.failed = true;
-    for (const w of [...this.pending.values()]) w.finish(error);
+    for (const w of [...this.pending]) this.settle(w, error);
     this.retire();
   }
 
   private onError(err: NodeJS.ErrnoException): void {
     const refused = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH';
     const error = refused ? new DnsfwdError('UPSTREAM_REFUSED', `${formatEndpoint(this.server)}: ${err.code}`) : err;
-    for (const w of [...this.pending.values()]) w.finish(error);
+    for (const w of [...this.pending]) this.settle(w, error);
   }
 
-  /** A query settled: it no longer waits here. */
-  private forget(id: number): void {
-    this.pending.delete(id);
-    if (this.retired && this.pending.size === 0) this.close();
+  /** The query waiting here under `id`, if any. */
+  private waiting(id: number): UdpWait | undefined {
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; i++) if (pending[i]!.id === id) return pending[i];
+    return undefined;
   }
 
   /** Records the socket's local address in `own` (a socket closed meanwhile has none: nothing to record). */
@@ -178,6 +207,8 @@ interface ServerSockets {
 }
 
 export class UdpPool {
+  /** The timeouts of every query waiting on the pool's sockets, under one timer. */
+  private readonly sweep = new DeadlineSweep();
   private readonly servers = new EndpointMap<ServerSockets>(
     () => ({ slots: [], turn: 0 }),
     (sockets) => sockets.slots.forEach((s) => s?.retire()),
@@ -191,7 +222,7 @@ export class UdpPool {
     let s = server.slots[slot];
     if (!s || s.uses >= this.opts.queriesPerSocket || s.failed) {
       s?.retire();
-      s = server.slots[slot] = new PooledSocket(ex.server, this.opts.unwantedThreshold ?? UNWANTED_REPLY_THRESHOLD, this.opts.own);
+      s = server.slots[slot] = new PooledSocket(ex.server, this.opts.unwantedThreshold ?? UNWANTED_REPLY_THRESHOLD, this.sweep, this.opts.own);
     }
     return s.send(ex);
   };
