@@ -46,18 +46,19 @@ class CachingHandler {
     // A hit needs no route: only routes that cache have entries (a route switched to
     // `cache: false` has its entries dropped).
     const t = this.deps.now();
-    const found = cache.lookup(q.key, t);
-    if (found.state === 'fresh') {
+    const found = cache.findQuery(q.bytes, q.question, t);
+    if (found !== null && t < found.expiresAt) {
       this.deps.counters.hits++;
       if (q.note) q.note.from = 'cache';
-      if (this.deps.config().prefetch) this.maybePrefetch(cache, found.entry, q, t);
-      return renderEntry(found.entry, q.bytes, q.question, t, false);
+      if (this.deps.config().prefetch) this.maybePrefetch(cache, found, q, t);
+      return renderEntry(found, q.bytes, q.question, t, false);
     }
     const route = q.route;
     if (!route.cache) return this.next(q);
     this.deps.counters.misses++;
     const pending = Promise.resolve(this.next(q)).then((reply) => this.store(cache, reply, q, route.zone, t));
-    return found.state === 'stale' && this.deps.config().serveStale ? this.orStale(pending, found.entry, q) : pending;
+    // An entry found but not fresh is stale (findQuery drops one past stale_max_age).
+    return found !== null && this.deps.config().serveStale ? this.orStale(pending, found, q) : pending;
   };
 
   /**
@@ -68,9 +69,9 @@ class CachingHandler {
   private store(cache: PacketCache, reply: Buffer, q: Query, zone: string, asked: number): Buffer {
     if (q.uncacheable) return reply; // a CNAME chain led into a route that does not cache
     const t = this.deps.now();
-    const current = cache.lookup(q.key, t);
-    if (current.state === 'fresh' && current.entry.storedAt >= asked) {
-      return renderEntry(current.entry, q.bytes, q.question, t, false);
+    const current = cache.findQuery(q.bytes, q.question, t);
+    if (current !== null && t < current.expiresAt && current.storedAt >= asked) {
+      return renderEntry(current, q.bytes, q.question, t, false);
     }
     const entry = makeEntry(reply, q.question.end, zone, this.deps.config(), t);
     if (typeof entry === 'string') {

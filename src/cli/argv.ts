@@ -15,6 +15,8 @@ export interface OptionSpec {
   readonly type: 'string' | 'number' | 'boolean';
   readonly array?: boolean;
   readonly choices?: readonly string[];
+  /** '' given explicitly is a value (`--control-socket ""`: no socket), not a missing one. */
+  readonly emptyOk?: boolean;
   readonly describe: string;
 }
 
@@ -56,6 +58,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'control-socket',
     type: 'string',
+    emptyOk: true,
     describe: 'the Unix socket of the status, explain, flush and reload commands (control_socket; default /run/dnsfwd/control.sock)',
   },
 ];
@@ -82,10 +85,16 @@ export function plainRun(args: readonly string[]): Flags | null {
   for (const [key, value] of Object.entries(given)) {
     const spec = OPTIONS.find((o) => o.name === key || o.alias === key);
     if (!spec) return null; // --help, --version or an unknown flag
-    if (!validValue(spec, value)) return null;
+    if (!validValue(spec, value) && !(spec.emptyOk && value === '' && emptyGiven(args, spec))) return null;
     flags[camel(spec.name)] = value;
   }
   return flags as Flags;
+}
+
+/** Whether `args` give `spec` the value '' in so many words (`--name ""` or `--name=`), not by leaving it out. */
+function emptyGiven(args: readonly string[], spec: OptionSpec): boolean {
+  const names = [`--${spec.name}`, ...(spec.alias ? [`-${spec.alias}`] : [])];
+  return args.some((a, i) => names.some((n) => a === `${n}=` || (a === n && args[i + 1] === '')));
 }
 
 function validValue(spec: OptionSpec, value: unknown): boolean {

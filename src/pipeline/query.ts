@@ -28,8 +28,7 @@ export interface AnswerNote {
 const NO_CHAIN: readonly string[] = Object.freeze([]);
 
 export class Query {
-  /** What changes the answer (wire/question-key.ts): name, type, class, RD/CD/DO. */
-  readonly key: string;
+  private madeKey: string | undefined;
   private found: Route<RouteTarget> | undefined;
   /**
    * Set when the reply holds what a route that does not cache answered (a CNAME chain followed
@@ -50,8 +49,11 @@ export class Query {
     private readonly routes: RouteLookup,
     /** For the query log; a query a CNAME chain led to has none (the log tells the client's first step). */
     readonly note?: AnswerNote,
-  ) {
-    this.key = questionKey(bytes, question);
+  ) {}
+
+  /** What changes the answer (wire/question-key.ts): name, type, class, RD/CD/DO. Made on first use: a cache hit needs none. */
+  get key(): string {
+    return (this.madeKey ??= questionKey(this.bytes, this.question));
   }
 
   /** A query asked on this one's behalf (the next step of a CNAME chain): same routes, transport and deadline. */

@@ -20,6 +20,11 @@ export function questionKey(query: Uint8Array, q: Question): string {
   let n = 0;
   for (let i = start; i < nameEnd; i++) scratch[n++] = lowerAscii(query[i]!);
   for (let i = nameEnd; i < q.end; i++) scratch[n++] = query[i]!;
-  scratch[n++] = 0x40 | (query[2]! & 0x01) | ((query[3]! & 0x10) >>> 3) | (q.edns?.dnssecOk ? 4 : 0);
+  scratch[n++] = keyFlags(query, q);
   return latin1(n);
+}
+
+/** The key's last byte: the query's RD and CD bits and its DO bit, over 0x40. */
+export function keyFlags(query: Uint8Array, q: Question): number {
+  return 0x40 | (query[2]! & 0x01) | ((query[3]! & 0x10) >>> 3) | (q.edns?.dnssecOk ? 4 : 0);
 }

@@ -160,3 +160,39 @@ t.test('not cached: a negative answer when negative_max_ttl is 0', async (t) => 
   const r = reply(q, { rcode: 3, authorities: [soa(3600, 120)] });
   t.equal(makeEntry(r, question(q).end, '', { ...policy, negativeMaxTtl: 0 }, 0), 'negative caching off');
 });
+
+// Guards storing the bytes apart from any Buffer: a small Buffer is a slice of Node's 8 KiB pool,
+// and an entry holding one would keep that whole slab alive for as long as it is cached.
+t.test('an entry holds no view of a larger buffer: not the reply, not a slice of the Buffer pool', async (t) => {
+  const q = query('a.example.com', 'A', { edns: 1232 });
+  const big = Buffer.alloc(4096);
+  const r = reply(q, { answers: [A('a.example.com', 60, '10.0.0.1')], opt: true });
+  r.copy(big, 100);
+  const upstream = big.subarray(100, 100 + r.length); // as a transport hands a reply on: a view of a larger buffer
+  const policyWithServfail = { ...policy, servfailTtl: 5 };
+  const sf = reply(q, { rcode: 2 });
+  for (const e of [entry(upstream, q), entry(Buffer.from(sf), q, policyWithServfail)]) {
+    for (const [field, value] of Object.entries(e)) {
+      if (ArrayBuffer.isView(value)) t.equal(value.buffer.byteLength, value.byteLength, `${e.kind} entry: ${field} has memory of its own`);
+    }
+    t.equal(typeof e.data, 'string', `${e.kind} entry: its bytes are a string of its own`);
+  }
+  const e = entry(upstream, q);
+  big.fill(0xff);
+  const out = decode(renderEntry(e, q, question(q), 1_000_000, false));
+  t.equal((out.answers?.[0] as { data: string }).data, '10.0.0.1', 'the reply\'s buffer can be reused: the entry copied what it keeps');
+});
+
+// Guards writing the clamped TTLs into the stored bytes: each hit ages what was stored, never the upstream's TTL.
+t.test('the TTL fields report and render the clamped TTLs', async (t) => {
+  const q = query('a.example.com');
+  const r = reply(q, {
+    answers: [A('a.example.com', 5, '10.0.0.1')],
+    authorities: [{ type: 'NS', name: 'example.com', ttl: 999999, class: 'IN', data: 'ns.example.com' }],
+  });
+  const e = entry(r, q, { ...policy, minTtl: 60, maxTtl: 3600 });
+  t.same(e.ttlFields.filter((_, i) => i % 2 === 1), [60, 3600], 'clamped into [min_ttl, max_ttl]');
+  const out = decode(renderEntry(e, q, question(q), e.storedAt + 10_000, false));
+  t.equal((out.answers?.[0] as { ttl: number }).ttl, 50);
+  t.equal((out.authorities?.[0] as { ttl: number }).ttl, 3590);
+});

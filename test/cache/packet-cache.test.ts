@@ -1,21 +1,14 @@
 // The LRU of answers: fresh, stale and expired lookups, bounds on entries and bytes, dropping a
 // route's zone, dropping the names under a zone (flush).
 import t from 'tap';
-import type { CacheEntry } from '../../src/cache/entry.js';
+import { cacheEntry, type CacheEntry } from '../../src/cache/entry.js';
 import { PacketCache } from '../../src/cache/packet-cache.js';
 import { questionKey } from '../../src/wire/question-key.js';
 import { parseQuery } from '../../src/wire/question.js';
 import { query } from '../helpers/packets.js';
 
-const entry = (zone: string, expiresAt: number, kind: CacheEntry['kind'] = 'positive', size = 100): CacheEntry => ({
-  kind,
-  bytes: Buffer.alloc(size),
-  ttlFields: [],
-  storedAt: 0,
-  expiresAt,
-  zone,
-  prefetching: false,
-});
+const entry = (zone: string, expiresAt: number, kind: CacheEntry['kind'] = 'positive', size = 100): CacheEntry =>
+  cacheEntry(kind, Buffer.alloc(size), [], 0, expiresAt, zone);
 
 t.test('fresh, stale within stale_max_age, then gone', async (t) => {
   const c = new PacketCache({ size: 10, maxBytes: 1 << 20, staleMs: 1000 });
@@ -107,7 +100,7 @@ t.test('dropUnder: the names at or under a zone, whatever their type, kind, age 
 
 t.test('peek: what lookup finds, without moving the entry in the LRU order or deleting an expired one', async (t) => {
   const c = new PacketCache({ size: 2, maxBytes: 1 << 20, staleMs: 1000 });
-  const e = (expiresAt: number, kind: CacheEntry['kind'] = 'positive'): CacheEntry => ({ kind, bytes: Buffer.alloc(20), ttlFields: [], storedAt: 0, expiresAt, zone: '', prefetching: false });
+  const e = (expiresAt: number, kind: CacheEntry['kind'] = 'positive'): CacheEntry => cacheEntry(kind, Buffer.alloc(20), [], 0, expiresAt, '');
   c.store('a', e(100));
   c.store('b', e(100));
   t.equal(c.peek('a', 50).state, 'fresh');
@@ -120,4 +113,78 @@ t.test('peek: what lookup finds, without moving the entry in the LRU order or de
   t.equal(c.peek('b', 50).state, 'fresh');
   c.store('s', e(100, 'servfail'));
   t.equal(c.peek('s', 500).state, 'miss', 'a SERVFAIL is never stale');
+});
+
+/** The question of a query, for findQuery. */
+function questionOf(bytes: Buffer) {
+  const parsed = parseQuery(bytes);
+  if (parsed.kind !== 'query') throw new Error('bad query');
+  return parsed.question;
+}
+
+// Guards findQuery: a client's query finds what was stored under its key, read from its bytes.
+t.test('findQuery finds the entry stored under the query\'s key, in any letter case, and only that one', async (t) => {
+  const c = new PacketCache({ size: 100, maxBytes: 1 << 20, staleMs: 1000 });
+  const stored = new Map<string, CacheEntry>();
+  const variants: [string, 'A' | 'AAAA' | 'TXT', boolean][] = [
+    ['web.service.consul', 'A', false], ['web.service.consul', 'A', true], ['web.service.consul', 'AAAA', false],
+    ['eb.service.consul', 'A', false], ['web.service.consu', 'A', false], ['', 'A', false], ['a', 'TXT', false],
+  ];
+  for (const [name, type, edns] of variants) {
+    const e = entry('', 100);
+    stored.set(`${name} ${type} ${edns}`, e);
+    c.store(keyOf(name, type, edns), e);
+  }
+  for (const [name, type, edns] of variants) {
+    const client = query(name.toUpperCase(), type, edns ? { edns: 1232, do: true } : {});
+    t.equal(c.findQuery(client, questionOf(client), 0), stored.get(`${name} ${type} ${edns}`), `${name || '.'} ${type}${edns ? ' DO' : ''}`);
+  }
+  const noRd = query('web.service.consul');
+  noRd[2]! &= ~0x01;
+  t.equal(c.findQuery(noRd, questionOf(noRd), 0), null, 'RD=0 is another key');
+  const cd = query('web.service.consul');
+  cd[3]! |= 0x10;
+  t.equal(c.findQuery(cd, questionOf(cd), 0), null, 'CD=1 is another key');
+  const other = query('www.service.consul');
+  t.equal(c.findQuery(other, questionOf(other), 0), null, 'a name not stored');
+});
+
+t.test('findQuery: fresh and stale entries, one past stale_max_age dropped, and the LRU order kept', async (t) => {
+  const c = new PacketCache({ size: 2, maxBytes: 1 << 20, staleMs: 1000 });
+  const qa = query('a.example');
+  const qb = query('b.example');
+  const a = entry('', 100);
+  c.store(keyOf('a.example'), a);
+  c.store(keyOf('b.example'), entry('', 100));
+  t.equal(c.findQuery(qa, questionOf(qa), 50), a, 'fresh');
+  t.equal(c.findQuery(qa, questionOf(qa), 500), a, 'stale: found, the caller tells it by expiresAt');
+  c.store(keyOf('c.example'), entry('', 100));
+  t.equal(c.lookup(keyOf('b.example'), 0).state, 'miss', 'b was the least recently used: findQuery moved a up');
+  t.equal(c.findQuery(qa, questionOf(qa), 1100), null, 'past stale_max_age');
+  t.equal(c.entries, 1, 'and dropped');
+  t.equal(c.findQuery(qb, questionOf(qb), 0), null);
+});
+
+// Guards the table's growth and the removal from its chains: many keys, stored, found, dropped.
+t.test('thousands of keys: each found under its own key after the table grows, and gone once dropped', async (t) => {
+  const c = new PacketCache({ size: 5000, maxBytes: 1 << 30, staleMs: 0 });
+  const es = Array.from({ length: 5000 }, (_, i) => entry(i % 2 ? 'consul' : '', 100));
+  es.forEach((e, i) => c.store(keyOf(`n${i}.example`), e));
+  let found = 0;
+  for (let i = 0; i < 5000; i++) {
+    const q = query(`N${i}.example`);
+    if (c.findQuery(q, questionOf(q), 0) === es[i]) found++;
+  }
+  t.equal(found, 5000);
+  t.equal(c.dropZone('consul'), 2500);
+  let left = 0;
+  for (let i = 0; i < 5000; i++) if (c.lookup(keyOf(`n${i}.example`), 0).state === 'fresh') left++;
+  t.equal(left, 2500);
+  const d = new PacketCache({ size: 5000, maxBytes: 1 << 30, staleMs: 0 });
+  for (let i = 0; i < 5000; i += 2) d.store(keyOf(`n${i}.example`), entry('', 100));
+  t.equal(c.bytes, d.bytes, 'the bytes held are those of the entries left');
+  t.equal(c.clear(), 2500);
+  t.equal(c.bytes, 0);
+  const q = query('n0.example');
+  t.equal(c.findQuery(q, questionOf(q), 0), null, 'nothing found after clear');
 });

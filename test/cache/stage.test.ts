@@ -13,6 +13,7 @@ import { errorReply } from '../../src/wire/replies.js';
 import type { UpstreamGroup } from '../../src/upstream/group.js';
 import { nameText } from '../../src/wire/name.js';
 import { parseQuery } from '../../src/wire/question.js';
+import { questionKey } from '../../src/wire/question-key.js';
 import { captureLog, quietLogger } from '../helpers/logger.js';
 import { answer, decode, query } from '../helpers/packets.js';
 
@@ -346,4 +347,26 @@ t.test('coalesced misses store the shared reply once', async (t) => {
   const replies = await Promise.all([1, 2, 3].map((id) => handler(q(query('c.example', 'A', { id })))));
   t.same(replies.map((r) => decode(r).id), [1, 2, 3]);
   t.equal(stored.length, 1, 'stored once');
+});
+
+// Guards the hit path's key: a hit is found from the query's bytes, and the key string (made for
+// a miss: coalescing, storing) is never made for it.
+t.test('a hit never asks for the query\'s key string', async (t) => {
+  const { handler, cache } = setup(async (x) => answer(x.bytes, ['10.0.0.1'], { ttl: 60 }));
+  const routes = fakeRoutes(() => true, []);
+  const bytes = query('web.service.consul');
+  const p = parseQuery(bytes);
+  if (p.kind !== 'query') throw new Error('bad test query');
+  await handler(new Query(bytes, p.question, 'udp', Date.now() + 4000, routes));
+  t.equal(cache.entries, 1, 'stored by the miss');
+  class KeylessQuery extends Query {
+    override get key(): string {
+      throw new Error('the key string was made');
+    }
+  }
+  const keyless = new KeylessQuery(query('WEB.service.consul'), p.question, 'udp', Date.now() + 4000, routes);
+  const hit = handler(keyless);
+  t.ok(Buffer.isBuffer(hit), 'answered at once from the cache');
+  t.equal(ttlOf(hit as Buffer), 60);
+  t.notOk(Object.values(keyless).includes(questionKey(bytes, p.question)), 'the query holds no key string after its hit');
 });

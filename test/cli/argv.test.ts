@@ -24,6 +24,9 @@ t.test('plain runs: every option, repeated arrays, aliases, --flag=value', async
   t.same(plainRun(['--config', 'a.yaml']), { config: 'a.yaml' }, 'run is the default command');
   t.same(plainRun(['--log-queries', '--workers', '2']), { logQueries: true, workers: 2 }, 'a flag without a value');
   t.same(plainRun(['--control-socket', '/tmp/c.sock']), { controlSocket: '/tmp/c.sock' }, '--control-socket PATH');
+  // Guards emptyOk: a daemon without a control socket (as the benchmarks run it) does not load yargs.
+  t.same(plainRun(['run', '--control-socket', '', '--listen', '127.0.0.1:53']), { controlSocket: '', listen: ['127.0.0.1:53'] }, '--control-socket "": none');
+  t.same(plainRun(['--control-socket=']), { controlSocket: '' }, '--control-socket=');
   t.same(plainRun(['--log-format', 'text', '--log-file', '/var/log/dnsfwd.log']), { logFormat: 'text', logFile: '/var/log/dnsfwd.log' });
 });
 
@@ -32,8 +35,9 @@ t.test('left to yargs: help, version, check, unknown flags, missing or bad value
     ['--help'], ['-h'], ['--version'], ['-v'], ['check'], ['check', '--listen', '127.0.0.1:53'], ['run', 'extra'],
     ['--bogus'], ['--listen'], ['--listen', ''], ['--config'], ['--config', ''], ['-c', 'a', '-c', 'b'],
     ['--log-level', 'loud'], ['--workers', 'many'], ['--workers'],
-    // The control commands, and --control-socket "" (no socket) which yargs reads.
-    ['status'], ['explain', 'a.consul'], ['flush'], ['reload', '--control-socket', '/tmp/c.sock'], ['--control-socket', ''],
+    // The control commands, and --control-socket without a value.
+    ['status'], ['explain', 'a.consul'], ['flush'], ['reload', '--control-socket', '/tmp/c.sock'], ['--control-socket'],
+    ['--control-socket', '--listen', '127.0.0.1:53'],
     ['--log-level', 'loud'], ['--workers', 'many'], ['--workers'], ['--log-format', 'pretty'], ['--log-format'], ['--log-file'],
     ['--log-file', ''],
   ];
