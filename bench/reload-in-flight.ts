@@ -4,7 +4,7 @@
 // old address within the query deadline and a second. Loopback only (127.0.64.x).
 // Run: npm run bench:reload   (the bundle of this checkout; BENCH_DNSFWD=path/to/dnsfwd.mjs for
 // another build, BENCH_QUERIES=N, default 500; BENCH_DELAY_MS, default 1000)
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { DaemonProcess } from '../test/helpers/daemon.js';
 import { aRecord, startFake } from '../test/helpers/fake-upstream.js';
 import { decode, query } from '../test/helpers/packets.js';
 import { freePort } from '../test/helpers/ports.js';
-import { CLI, NODE_FLAGS } from '../test/helpers/tools.js';
+import { CLI } from '../test/helpers/tools.js';
 
 const OLD = '127.0.64.1';
 const NEW = '127.0.64.3';
@@ -35,7 +35,9 @@ const file = join(dir, 'dnsfwd.yaml');
 writeFileSync(file, config(`${OLD}:${oldPort}`));
 
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/^_?TAP/i.test(k)));
-const d = new DaemonProcess(spawn(process.execPath, [...NODE_FLAGS, cli, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env }));
+// The Node settings bin/dnsfwd would give it (the heap limit of this config's cache among them).
+const settings = execFileSync(process.execPath, [cli, '--node-settings', 'run', '--config', file], { encoding: 'utf8', env }).trim().split(' ');
+const d = new DaemonProcess(spawn(process.execPath, [...settings, cli, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env }));
 const client = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
 try {
   await d.waitForMsg('dnsfwd started', 20_000);

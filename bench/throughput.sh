@@ -5,10 +5,10 @@
 # forwarded. Checks every answer source, then prints a Markdown table (also bench/results/latest.md).
 # Run: npm run bench:throughput (as root; `npm run build` first). Everything stays on 127.0.8.0/24
 # (BENCH_NET=127.0.N moves it to another /24, for two runs side by side).
-# dnsfwd runs as the service files run it: the single-file build with package.json's node_flags,
+# dnsfwd runs as the service files run it: the single-file build with the Node settings bin/dnsfwd gives it,
 # once as one process and once with --workers 2 (BENCH_WORKERS).
 # Environment: BENCH_SECONDS (10), BENCH_P99_SECONDS (5), BENCH_QUIET_WAIT (60), NODE (node),
-# NODE_FLAGS (package.json config.node_flags), DNSFWD_ARGS (extra `dnsfwd run` arguments, split on
+# NODE_FLAGS (what `dnsfwd.mjs --node-settings run` prints), DNSFWD_ARGS (extra `dnsfwd run` arguments, split on
 # spaces), BENCH_WORKERS (2; 0 leaves the cluster row out), BENCH_KEEP=1 (keep the temp dir).
 set -euo pipefail
 export LC_ALL=C
@@ -19,7 +19,7 @@ DURATION=${BENCH_SECONDS:-10}
 P99_DURATION=${BENCH_P99_SECONDS:-5}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
 NODE=${NODE:-node}
-NODE_FLAGS=${NODE_FLAGS-$(awk -F'"' '$2 == "node_flags" { print $4 }' "$ROOT/package.json")}
+NODE_FLAGS=${NODE_FLAGS-$("$NODE" "$ROOT/dist/dnsfwd.mjs" --node-settings run)}
 read -r -a NODE_ARGS <<<"$NODE_FLAGS"
 read -r -a EXTRA_ARGS <<<"${DNSFWD_ARGS:-}"
 WORKERS=${BENCH_WORKERS:-2}

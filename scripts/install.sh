@@ -403,19 +403,33 @@ has_resolved() {
 # --- The pieces ------------------------------------------------------------------------------------
 
 check_sources() {
-	[ -f "$REPO/dist/dnsfwd.mjs" ] || die "$REPO/dist/dnsfwd.mjs is missing: run npm ci (or npm run bundle) first"
-	if [ ! -x "$(t /usr/bin/node)" ]; then
-		how="apt-get install nodejs"
-		[ "$DISTRO" != alpine ] || how="apk add nodejs"
-		[ -n "$ROOT" ] || die "/usr/bin/node (Node.js >= 20.19) is missing: $how"
-		warn "$(t /usr/bin/node) is missing: the service needs Node.js >= 20.19 there ($how)"
+	for f in dist/dnsfwd.mjs dist/dnsfwd-program.mjs; do
+		[ -f "$REPO/$f" ] || die "$REPO/$f is missing: run npm run bundle (or npm start) first"
+	done
+	how="apt-get install nodejs"
+	[ "$DISTRO" != alpine ] || how="apk add nodejs"
+	if [ -n "$ROOT" ]; then
+		node=$(t /usr/bin/node)
+		if [ ! -x "$node" ]; then
+			warn "$node is missing: the service needs Node.js >= 18.19 there ($how)"
+			return 0
+		fi
+		# A node of another system (another libc, another architecture) may not run here.
+		"$node" -e 0 >/dev/null 2>&1 || { warn "$node does not run here: its version is not checked"; return 0; }
+	else
+		# The node the service will run (dnsfwd runs node from the PATH).
+		node=$(command -v node) || die "node (Node.js >= 18.19) is missing: $how"
 	fi
+	# dnsfwd's first step checks the version, and says in one line what is wrong.
+	"$node" "$REPO/dist/dnsfwd.mjs" --node-settings check >/dev/null || die "$node cannot run dnsfwd (see the line above)"
 }
 
 install_program() {
 	put_file "$REPO/dist/dnsfwd.mjs" /usr/lib/dnsfwd/dnsfwd.mjs 0 0 0644
-	# The command operators type: dnsfwd status, explain, flush, reload, check.
-	put_file "$REPO/scripts/dnsfwd" /usr/sbin/dnsfwd 0 0 0755
+	put_file "$REPO/dist/dnsfwd-program.mjs" /usr/lib/dnsfwd/dnsfwd-program.mjs 0 0 0644
+	# dnsfwd's one entry (bin/dnsfwd), which the services run and operators type: dnsfwd status,
+	# explain, flush, reload, check. It finds the program in ../lib/dnsfwd.
+	put_file "$REPO/bin/dnsfwd" /usr/sbin/dnsfwd 0 0 0755
 }
 
 install_config() {

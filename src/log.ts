@@ -4,7 +4,7 @@
 // each line starts with its syslog priority, `<4>` for a warning, which journald strips and
 // stores: `journalctl -p warning` then works, and the rest of the line is as elsewhere.
 import { fchmodSync, fstatSync, openSync } from 'node:fs';
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 import { DnsfwdError, osReason } from './errors.js';
 import { textLine } from './log-text.js';
 

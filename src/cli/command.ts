@@ -9,6 +9,7 @@ import { formatExplain } from '../control/explain.js';
 import { formatStatus } from '../control/status.js';
 import { OPTIONS, type Flags, type OptionSpec } from './argv.js';
 import { completionArgs } from './completion.js';
+import { BASH_COMPLETION, ZSH_COMPLETION } from './completion-scripts.js';
 import { check, run } from './run.js';
 import { dnsfwdVersion } from '../version.js';
 import { DEFAULT_TIMEOUT_S, waitReadyCommand } from './wait-ready.js';
@@ -60,6 +61,12 @@ function versionText(args: readonly string[]): string {
   const given = parse([...args], { string: ['config'], alias: { config: ['c'] } }).config as string | string[] | undefined;
   const config = given === undefined ? '(embedded default)' : [given].flat().join(' ');
   return [`dnsfwd ${dnsfwdVersion()}`, `node ${process.version} (${process.execPath})`, `config ${config}`].join('\n');
+}
+
+// `dnsfwd completion`: the bash script, or the zsh one when SHELL is a zsh (as yargs decides).
+if (hideBin(process.argv)[0] === 'completion') {
+  process.stdout.write(/zsh/.test(process.env.SHELL ?? '') ? ZSH_COMPLETION : BASH_COMPLETION);
+  process.exit(0);
 }
 
 await yargs(completionArgs(hideBin(process.argv)))

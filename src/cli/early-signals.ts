@@ -14,8 +14,22 @@ const HELD: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGUSR1
 const held: NodeJS.Signals[] = [];
 const hold = (signal: NodeJS.Signals): void => void held.push(signal);
 
+/** What main.ts held while the program loaded. */
+interface LauncherHold {
+  readonly names: NodeJS.Signals[];
+  readonly signals: NodeJS.Signals[];
+  readonly hold: (signal: NodeJS.Signals) => void;
+}
+
+/** Holds the signals from now on, taking over those main.ts held while the program loaded. */
 export function holdEarlySignals(): void {
   for (const s of HELD) process.on(s, hold);
+  const key = Symbol.for('dnsfwd.early-signals');
+  const launcher = (globalThis as unknown as Record<symbol, LauncherHold | undefined>)[key];
+  if (launcher === undefined) return;
+  for (const s of launcher.names) process.off(s, launcher.hold);
+  held.unshift(...launcher.signals.splice(0));
+  delete (globalThis as unknown as Record<symbol, unknown>)[key];
 }
 
 /** Stops holding; the signals received so far, in order, for the caller to act on. */

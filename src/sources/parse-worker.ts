@@ -1,7 +1,7 @@
 // Parses a big source file in a worker thread, so that the event loop (every client's answers) is
 // never held for long: a real lease file is a few KiB and is parsed at once, but one of up to
 // max_bytes would hold it for hundreds of milliseconds. The worker runs the program's own entry
-// script (cli/main.ts hands it over: the single-file build or the tsc build alike), which, started
+// script (cli/program.ts hands it over: the single-file build or the tsc build alike), which, started
 // as a worker, only serves one parse and ends.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { SourceKind } from './config.js';

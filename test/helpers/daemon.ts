@@ -3,7 +3,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, NODE_FLAGS, requireBuild } from './tools.js';
+import { BIN, BIN_ENV, requireBuild } from './tools.js';
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
@@ -92,6 +92,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
  */
 export interface DaemonOptions extends SpawnOptions {
   readonly prefix?: readonly string[];
+  /** Environment words bin/dnsfwd runs with (default BIN_ENV: this test's node). */
+  readonly binEnv?: readonly string[];
   readonly controlSocket?: string | null;
 }
 
@@ -111,14 +113,15 @@ export function tempControlSocket(): string {
 }
 
 /** Spawns `dnsfwd ARGS` (no waiting). */
-export function spawnDnsfwd(args: string[], { prefix = [], controlSocket, ...opts }: DaemonOptions = {}): DaemonProcess {
+export function spawnDnsfwd(args: string[], { prefix = [], binEnv = BIN_ENV, controlSocket, ...opts }: DaemonOptions = {}): DaemonProcess {
   requireBuild();
   const socket = controlSocket === undefined ? tempControlSocket() : controlSocket;
   if (args[0] === 'run' && socket !== null && !args.includes('--control-socket')) args = [...args, '--control-socket', socket];
   // setpriv --pdeathsig: the daemon dies with the test process even if the test crashes (nsenter
   // and env exec, so the signal stays set); env -u: the test runner re-adds its loaders to
-  // NODE_OPTIONS of every child it sees spawned.
-  const argv = ['--pdeathsig', 'KILL', ...prefix, 'env', '-u', 'NODE_OPTIONS', process.execPath, ...NODE_FLAGS, CLI, ...args];
+  // NODE_OPTIONS of every child it sees spawned. bin/dnsfwd ends by exec'ing node: the daemon is
+  // this child process, with the Node settings of its config.
+  const argv = ['--pdeathsig', 'KILL', ...prefix, 'env', '-u', 'NODE_OPTIONS', ...binEnv, BIN, ...args];
   const child = spawn('setpriv', argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: cleanEnv(),

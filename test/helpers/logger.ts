@@ -1,6 +1,6 @@
 // The one in-memory logger of the tests: a pino logger whose lines are kept, parsed, for asserting
 // what was logged, and waited for (an event that must come after what a test proves did not happen).
-import { pino, type Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 
 export interface LogLine {
   readonly level: number;

@@ -69,12 +69,16 @@ function repositoryRoot(): string {
 }
 
 export const ROOT = repositoryRoot();
-/** What ships and what the service files run: the single-file build (npm run bundle). */
+/** What ships: the single-file build (npm run bundle), its first step (main.ts) that loads the rest. */
 export const CLI = join(ROOT, 'dist/dnsfwd.mjs');
-/** The V8 settings it runs with (package.json config.node_flags), as the service files give them. */
-export const NODE_FLAGS: readonly string[] = (
-  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { config: { node_flags: string } }
-).config.node_flags.split(' ');
+/**
+ * The one way to start dnsfwd (bin/dnsfwd): what npm start, the package's bin and the service
+ * files run. It runs the single-file build with the Node settings its config needs
+ * (src/cli/node-settings.ts), under the node named by DNSFWD_NODE (BIN_ENV: this test's node).
+ */
+export const BIN = join(ROOT, 'bin/dnsfwd');
+/** The environment words that make BIN run this test's node: `env ...BIN_ENV BIN ARGS`. */
+export const BIN_ENV: readonly string[] = [`DNSFWD_NODE=${process.execPath}`];
 
 /** A file of test/fixtures/, e.g. `dhcp/dhclient.leases`. */
 export function fixture(name: string): Buffer {
@@ -82,5 +86,7 @@ export function fixture(name: string): Buffer {
 }
 
 export function requireBuild(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run bundle" first (npm test does)`);
+  for (const f of [CLI, join(ROOT, 'dist/dnsfwd-program.mjs')]) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: run "npm run bundle" first (npm test does)`);
+  }
 }

@@ -17,4 +17,5 @@ export async function until(what: string, cond: () => boolean, ms = WAIT_MS, eve
 }
 
 /** Active timers of this process (a poll or a debounce is one). */
-export const activeTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+export const activeTimers = (): number =>
+  (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === 'Timeout').length;

@@ -36,7 +36,9 @@ t.test('Alpine + udhcpc: installs, changes nothing the second time, uninstalls t
     t.match(tree['etc/dnsfwd/dnsfwd.yaml'], /^file 0640 0:100 /, 'the config is readable by the group dnsfwd only');
     t.equal(box.read('usr/lib/dnsfwd/dnsfwd.mjs'), repoFile('dist/dnsfwd.mjs'));
     t.match(tree['usr/lib/dnsfwd/dnsfwd.mjs'], /^file 0644 0:0 /);
-    t.equal(box.read('usr/sbin/dnsfwd'), repoFile('scripts/dnsfwd'), 'the dnsfwd command on the PATH');
+    t.equal(box.read('usr/lib/dnsfwd/dnsfwd-program.mjs'), repoFile('dist/dnsfwd-program.mjs'), 'the program the first step loads');
+    t.match(tree['usr/lib/dnsfwd/dnsfwd-program.mjs'], /^file 0644 0:0 /);
+    t.equal(box.read('usr/sbin/dnsfwd'), repoFile('bin/dnsfwd'), 'the dnsfwd command on the PATH, the one entry');
     t.match(tree['usr/sbin/dnsfwd'], /^file 0755 0:0 /);
     t.equal(box.read('etc/udhcpc/udhcpc.conf'), `NO_GATEWAY="eth1"\n${installedBlock('udhcpc.conf')}`);
     t.equal(udhcpcResolvConf(join(box.root, 'etc/udhcpc/udhcpc.conf')), '/etc/dnsfwd/resolv.dhcp', 'what the udhcpc script writes to');

@@ -98,5 +98,5 @@ t.test('without node in the tree, a warning says how to get it', async (t) => {
   const box = sandbox(t, seed);
   const r = box.run();
   t.equal(r.status, 0);
-  t.match(r.stderr, 'usr/bin/node is missing: the service needs Node.js >= 20.19 there (apk add nodejs)');
+  t.match(r.stderr, 'usr/bin/node is missing: the service needs Node.js >= 18.19 there (apk add nodejs)');
 });

@@ -1,5 +1,5 @@
-// install.sh and every shell file it installs (hooks, udhcpc.conf, the OpenRC script and its
-// conf.d file) are POSIX sh that shellcheck has nothing to say about.
+// install.sh and every shell file it installs (dnsfwd's entry bin/dnsfwd, hooks, udhcpc.conf, the
+// OpenRC script and its conf.d file), and the scripts npm start and .ci/run use, are POSIX sh that shellcheck has nothing to say about.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
@@ -9,7 +9,9 @@ requireTool('shellcheck');
 
 const FILES = [
   'scripts/install.sh',
-  'scripts/dnsfwd',
+  'bin/dnsfwd',
+  'scripts/build-if-stale.sh',
+  'scripts/test-nodes.sh',
   'config/dhclient-enter-hook',
   'config/dhcpcd.exit-hook',
   'config/udhcpc.conf',

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { DaemonProcess, runDnsfwd, startDnsfwd, tempControlSocket } from '../helpers/daemon.js';
 import { parseDig } from '../helpers/dig.js';
-import { CLI, NODE_FLAGS, ROOT, requireRoot, requireTool } from '../helpers/tools.js';
+import { BIN, BIN_ENV, ROOT, requireRoot, requireTool } from '../helpers/tools.js';
 
 t.test('--help and --version', async (t) => {
   const help = await runDnsfwd(['--help']);
@@ -113,7 +113,7 @@ t.test('the embedded default on a host without IPv6: ::1 skipped with a warning,
     'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6',
     'echo 1 > /proc/sys/net/ipv6/conf/lo/disable_ipv6',
     // The host's /run/dnsfwd stays untouched: the control socket goes to a directory of the tests.
-    `exec env -u NODE_OPTIONS "${process.execPath}" ${NODE_FLAGS.join(' ')} "${CLI}" run --control-socket ${tempControlSocket()}`,
+    `exec env -u NODE_OPTIONS ${BIN_ENV.join(' ')} "${BIN}" run --control-socket ${tempControlSocket()}`,
   ].join(' && ');
   const d = new DaemonProcess(spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', '--net', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
   t.teardown(() => d.stop());

@@ -6,7 +6,7 @@ import { DaemonProcess, startDnsfwd } from '../helpers/daemon.js';
 import { dig, parseDig } from '../helpers/dig.js';
 import { aRecord, startFake } from '../helpers/fake-upstream.js';
 import { freePort } from '../helpers/ports.js';
-import { CLI, NODE_FLAGS, requireRoot, requireTool } from '../helpers/tools.js';
+import { BIN, BIN_ENV, requireRoot, requireTool } from '../helpers/tools.js';
 
 const LISTEN = '127.0.5.1';
 const DEAD = '127.0.5.2'; // nothing listens here: the kernel answers ICMP port unreachable
@@ -73,7 +73,7 @@ t.test('an upstream with no route to it (at boot, before DHCP set up the network
   requireTool('unshare');
   requireTool('ip');
   // A network namespace with only loopback: 192.0.2.1 (TEST-NET-1) is unreachable, connect() fails.
-  const script = `ip link set lo up && exec env -u NODE_OPTIONS "${process.execPath}" ${NODE_FLAGS.join(' ')} "${CLI}" run --listen 127.0.0.1:5399 --upstream 192.0.2.1 --lease-file /nonexistent/x.leases`;
+  const script = `ip link set lo up && exec env -u NODE_OPTIONS ${BIN_ENV.join(' ')} "${BIN}" run --listen 127.0.0.1:5399 --upstream 192.0.2.1 --lease-file /nonexistent/x.leases`;
   const d = new DaemonProcess(spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', '--net', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
   t.teardown(() => d.stop());
   await d.waitForMsg('dnsfwd started', 10_000);

@@ -7,18 +7,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { Sandbox } from '../helpers/sandbox.js';
-import { CLI, NODE_FLAGS, requireTool } from '../helpers/tools.js';
+import { BIN, requireTool } from '../helpers/tools.js';
 
 const JOURNALD = '/lib/systemd/systemd-journald';
 for (const tool of ['systemd-cat', 'journalctl', JOURNALD]) requireTool(tool);
 
 const SCRIPT = `
+export DNSFWD_NODE="$NODE" # bin/dnsfwd runs this node
+unset NODE_OPTIONS # the test runner adds its loaders to every child node
 mkdir -p /run/systemd/journal
 "$JOURNALD" >"$SANDBOX/journald.out" 2>&1 &
 for _ in $(seq 100); do [ -S /run/systemd/journal/stdout ] && break; sleep 0.1; done
 # shellcheck disable=SC2016
 systemd-cat -t dnsfwd sh -c 'JOURNAL_STREAM=$(stat -L -c %d:%i /proc/$$/fd/1) exec "$@"' sh \\
-  "$NODE" $NODE_FLAGS "$CLI" run --listen 127.0.75.31:5300 --lease-file /nonexistent/x.leases --log-level debug &
+  "$BIN" run --listen 127.0.75.31:5300 --lease-file /nonexistent/x.leases --log-level debug &
 seen() { journalctl -t dnsfwd -o cat | grep -q "$1"; }
 for _ in $(seq 150); do seen '"msg":"running as root' && seen '"msg":"source file unusable' && break; sleep 0.2; done
 kill -USR2 $! # systemd-cat and sh exec: this is the daemon. No log file: a debug line.
@@ -41,7 +43,7 @@ const entries = (file: string): Entry[] =>
 t.test('journald stores each line with its priority; journalctl -p warning lists the warnings', async (t) => {
   const box = new Sandbox('the journald test');
   t.teardown(() => box.remove());
-  const r = box.run(SCRIPT, { JOURNALD, NODE: process.execPath, NODE_FLAGS: NODE_FLAGS.join(' '), CLI });
+  const r = box.run(SCRIPT, { JOURNALD, NODE: process.execPath, BIN });
   t.equal(r.status, 0, 'the sandbox script ran to its end', { stdout: r.stdout, stderr: r.stderr });
   const all = entries(join(box.dir, 'all.json'));
   const records = all.map((e) => ({ priority: e.PRIORITY, record: JSON.parse(e.MESSAGE) as { level: number; msg: string } }));

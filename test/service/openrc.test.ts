@@ -33,7 +33,7 @@ while [ $i -lt $n ]; do
   case "$a" in
   --capabilities) caps=$1; shift; i=$((i + 1)); continue ;;
   --user) user=$1; shift; i=$((i + 1)); continue ;;
-  /usr/bin/node) if [ -n "$caps" ]; then cmd=$a; a=/usr/bin/setpriv; fi ;;
+  /usr/sbin/dnsfwd) if [ -n "$caps" ]; then cmd=$a; a=/usr/bin/setpriv; fi ;;
   --) if [ -n "$cmd" ]; then
         c=$(echo "$caps" | sed 's/^\\^cap_//')
         set -- "$@" -- "--reuid=\${user%%:*}" "--regid=\${user#*:}" --init-groups "--inh-caps=+$c" "--ambient-caps=+$c" "$cmd"
@@ -61,6 +61,7 @@ wait_line() { for _ in $(seq 100); do ! grep -qF "$2" "$1" 2>/dev/null || return
 
 # The Alpine tree install.sh laid out, put in place; only this script and a stand-in for net in init.d.
 cp -a "$TREE/usr/lib/dnsfwd" /usr/lib/
+cp -a "$TREE/usr/sbin/dnsfwd" /usr/sbin/
 cp -a "$TREE/etc/dnsfwd" /etc/
 mkdir -p /etc/conf.d /etc/runlevels
 mount -t tmpfs tmpfs /etc/init.d
@@ -88,14 +89,14 @@ step start /etc/init.d/dnsfwd start
 # No retry: started means answering.
 echo "@@ answer $(answers +notcp)"
 echo "@@ tcp_answer $(answers +tcp)"
-daemon() { pgrep -f '^/usr/bin/node .*/usr/lib/dnsfwd/dnsfwd[.]mjs run' || true; }
+daemon() { pgrep -f '^[^ ]*/node --[^ ]* .*/usr/lib/dnsfwd/dnsfwd[.]mjs run' || true; }
 pid=$(cat /run/openrc/options/dnsfwd/child_pid)
 echo "@@ user $(ps -o user= -p "$pid")"
 echo "@@ capeff $(sed -n 's/^CapEff:\\t//p' "/proc/$pid/status")"
 echo "@@ errflags $(sed -n 's/^flags:\\t*//p' "/proc/$pid/fdinfo/2")"
 step status /etc/init.d/dnsfwd status
 echo "@@ socket $(stat -c '%a %U:%G' /run/dnsfwd/control.sock) dir $(stat -c '%a %U:%G' /run/dnsfwd)"
-step ctl_status /usr/bin/node /usr/lib/dnsfwd/dnsfwd.mjs status --config /etc/dnsfwd/dnsfwd.yaml
+step ctl_status /usr/sbin/dnsfwd status --config /etc/dnsfwd/dnsfwd.yaml
 printf 'listen: ["127.0.0.1:53"]\\nroutes:\\n  - zone: vagrant.test\\n    servers: ["127.0.0.2:5353"]\\n' >/etc/dnsfwd/dnsfwd.yaml
 step reload /etc/init.d/dnsfwd reload
 # control_socket "" (at the next start): the reload checks the file and sends SIGHUP instead.
@@ -175,7 +176,7 @@ t.test('openrc-run starts, reloads and stops the installed service as dnsfwd wit
   t.equal(res.get('user'), 'dnsfwd', 'runs as dnsfwd');
   t.equal(res.get('capeff'), '0000000000000400', 'with CAP_NET_BIND_SERVICE only');
   const args = readFileSync(join(box.dir, 'supervise-daemon.args'), 'utf8');
-  t.match(args, /^dnsfwd --start .*--capabilities \^cap_net_bind_service --user dnsfwd:dnsfwd --umask 077 \/usr\/bin\/node -- --max-semi-space-size=1 --single-threaded \/usr\/lib\/dnsfwd\/dnsfwd\.mjs run --log-file \/var\/log\/dnsfwd\.log --config \/etc\/dnsfwd\/dnsfwd\.yaml/m);
+  t.match(args, /^dnsfwd --start .*--capabilities \^cap_net_bind_service --user dnsfwd:dnsfwd --umask 077 \/usr\/sbin\/dnsfwd -- run --log-file \/var\/log\/dnsfwd\.log --config \/etc\/dnsfwd\/dnsfwd\.yaml/m);
   t.equal(res.get('status'), 'rc=0', 'status: started');
   t.equal(res.get('socket'), '660 dnsfwd:dnsfwd dir 750 dnsfwd:dnsfwd', 'the control socket, for root and the group dnsfwd');
   t.equal(res.get('ctl_status'), 'rc=0', 'dnsfwd status over the socket');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Sandbox } from '../helpers/sandbox.js';
 import { allowedSyscalls, directive } from '../helpers/systemd-unit.js';
-import { CLI, NODE_FLAGS, requireBuild, requireTool } from '../helpers/tools.js';
+import { BIN, requireBuild, requireTool } from '../helpers/tools.js';
 
 requireBuild();
 for (const tool of ['strace', 'dig', 'systemd-analyze', 'systemd-notify', 'systemd-socket-activate']) requireTool(tool);
@@ -28,6 +28,8 @@ const LEASE = 'lease {\n  interface "eth0";\n  fixed-address 192.168.121.168;\n 
 
 /** Runs the daemon under strace through its life; WORKERS is "" or "--workers 2". */
 const SCRIPT = `
+export DNSFWD_NODE="$NODE" # bin/dnsfwd runs this node
+unset NODE_OPTIONS # the test runner adds its loaders to every child node
 ip addr add 192.168.121.50/24 dev lo
 mkdir -p "$SANDBOX/leases"
 printf '%s' "$LEASE" >"$SANDBOX/leases/dhclient.eth0.leases"
@@ -35,7 +37,7 @@ systemd-socket-activate --datagram -l "$SANDBOX/notify.sock" sh -c "exec cat <&3
 activator=$!
 for _ in $(seq 100); do [ -S "$SANDBOX/notify.sock" ] && break; sleep 0.05; done
 # The control socket at its default path, /run/dnsfwd/control.sock: this sandbox's own /run.
-NOTIFY_SOCKET="$SANDBOX/notify.sock" strace -f -qq -o "$SANDBOX/trace$WORKERS" "$NODE" $NODE_FLAGS "$CLI" run --config "$SANDBOX/dnsfwd.yaml" $WORKERS >"$SANDBOX/daemon.log" 2>&1 &
+NOTIFY_SOCKET="$SANDBOX/notify.sock" strace -f -qq -o "$SANDBOX/trace$WORKERS" "$BIN" run --config "$SANDBOX/dnsfwd.yaml" $WORKERS >"$SANDBOX/daemon.log" 2>&1 &
 tracer=$!
 for _ in $(seq 100); do dig +time=1 +tries=1 @127.0.0.1 -p 5300 example.com >/dev/null 2>&1 && break; sleep 0.1; done
 dig +time=2 +tries=1 @127.0.0.1 example.com >/dev/null || true
@@ -45,10 +47,10 @@ for _ in $(seq 100); do [ -S /run/dnsfwd/control.sock ] && break; sleep 0.1; don
 kill -HUP "$pid"; sleep 0.5
 kill -USR1 "$pid"; sleep 0.5
 # The commands, and what ExecReload runs: over the socket, then without one (check, then SIGHUP).
-"$NODE" $NODE_FLAGS "$CLI" status --config "$SANDBOX/dnsfwd.yaml" >"$SANDBOX/status.out"
-"$NODE" $NODE_FLAGS "$CLI" flush --config "$SANDBOX/dnsfwd.yaml" >/dev/null
-strace -f -qq -o "$SANDBOX/trace-reload$WORKERS" "$NODE" $NODE_FLAGS "$CLI" reload --pid "$pid" --config "$SANDBOX/dnsfwd.yaml" >"$SANDBOX/reload.out"
-strace -f -qq -o "$SANDBOX/trace-signal$WORKERS" "$NODE" $NODE_FLAGS "$CLI" reload --pid "$pid" --config "$SANDBOX/dnsfwd.yaml" --control-socket "" >"$SANDBOX/signal.out"
+"$BIN" status --config "$SANDBOX/dnsfwd.yaml" >"$SANDBOX/status.out"
+"$BIN" flush --config "$SANDBOX/dnsfwd.yaml" >/dev/null
+strace -f -qq -o "$SANDBOX/trace-reload$WORKERS" "$BIN" reload --pid "$pid" --config "$SANDBOX/dnsfwd.yaml" >"$SANDBOX/reload.out"
+strace -f -qq -o "$SANDBOX/trace-signal$WORKERS" "$BIN" reload --pid "$pid" --config "$SANDBOX/dnsfwd.yaml" --control-socket "" >"$SANDBOX/signal.out"
 sleep 0.5
 printf '%s' "$LEASE" | sed 's/192.168.121.2/192.168.121.3/' >>"$SANDBOX/leases/dhclient.eth0.leases"; sleep 0.5
 dig +time=2 +tries=1 @127.0.0.1 example.org >/dev/null || true
@@ -73,7 +75,7 @@ for (const workers of ['', '--workers 2']) {
     const box = new Sandbox('the system call test');
     t.teardown(() => box.remove());
     writeFileSync(join(box.dir, 'dnsfwd.yaml'), CONFIG(box.dir));
-    const r = box.run(SCRIPT, { LEASE, WORKERS: workers, NODE: process.execPath, NODE_FLAGS: NODE_FLAGS.join(' '), CLI });
+    const r = box.run(SCRIPT, { LEASE, WORKERS: workers, NODE: process.execPath, BIN });
     const log = readFileSync(join(box.dir, 'daemon.log'), 'utf8');
     t.equal(r.status, 0, 'the sandbox script ran to its end', { stderr: r.stderr, log });
     t.match(log, /"msg":"configuration reloaded"/, 'SIGHUP was handled');

@@ -5,19 +5,20 @@
 // start dnsfwd` returns with two workers; and a dnsfwd that cannot bind its address never reports
 // ready, so its start fails.
 import { copyFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import t from 'tap';
 import { UNIT } from '../helpers/systemd-unit.js';
 import { SystemdBoot } from '../helpers/systemd-boot.js';
-import { CLI, requireBuild, requireTool } from '../helpers/tools.js';
+import { BIN, CLI, requireBuild, requireTool, ROOT } from '../helpers/tools.js';
 
 requireBuild();
 for (const tool of ['dig', 'useradd', 'groupadd', 'systemd-notify']) requireTool(tool);
 
-/** Puts the single-file build and a node dnsfwd can run where the unit looks for them; adds the user. */
+/** Puts the build, dnsfwd's entry and a node it can run where install.sh puts them; adds the user. */
 const SETUP = `
 mkdir -p /usr/lib/dnsfwd /etc/dnsfwd
-cp "$CLI" /usr/lib/dnsfwd/dnsfwd.mjs
+cp "$DIST/dnsfwd.mjs" "$DIST/dnsfwd-program.mjs" /usr/lib/dnsfwd/
+cp "$DIST/dnsfwd" /usr/sbin/dnsfwd
 # A node under /root would be hidden by ProtectHome=: a copy, not a link.
 [ -x /usr/bin/node ] || cp "$NODE" /usr/bin/node
 groupadd --system dnsfwd
@@ -80,9 +81,8 @@ t.test('under systemd, dnsfwd is ready (and nss-lookup.target reached) only once
   };
   // The build goes in through the sandbox's own directory: the sandbox has a /tmp of its own, and
   // the repository may be under /tmp.
-  const cli = join(boot.dir, 'dnsfwd.mjs');
-  copyFileSync(CLI, cli);
-  const r = boot.run(units, SETUP, SCRIPT, { CLI: cli, NODE: process.execPath });
+  for (const f of [CLI, join(ROOT, 'dist/dnsfwd-program.mjs'), BIN]) copyFileSync(f, join(boot.dir, basename(f)));
+  const r = boot.run(units, SETUP, SCRIPT, { DIST: boot.dir, NODE: process.execPath });
   const res = results(r.stdout);
   const log = (() => {
     try {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { directive, recordedScore, UNIT } from '../helpers/systemd-unit.js';
-import { NODE_FLAGS, requireTool } from '../helpers/tools.js';
+import { requireTool } from '../helpers/tools.js';
 
 requireTool('systemd-analyze');
 
@@ -17,7 +17,7 @@ function verifyRoot(): string {
   cpSync(UNIT, join(root, 'etc/systemd/system/dnsfwd.service'));
   const units = existsSync('/usr/lib/systemd/system') ? '/usr/lib/systemd/system' : '/lib/systemd/system';
   cpSync(units, join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
-  for (const program of ['usr/bin/node', 'bin/kill']) {
+  for (const program of ['usr/sbin/dnsfwd', 'bin/kill']) {
     mkdirSync(join(root, program, '..'), { recursive: true });
     writeFileSync(join(root, program), '#!/bin/sh\n', { mode: 0o755 });
   }
@@ -46,8 +46,8 @@ t.test('the unit runs what the README says, as dnsfwd with CAP_NET_BIND_SERVICE 
   t.same(directive('User'), ['dnsfwd']);
   t.same(directive('AmbientCapabilities'), ['CAP_NET_BIND_SERVICE']);
   t.same(directive('CapabilityBoundingSet'), ['CAP_NET_BIND_SERVICE']);
-  t.same(directive('ExecStart'), [`/usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/dnsfwd/dnsfwd.mjs run $DNSFWD_OPTS`]);
-  t.same(directive('ExecReload'), [`/usr/bin/node ${NODE_FLAGS.join(' ')} /usr/lib/dnsfwd/dnsfwd.mjs reload --pid $MAINPID $DNSFWD_OPTS`]);
+  t.same(directive('ExecStart'), ['/usr/sbin/dnsfwd run $DNSFWD_OPTS'], 'the one entry, bin/dnsfwd as install.sh installs it');
+  t.same(directive('ExecReload'), ['/usr/sbin/dnsfwd reload --pid $MAINPID $DNSFWD_OPTS']);
   t.same([directive('RuntimeDirectory'), directive('RuntimeDirectoryMode')], [['dnsfwd'], ['0750']], '/run/dnsfwd for the control socket');
   t.same(directive('Type'), ['notify'], 'ready when dnsfwd says so (systemd-ready.test.ts)');
   t.same(directive('NotifyAccess'), ['all'], 'which it says through a child, systemd-notify');

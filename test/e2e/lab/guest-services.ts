@@ -2,7 +2,7 @@
 // and a Consul agent's DNS interface (dnsmasq on 127.0.0.1:8600 answering one service name).
 import { spawn } from 'node:child_process';
 import { DaemonProcess } from '../../helpers/daemon.js';
-import { CLI, NODE_FLAGS, requireBuild } from '../../helpers/tools.js';
+import { BIN, BIN_ENV, requireBuild } from '../../helpers/tools.js';
 import type { Guest } from './guest.js';
 import { sleep } from './process.js';
 import { digGuest } from './lookups.js';
@@ -12,7 +12,7 @@ export const CONSUL = { name: 'web.service.consul', address: '192.0.2.80', port:
 /** dnsfwd started in the guest as a service would start it: `dnsfwd.mjs run` with `args`. */
 export async function startGuestDnsfwd(guest: Guest, args: readonly string[] = []): Promise<DaemonProcess> {
   requireBuild();
-  const argv = guest.argv(['env', '-u', 'NODE_OPTIONS', process.execPath, ...NODE_FLAGS, CLI, 'run', ...args]);
+  const argv = guest.argv(['env', '-u', 'NODE_OPTIONS', ...BIN_ENV, BIN, 'run', ...args]);
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: daemonEnv() });
   const d = new DaemonProcess(child);
   guest.lab.defer(() => d.stop());

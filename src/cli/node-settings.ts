@@ -1,0 +1,129 @@
+// The Node settings the daemon runs with, whichever way it is started (bin/dnsfwd, npm start, the
+// service files, `node dist/dnsfwd.mjs`, `node dist/cli/main.js`): V8 options given on node's
+// command line, because V8 reads its heap limits when the process starts
+// (v8.setFlagsFromString('--max-old-space-size=...') later changes nothing).
+//
+// - --max-semi-space-size=1 --single-threaded: about 62 MiB of memory with 10,000 answers cached
+//   instead of about 100 MiB, at no measured cost in speed (README, Benchmarks).
+// - --max-old-space-size: a V8 heap that holds the largest cache the config allows (heapCapMiB),
+//   so no valid configuration ends in "heap out of memory", whatever memory the host has (V8's
+//   own limit depends on it).
+//
+// bin/dnsfwd asks for them (`--node-settings ARGS`) and runs node with them; a daemon started
+// without them (`node dist/dnsfwd.mjs run`) starts itself again with them (relaunch).
+import { spawn } from 'node:child_process';
+import { getHeapStatistics } from 'node:v8';
+import type { CacheConfig } from '../cache/config.js';
+import { plainRun, type Flags } from './argv.js';
+import { loadConfig } from './run.js';
+import { defaultConfig } from '../config/load.js';
+
+const MiB = 1 << 20;
+
+/**
+ * V8 heap the daemon needs besides its cache: its code, sockets, in-flight queries, TCP
+ * connections (capped), parsed lease files. Measured at under 20 MiB; the rest is headroom.
+ */
+export const HEAP_BASE_MIB = 128;
+/**
+ * Heap bytes an entry costs whatever its size (test/helpers/fill-cache.ts, measured with 1,000,000
+ * entries of 255-byte names: key string, entry object, Buffer object, LRU slots and map entry).
+ */
+export const HEAP_PER_ENTRY = 640;
+/**
+ * Heap bytes per byte of cache.max_bytes: what an entry's bytes beyond the fixed cost can put on
+ * the heap (its key's letters, its TTL fields' numbers) is at most as much as PacketCache counts
+ * for them, while its message bytes are a Buffer, outside the heap.
+ */
+export const HEAP_PER_MAX_BYTE = 1;
+
+/** The --max-old-space-size (MiB) that holds a full cache of this config. */
+export function heapCapMiB(cache: Pick<CacheConfig, 'size' | 'maxBytes'>): number {
+  if (cache.size === 0) return HEAP_BASE_MIB;
+  return HEAP_BASE_MIB + Math.ceil((cache.size * HEAP_PER_ENTRY + cache.maxBytes * HEAP_PER_MAX_BYTE) / MiB);
+}
+
+export interface NodeSettings {
+  /** node's own options, before the script. */
+  readonly flags: readonly string[];
+  /** Environment variables node must start with. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** What node runs the daemon with, for this cache config. */
+export function nodeSettings(cache: Pick<CacheConfig, 'size' | 'maxBytes'>): NodeSettings {
+  return {
+    flags: ['--max-semi-space-size=1', '--single-threaded', `--max-old-space-size=${heapCapMiB(cache)}`],
+    env: {},
+  };
+}
+
+/** The settings as bin/dnsfwd reads them: NAME=VALUE words, then node's options, on one line. */
+export function formatSettings(s: NodeSettings): string {
+  return [...Object.entries(s.env).map(([k, v]) => `${k}=${v}`), ...s.flags].join(' ');
+}
+
+/**
+ * `--node-settings ARGS`: prints the settings of `dnsfwd ARGS`. A config that does not load gives
+ * the default config's: the daemon then says what is wrong with it.
+ */
+export async function printNodeSettings(args: readonly string[]): Promise<void> {
+  const flags: Flags | null = plainRun(args);
+  const loaded = flags ? await loadConfig(flags) : null;
+  const config = loaded?.ok ? loaded.config : defaultConfig();
+  process.stdout.write(formatSettings(nodeSettings(config.cache)) + '\n');
+}
+
+/** Whether this process started with these settings (later options win, as V8 reads them). */
+export function settingsApplied(s: NodeSettings, execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): boolean {
+  const last = (name: string): string | undefined => [...execArgv].reverse().find((a) => a === name || a.startsWith(`${name}=`));
+  for (const flag of s.flags) {
+    const name = flag.split('=')[0]!;
+    if (last(name) !== flag) return false;
+  }
+  return Object.entries(s.env).every(([k, v]) => env[k] === v);
+}
+
+/** The heap limit of this process, MiB. */
+export const heapLimitMiB = (): number => Math.floor(getHeapStatistics().heap_size_limit / MiB);
+
+/** Set in the process relaunch() starts, so that it never starts another. */
+const RELAUNCHED = 'DNSFWD_RELAUNCHED';
+
+/**
+ * Whether this process must start itself again with `s`: it lacks them, and is not itself
+ * such a restart (then it goes on as it is, after a warning).
+ */
+export function needsRelaunch(s: NodeSettings): boolean {
+  if (settingsApplied(s)) return false;
+  if (process.env[RELAUNCHED] === undefined) return true;
+  process.stderr.write(`dnsfwd: warning: started again with ${formatSettings(s)} and still without them: going on as it is\n`);
+  return false;
+}
+
+/** Signals passed on to the daemon started again: every one it acts on or holds. */
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGIO', 'SIGQUIT'];
+
+/**
+ * Runs this command line again under node with `s`, and ends as it ends. Where node has
+ * process.execve (22.15 and later), in this process: nothing stays behind. Else as a child with
+ * the same stdio: this process passes every signal on to it (those that came while the program
+ * loaded too), and leaves with its exit status, or by the signal that ended it.
+ */
+export function relaunch(s: NodeSettings, held: readonly NodeJS.Signals[]): void {
+  const names = new Set(s.flags.map((f) => f.split('=')[0]));
+  const keep = process.execArgv.filter((a) => !names.has(a.split('=')[0]));
+  const argv = [...keep, ...s.flags, process.argv[1]!, ...process.argv.slice(2)];
+  const env = { ...process.env, ...s.env, [RELAUNCHED]: '1' };
+  const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
+  if (typeof execve === 'function' && held.length === 0) execve.call(process, process.execPath, [process.execPath, ...argv], env);
+  const child = spawn(process.execPath, argv, { stdio: 'inherit', env });
+  const pass = (signal: NodeJS.Signals) => void child.kill(signal);
+  for (const signal of FORWARDED) process.on(signal, pass);
+  child.once('spawn', () => held.forEach(pass));
+  child.once('exit', (code, signal) => {
+    for (const sig of FORWARDED) process.off(sig, pass);
+    if (signal !== null) process.kill(process.pid, signal);
+    process.exit(code ?? 1);
+  });
+}

@@ -1,0 +1,86 @@
+// One launch profile for every way to start dnsfwd: bin/dnsfwd (npm start, the package bin, the
+// service files) replaces itself with node and the settings of its config (the daemon keeps the
+// PID it was started with); `node dist/dnsfwd.mjs run` and `node dist/cli/main.js run`, started
+// without them, run the daemon again with them, pass signals on and exit as it exits. A reload
+// asking for a bigger cache than the running heap limit covers is rejected with one line.
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { DaemonProcess, startDnsfwd, tempControlSocket } from '../helpers/daemon.js';
+import { dig } from '../helpers/dig.js';
+import { aRecord, startFake } from '../helpers/fake-upstream.js';
+import { freePort } from '../helpers/ports.js';
+import { requireBuild, ROOT } from '../helpers/tools.js';
+import { heapCapMiB } from '../../src/cli/node-settings.js';
+
+requireBuild();
+const LISTEN = '127.0.79.21';
+const UP = '127.0.79.22';
+const upPort = await freePort(UP);
+const up = await startFake({ address: UP, port: upPort, answer: (n) => ({ answers: [aRecord(n, '10.79.1.1')] }) });
+t.teardown(() => up.close());
+
+const config = (port: number, size: number) =>
+  [`listen: ["${LISTEN}:${port}"]`, 'default:', '  sources: []', `  servers: ["${UP}:${upPort}"]`, 'cache:', `  size: ${size}`, ''].join('\n');
+/** The settings bin/dnsfwd gives a daemon whose cache holds `size` entries (default max_bytes). */
+const settings = (size: number) => ['--max-semi-space-size=1', '--single-threaded', `--max-old-space-size=${heapCapMiB({ size, maxBytes: 33554432 })}`];
+const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+const children = (pid: number): number[] =>
+  readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+
+t.test('bin/dnsfwd: the daemon is the process started, node with the settings of its config', async (t) => {
+  const port = await freePort(LISTEN);
+  const dir = t.testdir({ 'dnsfwd.yaml': config(port, 200000) });
+  const d = await startDnsfwd(['--config', join(dir, 'dnsfwd.yaml')]);
+  t.teardown(() => d.stop());
+  t.same(cmdline(d.child.pid!).slice(0, 5), [process.execPath, ...settings(200000), join(ROOT, 'dist/dnsfwd.mjs')], 'same PID, node and the settings');
+  t.same(children(d.child.pid!), [], 'no other dnsfwd process');
+  t.same((await dig(LISTEN, port, 'a.example')).answers.map((a) => a.data), ['10.79.1.1']);
+});
+
+for (const entry of ['dist/dnsfwd.mjs', 'dist/cli/main.js']) {
+  t.test(`node ${entry} run: runs again with the settings, passes signals on, exits as it exits`, async (t) => {
+    const port = await freePort(LISTEN);
+    const dir = t.testdir({ 'dnsfwd.yaml': config(port, 50000) });
+    const args = [join(ROOT, entry), 'run', '--config', join(dir, 'dnsfwd.yaml'), '--control-socket', tempControlSocket()];
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const d = new DaemonProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
+    t.teardown(() => d.stop());
+    await d.waitForMsg('dnsfwd started', 20_000);
+    const [daemon] = children(d.child.pid!);
+    t.ok(daemon, 'the daemon is a child of the process started');
+    t.same(cmdline(daemon!), [process.execPath, ...settings(50000), join(ROOT, entry), ...args.slice(1)], 'node, the settings, the same command line');
+    t.same((await dig(LISTEN, port, 'b.example')).answers.map((a) => a.data), ['10.79.1.1']);
+    const since = d.logs.length;
+    d.child.kill('SIGHUP');
+    await d.waitForMsg('configuration reloaded', 10_000, since);
+    t.pass('SIGHUP reached the daemon');
+    t.equal(await d.stop(), 0, 'SIGTERM reached it too: it shut down, and exit 0 was passed on');
+  });
+}
+
+t.test('a reload to a cache the heap limit does not cover is rejected; the old config stays', async (t) => {
+  const port = await freePort(LISTEN);
+  const dir = t.testdir({ 'dnsfwd.yaml': config(port, 1000) });
+  const file = join(dir, 'dnsfwd.yaml');
+  const d = await startDnsfwd(['--config', file]);
+  t.teardown(() => d.stop());
+  writeFileSync(file, config(port, 1000000));
+  let since = d.logs.length;
+  d.child.kill('SIGHUP');
+  const rejected = await d.waitForMsg('new configuration rejected: keeping the old one', 10_000, since);
+  const need = heapCapMiB({ size: 1000000, maxBytes: 33554432 });
+  t.match(
+    rejected.error,
+    new RegExp(`^cache\\.size 1000000 and cache\\.max_bytes 33554432 need a V8 heap of ${need} MiB; this dnsfwd started with \\d+ MiB: restart it to apply them$`),
+  );
+  t.ok(d.alive, 'still running');
+  writeFileSync(file, config(port, 500));
+  since = d.logs.length;
+  d.child.kill('SIGHUP');
+  await d.waitForMsg('configuration reloaded', 10_000, since);
+  t.pass('a smaller cache is taken');
+});
+
