@@ -11,8 +11,7 @@
 # Run: npm run bench:memory (as root; `npm run build && npm run bundle` first). Markdown on stdout,
 # also bench/results/memory-latest.md.
 # Environment: BENCH_SECONDS (10: each phase), BENCH_QUIET_WAIT (60), BENCH_ENTRIES (labels,
-# comma-separated; default all), BENCH_NET (127.0.8), NODE (node), NODE_FLAGS (package.json
-# config.node_flags), BENCH_KEEP=1 (keep the temp dir, with every snapshot and dnsperf output).
+# comma-separated; default all), BENCH_NET (127.0.8), NODE (node), BENCH_KEEP=1 (keep the temp dir, with every snapshot and dnsperf output).
 set -euo pipefail
 export LC_ALL=C
 
@@ -24,21 +23,24 @@ source "$HERE/peak-breakdown.sh" # take_snapshot, breakdown
 
 # ---------------------------------------------------------------------------------------------
 # THE ENTRY POINTS: the one place they are defined. One a line: `label | command line`. The command
-# runs in the repository root through `eval "exec COMMAND ARGS"`, so $NODE, $NODE_FLAGS and $BIN
+# runs in the repository root through `eval "exec COMMAND ARGS"`, so $NODE and $BIN
 # expand and words split as in a shell; the bench appends the `run` arguments (--config FILE
 # --control-socket FILE). $BIN is a directory holding `dnsfwd`, a symlink to package.json's
 # bin.dnsfwd, as `npm install -g .` links it (started through its #! line). The daemon measured is
 # the process that owns the UDP socket dnsfwd listens on (ss), whatever the command starts first;
 # processes between the two (npm, a launcher that stays) are reported as resident parents.
 ENTRY_POINTS='
-service   | $NODE $NODE_FLAGS dist/dnsfwd.mjs run
-npm start | npm start --
-bin       | $BIN/dnsfwd run
-node main | $NODE dist/cli/main.js run
+service     | env DNSFWD_NODE=$NODE bin/dnsfwd run
+npm start   | npm start --
+bin         | $BIN/dnsfwd run
+node main   | $NODE dist/cli/main.js run
+node bundle | $NODE dist/dnsfwd.mjs run
 '
-# service: what systemd/dnsfwd.service (ExecStart) and openrc/dnsfwd run; npm start: package.json's
-# start script (the same flags, through npm); bin: the global install's `dnsfwd` (#!/usr/bin/env
-# node, no flags); node main: `node dist/cli/main.js run` (no flags).
+# service: what systemd/dnsfwd.service (ExecStart) and openrc/dnsfwd run, /usr/sbin/dnsfwd, which
+# is bin/dnsfwd; npm start: package.json's start script (bin/dnsfwd through npm); bin: the global
+# install's `dnsfwd` (the link npm makes to bin/dnsfwd); node main and node bundle: the tsc
+# build's and the single file's JS entry started by hand, without settings (they run the daemon
+# again with them: a resident parent on a Node without process.execve).
 # ---------------------------------------------------------------------------------------------
 
 RESULTS="$ROOT/bench/results/memory-latest.md"

@@ -11,7 +11,7 @@
 # profiler's own cost then adds to the CPU figure: compare CPU figures from runs without it).
 # Run as root (port 53), after `npm run bundle`: bash bench/miss-profile.sh
 # Environment: MISS_NET (127.0.80: addresses .20 for NSD, .21 for dnsfwd), MISS_SECONDS (10),
-# MISS_WARM (3), MISS_RUNS (3), MISS_ALLOC (0), NODE (node), NODE_FLAGS (package.json's),
+# MISS_WARM (3), MISS_RUNS (3), MISS_ALLOC (0), NODE (node), NODE_FLAGS (what `dnsfwd.mjs --node-settings run` prints),
 # MISS_BUNDLE (dist/dnsfwd.mjs: another build's bundle, copied aside, for before/after in turn).
 set -euo pipefail
 export LC_ALL=C
@@ -26,7 +26,7 @@ WARM=${MISS_WARM:-3}
 RUNS=${MISS_RUNS:-3}
 ALLOC=${MISS_ALLOC:-0}
 NODE=${NODE:-node}
-NODE_FLAGS=${NODE_FLAGS-$(awk -F'"' '$2 == "node_flags" { print $4 }' "$ROOT/package.json")}
+NODE_FLAGS=${NODE_FLAGS-$("$NODE" "$ROOT/dist/dnsfwd.mjs" --node-settings run)}
 read -r -a NODE_ARGS <<<"$NODE_FLAGS"
 BUNDLE=$(realpath "${MISS_BUNDLE:-$ROOT/dist/dnsfwd.mjs}")
 CLK_TCK=$(getconf CLK_TCK)
@@ -113,6 +113,9 @@ for ((run = 1; run <= RUNS; run++)); do
   pid=$!
   PIDS+=("$pid")
   wait_ready "$FWD_ADDR" 53
+  # The daemon is the owner of the listening socket: started without the settings dnsfwd asks
+  # for, the process started above runs it as a child.
+  pid=$(ss -Hulpn "src $FWD_ADDR" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
   # Peak RssAnon over the whole run, sampled every 100 ms in the background.
   (peak=0; while kill -0 "$pid" 2>/dev/null; do
      v=$(field "$pid" RssAnon) || break; [[ -n $v ]] || break

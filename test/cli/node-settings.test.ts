@@ -12,7 +12,7 @@ t.test('heapCapMiB: the base, plus each entry and each byte of max_bytes', async
 
 t.test('formatSettings: environment words, then node options, on one line', async (t) => {
   t.equal(formatSettings({ flags: ['--a=1', '--b'], env: { X: '2' } }), 'X=2 --a=1 --b');
-  t.equal(formatSettings(nodeSettings({ size: 10000, maxBytes: 33554432 })), `--max-semi-space-size=1 --single-threaded --max-old-space-size=${heapCapMiB({ size: 10000, maxBytes: 33554432 })}`);
+  t.equal(formatSettings(nodeSettings({ size: 10000, maxBytes: 33554432 })), `--max-semi-space-size=1 --heap-growing-percent=10 --single-threaded --max-old-space-size=${heapCapMiB({ size: 10000, maxBytes: 33554432 })}`);
 });
 
 t.test('settingsApplied: each option present, the last of its name', async (t) => {

@@ -2,8 +2,8 @@
 // cache.size SIZE and cache.max_bytes MAX_BYTES to SIZE entries, each as costly to the V8 heap as
 // an entry can be within those bounds, made as the daemon makes them (questionKey of a query,
 // makeEntry of a reply): the longest name a question can carry (255 bytes, so the longest key)
-// and, in the bytes the entry may take (MAX_BYTES / SIZE), as many answer records as fit, each a
-// TTL field (two numbers of the entry's ttlFields array, on the heap). Prints one JSON line:
+// and, in the bytes the entry may take (MAX_BYTES / SIZE), as many answer records as fit (the
+// entry's one-byte string, on the heap, holds each record and its TTL field's offset). Prints one JSON line:
 // entries held, the bytes they count, and the heap used after a full collection. A V8 heap too
 // small for them ends the process with "heap out of memory" instead.
 import { makeEntry } from '../../src/cache/entry.js';
@@ -11,8 +11,10 @@ import { PacketCache } from '../../src/cache/packet-cache.js';
 import { questionKey } from '../../src/wire/question-key.js';
 import { parseQuery } from '../../src/wire/question.js';
 
-/** The per-entry cost PacketCache counts beyond the key and bytes (packet-cache.ts). */
-const ENTRY_OVERHEAD = 200;
+/** The per-entry cost PacketCache counts beyond the key and the entry's data (packet-cache.ts). */
+const ENTRY_OVERHEAD = 180;
+/** The characters an entry's data adds per TTL field: its offset (entry.ts). */
+const TTL_OFFSET = 2;
 const HEADER = 12;
 /** Each answer: a compression pointer to the question name, type A, class, TTL, length, address. */
 const RECORD = 2 + 10 + 4;
@@ -60,9 +62,9 @@ const first = longQuery(0);
 const q0 = parseQuery(first);
 if (q0.kind !== 'query') throw new Error(`the long query does not parse: ${JSON.stringify(q0)}`);
 const keyLength = questionKey(first, q0.question).length;
-// The records that fit in an entry's share of max_bytes: each costs its bytes and 16 (two numbers).
+// The records that fit in an entry's share of max_bytes: each costs its bytes and its TTL offset.
 const share = Math.floor(maxBytes / size);
-const records = Math.max(1, Math.floor((share - ENTRY_OVERHEAD - keyLength - first.length) / (RECORD + 16)));
+const records = Math.max(1, Math.floor((share - ENTRY_OVERHEAD - keyLength - first.length) / (RECORD + TTL_OFFSET)));
 const now = Date.now();
 for (let i = 0; i < size; i++) {
   const q = longQuery(i);
