@@ -3,8 +3,9 @@
 // command line, because V8 reads its heap limits when the process starts
 // (v8.setFlagsFromString('--max-old-space-size=...') later changes nothing).
 //
-// - --max-semi-space-size=1 --single-threaded: about 62 MiB of memory with 10,000 answers cached
-//   instead of about 100 MiB, at no measured cost in speed (README, Benchmarks).
+// - --max-semi-space-size=1 --single-threaded: V8's young generation kept at 1 MiB semi-spaces
+//   and no GC helper threads: about 60 MiB of memory with 10,000 answers cached instead of about
+//   100 MiB, at no measured cost in speed (README, Benchmarks).
 // - --heap-growing-percent=10: V8 lets the old generation grow by 10% past what the last full GC
 //   left before it collects again, where it would otherwise wait for a heap up to several times
 //   as large. Under a stream of cache misses most of what a query allocates is garbage within
