@@ -21,7 +21,7 @@ import { spawn } from 'node:child_process';
 import { getHeapStatistics } from 'node:v8';
 import type { CacheConfig } from '../cache/config.js';
 import { plainRun, type Flags } from './argv.js';
-import { loadConfig } from './run.js';
+import { loadConfig } from './load-config.js';
 import { defaultConfig } from '../config/load.js';
 
 const MiB = 1 << 20;

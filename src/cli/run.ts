@@ -1,8 +1,9 @@
 // The two commands, `run` and `check`, given flags already read from the command line (by
 // yargs, or by argv.ts for a plain `dnsfwd run`): load the config, then start or print it. The
 // daemon's control socket is opened here, and its reloads (SIGHUP or `dnsfwd reload`) queued.
-import { applyOverrides, defaultConfig, describeConfig, flagError, formatConfigError, loadConfigFile } from '../config/load.js';
-import type { Config, ConfigResult } from '../config/types.js';
+import { applyOverrides, describeConfig, formatConfigError } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { loadBase, loadConfig } from './load-config.js';
 import type { Worker } from 'node:cluster';
 import { answer, type ControlTarget, type ReloadResult, type Request } from '../control/protocol.js';
 import { CONTROL_TOPIC, relayTarget } from '../control/relay.js';
@@ -22,20 +23,6 @@ import { notifyReady, takeNotifySocket } from './notify.js';
 import { heapCapMiB, heapLimitMiB, needsRelaunch, nodeSettings, relaunch } from './node-settings.js';
 
 const SHUTDOWN_GRACE_MS = 2000;
-
-/** The config the file (or the embedded default) gives, before the flags. */
-async function loadBase(flags: Flags): Promise<ConfigResult> {
-  const file: unknown = flags.config;
-  if (Array.isArray(file)) return flagError('--config', 'given more than once');
-  if (file === '') return flagError('--config', 'needs a file name');
-  return typeof file === 'string' ? await loadConfigFile(file) : { ok: true, config: defaultConfig() };
-}
-
-/** The config the daemon runs with given these flags: the file (or the embedded default), then the flags. */
-export async function loadConfig(flags: Flags): Promise<ConfigResult> {
-  const base = await loadBase(flags);
-  return base.ok ? applyOverrides(base.config, flags) : base;
-}
 
 /**
  * Prints the effective config; exit 2 with FILE:LINE:COL when it is invalid, or when `run` would

@@ -15,7 +15,7 @@ import { hostAddressesOf, type HostAddress, watchedEndpoints } from '../server/h
 import { FrameReader, frame } from '../wire/framing.js';
 import type { Flags } from './argv.js';
 import { releaseEarlySignals } from './early-signals.js';
-import { loadConfig } from './run.js';
+import { loadConfig } from './load-config.js';
 
 export const DEFAULT_TIMEOUT_S = 10;
 const MAX_TIMEOUT_S = 3600;
