@@ -92,7 +92,7 @@ export class DeadlineSweep {
   /** Takes `d` out; a record in no sweep (expired, or removed already) is left as it is. */
   remove(d: Deadline): void {
     const i = d.heapIndex;
-    if (i < 0 || this.heap[i] !== d) return;
+    if (this.heap[i] !== d) return; // heapIndex -1 (in no sweep) finds undefined, another sweep's place another record
     d.heapIndex = -1;
     const last = this.heap.pop()!;
     if (last !== d) {
@@ -114,7 +114,7 @@ export class DeadlineSweep {
       d.expire();
     }
     const first = this.heap[0];
-    if (first !== undefined && first.deadline < this.timerAt) this.arm(first.deadline);
+    if (first !== undefined) this.arm(first.deadline); // set again even if an expiring record's add() just set it: the same time or later
   };
 
   private arm(at: number): void {
@@ -154,6 +154,8 @@ export class DeadlineSweep {
       if (child >= n) break;
       if (child + 1 < n && heap[child + 1]!.deadline < heap[child]!.deadline) child++;
       const c = heap[child]!;
+      // fast path: without this stop d would sink to a leaf and remove()'s up() would lift it
+      // back; the order would be the same, with more moves.
       if (c.deadline >= d.deadline) break;
       heap[i] = c;
       c.heapIndex = i;

@@ -108,6 +108,31 @@ t.test('a DeadlineSweep expires its records in deadline order; removed ones neve
   t.equal(sweep.size, 0);
 });
 
+// Guards remove()'s check that the record is the one at its place in this sweep's heap.
+t.test('removing a record twice, or from a sweep it is not in, changes nothing', async (t) => {
+  const clock = { t: 0 };
+  const a = new DeadlineSweep(() => clock.t);
+  const b = new DeadlineSweep(() => clock.t);
+  const expired: string[] = [];
+  const w = whenCount(expired, 3);
+  const x = new Named('x', expired, w.then);
+  const y = new Named('y', expired, w.then);
+  const z = new Named('z', expired, w.then);
+  const gone = new Named('gone', expired, w.then);
+  a.add(x, 10);
+  a.add(gone, 15);
+  b.add(y, 20);
+  b.add(z, 30);
+  a.remove(gone);
+  a.remove(gone); // removed already
+  b.remove(x); // x is at place 0 of a, not of b
+  t.equal(a.size, 1);
+  t.equal(b.size, 2, 'b keeps both of its records');
+  clock.t = 1000;
+  await w.done;
+  t.same(expired.sort(), ['x', 'y', 'z'], 'each expires, in its own sweep');
+});
+
 // Guards the timer set again after a sweep, for a record added while expiring another.
 t.test('a record added by an expiring one expires too', async (t) => {
   const sweep = new DeadlineSweep();
