@@ -55,8 +55,9 @@ for (const entry of ['dist/dnsfwd.mjs', 'dist/cli/main.js']) {
     t.same((await dig(LISTEN, port, 'b.example')).answers.map((a) => a.data), ['10.79.1.1']);
     const since = d.logs.length;
     d.child.kill('SIGHUP');
-    await d.waitForMsg('configuration reloaded', 10_000, since);
-    t.pass('SIGHUP reached the daemon');
+    const reloaded = await d.waitForMsg('configuration reloaded', 10_000, since);
+    t.equal(reloaded.file, join(dir, 'dnsfwd.yaml'), 'SIGHUP reached the daemon: it read its file again');
+    t.same(children(d.child.pid!), [daemon], 'the same daemon, reloaded rather than started again');
     t.equal(await d.stop(), 0, 'SIGTERM reached it too: it shut down, and exit 0 was passed on');
   });
 }
@@ -80,7 +81,8 @@ t.test('a reload to a cache the heap limit does not cover is rejected; the old c
   writeFileSync(file, config(port, 500));
   since = d.logs.length;
   d.child.kill('SIGHUP');
-  await d.waitForMsg('configuration reloaded', 10_000, since);
-  t.pass('a smaller cache is taken');
+  const reloaded = await d.waitForMsg('configuration reloaded', 10_000, since);
+  t.equal(reloaded.file, file, 'a smaller cache is taken');
+  t.same((await dig(LISTEN, port, 'c.example')).answers.map((a) => a.data), ['10.79.1.1'], 'and answers with it');
 });
 
