@@ -30,11 +30,17 @@ export function runPrimary(count: number, log: Logger, allStarted: () => void = 
   let stopping = false;
   let started = 0;
   const serving = new Set<Worker>();
+  // Signals for a worker still starting, sent once it has said it started. Before its handlers
+  // are in place, Node's default actions apply: SIGHUP ends it, SIGUSR1 opens the inspector.
+  const pending = new Map<Worker, Set<NodeJS.Signals>>();
   const fork = (): Worker => {
     const w = cluster.fork();
+    pending.set(w, new Set());
     w.on('message', (m: unknown) => {
       if (m !== STARTED) return;
       serving.add(w);
+      for (const signal of pending.get(w) ?? []) w.process.kill(signal);
+      pending.delete(w);
       started++;
       if (started < count) fork();
       else if (started === count) {
@@ -46,7 +52,10 @@ export function runPrimary(count: number, log: Logger, allStarted: () => void = 
   };
   cluster.on('exit', (w, code, signal) => {
     serving.delete(w);
-    const alive = Object.keys(cluster.workers ?? {}).length;
+    pending.delete(w);
+    // cluster.workers keeps a worker until its IPC channel has closed too, which can come after
+    // its exit (or never, while a process it started holds the channel): count the living.
+    const alive = Object.values(cluster.workers ?? {}).filter((x) => x !== undefined && !x.isDead()).length;
     if (stopping || started === 0) {
       stopping = true;
       if (alive === 0) process.exit(stopping && started > 0 ? 0 : (code ?? 1));
@@ -66,7 +75,12 @@ export function runPrimary(count: number, log: Logger, allStarted: () => void = 
   process.on('SIGINT', stop);
   for (const signal of FORWARDED) {
     process.on(signal, () => {
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+      for (const w of Object.values(cluster.workers ?? {})) {
+        if (w === undefined || w.isDead()) continue;
+        const held = pending.get(w);
+        if (held) held.add(signal);
+        else w.process.kill(signal);
+      }
     });
   }
   ignoreUnusedSignals(log);
