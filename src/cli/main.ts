@@ -16,7 +16,7 @@ declare const DNSFWD_PROGRAM: string | undefined;
 var NEEDED = [18, 19];
 
 /** The settings of the commands that are not a daemon run (they end in a moment). */
-var PLAIN_SETTINGS = '--max-semi-space-size=1 --heap-growing-percent=10 --single-threaded';
+var PLAIN_SETTINGS = '--max-semi-space-size=1 --heap-growing-percent=10 --optimize-for-size --single-threaded';
 
 /** Arguments that make a command line something other than `dnsfwd [run]`. */
 var NOT_A_RUN = ['check', 'status', 'explain', 'flush', 'reload', 'wait-ready', 'completion', '--help', '-h', '--version', '-v', '--get-yargs-completions'];

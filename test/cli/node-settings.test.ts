@@ -12,7 +12,7 @@ t.test('heapCapMiB: the base, plus each entry and each byte of max_bytes', async
 
 t.test('formatSettings: environment words, then node options, on one line', async (t) => {
   t.equal(formatSettings({ flags: ['--a=1', '--b'], env: { X: '2' } }), 'X=2 --a=1 --b');
-  t.equal(formatSettings(nodeSettings({ size: 10000, maxBytes: 33554432 })), `--max-semi-space-size=1 --heap-growing-percent=10 --single-threaded --max-old-space-size=${heapCapMiB({ size: 10000, maxBytes: 33554432 })}`);
+  t.equal(formatSettings(nodeSettings({ size: 10000, maxBytes: 33554432 })), `--max-semi-space-size=1 --heap-growing-percent=10 --optimize-for-size --single-threaded --max-old-space-size=${heapCapMiB({ size: 10000, maxBytes: 33554432 })}`);
 });
 
 t.test('settingsApplied: each option present, the last of its name', async (t) => {
@@ -21,6 +21,9 @@ t.test('settingsApplied: each option present, the last of its name', async (t) =
   t.ok(settingsApplied(s, ['--inspect', '--max-old-space-size=100', '--max-semi-space-size=1', '--single-threaded', '--max-old-space-size=200'], {}));
   t.notOk(settingsApplied(s, ['--max-semi-space-size=1', '--single-threaded'], {}), 'no heap limit');
   t.notOk(settingsApplied(s, ['--max-semi-space-size=1', '--single-threaded', '--max-old-space-size=200', '--max-old-space-size=100'], {}), 'overridden later');
+  const b = { flags: ['--optimize-for-size'], env: {} };
+  t.ok(settingsApplied(b, ['--no-optimize-for-size', '--optimize-for-size'], {}), 'a boolean option, turned on last');
+  t.notOk(settingsApplied(b, ['--optimize-for-size', '--no-optimize-for-size'], {}), 'a boolean option turned off later');
   t.notOk(settingsApplied({ flags: [], env: { X: '1' } }, [], {}), 'an environment variable missing');
   t.ok(settingsApplied({ flags: [], env: { X: '1' } }, [], { X: '1' }));
 });

@@ -49,8 +49,8 @@ t.test('Debian 12 nodejs 18: start, consul and lease routes, a lease change, SIG
   t.teardown(() => d.stop());
   const pid = d.child.pid!;
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  t.same(argv.slice(0, 4), [node18.node, '--max-semi-space-size=1', '--heap-growing-percent=10', '--single-threaded'], 'the daemon is node 18 with the settings');
-  t.match(argv[4], /^--max-old-space-size=\d+$/);
+  t.same(argv.slice(0, 5), [node18.node, '--max-semi-space-size=1', '--heap-growing-percent=10', '--optimize-for-size', '--single-threaded'], 'the daemon is node 18 with the settings');
+  t.match(argv[5], /^--max-old-space-size=\d+$/);
   t.equal(await answer(port, 'web.service.consul'), '10.79.0.1', 'the consul route');
   t.equal(await answer(port, 'www.example.com'), '10.79.0.3', 'the lease file\'s server');
 
