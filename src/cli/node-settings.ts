@@ -12,9 +12,11 @@
 //   milliseconds: the peak of anonymous memory fell from about 50 to about 31 MiB with it, and the
 //   CPU time per forwarded query did not grow (bench/miss-profile.sh, bench/README.md).
 // - --optimize-for-size: V8's memory-saving mode; among other things the old generation grows by
-//   at least 2 MB between full GCs instead of 8 MB. The peak of anonymous memory under misses fell
-//   from about 31 to about 28.5 MiB, and neither the CPU time per query of hits nor of misses
-//   grew beyond the noise of runs side by side (bench/memory.sh, bench/README.md).
+//   at least 2 MB between full GCs instead of 8 MB. In bench/memory.sh (hits, then misses, in one
+//   daemon) the peak of anonymous memory under misses fell from about 31 to about 28.5 MiB; in
+//   bench/miss-profile.sh (a fresh daemon, misses only) both peaked at 29-29.7 MiB. The CPU time
+//   per query of hits and of misses did not grow beyond the noise of runs side by side
+//   (bench/README.md).
 // - --max-old-space-size: a V8 heap that holds the largest cache the config allows (heapCapMiB),
 //   so no valid configuration ends in "heap out of memory", whatever memory the host has (V8's
 //   own limit depends on it).
