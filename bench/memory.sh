@@ -252,16 +252,7 @@ declare -A SOCKET=()
 # answers, then watches it and its resident parents.
 start_entry() {
   local s=$1 idx=$2 cfg="$TMP/$1.yaml" sock="$TMP/$1.sock" spawned daemon='' i
-  cat >"$cfg" <<EOF
-listen: ["$ENTRY_ADDR:53"]
-log_level: warn
-routes:
-  - zone: bench.test
-    servers: ["$NSD_ADDR:$NSD_PORT"]
-default:
-  sources: []
-  servers: []
-EOF
+  write_config "$cfg" "$ENTRY_ADDR"
   SOCKET[$s]=$sock
   (
     cd "$ROOT" && set -- --config "$cfg" --control-socket "$sock"

@@ -17,7 +17,9 @@ set -euo pipefail
 export LC_ALL=C
 PATH="$PATH:/usr/sbin:/sbin"
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=throughput.sh
+source "$(dirname "${BASH_SOURCE[0]}")/throughput.sh" # ROOT, write_zone, start_nsd, write_config, track, wait_ready, cleanup
+die() { echo "miss-profile.sh: $*" >&2; exit 1; }
 NET=${MISS_NET:-127.0.80}
 NSD_ADDR=$NET.20 NSD_PORT=5300
 FWD_ADDR=$NET.21
@@ -25,74 +27,19 @@ DURATION=${MISS_SECONDS:-10}
 WARM=${MISS_WARM:-3}
 RUNS=${MISS_RUNS:-3}
 ALLOC=${MISS_ALLOC:-0}
-NODE=${NODE:-node}
-NODE_FLAGS=${NODE_FLAGS-$("$NODE" "$ROOT/dist/dnsfwd.mjs" --node-settings run)}
-read -r -a NODE_ARGS <<<"$NODE_FLAGS"
 BUNDLE=$(realpath "${MISS_BUNDLE:-$ROOT/dist/dnsfwd.mjs}")
 CLK_TCK=$(getconf CLK_TCK)
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 TMP=$(mktemp -d /tmp/miss-profile.XXXXXX)
-PIDS=()
-
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in {1..50}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-die() { echo "miss-profile.sh: $*" >&2; exit 1; }
 
 for t in dnsperf nsd dig; do command -v "$t" >/dev/null || die "needs $t (apt-get install dnsperf nsd bind9-dnsutils)"; done
 [[ -f $BUNDLE ]] || die "no $BUNDLE: run npm run bundle first"
 
-printf '$ORIGIN bench.test.\n$TTL 3600\n@ SOA ns hostmaster 1 3600 600 86400 3600\n@ NS ns\nns A %s\nh0 A 10.0.0.0\n*.w A 10.9.9.9\n' \
-  "$NSD_ADDR" >"$TMP/bench.test.zone"
-cat >"$TMP/nsd.conf" <<EOF
-server:
-    ip-address: $NSD_ADDR@$NSD_PORT
-    do-ip6: no
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$TMP"
-    database: ""
-    zonelistfile: "$TMP/nsd.zone.list"
-    xfrdfile: "$TMP/nsd.xfrd.state"
-    xfrdir: "$TMP"
-    pidfile: "$TMP/nsd.pid"
-    cookie-secret-file: "$TMP/nsd.cookiesecrets"
-    logfile: "$TMP/nsd.log"
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
-remote-control:
-    control-enable: no
-zone:
-    name: "bench.test"
-    zonefile: "bench.test.zone"
-EOF
-cat >"$TMP/dnsfwd.yaml" <<EOF
-listen: ["$FWD_ADDR:53"]
-log_level: warn
-routes:
-  - zone: bench.test
-    servers: ["$NSD_ADDR:$NSD_PORT"]
-default:
-  sources: []
-  servers: []
-EOF
-
-ready() { [[ $(dig @"$1" -p "$2" h0.bench.test A +short +time=1 +tries=1 2>/dev/null) == 10.0.0.0 ]]; }
-wait_ready() {
-  for _ in {1..50}; do ready "$1" "$2" && return 0; sleep 0.2; done
-  die "nothing answers on $1:$2"
-}
-
-nsd -d -c "$TMP/nsd.conf" >"$TMP/nsd.out" 2>&1 &
-PIDS+=($!)
-wait_ready "$NSD_ADDR" "$NSD_PORT"
+write_zone
+write_config "$TMP/dnsfwd.yaml" "$FWD_ADDR"
+start_nsd
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
@@ -110,9 +57,8 @@ for ((run = 1; run <= RUNS; run++)); do
     rm -f "$MISS_ALLOC_FILE"
   fi
   (cd "$ROOT" && exec "$NODE" "${NODE_ARGS[@]}" "${extra[@]}" "$BUNDLE" run --config "$TMP/dnsfwd.yaml" --control-socket "") >"$TMP/dnsfwd.log" 2>&1 &
-  pid=$!
-  PIDS+=("$pid")
-  wait_ready "$FWD_ADDR" 53
+  track dnsfwd $!
+  wait_ready dnsfwd "$FWD_ADDR" 53 "$TMP/dnsfwd.log"
   # The daemon is the owner of the listening socket: started without the settings dnsfwd asks
   # for, the process started above runs it as a child.
   pid=$(ss -Hulpn "src $FWD_ADDR" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)

@@ -175,10 +175,10 @@ EOF
 # The three forwarders.
 
 # start_dnsfwd NAME ADDR [dnsfwd run arguments...]
-start_dnsfwd() {
-  local name=$1 addr=$2 cfg="$TMP/$1.yaml"
-  shift 2
-  cat >"$cfg" <<EOF
+# write_config FILE ADDR: a dnsfwd config answering on ADDR:53, bench.test routed to NSD.
+write_config() {
+  local addr=$2
+  cat >"$1" <<EOF
 listen: ["$addr:53"]
 log_level: warn
 routes:
@@ -188,6 +188,12 @@ default:
   sources: []
   servers: []
 EOF
+}
+
+start_dnsfwd() {
+  local name=$1 addr=$2 cfg="$TMP/$1.yaml"
+  shift 2
+  write_config "$cfg" "$addr"
   (cd "$ROOT" && exec "$NODE" "${NODE_ARGS[@]}" dist/dnsfwd.mjs run --config "$cfg" --control-socket "" "${EXTRA_ARGS[@]}" "$@") >"$TMP/$name.log" 2>&1 &
   track "$name" "$(node_pid $!)"
   wait_ready "$name" "$addr" 53 "$TMP/$name.log"
