@@ -1,10 +1,8 @@
 // A cache entry: an upstream reply stored as bytes (OPT removed) with the offsets of its TTL
-// fields, and how to turn it back into a reply for a client without decoding it.
-// The bytes are kept in a latin1 string of the entry's own, not in a Buffer: a small Buffer is a
-// slice of Node's shared 8 KiB pool and keeps that whole slab alive, and a Buffer with memory of
-// its own costs some 300 bytes of bookkeeping (ArrayBuffer, backing store) beside its data. A
-// one-byte string costs 16 bytes beside its data and lives on the V8 heap. It holds the message,
-// its TTLs as stored (clamped), then each TTL field's offset as two characters.
+// fields, and how to turn it back into a reply for a client without decoding it. An entry is what
+// makeEntry() hands to the cache and what the cache hands back as a copy (packet-cache.ts keeps
+// the bytes in its own arena, not the object): its data is the message, its TTLs as stored
+// (clamped), then each TTL field's offset as two bytes.
 import { stampClient } from '../wire/client-reply.js';
 import * as h from '../wire/header.js';
 import { appendOpt, OPT_SIZE } from '../wire/opt.js';
@@ -12,34 +10,21 @@ import type { Question } from '../wire/question.js';
 import { analyseReply, writeTtl } from '../wire/reply-shape.js';
 import type { CacheConfig } from './config.js';
 
-/** Buffer's own latin1 copies (not in @types/node): one memcpy between a Buffer and a one-byte string. */
-interface Latin1 {
-  latin1Slice(start: number, end: number): string;
-  latin1Write(s: string, offset: number, length: number): number;
-}
-const latin1 = (b: Buffer) => b as unknown as Latin1;
-
 /** TTL of records served stale (RFC 8767 §4). */
 const STALE_TTL = 30;
 
 export type EntryKind = 'positive' | 'negative' | 'servfail';
 
 export class CacheEntry {
-  /** A background refresh is under way. */
+  /** A background refresh is under way (in a copy from the cache: was when it was made). */
   prefetching = false;
-  /** The entry's key and its hash, and its links in the cache's table and LRU list (packet-cache.ts). */
-  key = '';
-  hash = 0;
-  chain: CacheEntry | null = null;
-  older: CacheEntry | null = null;
-  newer: CacheEntry | null = null;
-  /** Milliseconds from storedAt to expiresAt: a small integer, where a second time would be a boxed double. */
+  /** Milliseconds from storedAt to expiresAt. */
   private readonly lifetime: number;
 
   constructor(
     readonly kind: EntryKind,
-    /** The message (length `size`, TTLs as stored), then the TTL offsets as 16-bit pairs of characters. */
-    readonly data: string,
+    /** The message (length `size`, TTLs as stored), then the TTL offsets as 16-bit pairs of bytes. */
+    readonly data: Buffer,
     readonly size: number,
     readonly storedAt: number,
     expiresAt: number,
@@ -55,7 +40,7 @@ export class CacheEntry {
 
   /** The stored message (ID and question name are the client's on each hit): a copy. */
   get bytes(): Buffer {
-    return Buffer.from(this.data.slice(0, this.size), 'latin1');
+    return Buffer.from(this.data.subarray(0, this.size));
   }
 
   /** Every TTL field as a pair: its offset in `bytes`, then the TTL as stored (clamped). */
@@ -63,8 +48,8 @@ export class CacheEntry {
     const out: number[] = [];
     const d = this.data;
     for (let i = this.size; i < d.length; i += 2) {
-      const off = (d.charCodeAt(i) << 8) | d.charCodeAt(i + 1);
-      out.push(off, readStoredTtl(d, off));
+      const off = (d[i]! << 8) | d[i + 1]!;
+      out.push(off, readTtl(d, off));
     }
     return out;
   }
@@ -73,14 +58,13 @@ export class CacheEntry {
 /** A new entry for `message` (copied) with TTL fields at `ttlOffsets`, as stored in the message. */
 export function cacheEntry(kind: EntryKind, message: Uint8Array, ttlOffsets: readonly number[], storedAt: number, expiresAt: number, zone: string): CacheEntry {
   const size = message.length;
-  const scratch = Buffer.allocUnsafe(size + 2 * ttlOffsets.length);
-  scratch.set(message);
+  const data = Buffer.allocUnsafe(size + 2 * ttlOffsets.length);
+  data.set(message);
   for (let i = 0; i < ttlOffsets.length; i++) {
-    scratch[size + 2 * i] = ttlOffsets[i]! >>> 8;
-    scratch[size + 2 * i + 1] = ttlOffsets[i]! & 0xff;
+    data[size + 2 * i] = ttlOffsets[i]! >>> 8;
+    data[size + 2 * i + 1] = ttlOffsets[i]! & 0xff;
   }
-  // A flat one-byte string of its own (the scratch Buffer is garbage once it is made).
-  return new CacheEntry(kind, latin1(scratch).latin1Slice(0, scratch.length), size, storedAt, expiresAt, zone);
+  return new CacheEntry(kind, data, size, storedAt, expiresAt, zone);
 }
 
 export type EntryPolicy = Pick<CacheConfig, 'minTtl' | 'maxTtl' | 'negativeMaxTtl' | 'servfailTtl'>;
@@ -121,7 +105,7 @@ export function makeEntry(reply: Buffer, questionEnd: number, zone: string, poli
     scratch[length + 2 * i + 1] = off & 0xff;
   }
   const kind = negative ? 'negative' : 'positive';
-  return new CacheEntry(kind, latin1(scratch).latin1Slice(0, scratch.length), length, now, now + lifetime * 1000, zone);
+  return new CacheEntry(kind, scratch, length, now, now + lifetime * 1000, zone);
 }
 
 function servfailEntry(reply: Buffer, questionEnd: number, zone: string, policy: EntryPolicy, now: number): CacheEntry | string {
@@ -129,12 +113,12 @@ function servfailEntry(reply: Buffer, questionEnd: number, zone: string, policy:
   const scratch = Buffer.allocUnsafe(questionEnd);
   reply.copy(scratch, 0, 0, questionEnd);
   h.writeCounts(scratch, 1, 0, 0, 0);
-  return new CacheEntry('servfail', latin1(scratch).latin1Slice(0, questionEnd), questionEnd, now, now + policy.servfailTtl * 1000, zone);
+  return new CacheEntry('servfail', scratch, questionEnd, now, now + policy.servfailTtl * 1000, zone);
 }
 
-/** The TTL stored at `off` of an entry's data (at most 2^31 - 1: reply-shape.ts reads larger ones as 0). */
-function readStoredTtl(d: string, off: number): number {
-  return d.charCodeAt(off) * 0x1000000 + ((d.charCodeAt(off + 1) << 16) | (d.charCodeAt(off + 2) << 8) | d.charCodeAt(off + 3));
+/** The TTL field at `off` of `b` (at most 2^31 - 1: reply-shape.ts reads larger ones as 0). */
+function readTtl(b: Uint8Array, off: number): number {
+  return b[off]! * 0x1000000 + ((b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!);
 }
 
 /**
@@ -143,20 +127,26 @@ function readStoredTtl(d: string, off: number): number {
  * client sent one (RFC 6891 §7), carrying its DO bit (RFC 3225 §3).
  */
 export function renderEntry(e: CacheEntry, query: Buffer, q: Question, now: number, stale: boolean): Buffer {
+  return renderStored(e.data, 0, e.size, e.data.length, e.storedAt, query, q, now, stale);
+}
+
+/**
+ * renderEntry for an entry whose data is `src` from `at` to `end` (the message is its first
+ * `size` bytes), stored at `storedAt`: the cache renders from its arena with it.
+ */
+export function renderStored(src: Uint8Array, at: number, size: number, end: number, storedAt: number, query: Buffer, q: Question, now: number, stale: boolean): Buffer {
   const edns = q.edns;
-  const len = e.size;
-  const out = Buffer.allocUnsafe(edns ? len + OPT_SIZE : len);
-  latin1(out).latin1Write(e.data, 0, len); // one memcpy
+  const out = Buffer.allocUnsafe(edns ? size + OPT_SIZE : size);
+  out.set(new Uint8Array(src.buffer, src.byteOffset + at, size)); // one memcpy
   stampClient(out, query, q);
-  const d = e.data;
-  if (d.length > len) {
-    const age = Math.floor((now - e.storedAt) / 1000);
-    for (let i = len; i < d.length; i += 2) {
-      const off = (d.charCodeAt(i) << 8) | d.charCodeAt(i + 1);
-      const ttl = stale ? STALE_TTL : out[off]! * 0x1000000 + ((out[off + 1]! << 16) | (out[off + 2]! << 8) | out[off + 3]!) - age;
+  if (end > at + size) {
+    const age = Math.floor((now - storedAt) / 1000);
+    for (let i = at + size; i < end; i += 2) {
+      const off = (src[i]! << 8) | src[i + 1]!;
+      const ttl = stale ? STALE_TTL : readTtl(out, off) - age;
       writeTtl(out, off, ttl > 0 ? ttl : 0);
     }
   }
-  if (edns) appendOpt(out, len, edns.dnssecOk);
+  if (edns) appendOpt(out, size, edns.dnssecOk);
   return out;
 }

@@ -10,6 +10,9 @@ import type { CacheConfig } from './config.js';
 import { makeEntry, renderEntry, type CacheEntry } from './entry.js';
 import type { PacketCache } from './packet-cache.js';
 
+/** What findQuery returns when the cache holds nothing for the query (and startPrefetch when there is nothing to do). */
+const NOT_FOUND = -1;
+
 /** Prefetch when this share of an entry's lifetime is left. */
 const PREFETCH_AT = 0.1;
 
@@ -47,18 +50,18 @@ class CachingHandler {
     // `cache: false` has its entries dropped).
     const t = this.deps.now();
     const found = cache.findQuery(q.bytes, q.question, t);
-    if (found !== null && t < found.expiresAt) {
+    if (found !== NOT_FOUND && t < cache.expiresAt(found)) {
       this.deps.counters.hits++;
       if (q.note) q.note.from = 'cache';
       if (this.deps.config().prefetch) this.maybePrefetch(cache, found, q, t);
-      return renderEntry(found, q.bytes, q.question, t, false);
+      return cache.render(found, q.bytes, q.question, t, false);
     }
     const route = q.route;
     if (!route.cache) return this.next(q);
     this.deps.counters.misses++;
     const pending = Promise.resolve(this.next(q)).then((reply) => this.store(cache, reply, q, route.zone, t));
     // An entry found but not fresh is stale (findQuery drops one past stale_max_age).
-    return found !== null && this.deps.config().serveStale ? this.orStale(pending, found, q) : pending;
+    return found !== NOT_FOUND && this.deps.config().serveStale ? this.orStale(pending, cache.entryAt(found), q) : pending;
   };
 
   /**
@@ -70,8 +73,8 @@ class CachingHandler {
     if (q.uncacheable) return reply; // a CNAME chain led into a route that does not cache
     const t = this.deps.now();
     const current = cache.findQuery(q.bytes, q.question, t);
-    if (current !== null && t < current.expiresAt && current.storedAt >= asked) {
-      return renderEntry(current, q.bytes, q.question, t, false);
+    if (current !== NOT_FOUND && t < cache.expiresAt(current) && cache.storedAt(current) >= asked) {
+      return cache.render(current, q.bytes, q.question, t, false);
     }
     const entry = makeEntry(reply, q.question.end, zone, this.deps.config(), t);
     if (typeof entry === 'string') {
@@ -93,16 +96,18 @@ class CachingHandler {
     return renderEntry(stale, q.bytes, q.question, this.deps.now(), true);
   }
 
-  /** Refreshes `entry` in the background once only PREFETCH_AT of its lifetime is left. */
-  private maybePrefetch(cache: PacketCache, entry: CacheEntry, q: Query, t: number): void {
-    if (entry.prefetching || entry.kind === 'servfail') return;
-    if (entry.expiresAt - t > (entry.expiresAt - entry.storedAt) * PREFETCH_AT) return;
-    entry.prefetching = true;
+  /** Refreshes the entry in `slot` in the background once only PREFETCH_AT of its lifetime is left. */
+  private maybePrefetch(cache: PacketCache, slot: number, q: Query, t: number): void {
+    const expiresAt = cache.expiresAt(slot);
+    if (expiresAt - t > (expiresAt - cache.storedAt(slot)) * PREFETCH_AT) return;
+    const token = cache.startPrefetch(slot);
+    if (token === NOT_FOUND) return;
     this.deps.counters.prefetches++;
+    const zone = cache.zoneOf(slot);
     // The query's own deadline: it arrived just now, so the refresh has as long as a miss would.
     Promise.resolve(this.next(q))
-      .then((reply) => this.store(cache, reply, q, entry.zone, t))
+      .then((reply) => this.store(cache, reply, q, zone, t))
       .catch((err: unknown) => this.deps.log.debug({ qname: q.question.name, err: String(err) }, 'prefetch failed'))
-      .finally(() => (entry.prefetching = false));
+      .finally(() => cache.prefetchDone(slot, token));
   }
 }

@@ -17,42 +17,21 @@
 //   bench/miss-profile.sh (a fresh daemon, misses only) both peaked at 29-29.7 MiB. The CPU time
 //   per query of hits and of misses did not grow beyond the noise of runs side by side
 //   (bench/README.md).
-// - --max-old-space-size: a V8 heap that holds the largest cache the config allows (heapCapMiB),
-//   so no valid configuration ends in "heap out of memory", whatever memory the host has (V8's
-//   own limit depends on it).
+// - --max-old-space-size=128: V8's heap limit, the same for every config. The cache keeps its
+//   entries outside V8's heap (packet-cache.ts), so no cache size a config allows brings the heap
+//   near it (test/integration/heap-cap.test.ts fills the largest one under it), and the limit no
+//   longer depends on the host's memory (V8's own default does).
 //
 // bin/dnsfwd asks for them (`--node-settings ARGS`) and runs node with them; a daemon started
 // without them (`node dist/dnsfwd.mjs run`) starts itself again with them (relaunch).
 import { spawn } from 'node:child_process';
-import { getHeapStatistics } from 'node:v8';
-import type { CacheConfig } from '../cache/config.js';
-import { plainRun, type Flags } from './argv.js';
-import { loadConfig } from './load-config.js';
-import { defaultConfig } from '../config/load.js';
-
-const MiB = 1 << 20;
 
 /**
- * V8 heap the daemon needs besides its cache: its code, sockets, in-flight queries, TCP
- * connections (capped), parsed lease files. Measured at under 20 MiB; the rest is headroom.
+ * V8 heap the daemon needs: its code, sockets, in-flight queries, TCP connections (capped), parsed
+ * lease files; not the cache's entries, which are outside the heap. Measured at under 20 MiB; the
+ * rest is headroom.
  */
-export const HEAP_BASE_MIB = 128;
-/**
- * Heap bytes an entry costs whatever its size (test/helpers/fill-cache.ts, with 1,000,000 entries
- * of 255-byte names: the entry object, the headers of its two strings, its slot in the table).
- */
-export const HEAP_PER_ENTRY = 640;
-/**
- * Heap bytes per byte of cache.max_bytes: an entry's key and data are one-byte strings on the
- * heap, one byte a character, and PacketCache counts every character of both.
- */
-export const HEAP_PER_MAX_BYTE = 1;
-
-/** The --max-old-space-size (MiB) that holds a full cache of this config. */
-export function heapCapMiB(cache: Pick<CacheConfig, 'size' | 'maxBytes'>): number {
-  if (cache.size === 0) return HEAP_BASE_MIB;
-  return HEAP_BASE_MIB + Math.ceil((cache.size * HEAP_PER_ENTRY + cache.maxBytes * HEAP_PER_MAX_BYTE) / MiB);
-}
+export const HEAP_MIB = 128;
 
 export interface NodeSettings {
   /** node's own options, before the script. */
@@ -61,10 +40,10 @@ export interface NodeSettings {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** What node runs the daemon with, for this cache config. */
-export function nodeSettings(cache: Pick<CacheConfig, 'size' | 'maxBytes'>): NodeSettings {
+/** What node runs the daemon with. */
+export function nodeSettings(): NodeSettings {
   return {
-    flags: ['--max-semi-space-size=1', '--heap-growing-percent=10', '--optimize-for-size', '--single-threaded', `--max-old-space-size=${heapCapMiB(cache)}`],
+    flags: ['--max-semi-space-size=1', '--heap-growing-percent=10', '--optimize-for-size', '--single-threaded', `--max-old-space-size=${HEAP_MIB}`],
     env: {},
   };
 }
@@ -74,15 +53,9 @@ export function formatSettings(s: NodeSettings): string {
   return [...Object.entries(s.env).map(([k, v]) => `${k}=${v}`), ...s.flags].join(' ');
 }
 
-/**
- * `--node-settings ARGS`: prints the settings of `dnsfwd ARGS`. A config that does not load gives
- * the default config's: the daemon then says what is wrong with it.
- */
-export async function printNodeSettings(args: readonly string[]): Promise<void> {
-  const flags: Flags | null = plainRun(args);
-  const loaded = flags ? await loadConfig(flags) : null;
-  const config = loaded?.ok ? loaded.config : defaultConfig();
-  process.stdout.write(formatSettings(nodeSettings(config.cache)) + '\n');
+/** `--node-settings ARGS`: prints the settings of `dnsfwd ARGS` (the same for every config). */
+export function printNodeSettings(): void {
+  process.stdout.write(formatSettings(nodeSettings()) + '\n');
 }
 
 /** Whether this process started with these settings (later options win, as V8 reads them). */
@@ -96,9 +69,6 @@ export function settingsApplied(s: NodeSettings, execArgv: readonly string[] = p
   }
   return Object.entries(s.env).every(([k, v]) => env[k] === v);
 }
-
-/** The heap limit of this process, MiB. */
-export const heapLimitMiB = (): number => Math.floor(getHeapStatistics().heap_size_limit / MiB);
 
 /** Set in the process relaunch() starts, so that it never starts another. */
 const RELAUNCHED = 'DNSFWD_RELAUNCHED';

@@ -13,7 +13,7 @@ export async function main(args: string[]): Promise<void> {
   if (!isMainThread) return;
   holdEarlySignals();
   if (args[0] === '--node-settings') {
-    await (await import('./node-settings.js')).printNodeSettings(args.slice(1));
+    (await import('./node-settings.js')).printNodeSettings();
     return;
   }
   (await import('../sources/parse-worker.js')).useParseWorker(new URL(import.meta.url));

@@ -20,7 +20,7 @@ import { hostProblems } from './host-checks.js';
 import { checkConfigReadable, dropPrivileges, socketOwner } from './privileges.js';
 import { answerAsks } from './worker-ask.js';
 import { notifyReady, takeNotifySocket } from './notify.js';
-import { heapCapMiB, heapLimitMiB, needsRelaunch, nodeSettings, relaunch } from './node-settings.js';
+import { needsRelaunch, nodeSettings, relaunch } from './node-settings.js';
 
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -55,8 +55,8 @@ export async function run(flags: Flags): Promise<void> {
     process.stderr.write(`dnsfwd: ${formatConfigError(result.error)}\n`);
     process.exit(2);
   }
-  // Started without the Node settings of this config (`node dist/dnsfwd.mjs run`): again, with them.
-  const settings = nodeSettings(result.config.cache);
+  // Started without the Node settings (`node dist/dnsfwd.mjs run`): again, with them.
+  const settings = nodeSettings();
   if (!isWorker() && needsRelaunch(settings)) return relaunch(settings, releaseEarlySignals());
   const notifySocket = takeNotifySocket();
   const processLog = openLog(result.config);
@@ -150,11 +150,6 @@ class ReloadQueue {
       this.log.error({ error }, 'new configuration rejected: keeping the old one');
       return { ok: false, error };
     }
-    const heapError = heapTooSmall(result.config);
-    if (heapError !== null) {
-      this.log.error({ error: heapError }, 'new configuration rejected: keeping the old one');
-      return { ok: false, error: heapError };
-    }
     try {
       await this.daemon.reload(result.config);
     } catch (err) {
@@ -168,20 +163,6 @@ class ReloadQueue {
     applyLogSettings(this.processLog, result.config);
     return { ok: true, file };
   }
-}
-
-/**
- * Why this process cannot take `config`'s cache: its V8 heap limit, set when it started (V8 reads
- * it then only), is below what a full cache of that size needs. Null when it can.
- */
-function heapTooSmall(config: Config): string | null {
-  const need = heapCapMiB(config.cache);
-  const have = heapLimitMiB();
-  if (need <= have) return null;
-  return (
-    `cache.size ${config.cache.size} and cache.max_bytes ${config.cache.maxBytes} need a V8 heap of ${need} MiB; ` +
-    `this dnsfwd started with ${have} MiB: restart it to apply them`
-  );
 }
 
 /**

@@ -1,9 +1,9 @@
 // Run as a program (node fill-cache.js SIZE MAX_BYTES): fills a real PacketCache configured with
-// cache.size SIZE and cache.max_bytes MAX_BYTES to SIZE entries, each as costly to the V8 heap as
-// an entry can be within those bounds, made as the daemon makes them (questionKey of a query,
-// makeEntry of a reply): the longest name a question can carry (255 bytes, so the longest key)
-// and, in the bytes the entry may take (MAX_BYTES / SIZE), as many answer records as fit (the
-// entry's one-byte string, on the heap, holds each record and its TTL field's offset). Prints one JSON line:
+// cache.size SIZE and cache.max_bytes MAX_BYTES to SIZE entries, each as large as an entry can be
+// within those bounds, made as the daemon makes them (questionKey of a query, makeEntry of a
+// reply): the longest name a question can carry (255 bytes, so the longest key) and, in the bytes
+// the entry may take (MAX_BYTES / SIZE), as many answer records as fit (each record and its TTL
+// field's offset are stored). Prints one JSON line:
 // entries held, the bytes they count, and the heap used after a full collection. A V8 heap too
 // small for them ends the process with "heap out of memory" instead.
 import { makeEntry } from '../../src/cache/entry.js';
