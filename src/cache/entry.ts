@@ -1,8 +1,8 @@
 // A cache entry: an upstream reply stored as bytes (OPT removed) with the offsets of its TTL
-// fields, and how to turn it back into a reply for a client without decoding it. An entry is what
-// makeEntry() hands to the cache and what the cache hands back as a copy (packet-cache.ts keeps
-// the bytes in its own arena, not the object): its data is the message, its TTLs as stored
-// (clamped), then each TTL field's offset as two bytes.
+// fields, and how to turn it back into a reply for a client without decoding it. The cache keeps
+// the bytes in its own arena, not an object (packet-cache.ts); a CacheEntry is a copy it hands
+// out (entryAt) or one made apart from it (makeEntry), and the miss path hands it an EntryDraft.
+// The data is the message, its TTLs as stored (clamped), then each TTL field's offset as two bytes.
 import { stampClient } from '../wire/client-reply.js';
 import * as h from '../wire/header.js';
 import { appendOpt, OPT_SIZE } from '../wire/opt.js';
@@ -69,11 +69,46 @@ export function cacheEntry(kind: EntryKind, message: Uint8Array, ttlOffsets: rea
 
 export type EntryPolicy = Pick<CacheConfig, 'minTtl' | 'maxTtl' | 'negativeMaxTtl' | 'servfailTtl'>;
 
-/** Why a reply is not cached, or the entry to store (RFC 2308 for negative answers). */
+/**
+ * An entry as draftEntry() builds it from a reply, before the cache copies it into its arena: one
+ * object for the life of the process, filled again by each call (valid until the next one). Not an
+ * object per miss: the cache keeps no entry objects, so a class made for each miss would at times
+ * have no instance left at a full GC; V8 then collects its map and throws away the optimized code
+ * of every function built on that map (`--trace-deopt`: "marking dependent code ... reason: weak
+ * objects"), and compiles it again: several times a second under misses, each compile holding the
+ * event loop for up to 16 ms and taking megabytes of the C heap for its work.
+ */
+export class EntryDraft {
+  kind: EntryKind = 'positive';
+  /** The entry's data is bytes [0, length): the message (its first `size` bytes), then its TTL offsets. */
+  bytes = Buffer.allocUnsafeSlow(4096);
+  length = 0;
+  size = 0;
+  /** Times in ms; not small integers, so they start as doubles (the map never changes representation). */
+  storedAt = 0.5;
+  expiresAt = 0.5;
+
+  /** `bytes` with room for `n` bytes (what it held is not kept). */
+  room(n: number): Buffer {
+    if (this.bytes.length < n) this.bytes = Buffer.allocUnsafeSlow(Math.max(n, 2 * this.bytes.length));
+    return this.bytes;
+  }
+}
+
+const draft = new EntryDraft();
+
+/** Why a reply is not cached, or the entry to store (RFC 2308 for negative answers), as a new object of its own. */
 export function makeEntry(reply: Buffer, questionEnd: number, zone: string, policy: EntryPolicy, now: number): CacheEntry | string {
+  const d = draftEntry(reply, questionEnd, policy, now);
+  if (typeof d === 'string') return d;
+  return new CacheEntry(d.kind, Buffer.from(d.bytes.subarray(0, d.length)), d.size, d.storedAt, d.expiresAt, zone);
+}
+
+/** What makeEntry() makes, in the one EntryDraft (valid until the next call): the miss path's way. */
+export function draftEntry(reply: Buffer, questionEnd: number, policy: EntryPolicy, now: number): EntryDraft | string {
   if (h.isTruncated(reply)) return 'truncated';
   const rcode = h.rcode(reply);
-  if (rcode === h.Rcode.SERVFAIL) return servfailEntry(reply, questionEnd, zone, policy, now);
+  if (rcode === h.Rcode.SERVFAIL) return servfailDraft(reply, questionEnd, policy, now);
   if (rcode !== h.Rcode.NOERROR && rcode !== h.Rcode.NXDOMAIN) return `rcode ${rcode}`;
   const shape = analyseReply(reply, questionEnd);
   if (!shape) return 'records do not parse';
@@ -94,26 +129,34 @@ export function makeEntry(reply: Buffer, questionEnd: number, zone: string, poli
   }
   const length = shape.optStart >= 0 ? shape.optStart : shape.end;
   const n = fields.length / 2;
-  const scratch = Buffer.allocUnsafe(length + 2 * n);
-  reply.copy(scratch, 0, 0, length);
-  if (shape.optStart >= 0) h.writeArcount(scratch, h.arcount(scratch) - 1);
-  scratch[2]! &= ~0x04; // AA: a cached answer is not authoritative
+  const out = draft.room(length + 2 * n);
+  reply.copy(out, 0, 0, length);
+  if (shape.optStart >= 0) h.writeArcount(out, h.arcount(out) - 1);
+  out[2]! &= ~0x04; // AA: a cached answer is not authoritative
   for (let i = 0; i < n; i++) {
     const off = fields[2 * i]!;
-    writeTtl(scratch, off, fields[2 * i + 1]!);
-    scratch[length + 2 * i] = off >>> 8;
-    scratch[length + 2 * i + 1] = off & 0xff;
+    writeTtl(out, off, fields[2 * i + 1]!);
+    out[length + 2 * i] = off >>> 8;
+    out[length + 2 * i + 1] = off & 0xff;
   }
-  const kind = negative ? 'negative' : 'positive';
-  return new CacheEntry(kind, scratch, length, now, now + lifetime * 1000, zone);
+  return fill(negative ? 'negative' : 'positive', length + 2 * n, length, now, now + lifetime * 1000);
 }
 
-function servfailEntry(reply: Buffer, questionEnd: number, zone: string, policy: EntryPolicy, now: number): CacheEntry | string {
+function servfailDraft(reply: Buffer, questionEnd: number, policy: EntryPolicy, now: number): EntryDraft | string {
   if (policy.servfailTtl === 0) return 'SERVFAIL (servfail_ttl 0)';
-  const scratch = Buffer.allocUnsafe(questionEnd);
-  reply.copy(scratch, 0, 0, questionEnd);
-  h.writeCounts(scratch, 1, 0, 0, 0);
-  return new CacheEntry('servfail', scratch, questionEnd, now, now + policy.servfailTtl * 1000, zone);
+  const out = draft.room(questionEnd);
+  reply.copy(out, 0, 0, questionEnd);
+  h.writeCounts(out, 1, 0, 0, 0);
+  return fill('servfail', questionEnd, questionEnd, now, now + policy.servfailTtl * 1000);
+}
+
+function fill(kind: EntryKind, length: number, size: number, storedAt: number, expiresAt: number): EntryDraft {
+  draft.kind = kind;
+  draft.length = length;
+  draft.size = size;
+  draft.storedAt = storedAt;
+  draft.expiresAt = expiresAt;
+  return draft;
 }
 
 /** The TTL field at `off` of `b` (at most 2^31 - 1: reply-shape.ts reads larger ones as 0). */

@@ -18,7 +18,7 @@
 import { lowerAscii, presentationToWire } from '../wire/name.js';
 import type { Question } from '../wire/question.js';
 import { keyFlags } from '../wire/question-key.js';
-import { CacheEntry, renderStored, type EntryKind } from './entry.js';
+import { CacheEntry, renderStored, type EntryDraft, type EntryKind } from './entry.js';
 
 /** Bytes an entry counts beyond its data and key: its slots in the tables (an estimate, for max_bytes). */
 const ENTRY_OVERHEAD = 180;
@@ -188,13 +188,22 @@ export class PacketCache {
 
   /** Stores a copy of `entry` under `key`; a SERVFAIL never replaces an answer that could still be served stale. */
   store(key: string, entry: CacheEntry): void {
+    this.insert(key, entry.kind, entry.data, entry.data.length, entry.size, entry.storedAt, entry.expiresAt, entry.zone);
+  }
+
+  /** store() for the entry draftEntry() made (copied: the draft is reused), learned through `zone`. */
+  storeDraft(key: string, d: EntryDraft, zone: string): void {
+    this.insert(key, d.kind, d.bytes, d.length, d.size, d.storedAt, d.expiresAt, zone);
+  }
+
+  /** Stores the entry whose data is bytes [0, dataLength) of `data`. */
+  private insert(key: string, kind: EntryKind, data: Uint8Array, dataLength: number, size: number, storedAt: number, expiresAt: number, zone: string): void {
     const old = this.findKey(key);
     if (old !== NONE) {
-      if (entry.kind === 'servfail') return;
+      if (kind === 'servfail') return;
       this.remove(old);
     }
     const keyLength = key.length;
-    const dataLength = entry.data.length;
     const cost = dataLength + keyLength + ENTRY_OVERHEAD;
     if (cost > this.limits.maxBytes) return;
     while (this.count > 0 && (this.count >= this.max || this.held + cost > this.limits.maxBytes)) this.remove(this.oldest);
@@ -202,17 +211,17 @@ export class PacketCache {
     const at = this.place(keyLength + dataLength);
     const a = this.arena;
     for (let i = 0; i < keyLength; i++) a[at + i] = key.charCodeAt(i);
-    a.set(entry.data, at + keyLength);
+    a.set(new Uint8Array(data.buffer, data.byteOffset, dataLength), at + keyLength);
     const hash = hashKey(key);
     this.hashes[s] = hash;
     this.offsets[s] = at;
     this.keyLengths[s] = keyLength;
-    this.sizes[s] = entry.size;
+    this.sizes[s] = size;
     this.dataLengths[s] = dataLength;
-    this.storedAts[s] = entry.storedAt;
-    this.expiresAts[s] = entry.expiresAt;
-    this.kinds[s] = KINDS.indexOf(entry.kind);
-    this.zoneIds[s] = this.zoneNumber(entry.zone);
+    this.storedAts[s] = storedAt;
+    this.expiresAts[s] = expiresAt;
+    this.kinds[s] = KINDS.indexOf(kind);
+    this.zoneIds[s] = this.zoneNumber(zone);
     this.prefetchings[s] = 0;
     this.generations[s] = (this.generations[s]! + 1) >>> 0;
     const bucket = hash & this.mask;

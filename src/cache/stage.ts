@@ -7,7 +7,7 @@ import type { Query } from '../pipeline/query.js';
 import { beforeDeadline } from '../settle.js';
 import { Rcode, rcode } from '../wire/header.js';
 import type { CacheConfig } from './config.js';
-import { makeEntry, renderEntry, type CacheEntry } from './entry.js';
+import { draftEntry, renderEntry, renderStored, type CacheEntry } from './entry.js';
 import type { PacketCache } from './packet-cache.js';
 
 /** What findQuery returns when the cache holds nothing for the query (and startPrefetch when there is nothing to do). */
@@ -76,13 +76,13 @@ class CachingHandler {
     if (current !== NOT_FOUND && t < cache.expiresAt(current) && cache.storedAt(current) >= asked) {
       return cache.render(current, q.bytes, q.question, t, false);
     }
-    const entry = makeEntry(reply, q.question.end, zone, this.deps.config(), t);
-    if (typeof entry === 'string') {
-      this.deps.log.trace({ qname: q.question.name, why: entry }, 'not cached');
+    const d = draftEntry(reply, q.question.end, this.deps.config(), t);
+    if (typeof d === 'string') {
+      this.deps.log.trace({ qname: q.question.name, why: d }, 'not cached');
       return reply;
     }
-    cache.store(q.key, entry);
-    return renderEntry(entry, q.bytes, q.question, t, false);
+    cache.storeDraft(q.key, d, zone);
+    return renderStored(d.bytes, 0, d.size, d.length, d.storedAt, q.bytes, q.question, t, false);
   }
 
   /** RFC 8767 §5: the upstream's answer if it is not SERVFAIL and comes in time, else the stale one. */

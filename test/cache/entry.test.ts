@@ -1,7 +1,7 @@
 // Cache entries: what is stored of a reply (TTL offsets, no OPT, no AA), and a hit rendered for a client.
 import t from 'tap';
 import dnsPacket, { type Packet } from 'dns-packet';
-import { makeEntry, renderEntry, type CacheEntry } from '../../src/cache/entry.js';
+import { draftEntry, makeEntry, renderEntry, renderStored, type CacheEntry } from '../../src/cache/entry.js';
 import { PacketCache } from '../../src/cache/packet-cache.js';
 import { questionKey } from '../../src/wire/question-key.js';
 import { parseQuery, type Question } from '../../src/wire/question.js';
@@ -196,4 +196,26 @@ t.test('the TTL fields report and render the clamped TTLs', async (t) => {
   const out = decode(renderEntry(e, q, question(q), e.storedAt + 10_000, false));
   t.equal((out.answers?.[0] as { ttl: number }).ttl, 50);
   t.equal((out.authorities?.[0] as { ttl: number }).ttl, 3590);
+});
+
+// Guards the miss path's one draft: draftEntry refills the same object (no entry object per miss,
+// whose class's map V8 would collect and with it the optimized code built on it), so the cache
+// must copy what it stores, and a draft is rendered before the next reply is drafted.
+t.test('draftEntry refills one object; the cache keeps a copy of each draft it stores', async (t) => {
+  const cache = new PacketCache({ size: 10, maxBytes: 1 << 20, staleMs: 0 });
+  const qa = query('a.example.com');
+  const qb = query('b.example.com');
+  const da = draftEntry(reply(qa, { answers: [A('a.example.com', 60, '10.0.0.1')] }), question(qa).end, policy, 1_000_000);
+  if (typeof da === 'string') throw new Error(da);
+  t.equal((decode(renderStored(da.bytes, 0, da.size, da.length, da.storedAt, qa, question(qa), 1_000_000, false)).answers?.[0] as { data: string } | undefined)?.data, '10.0.0.1');
+  cache.storeDraft(questionKey(qa, question(qa)), da, '');
+  const db = draftEntry(reply(qb, { answers: [A('b.example.com', 60, '10.0.0.2'), A('b.example.com', 60, '10.0.0.3')] }), question(qb).end, policy, 1_000_000);
+  t.equal(db, da, 'the same object, refilled');
+  cache.storeDraft(questionKey(qb, question(qb)), db as typeof da, '');
+  const slot = cache.findQuery(qa, question(qa), 1_000_000);
+  const out = decode(cache.render(slot, qa, question(qa), 1_000_000, false));
+  t.same(out.answers?.map((a) => (a as { data: string }).data), ['10.0.0.1'], 'the first answer stored is intact after the draft was refilled');
+  const kept = makeEntry(reply(qa, { answers: [A('a.example.com', 60, '10.0.0.9')] }), question(qa).end, '', policy, 1_000_000);
+  draftEntry(reply(qb, { answers: [A('b.example.com', 60, '10.0.0.4')] }), question(qb).end, policy, 1_000_000);
+  t.equal(typeof kept !== 'string' && (decode(renderEntry(kept, qa, question(qa), 1_000_000, false)).answers?.[0] as { data: string } | undefined)?.data, '10.0.0.9', 'makeEntry gives an entry of its own');
 });

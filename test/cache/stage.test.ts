@@ -342,8 +342,8 @@ t.test('serve-stale: an upstream that answers in time wins over the stale answer
 t.test('coalesced misses store the shared reply once', async (t) => {
   const { handler, q, cache } = setup((x) => new Promise((res) => setTimeout(res, 20, answer(x.bytes, ['10.0.0.9'], { ttl: 60 }))));
   const stored: string[] = [];
-  const store = cache.store.bind(cache);
-  cache.store = (key, entry) => (stored.push(key), store(key, entry));
+  const store = cache.storeDraft.bind(cache);
+  cache.storeDraft = (key, draft, zone) => (stored.push(key), store(key, draft, zone));
   const replies = await Promise.all([1, 2, 3].map((id) => handler(q(query('c.example', 'A', { id })))));
   t.same(replies.map((r) => decode(r).id), [1, 2, 3]);
   t.equal(stored.length, 1, 'stored once');
