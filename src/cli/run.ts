@@ -21,6 +21,7 @@ import { checkConfigReadable, dropPrivileges, socketOwner } from './privileges.j
 import { answerAsks } from './worker-ask.js';
 import { notifyReady, takeNotifySocket } from './notify.js';
 import { needsRelaunch, nodeSettings, relaunch } from './node-settings.js';
+import { startHeapPacer } from '../heap-pacer.js';
 
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -88,6 +89,7 @@ export async function run(flags: Flags): Promise<void> {
   }
   reportStarted();
   notifyReady(notifySocket, `answering on ${daemon.endpoints().join(', ')}`, log);
+  if (!startHeapPacer()) log.debug('node runs without --expose-gc: the heap is not paced');
 }
 
 /** The control socket of `config`, owned by the user dnsfwd is about to become (if it is root). */

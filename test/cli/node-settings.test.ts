@@ -5,7 +5,7 @@ import { formatSettings, HEAP_MIB, nodeSettings, settingsApplied } from '../../s
 
 t.test('formatSettings: environment words, then node options, on one line', async (t) => {
   t.equal(formatSettings({ flags: ['--a=1', '--b'], env: { X: '2' } }), 'X=2 --a=1 --b');
-  t.equal(formatSettings(nodeSettings()), `--max-semi-space-size=1 --heap-growing-percent=10 --optimize-for-size --single-threaded --max-old-space-size=${HEAP_MIB}`);
+  t.equal(formatSettings(nodeSettings()), `--max-semi-space-size=1 --heap-growing-percent=10 --optimize-for-size --single-threaded --expose-gc --max-old-space-size=${HEAP_MIB}`);
 });
 
 t.test('settingsApplied: each option present, the last of its name', async (t) => {
