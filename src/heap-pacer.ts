@@ -15,7 +15,7 @@
 import { getHeapStatistics } from 'node:v8';
 
 const MiB = 1 << 20;
-/** Heap growth (bytes of V8's used heap) that starts a collection. */
+/** Heap growth (bytes of V8's used heap) that starts a collection: server.heap_pacing_mib's default. */
 export const PACER_STEP = 2 * MiB;
 const TICK_MS = 100;
 
@@ -34,7 +34,8 @@ export class HeapPacer {
 
   constructor(
     private readonly gauge: HeapGauge,
-    private readonly step = PACER_STEP,
+    /** The step in bytes, read at each look (a reload may change it); 0: no collections. */
+    private readonly step: () => number = () => PACER_STEP,
   ) {
     this.base = gauge.used();
   }
@@ -43,7 +44,8 @@ export class HeapPacer {
   tick(): boolean {
     const used = this.gauge.used();
     if (used < this.base) this.base = used; // V8 collected on its own
-    if (used - this.base <= this.step) return false;
+    const step = this.step();
+    if (step === 0 || used - this.base <= step) return false;
     this.gauge.collect();
     this.collections++;
     this.base = this.gauge.used();
@@ -51,11 +53,14 @@ export class HeapPacer {
   }
 }
 
-/** Paces this process's heap from now on, when node exposes gc (--expose-gc); null when it does not. */
-export function startHeapPacer(): HeapPacer | null {
+/**
+ * Paces this process's heap from now on with the step `mib()` gives (MiB, 0: off), when node
+ * exposes gc (--expose-gc); null when it does not.
+ */
+export function startHeapPacer(mib: () => number): HeapPacer | null {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (typeof gc !== 'function') return null;
-  const pacer = new HeapPacer({ used: () => getHeapStatistics().used_heap_size, collect: () => gc() });
+  const pacer = new HeapPacer({ used: () => getHeapStatistics().used_heap_size, collect: () => gc() }, () => mib() * MiB);
   setInterval(() => pacer.tick(), TICK_MS).unref();
   return pacer;
 }

@@ -14,7 +14,7 @@ function fakeHeap(live: number) {
 
 t.test('collects once the heap has grown by more than the step, and measures growth from there', async (t) => {
   const { h, gauge } = fakeHeap(8 * MiB);
-  const pacer = new HeapPacer(gauge, 3 * MiB);
+  const pacer = new HeapPacer(gauge, () => 3 * MiB);
   h.used += 2 * MiB;
   t.notOk(pacer.tick(), '2 MiB of growth: no collection');
   h.used += 1 * MiB;
@@ -34,11 +34,22 @@ t.test('collects once the heap has grown by more than the step, and measures gro
 
 t.test('a collection of V8\'s own moves the base down: growth is counted from what it left', async (t) => {
   const { h, gauge } = fakeHeap(10 * MiB);
-  const pacer = new HeapPacer(gauge, 3 * MiB);
+  const pacer = new HeapPacer(gauge, () => 3 * MiB);
   h.used = 7 * MiB; // V8 collected on its own
   t.notOk(pacer.tick());
   h.used = 10.5 * MiB;
   t.ok(pacer.tick(), '3.5 MiB past what V8 left (0.5 past the first base)');
+});
+
+t.test('a step of 0 turns pacing off; a new step applies at the next look', async (t) => {
+  const { h, gauge } = fakeHeap(8 * MiB);
+  let step = 0;
+  const pacer = new HeapPacer(gauge, () => step);
+  h.used = 100 * MiB;
+  t.notOk(pacer.tick(), 'off: V8 alone decides');
+  step = 2 * MiB;
+  t.ok(pacer.tick(), 'a reload set 2 MiB: collected');
+  t.equal(h.collections, 1);
 });
 
 t.test('an idle heap is never collected', async (t) => {

@@ -89,7 +89,7 @@ export async function run(flags: Flags): Promise<void> {
   }
   reportStarted();
   notifyReady(notifySocket, `answering on ${daemon.endpoints().join(', ')}`, log);
-  if (!startHeapPacer()) log.debug('node runs without --expose-gc: the heap is not paced');
+  if (!startHeapPacer(() => reloads.current.server.heapPacingMib)) log.debug('node runs without --expose-gc: the heap is not paced');
 }
 
 /** The control socket of `config`, owned by the user dnsfwd is about to become (if it is root). */
@@ -114,13 +114,17 @@ function daemonTarget(daemon: Daemon, reloads: ReloadQueue): ControlTarget {
 class ReloadQueue {
   private last: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** The config in force: the first, then each one a reload applied. */
+  current: Config;
 
   constructor(
     private readonly daemon: Daemon,
     private readonly flags: Flags,
     private readonly first: Config,
     private readonly processLog: ProcessLog,
-  ) {}
+  ) {
+    this.current = first;
+  }
 
   private get log(): Logger {
     return this.processLog.logger;
@@ -163,6 +167,7 @@ class ReloadQueue {
       this.log.warn({ now: this.first.controlSocket, configured: result.config.controlSocket }, 'control_socket changed: it takes effect at the next start');
     }
     applyLogSettings(this.processLog, result.config);
+    this.current = result.config;
     return { ok: true, file };
   }
 }

@@ -21,6 +21,8 @@ export interface ServerConfig {
   readonly udpRecvBuffer: number;
   /** Send buffer asked for each UDP listening socket, bytes; 0 leaves the kernel's default. */
   readonly udpSendBuffer: number;
+  /** V8 heap growth (MiB) after which the daemon collects garbage itself (src/heap-pacer.ts); 0: V8 alone decides. */
+  readonly heapPacingMib: number;
 }
 
 /** What the listeners are set up from: where to listen, the limits, and each query's deadline. */
@@ -46,6 +48,7 @@ export const SERVER_DEFAULTS = {
   workers: 1,
   udp_recv_buffer: MIB4,
   udp_send_buffer: MIB4,
+  heap_pacing_mib: 2,
 };
 
 const FIELDS = {
@@ -57,6 +60,7 @@ const FIELDS = {
   workers: ['workers', 1, 64],
   udpRecvBuffer: ['udp_recv_buffer', 0, 512 * 1024 * 1024],
   udpSendBuffer: ['udp_send_buffer', 0, 512 * 1024 * 1024],
+  heapPacingMib: ['heap_pacing_mib', 0, 1024],
 } as const satisfies Record<keyof ServerConfig, Field>;
 
 /** The `listen:` list split by kind: addresses bound from the start, and the watched entries. */
@@ -205,7 +209,8 @@ export function describeServer(s: ServerConfig): string {
     `server:    UDP max size ${s.udpMaxSize}, TCP idle timeout ${s.tcpIdleTimeoutMs} ms, ` +
     `TCP message timeout ${s.tcpMessageTimeoutMs} ms, TCP max connections ${s.tcpMaxConnections} ` +
     `(${s.tcpMaxConnectionsPerClient} per client), workers ${s.workers}, ` +
-    `UDP buffers ${bufferText(s.udpRecvBuffer)} receive / ${bufferText(s.udpSendBuffer)} send`
+    `UDP buffers ${bufferText(s.udpRecvBuffer)} receive / ${bufferText(s.udpSendBuffer)} send, ` +
+    `heap pacing ${s.heapPacingMib === 0 ? 'off' : `every ${s.heapPacingMib} MiB`}`
   );
 }
 

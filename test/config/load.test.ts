@@ -408,9 +408,9 @@ t.test('describeConfig renders the effective configuration', async (t) => {
   t.match(out, /static servers \(used when the sources give none\): 9\.9\.9\.9:53/);
   t.match(out, /timeout 1000 ms, deadline 4000 ms, down for 30000 ms, EDNS size 1232/);
   t.match(out, /TCP message timeout 1500 ms, TCP max connections 16 \(4 per client\)/);
-  t.match(out, /, UDP buffers 4 MiB receive \/ 4 MiB send$/m, 'the default buffer sizes');
-  const bufs = describeConfig(config(await load('server: {udp_recv_buffer: 0, udp_send_buffer: 65536}')));
-  t.match(bufs, /, UDP buffers kernel default receive \/ 65536 bytes send$/m, '0 leaves the kernel default');
+  t.match(out, /, UDP buffers 4 MiB receive \/ 4 MiB send, heap pacing every 2 MiB$/m, 'the default buffer sizes and heap pacing');
+  const bufs = describeConfig(config(await load('server: {udp_recv_buffer: 0, udp_send_buffer: 65536, heap_pacing_mib: 0}')));
+  t.match(bufs, /, UDP buffers kernel default receive \/ 65536 bytes send, heap pacing off$/m, '0 leaves the kernel default; 0 turns pacing off');
   const defaults = describeConfig(defaultConfig());
   t.match(defaults, /^config: {4}\(built-in defaults\)/);
   t.match(defaults, /static servers .*: \(none\)/);

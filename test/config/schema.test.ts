@@ -45,6 +45,7 @@ t.test('the default configuration', async (t) => {
     workers: 1,
     udpRecvBuffer: 4194304,
     udpSendBuffer: 4194304,
+    heapPacingMib: 2,
   });
   t.same(c.access, [], 'no access entries: the built-in default decides');
   t.same(c.rateLimit, { responsesPerSecond: 200, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56 }, "NSD's rate and slip");
@@ -203,6 +204,7 @@ t.test('numbers: every range, at and past each bound', async (t) => {
     ['server', 'workers', 1, 64],
     ['server', 'udp_recv_buffer', 0, 536870912],
     ['server', 'udp_send_buffer', 0, 536870912],
+    ['server', 'heap_pacing_mib', 0, 1024],
   ];
   // Timeout 50 and deadline 30000 keep every other upstream value in range valid.
   const base = { timeout_ms: 50, deadline_ms: 30000 };
