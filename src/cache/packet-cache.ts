@@ -72,8 +72,10 @@ export class PacketCache {
   private kinds = new Uint8Array(0);
   private zoneIds = new Uint16Array(0);
   private prefetchings = new Uint8Array(0);
-  /** Counts the entries a slot has held, so that a late prefetch does not clear a newer entry's flag. */
+  /** The stamp each slot's entry was stored with, so that a late prefetch does not clear a newer entry's flag. */
   private generations = new Uint32Array(0);
+  /** Counts the entries stored, never reset (not by clear either): each one's stamp. */
+  private stamp = 0;
   /** Slots free below `used`. */
   private free = new Int32Array(0);
   private freeCount = 0;
@@ -84,7 +86,6 @@ export class PacketCache {
   private oldest = NONE;
   private newest = NONE;
   private count = 0;
-  private held = 0;
 
   private arena = Buffer.allocUnsafeSlow(MIN_ARENA);
   /** The arena's first unwritten byte, and the bytes live entries take in it. */
@@ -170,7 +171,7 @@ export class PacketCache {
 
   /** The refresh started with this token is over: the entry (if the slot still holds it) may be refreshed again. */
   prefetchDone(slot: number, token: number): void {
-    if (slot < this.used && this.generations[slot] === token) this.prefetchings[slot] = 0;
+    if (this.generations[slot] === token) this.prefetchings[slot] = 0;
   }
 
   /** The route the entry in `slot` came through. */
@@ -198,7 +199,8 @@ export class PacketCache {
 
   /** Stores the entry whose data is bytes [0, dataLength) of `data`. */
   private insert(key: string, kind: EntryKind, data: Uint8Array, dataLength: number, size: number, storedAt: number, expiresAt: number, zone: string): void {
-    const old = this.findKey(key);
+    const hash = hashKey(key);
+    const old = this.findKey(key, hash);
     if (old !== NONE) {
       if (kind === 'servfail') return;
       this.remove(old);
@@ -206,13 +208,12 @@ export class PacketCache {
     const keyLength = key.length;
     const cost = dataLength + keyLength + ENTRY_OVERHEAD;
     if (cost > this.limits.maxBytes) return;
-    while (this.count > 0 && (this.count >= this.max || this.held + cost > this.limits.maxBytes)) this.remove(this.oldest);
+    while (this.count > 0 && (this.count >= this.max || this.bytes + cost > this.limits.maxBytes)) this.remove(this.oldest);
     const s = this.takeSlot();
     const at = this.place(keyLength + dataLength);
     const a = this.arena;
     for (let i = 0; i < keyLength; i++) a[at + i] = key.charCodeAt(i);
     a.set(new Uint8Array(data.buffer, data.byteOffset, dataLength), at + keyLength);
-    const hash = hashKey(key);
     this.hashes[s] = hash;
     this.offsets[s] = at;
     this.keyLengths[s] = keyLength;
@@ -223,7 +224,7 @@ export class PacketCache {
     this.kinds[s] = KINDS.indexOf(kind);
     this.zoneIds[s] = this.zoneNumber(zone);
     this.prefetchings[s] = 0;
-    this.generations[s] = (this.generations[s]! + 1) >>> 0;
+    this.generations[s] = this.stamp = (this.stamp + 1) >>> 0;
     const bucket = hash & this.mask;
     this.chains[s] = this.buckets[bucket]!;
     this.buckets[bucket] = s;
@@ -233,7 +234,6 @@ export class PacketCache {
     else this.oldest = s;
     this.newest = s;
     this.count++;
-    this.held += cost;
     this.liveBytes += keyLength + dataLength;
     if (this.count > this.buckets.length) this.rehash(this.buckets.length * 2);
   }
@@ -262,7 +262,7 @@ export class PacketCache {
     this.buckets = new Int32Array(MIN_BUCKETS).fill(NONE);
     this.mask = MIN_BUCKETS - 1;
     this.oldest = this.newest = NONE;
-    this.count = this.held = 0;
+    this.count = 0;
     this.arena = Buffer.allocUnsafeSlow(MIN_ARENA);
     this.top = this.liveBytes = 0;
     this.zones = [];
@@ -275,7 +275,7 @@ export class PacketCache {
   }
 
   get bytes(): number {
-    return this.held;
+    return this.liveBytes + this.count * ENTRY_OVERHEAD;
   }
 
   /** The arena's size in bytes (its memory: the entries' keys and messages, and room for more). */
@@ -304,8 +304,7 @@ export class PacketCache {
     return n;
   }
 
-  private findKey(key: string): number {
-    const hash = hashKey(key);
+  private findKey(key: string, hash = hashKey(key)): number {
     const length = key.length;
     const a = this.arena;
     for (let s = this.buckets[hash & this.mask]!; s !== NONE; s = this.chains[s]!) {
@@ -357,10 +356,7 @@ export class PacketCache {
     else this.newest = older;
     const bytes = this.keyLengths[s]! + this.dataLengths[s]!;
     this.count--;
-    this.held -= bytes + ENTRY_OVERHEAD;
     this.liveBytes -= bytes;
-    this.prefetchings[s] = 0;
-    this.generations[s] = (this.generations[s]! + 1) >>> 0;
     this.free[this.freeCount++] = s;
   }
 
