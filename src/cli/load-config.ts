@@ -1,6 +1,5 @@
 // The config a command line asks for: the file given with --config (or the embedded default),
-// then the flags over it. Shared by `run` and `check` (run.ts) and by the settings step
-// (node-settings.ts), which must not load the daemon to read it.
+// then the flags over it. Shared by `run` and `check` (run.ts) and by `wait-ready`.
 import { applyOverrides, defaultConfig, flagError, loadConfigFile } from '../config/load.js';
 import type { ConfigResult } from '../config/types.js';
 import type { Flags } from './argv.js';

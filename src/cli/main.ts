@@ -5,32 +5,25 @@
 // older Node gets one line (the version found, the version needed, where the README says how to
 // get one) and exit 1, never a stack or a syntax error in minified code.
 //
-// `--node-settings ARGS...` prints the Node settings a run with ARGS needs (node-settings.ts) and
-// exits: bin/dnsfwd asks for them, then runs node with them. Anything else is the program
+// `--node-settings ARGS...` prints the Node settings dnsfwd runs with (node-flags.ts, the same for
+// every command) and exits, without loading the program: bin/dnsfwd asks for them, then runs node
+// with them. Anything else is the program
 // (program.ts): `dnsfwd.mjs` next to `dnsfwd-program.mjs` in the single-file build (esbuild
 // defines DNSFWD_PROGRAM), `main.js` next to `program.js` in the tsc build.
+
+import { NODE_FLAGS } from './node-flags.js';
 
 declare const DNSFWD_PROGRAM: string | undefined;
 
 /** The oldest Node dnsfwd runs on (package.json engines). */
 var NEEDED = [18, 19];
 
-/** The settings of the commands that are not a daemon run (they end in a moment). */
-var PLAIN_SETTINGS = '--max-semi-space-size=1 --heap-growing-percent=10 --optimize-for-size --single-threaded';
-
-/** Arguments that make a command line something other than `dnsfwd [run]`. */
-var NOT_A_RUN = ['check', 'status', 'explain', 'flush', 'reload', 'wait-ready', 'completion', '--help', '-h', '--version', '-v', '--get-yargs-completions'];
 
 function tooOld(version: string): boolean {
   var v = version.split('.');
   var major = Number(v[0]);
   var minor = Number(v[1]);
   return major < NEEDED[0]! || (major === NEEDED[0] && minor < NEEDED[1]!);
-}
-
-function isRun(args: string[]): boolean {
-  for (var i = 0; i < args.length; i++) if (NOT_A_RUN.indexOf(args[i]!) >= 0) return false;
-  return true;
 }
 
 /**
@@ -58,8 +51,8 @@ if (tooOld(process.versions.node)) {
       ' or newer (README.md, section Install, says which package to install)\n',
   );
   process.exit(1);
-} else if (args[0] === '--node-settings' && !isRun(args.slice(1))) {
-  process.stdout.write(PLAIN_SETTINGS + '\n');
+} else if (args[0] === '--node-settings') {
+  process.stdout.write(NODE_FLAGS.join(' ') + '\n');
 } else {
   holdSignals();
   // The deferred import: an old Node never parses the program.

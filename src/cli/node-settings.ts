@@ -25,16 +25,13 @@
 //   near it (test/integration/heap-cap.test.ts fills the largest one under it), and the limit no
 //   longer depends on the host's memory (V8's own default does).
 //
-// bin/dnsfwd asks for them (`--node-settings ARGS`) and runs node with them; a daemon started
-// without them (`node dist/dnsfwd.mjs run`) starts itself again with them (relaunch).
+// They are the same for every command and config (node-flags.ts). bin/dnsfwd asks for them
+// (`--node-settings`, answered by main.ts without loading the program) and runs node with them; a
+// daemon started without them (`node dist/dnsfwd.mjs run`) starts itself again with them (relaunch).
 import { spawn } from 'node:child_process';
+import { NODE_FLAGS } from './node-flags.js';
 
-/**
- * V8 heap the daemon needs: its code, sockets, in-flight queries, TCP connections (capped), parsed
- * lease files; not the cache's entries, which are outside the heap. Measured at under 20 MiB; the
- * rest is headroom.
- */
-export const HEAP_MIB = 128;
+export { HEAP_MIB } from './node-flags.js';
 
 export interface NodeSettings {
   /** node's own options, before the script. */
@@ -43,22 +40,14 @@ export interface NodeSettings {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** What node runs the daemon with. */
+/** What node runs the daemon with (main.ts prints the same flags for bin/dnsfwd: no environment). */
 export function nodeSettings(): NodeSettings {
-  return {
-    flags: ['--max-semi-space-size=1', '--heap-growing-percent=10', '--optimize-for-size', '--single-threaded', '--expose-gc', `--max-old-space-size=${HEAP_MIB}`],
-    env: {},
-  };
+  return { flags: NODE_FLAGS, env: {} };
 }
 
 /** The settings as bin/dnsfwd reads them: NAME=VALUE words, then node's options, on one line. */
 export function formatSettings(s: NodeSettings): string {
   return [...Object.entries(s.env).map(([k, v]) => `${k}=${v}`), ...s.flags].join(' ');
-}
-
-/** `--node-settings ARGS`: prints the settings of `dnsfwd ARGS` (the same for every config). */
-export function printNodeSettings(): void {
-  process.stdout.write(formatSettings(nodeSettings()) + '\n');
 }
 
 /** Whether this process started with these settings (later options win, as V8 reads them). */

@@ -12,10 +12,6 @@ if (!isMainThread) (await import('../sources/parse-worker.js')).serveParse();
 export async function main(args: string[]): Promise<void> {
   if (!isMainThread) return;
   holdEarlySignals();
-  if (args[0] === '--node-settings') {
-    (await import('./node-settings.js')).printNodeSettings();
-    return;
-  }
   (await import('../sources/parse-worker.js')).useParseWorker(new URL(import.meta.url));
   const { plainRun } = await import('./argv.js');
   const flags = plainRun(args);
