@@ -285,3 +285,20 @@ t.test('startPrefetch and prefetchDone: one refresh at a time, per entry', async
   const qs = query('s.example');
   t.equal(c.startPrefetch(c.findQuery(qs, questionOf(qs), 0)), -1, 'a SERVFAIL is not refreshed');
 });
+
+// Guards the prefetch token across clear(): a refresh started before a flush that ends after it
+// must not clear the flag of an entry stored since in the same slot.
+t.test('a prefetch token from before clear() does not touch an entry stored after it', async (t) => {
+  const c = new PacketCache({ size: 4, maxBytes: 1 << 20, staleMs: 0 });
+  const qa = query('a.example');
+  c.store(keyOf('a.example'), tagged(1));
+  const slot = c.findQuery(qa, questionOf(qa), 0);
+  const old = c.startPrefetch(slot);
+  c.clear();
+  c.store(keyOf('a.example'), tagged(2));
+  const again = c.findQuery(qa, questionOf(qa), 0);
+  t.equal(again, slot, 'the same slot again');
+  t.not(c.startPrefetch(again), -1, 'the new entry is being refreshed');
+  c.prefetchDone(slot, old); // the refresh from before the flush ends
+  t.equal(c.entryAt(again).prefetching, true, 'still marked: the old token is not the new entry\'s');
+});

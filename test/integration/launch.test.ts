@@ -3,8 +3,8 @@
 // PID it was started with); `node dist/dnsfwd.mjs run` and `node dist/cli/main.js run`, started
 // without them, run the daemon again with them, pass signals on and exit as it exits. A reload
 // asking for a bigger cache than the running heap limit covers is rejected with one line.
-import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { DaemonProcess, startDnsfwd, tempControlSocket } from '../helpers/daemon.js';
@@ -79,3 +79,15 @@ t.test('a reload to the largest cache is taken: the heap limit does not depend o
   t.ok(d.alive, 'still running');
 });
 
+
+// Guards the settings step's cost: bin/dnsfwd asks for the settings at every start, and the
+// answer is a constant, so the entry script gives it without loading the program.
+t.test('--node-settings is answered without the program: the entry script alone prints the settings', async (t) => {
+  const dir = t.testdir({});
+  copyFileSync(join(ROOT, 'dist/dnsfwd.mjs'), join(dir, 'dnsfwd.mjs')); // no dnsfwd-program.mjs beside it
+  for (const command of ['run', 'check']) {
+    const r = spawnSync(process.execPath, [join(dir, 'dnsfwd.mjs'), '--node-settings', command, '--config', '/nonexistent.yaml'], { encoding: 'utf8' });
+    t.equal(r.status, 0, `${command}: exit 0`, { stderr: r.stderr });
+    t.equal(r.stdout, nodeSettings().flags.join(' ') + '\n', `${command}: the daemon's settings`);
+  }
+});
