@@ -6,8 +6,10 @@
 # /proc/PID/stat over the phase ÷ dnsperf's completed queries), and the peaks of RssAnon and VmHWM
 # (/proc/PID/status sampled every 100 ms; VmHWM reset at the start of each phase with
 # `echo 5 > /proc/PID/clear_refs`). dnsmasq and Unbound take the same load in the same run (the
-# anchors, and dnsmasq's hit qps for the ratio). Then what the service entry point's peak under
-# misses is made of (bench/peak-breakdown.sh, on /proc/PID/smaps saved at the highest VmRSS sampled).
+# anchors, and dnsmasq's hit qps for the ratio), and bench/floor-echo.mjs, a bare Node UDP server,
+# the hits load (the floor Node's own UDP path puts under a hit). Then what the service entry
+# point's peak under misses is made of (bench/peak-breakdown.sh, on /proc/PID/smaps saved at the
+# highest VmRSS sampled).
 # Run: npm run bench:memory (as root; `npm run build && npm run bundle` first). Markdown on stdout,
 # also bench/results/memory-latest.md.
 # Environment: BENCH_SECONDS (10: each phase), BENCH_QUIET_WAIT (60), BENCH_ENTRIES (labels,
@@ -248,15 +250,15 @@ watch_anchor() { WATCH[$1]=$(daemon_of "${ADDR[$1]}" 53); [[ -n ${WATCH[$1]} ]] 
 
 declare -A SOCKET=()
 
-# start_entry KEY INDEX: the entry point's command with a config of its own; waits until the daemon
-# answers, then watches it and its resident parents.
+# start_entry KEY LABEL COMMAND: an entry point's command with a config of its own; waits until the
+# daemon answers, then watches it and its resident parents.
 start_entry() {
-  local s=$1 idx=$2 cfg="$TMP/$1.yaml" sock="$TMP/$1.sock" spawned daemon='' i
+  local s=$1 label=$2 cmd=$3 cfg="$TMP/$1.yaml" sock="$TMP/$1.sock" spawned daemon='' i
   write_config "$cfg" "$ENTRY_ADDR"
   SOCKET[$s]=$sock
   (
     cd "$ROOT" && set -- --config "$cfg" --control-socket "$sock"
-    eval "exec ${ENTRY_CMD[$idx]} \"\$@\""
+    eval "exec $cmd \"\$@\""
   ) >"$TMP/$s.log" 2>&1 &
   spawned=$!
   STARTED_PIDS+=("$spawned")
@@ -264,16 +266,16 @@ start_entry() {
   for ((i = 0; i < 150; i++)); do
     daemon=$(daemon_of "$ENTRY_ADDR" 53)
     if [[ -n $daemon ]] && [[ $(dig @"$ENTRY_ADDR" h0.bench.test A +short +time=1 +tries=1 2>/dev/null) == 10.0.0.0 ]]; then break; fi
-    kill -0 "$spawned" 2>/dev/null || [[ -n $daemon ]] || die "${ENTRY_LABEL[$idx]}: exited at start: $(tail -5 "$TMP/$s.log")"
+    kill -0 "$spawned" 2>/dev/null || [[ -n $daemon ]] || die "$label: exited at start: $(tail -5 "$TMP/$s.log")"
     daemon=
     sleep 0.1
   done
-  [[ -n $daemon ]] || die "${ENTRY_LABEL[$idx]}: did not answer on $ENTRY_ADDR:53 within 15 s: $(tail -5 "$TMP/$s.log")"
+  [[ -n $daemon ]] || die "$label: did not answer on $ENTRY_ADDR:53 within 15 s: $(tail -5 "$TMP/$s.log")"
   STARTED_PIDS+=("$daemon")
-  PID[$s]=$daemon ADDR[$s]=$ENTRY_ADDR PORT[$s]=53 LABEL[$s]=${ENTRY_LABEL[$idx]}
+  PID[$s]=$daemon ADDR[$s]=$ENTRY_ADDR PORT[$s]=53 LABEL[$s]=$label
   WATCH[$s]="$daemon $(parents_of "$daemon" "$spawned")"
   R[$s.start]=$(status_kib "$daemon" VmRSS)
-  say "${ENTRY_LABEL[$idx]}: daemon $daemon, resident parents: $(parents_of "$daemon" "$spawned" | sed 's/^$/none/')"
+  say "$label: daemon $daemon, resident parents: $(parents_of "$daemon" "$spawned" | sed 's/^$/none/')"
 }
 
 stop_entry() {
@@ -290,7 +292,7 @@ run_entry() {
   local idx=$1 s="e$1"
   PREFIX[$s]="e$1"
   say "${ENTRY_LABEL[$idx]}: start"
-  start_entry "$s" "$idx"
+  start_entry "$s" "${ENTRY_LABEL[$idx]}" "${ENTRY_CMD[$idx]}"
   check_system "$s" || die "${ENTRY_LABEL[$idx]}: answer check failed: $(printf '%s; ' "${FAILURES[@]}")"
   say "${ENTRY_LABEL[$idx]}: warm-up and hits"
   hits_phase "$s"
@@ -298,6 +300,18 @@ run_entry() {
   misses_phase "$s"
   check_system "$s" || die "${ENTRY_LABEL[$idx]}: answer check after the runs failed: $(printf '%s; ' "${FAILURES[@]}")"
   stop_entry "$s"
+}
+
+# The floor under a hit: bench/floor-echo.mjs, the least a Node UDP server does to answer, under
+# dnsfwd's own node flags, takes the hits load; what dnsfwd spends above it is dnsfwd's.
+FLOOR_LABEL='Node echo floor'
+run_floor() {
+  PREFIX[floor]=floor
+  say "$FLOOR_LABEL: start"
+  start_entry floor "$FLOOR_LABEL" "env FLOOR_LISTEN=$ENTRY_ADDR \$NODE $NODE_FLAGS bench/floor-echo.mjs"
+  say "$FLOOR_LABEL: warm-up and hits"
+  hits_phase floor
+  stop_entry floor
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -345,6 +359,7 @@ write_mem_report() {
   mem_row "${LABEL[dnsmasq]}" dnsmasq.misses
   mem_row "${LABEL[unbound]}" unbound.hits
   mem_row "${LABEL[unbound]}" unbound.misses
+  mem_row "$FLOOR_LABEL" floor.hits
   echo
   echo "Targets: peak RssAnon ≤ 24 MiB and peak VmHWM ≤ 64 MiB in every phase; hits ≥ 0.9× dnsmasq; CPU µs/query −20% from before-issue13.md."
   for i in "${!ENTRY_LABEL[@]}"; do
@@ -354,8 +369,12 @@ write_mem_report() {
     hwm=$(awk -v a="${R[$s.hits.hwm]}" -v b="${R[$s.misses.hwm]}" 'BEGIN { print (a > b ? a : b) }')
     echo "- ${ENTRY_LABEL[$i]}: RssAnon $(mib "$anon") MiB, $(met "$(mib "$anon")" '<=' 24);" \
       "VmHWM $(mib "$hwm") MiB, $(met "$(mib "$hwm")" '<=' 64) (start-up and warm-up, before the first reset: $(mib "${R[$s.hits.prehwm]}") MiB);" \
-      "hits $(ratio "${R[$s.hits.qps]}" "$DNSMASQ_HITS") dnsmasq, $(met "$(awk -v a="${R[$s.hits.qps]}" -v b="$DNSMASQ_HITS" 'BEGIN { print a / b }')" '>=' 0.9)"
+      "hits $(ratio "${R[$s.hits.qps]}" "$DNSMASQ_HITS") dnsmasq, $(met "$(awk -v a="${R[$s.hits.qps]}" -v b="$DNSMASQ_HITS" 'BEGIN { print a / b }')" '>=' 0.9)" \
+      "($(ratio "${R[$s.hits.qps]}" "${R[floor.hits.qps]}") the Node echo floor)"
   done
+  echo "- $FLOOR_LABEL (bench/floor-echo.mjs under \`$NODE_FLAGS\`: a bare dgram server answering every query with one A record):" \
+    "hits $(ratio "${R[floor.hits.qps]}" "$DNSMASQ_HITS") dnsmasq at $(us_per_query "${R[floor.hits.ticks]}" "${R[floor.hits.completed]}") µs/query," \
+    "against $(us_per_query "${R[dnsmasq.hits.ticks]}" "${R[dnsmasq.hits.completed]}") for dnsmasq: what Node's UDP receive and send cost before dnsfwd does anything."
   echo
   echo "Entry points (bench/memory.sh ENTRY_POINTS; \`run --config FILE --control-socket FILE\` appended; the daemon is the owner of the UDP socket on $ENTRY_ADDR:53):"
   for i in "${!ENTRY_LABEL[@]}"; do
@@ -441,6 +460,7 @@ memory_main() {
   say "dnsmasq: warm-up, hits, misses"
   hits_phase dnsmasq
   misses_phase dnsmasq
+  run_floor
   say "unbound: warm-up, hits, misses"
   hits_phase unbound
   misses_phase unbound
@@ -450,7 +470,7 @@ memory_main() {
   check_all "after the runs"
   DNSMASQ_HITS=$(awk -v a="${R[dnsmasq.hits.qps]}" -v b="${R[dnsmasq.hits2.qps]}" 'BEGIN { print (a + b) / 2 }')
   for i in "${!ENTRY_LABEL[@]}"; do DETAIL_KEYS+=("e$i.hits" "e$i.misses"); done
-  DETAIL_KEYS+=(dnsmasq.hits dnsmasq.hits2 dnsmasq.misses unbound.hits unbound.misses)
+  DETAIL_KEYS+=(dnsmasq.hits dnsmasq.hits2 dnsmasq.misses unbound.hits unbound.misses floor.hits)
   LOAD_END=$(load_avg)
   local report="$TMP/report.md"
   write_mem_report >"$report"
