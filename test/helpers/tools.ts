@@ -41,6 +41,9 @@ const PACKAGES: Readonly<Record<string, string>> = {
   mandoc: 'mandoc',
   bash: 'bash',
   zsh: 'zsh',
+  'ldns-nsec3-hash': 'ldnsutils',
+  'ldns-keygen': 'ldnsutils',
+  'ldns-signzone': 'ldnsutils',
 };
 
 /** Absolute path of `tool` (sbin directories included), or throws an error that says how to install it. */
