@@ -41,6 +41,9 @@ const PACKAGES: Readonly<Record<string, string>> = {
   mandoc: 'mandoc',
   bash: 'bash',
   zsh: 'zsh',
+  'ldns-keygen': 'ldnsutils',
+  'ldns-signzone': 'ldnsutils',
+  'ldns-key2ds': 'ldnsutils',
 };
 
 /** Absolute path of `tool` (sbin directories included), or throws an error that says how to install it. */
