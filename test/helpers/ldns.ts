@@ -35,7 +35,7 @@ export class LdnsDir {
     const base = this.run('ldns-keygen', args).trim();
     const m = /^K.*\+(\d{3})\+(\d{5})$/.exec(base);
     if (!m) throw new Error(`unexpected ldns-keygen output: ${base}`);
-    const dnskey = parseRr(readFileSync(join(this.dir, `${base}.key`), 'utf8').replace(/\tIN\t/, '\t3600\tIN\t'));
+    const dnskey = parseRr(readFileSync(join(this.dir, `${base}.key`), 'utf8').trim().replace(/\tIN\t/, '\t3600\tIN\t'));
     return { base, algorithm: Number(m[1]), tag: Number(m[2]), dnskey };
   }
 

@@ -22,7 +22,7 @@ interface Token {
 /** The line's tokens: quoted strings (escapes kept) and words; a `;` comment and parentheses dropped. */
 function tokens(line: string): Token[] {
   const out: Token[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|((?:[^\s"\\;()]|\\.)+)|;.*$|[()]/g;
+  const re = /"((?:[^"\\]|\\.)*)"|((?:[^\s"\\;()]|\\.)+)|;.*|[()]/g;
   for (let m = re.exec(line); m !== null; m = re.exec(line)) {
     if (m[1] !== undefined) out.push({ text: m[1], quoted: true });
     else if (m[2] !== undefined) out.push({ text: m[2], quoted: false });
@@ -105,8 +105,13 @@ function ipv6(text: string): number[] {
   return all.flatMap(u16);
 }
 
-const hex = (text: string): number[] => (text === '-' ? [] : [...Buffer.from(text, 'hex')]);
-const base64 = (words: readonly string[]): number[] => [...Buffer.from(words.join(''), 'base64')];
+/** Buffer's decoders skip what they do not understand: check the text first. */
+function strict(text: string, re: RegExp, encoding: 'hex' | 'base64'): number[] {
+  if (!re.test(text)) throw new Error(`not ${encoding}: ${text}`);
+  return [...Buffer.from(text, encoding)];
+}
+const hex = (text: string): number[] => (text === '-' ? [] : strict(text, /^(?:[0-9a-fA-F]{2})*$/, 'hex'));
+const base64 = (words: readonly string[]): number[] => strict(words.join(''), /^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 const name = (text: string): number[] => [...wireName(text)];
 const salt = (text: string): number[] => [hex(text).length, ...hex(text)];
 const charString = (t: Token): number[] => [unescape(t.text).length, ...unescape(t.text)];
