@@ -44,6 +44,7 @@ const PACKAGES: Readonly<Record<string, string>> = {
   'ldns-nsec3-hash': 'ldnsutils',
   'ldns-keygen': 'ldnsutils',
   'ldns-signzone': 'ldnsutils',
+  'ldns-key2ds': 'ldnsutils',
 };
 
 /** Absolute path of `tool` (sbin directories included), or throws an error that says how to install it. */
