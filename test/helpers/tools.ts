@@ -41,6 +41,11 @@ const PACKAGES: Readonly<Record<string, string>> = {
   mandoc: 'mandoc',
   bash: 'bash',
   zsh: 'zsh',
+  nsd: 'nsd',
+  unbound: 'unbound',
+  'ldns-keygen': 'ldnsutils',
+  'ldns-key2ds': 'ldnsutils',
+  'ldns-signzone': 'ldnsutils',
 };
 
 /** Absolute path of `tool` (sbin directories included), or throws an error that says how to install it. */
