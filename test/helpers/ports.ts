@@ -26,3 +26,8 @@ export async function freePort(address: string): Promise<number> {
   }
   throw new Error(`no free port on ${address}`);
 }
+
+/** Whether `port` is free for both UDP and TCP on `address`. */
+export async function portFree(address: string, port: number): Promise<boolean> {
+  return (await udpFree(address, port)) && (await tcpFree(address, port));
+}

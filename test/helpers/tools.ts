@@ -41,10 +41,12 @@ const PACKAGES: Readonly<Record<string, string>> = {
   mandoc: 'mandoc',
   bash: 'bash',
   zsh: 'zsh',
-  'ldns-nsec3-hash': 'ldnsutils',
+  nsd: 'nsd',
+  unbound: 'unbound',
   'ldns-keygen': 'ldnsutils',
-  'ldns-signzone': 'ldnsutils',
   'ldns-key2ds': 'ldnsutils',
+  'ldns-signzone': 'ldnsutils',
+  'ldns-nsec3-hash': 'ldnsutils',
 };
 
 /** Absolute path of `tool` (sbin directories included), or throws an error that says how to install it. */
