@@ -144,7 +144,7 @@ export async function startUnbound(o: UnboundOptions): Promise<ServerProcess> {
     `  root-hints: "${o.rootHints}"`,
     // The test's name servers are all on 127.0.90.x.
     '  do-not-query-localhost: no',
-    // Unbound answers test. itself (NXDOMAIN) by default, as RFC 6761 §6.2 allows: ask the test root.
+    // Unbound answers some special-use names itself by default (RFC 6761 §6.2 allows it): ask the test root.
     '  local-zone: "test." nodefault',
     '  qname-minimisation: no',
     '  target-fetch-policy: "0 0 0 0 0"',

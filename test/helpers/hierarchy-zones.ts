@@ -1,41 +1,41 @@
-// The zones of the signed test hierarchy (signed-hierarchy.ts): a root, the TLD test. and under it one
+// The zones of the signed test hierarchy (signed-hierarchy.ts): a root, the TLD example. and under it one
 // zone per DNSSEC case, written, keyed and signed afresh with the ldns tools (zone-signing.ts).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alterRdata, generateKey, signZone, type SigningOptions, type ZoneKey } from './zone-signing.js';
 
-/** The cases: each a zone under test. */
+/** The cases: each a zone under example. */
 export const CASES = {
-  /** Signed with NSEC, DS in test. */
-  secure: 'secure.test.',
-  /** Signed with NSEC3 (salt, 5 iterations), DS in test. */
-  nsec3: 'nsec3.test.',
-  /** NSEC3 with Opt-Out; holds the unsigned delegation unsigned.optout.test. */
-  optout: 'optout.test.',
+  /** Signed with NSEC, DS in example. */
+  secure: 'secure.example.',
+  /** Signed with NSEC3 (salt, 5 iterations), DS in example. */
+  nsec3: 'nsec3.example.',
+  /** NSEC3 with Opt-Out; holds the unsigned delegation unsigned.optout.example. */
+  optout: 'optout.example.',
   /** Unsigned, no DS: an insecure delegation. */
-  insecure: 'insecure.test.',
-  /** Signed, DS in test., but www's A RDATA changed after signing. */
-  bogus: 'bogus.test.',
+  insecure: 'insecure.example.',
+  /** Signed, DS in example., but www's A RDATA changed after signing. */
+  bogus: 'bogus.example.',
   /** Signed with a validity window wholly in the past. */
-  expired: 'expired.test.',
-  /** DS in test. for a key that is not in its DNSKEY RRset. */
-  nokey: 'nokey.test.',
+  expired: 'expired.example.',
+  /** DS in example. for a key that is not in its DNSKEY RRset. */
+  nokey: 'nokey.example.',
   /** Signed with RSASHA1 (algorithm 5), DS with digest type 2. */
-  alg5: 'alg5.test.',
-  /** Bogus as bogus.test., for a negative trust anchor. */
-  nta: 'nta.test.',
+  alg5: 'alg5.example.',
+  /** Bogus as bogus.example., for a negative trust anchor. */
+  nta: 'nta.example.',
   /** NSEC3 with 200 iterations (above the caps of RFC 9276 §3.2). */
-  iterations: 'iter200.test.',
+  iterations: 'iter200.example.',
 } as const;
 export type CaseName = keyof typeof CASES;
 
-/** The unsigned zone delegated from optout.test. without DS (covered by an Opt-Out NSEC3). */
-export const UNSIGNED_UNDER_OPTOUT = 'unsigned.optout.test.';
+/** The unsigned zone delegated from optout.example. without DS (covered by an Opt-Out NSEC3). */
+export const UNSIGNED_UNDER_OPTOUT = 'unsigned.optout.example.';
 
 /** Which NSD serves a zone: one per level of the tree. */
 export type Level = 'root' | 'tld' | 'child' | 'grandchild';
 
-/** The RDATA of www's A record, and what bogus.test. and nta.test. serve instead once signed. */
+/** The RDATA of www's A record, and what bogus.example. and nta.example. serve instead once signed. */
 export const WWW_A = '192.0.2.1';
 export const ALTERED_A = '192.0.2.66';
 
@@ -83,8 +83,8 @@ function plans(algorithm: string): ZonePlan[] {
   return [
     { name: UNSIGNED_UNDER_OPTOUT, level: 'grandchild', signing: null, children: [] },
     ...cases,
-    { name: 'test.', level: 'tld', signing: { algorithm }, children: cases.map((c) => c.name) },
-    { name: '.', level: 'root', signing: { algorithm }, children: ['test.'] },
+    { name: 'example.', level: 'tld', signing: { algorithm }, children: cases.map((c) => c.name) },
+    { name: '.', level: 'root', signing: { algorithm }, children: ['example.'] },
   ];
 }
 
@@ -104,7 +104,7 @@ function body(zone: string, address: string): string[] {
     rr(zone, 'NS', nsName(zone)),
     rr(nsName(zone), 'A', address),
   ];
-  if (zone === '.' || zone === 'test.') return apex;
+  if (zone === '.' || zone === 'example.') return apex;
   return [
     ...apex,
     rr(at('www'), 'A', WWW_A),

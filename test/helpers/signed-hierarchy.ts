@@ -1,19 +1,19 @@
-// A signed DNS hierarchy on loopback for the DNSSEC tests: a test root, the TLD test. and one zone per
+// A signed DNS hierarchy on loopback for the DNSSEC tests: a test root, the TLD example. and one zone per
 // case under it, served by real NSDs, with a plain Unbound resolver, a validating Unbound oracle and
 // a DNSSEC-stripping proxy in front.
 /**
  * How Debian 12's Unbound 1.17.1 (the oracle) judges the cases where validators may differ, as
  * test/integration/dnssec-hierarchy.test.ts asserts:
- * - alg5.test. (RSASHA1, algorithm 5): secure, AD=1. Debian's OpenSSL 3 still verifies RSA/SHA-1
+ * - alg5.example. (RSASHA1, algorithm 5): secure, AD=1. Debian's OpenSSL 3 still verifies RSA/SHA-1
  *   signatures and Unbound validates algorithm 5 (RFC 8624 §3.1: MUST validate). dnsfwd's
  *   validator treats algorithm 5 as unsupported, so insecure (RFC 4035 §5.2): there the two differ.
- * - iter200.test. (NSEC3 with 200 iterations): Debian's Unbound 1.17.1 defaults
+ * - iter200.example. (NSEC3 with 200 iterations): Debian's Unbound 1.17.1 defaults
  *   val-nsec3-keysize-iterations to "1024 150 2048 150 4096 150" (unbound-checkconf -o), a cap of
  *   150 for every key size; above it an NSEC3 proof counts as insecure (RFC 9276 §3.2): a name
  *   that does not exist gets NXDOMAIN with AD=0. Positive answers need no NSEC3: they stay
- *   secure (www.iter200.test. A with AD=1).
- * - optout.test.: a name that does not exist gets NXDOMAIN with AD=0, as its proof is an Opt-Out
- *   NSEC3 (RFC 5155 §9.2); www.unsigned.optout.test. (delegated with no DS) is insecure.
+ *   secure (www.iter200.example. A with AD=1).
+ * - optout.example.: a name that does not exist gets NXDOMAIN with AD=0, as its proof is an Opt-Out
+ *   NSEC3 (RFC 5155 §9.2); www.unsigned.optout.example. (delegated with no DS) is insecure.
  * Start-up (keys, signing, 4 NSDs, 2 Unbounds) takes some 1.2-2 s on two cores shared with other
  * work (`startupMs`); the test prints it.
  */
@@ -31,9 +31,9 @@ export { CASES, type CaseName, UNSIGNED_UNDER_OPTOUT, WWW_A, ALTERED_A } from '.
 export type { Endpoint } from './dns-servers.js';
 
 export interface SignedHierarchyOptions {
-  /** Key algorithm of every zone but alg5.test.: ldns-keygen's name (default ECDSAP256SHA256). */
+  /** Key algorithm of every zone but alg5.example.: ldns-keygen's name (default ECDSAP256SHA256). */
   readonly algorithm?: 'ECDSAP256SHA256' | 'ED25519';
-  /** The oracle's negative trust anchors (domain-insecure:); default [nta.test.]. */
+  /** The oracle's negative trust anchors (domain-insecure:); default [nta.example.]. */
   readonly domainInsecure?: readonly string[];
   /** Which 16 addresses of 127.0.90.0/24 to use (0-14: 127.0.90.(16·block+1) on); default the first one free. */
   readonly block?: number;
@@ -59,7 +59,7 @@ export interface QueryOptions {
 }
 
 export interface SignedHierarchy {
-  /** The authoritative NSDs: one per level (root ., TLD test., the case zones, unsigned.optout.test.). */
+  /** The authoritative NSDs: one per level (root ., TLD example., the case zones, unsigned.optout.example.). */
   readonly servers: Readonly<Record<Level, Endpoint>>;
   /** Unbound, iterating only (no validation): DNSSEC records to a client that sets DO, CD answered. */
   readonly resolver: Endpoint;

@@ -39,7 +39,7 @@ t.test('the trust anchor is the root KSK, as a DS and a DNSKEY line', async (t) 
   t.match(h.trustAnchorDs, /^\. IN DS \d+ 13 2 [0-9A-F]{64}$/);
   t.match(h.trustAnchorDnskey, /^\. IN DNSKEY 257 3 13 [A-Za-z0-9+/=]+$/);
   await expectAnswer(t, h.oracle, '.', 'SOA', { rcode: 'NOERROR', ad: true });
-  await expectAnswer(t, h.oracle, 'test.', 'SOA', { rcode: 'NOERROR', ad: true });
+  await expectAnswer(t, h.oracle, 'example.', 'SOA', { rcode: 'NOERROR', ad: true });
 });
 
 t.test('oracle: signed zones are secure', async (t) => {
@@ -81,7 +81,7 @@ t.test('oracle: bogus, expired and missing-key zones fail; CD=1 returns the bogu
   await expectAnswer(t, h.oracle, www, 'A', { rcode: 'NOERROR', ad: false, answers: [`${www} A ${ALTERED_A}`] }, { cd: true });
 });
 
-t.test('oracle: the negative trust anchor makes nta.test. insecure', async (t) => {
+t.test('oracle: the negative trust anchor makes nta.example. insecure', async (t) => {
   const www = `www.${nta}`;
   await expectAnswer(t, h.oracle, www, 'A', { rcode: 'NOERROR', ad: false, answers: [`${www} A ${ALTERED_A}`] });
 });
