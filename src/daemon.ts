@@ -1,11 +1,13 @@
 // The wiring, and the only place that creates the long-lived objects: the config's sections
-// become the stages (server → pipeline → cache → CNAME chase → coalesce → route → upstream), the
+// become the stages (server → pipeline → cache → CNAME chase → coalesce → DNSSEC → route → upstream), the
 // sources feed the routes. A reload swaps in what changed, all or nothing; shutdown drains, then
 // closes. The metrics endpoint reads every part's counters on each scrape.
 import { formatEndpoint } from './address.js';
 import { readInterfaces } from './host-interfaces.js';
 import { AnswerCache } from './cache/setup.js';
 import type { Config } from './config/types.js';
+import { dnssecParts } from './dnssec/impl.js';
+import { DnssecSetup } from './dnssec/setup.js';
 import type { Logger } from './log.js';
 import { explainQuery } from './control/explain.js';
 import { collectStatus } from './control/status.js';
@@ -38,6 +40,7 @@ export class Daemon {
   private readonly routes: Routes;
   private readonly cache: AnswerCache;
   private readonly coalesced = new CoalesceCounters();
+  private readonly dnssec: DnssecSetup;
   private readonly clients: ClientPolicy;
   private readonly listeners: Listeners;
   private readonly pipeline: Pipeline;
@@ -56,9 +59,11 @@ export class Daemon {
     this.upstreams = new Upstreams(log.child({ component: 'upstream' }), config.upstream);
     this.routes = new Routes(config, this.upstreams, log);
     this.cache = new AnswerCache(config.cache, log.child({ component: 'cache' }));
-    // The CNAME stage asks the next step of a chain through the whole pipeline (the cache first).
+    this.dnssec = new DnssecSetup(config.dnssec, dnssecParts(), log.child({ component: 'dnssec' }));
+    // The CNAME stage asks the next step of a chain through the whole pipeline (the cache first),
+    // and so does the DNSSEC stage for the DS and DNSKEY records of the chain of trust.
     const top: Handler = compose(
-      [this.cache.stage(), chaseStage(() => top), coalesceStage(this.coalesced)],
+      [this.cache.stage(), chaseStage(() => top), coalesceStage(this.coalesced), this.dnssec.stage(() => top)],
       routeStage(log.child({ component: 'route' })),
     );
     this.clients = new ClientPolicy(config, readInterfaces(), log.child({ component: 'access' }), Date.now, this.upstreams.own);
@@ -97,6 +102,7 @@ export class Daemon {
    * binding new listen addresses) happens before anything is swapped, and a failure keeps the old.
    */
   async reload(next: Config): Promise<void> {
+    const applyDnssec = this.dnssec.prepare(next.dnssec); // a trust anchors file that does not read keeps the old config
     const fresh = sameSources(this.config.default.sources, next.default.sources) ? null : this.sourceSet(next);
     let metrics;
     try {
@@ -114,6 +120,7 @@ export class Daemon {
     this.clients.setHostInterfaces(readInterfaces());
     this.followHosts();
     this.cache.configure(next.cache);
+    applyDnssec();
     if (fresh) {
       const old = this.sources;
       await this.startSources(fresh);
@@ -149,6 +156,7 @@ export class Daemon {
       peek: (key, now) => this.cache.peek(key, now),
       pipeline: this.pipeline,
       deadlineMs: this.config.upstream.deadlineMs,
+      dnssec: (n, validates) => this.dnssec.describe(n, validates),
     });
   }
 
@@ -257,5 +265,6 @@ export class Daemon {
   private rebuild(): void {
     const before = this.routes.rebuild(this.config, this.sources.state());
     this.cache.routesChanged(before, this.routes.table);
+    this.dnssec.routesChanged();
   }
 }

@@ -19,6 +19,7 @@ const ErrorCodes = {
   USER_SWITCH: 'becoming the configured user failed',
   CONTROL_SOCKET: 'the control socket cannot be made',
   LOG_FILE: 'the log file cannot be opened',
+  TRUST_ANCHORS: 'the trust anchors file cannot be used',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,6 +1,8 @@
 // What `dnsfwd check` finds that `run` would drop or refuse on this host, though the file itself
-// is valid: a route's server that is dnsfwd itself (route/self.ts), a `user:` that does not exist.
+// is valid: a route's server that is dnsfwd itself (route/self.ts), a `user:` that does not exist, a
+// trust anchors file that cannot be read or does not parse (its own FILE:LINE).
 // Each is an error located where it was written: FILE:LINE:COL, or the command-line flag.
+import { readAnchors } from '../dnssec/setup.js';
 import { formatEndpoint, type Endpoint } from '../address.js';
 import type { ConfigError, Locator, PathSegment } from '../checker.js';
 import type { Config } from '../config/types.js';
@@ -38,6 +40,10 @@ export function hostProblems(config: Config, fromFile: Config | null, locate: Lo
   if (config.user !== '') {
     const why = unknownUser(config.user, passwdFile);
     if (why) at(['user'], fromFile?.user === config.user, '--user', `${why}: run would stop after binding its sockets`);
+  }
+  if (config.dnssec.mode !== 'off') {
+    const anchors = readAnchors(config.dnssec);
+    if (!anchors.ok) out.push({ file: anchors.file, line: anchors.line, col: 0, key: 'dnssec.trust_anchors', reason: `trust anchors: ${anchors.reason}` });
   }
   return out;
 }

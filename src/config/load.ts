@@ -6,6 +6,7 @@ import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, vi
 import type { Document, Node } from 'yaml';
 import { parseEndpoints, type Endpoint, type ParseResult } from '../address.js';
 import { describeCache } from '../cache/config.js';
+import { describeDnssec } from '../dnssec/config.js';
 import { describeMetrics } from '../metrics/config.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { describeRoutes, parseRouteFlag } from '../route/config.js';
@@ -225,6 +226,7 @@ export function describeConfig(c: Config): string {
     ...describeAccess(c.access),
     describeRateLimit(c.rateLimit),
     describeCache(c.cache),
+    describeDnssec(c.dnssec),
     describeMetrics(c.metrics),
   ].join('\n');
 }

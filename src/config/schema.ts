@@ -2,6 +2,7 @@
 // deep-frozen Config, or the first ConfigError, located in the source through a Locator the loader
 // supplies. Each section is checked by the stage that owns it (its config.ts).
 import { CACHE_DEFAULTS, cacheSection } from '../cache/config.js';
+import { DNSSEC_DEFAULTS, dnssecSection } from '../dnssec/config.js';
 import { METRICS_DEFAULTS, metricsSection } from '../metrics/config.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { DEFAULT_ROUTE_DEFAULTS, defaultSection, ROUTES_DEFAULTS, routesList } from '../route/config.js';
@@ -35,6 +36,7 @@ const DEFAULTS = deepFreeze({
   access: ACCESS_DEFAULTS,
   rate_limit: RATE_LIMIT_DEFAULTS,
   metrics: METRICS_DEFAULTS,
+  dnssec: DNSSEC_DEFAULTS,
 });
 
 export function validateConfig(raw: unknown, options: ValidateOptions = {}): ConfigResult {
@@ -71,6 +73,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   if (!rateLimit.ok) return rateLimit;
   const metrics = metricsSection(c, pick(top.value, 'metrics', DEFAULTS.metrics));
   if (!metrics.ok) return metrics;
+  const dnssec = dnssecSection(c, pick(top.value, 'dnssec', DEFAULTS.dnssec));
+  if (!dnssec.ok) return dnssec;
   const config: Config = {
     ...(options.file === undefined ? {} : { file: options.file }),
     listen: listen.value.listen,
@@ -89,6 +93,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
     access: access.value,
     rateLimit: rateLimit.value,
     metrics: metrics.value,
+    dnssec: dnssec.value,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -2,6 +2,7 @@
 // from the sections each stage defines (server/ with its client-config.ts, route/, upstream/, cache/, sources/ config.ts).
 import type { Endpoint, WatchedListen } from '../address.js';
 import type { CacheConfig } from '../cache/config.js';
+import type { DnssecConfig } from '../dnssec/config.js';
 import type { MetricsConfig } from '../metrics/config.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import type { DefaultRouteConfig, RouteConfig } from '../route/config.js';
@@ -41,6 +42,8 @@ export interface Config {
   readonly rateLimit: RateLimitConfig;
   /** The Prometheus endpoint. */
   readonly metrics: MetricsConfig;
+  /** DNSSEC validation. */
+  readonly dnssec: DnssecConfig;
 }
 
 /** A config, and for one read from a file, where each of its settings is written there. */

@@ -5,6 +5,7 @@
 // by the same key, looked at without counting a hit or moving it in the LRU. With `live`
 // (`--query`), the query then goes through the real pipeline: the answer, who gave it, how long it took.
 import type { Lookup } from '../cache/packet-cache.js';
+import type { DnssecReport } from '../dnssec/setup.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Query, type AnswerNote } from '../pipeline/query.js';
 import type { RouteOrigin, RouteTable } from '../route/build.js';
@@ -40,6 +41,8 @@ export interface ExplainParts {
   readonly pipeline: Pipeline;
   /** How long a live query may take (upstream.deadline_ms, as a client's). */
   readonly deadlineMs: number;
+  /** What DNSSEC validation knows of a name (wire) on a route that validates or not; null when it is off. */
+  readonly dnssec?: (name: Uint8Array, routeValidates: boolean) => DnssecReport | null;
 }
 
 /** An answer: its RCODE and records in presentation form. */
@@ -61,6 +64,8 @@ export type CacheReport =
       readonly storedAt: string;
       readonly expiresAt: string;
       readonly prefetching: boolean;
+      /** The AD bit the answer is stored with: DNSSEC secure. */
+      readonly ad: boolean;
     };
 
 export interface LiveReport extends AnswerReport {
@@ -68,6 +73,8 @@ export interface LiveReport extends AnswerReport {
   readonly from: string | null;
   readonly route: string | null;
   readonly ms: number;
+  /** AD in the reply (the query asks for it, RFC 6840 §5.7): DNSSEC secure. */
+  readonly ad: boolean;
 }
 
 export interface ExplainReport {
@@ -86,13 +93,20 @@ export interface ExplainReport {
   readonly answer: AnswerReport | null;
   readonly cached: CacheReport;
   readonly live: LiveReport | null;
+  readonly dnssec: DnssecReport | null;
 }
 
-/** The query a client would send for `name` (lower case, no trailing dot, '' the root) and `type`: RD set, no EDNS. */
+/**
+ * The query a client would send for `name` (lower case, no trailing dot, '' the root) and `type`:
+ * RD set, no EDNS; and AD, which asks for the AD bit in the answer (RFC 6840 §5.7) without
+ * changing the cache key.
+ */
 export function clientQuery(name: string, type: number): Buffer {
   const qname = presentationToWire(name);
   if (qname.length > 255) throw new Error(`explain: "${name}" is longer than 255 bytes in wire format`);
-  return recursiveQuery(qname, type);
+  const q = recursiveQuery(qname, type);
+  q[3] = q[3]! | 0x20;
+  return q;
 }
 
 /**
@@ -108,11 +122,11 @@ export async function explainQuery(name: string, typeText: string, live: boolean
   if (parsed.kind !== 'query') {
     // What dnsfwd refuses before any route (a zone transfer, class CH): nothing is asked, with --query either.
     const rcodeText = parsed.kind === 'error' ? rcodeName(parsed.rcode) : 'none (dropped)';
-    return { ...base, decision: 'refused', why: parsed.why, route: null, servers: [], answer: { rcode: rcodeText, records: [] }, cached: { state: 'miss' }, live: null };
+    return { ...base, decision: 'refused', why: parsed.why, route: null, servers: [], answer: { rcode: rcodeText, records: [] }, cached: { state: 'miss' }, live: null, dnssec: null };
   }
   const q = new Query(bytes, parsed.question, 'udp', p.now() + p.deadlineMs, p.table);
   const cached = cacheReport(p.peek(q.key, p.now()), p.now());
-  let report: Omit<ExplainReport, 'live'>;
+  let report: Omit<ExplainReport, 'live' | 'dnssec'>;
   if (isProbeQuery(bytes)) {
     const why = 'a loop probe of dnsfwd: one that reaches it has come back round a loop';
     report = { ...base, decision: 'refused', why, route: null, servers: [], answer: { rcode: 'REFUSED', records: [] }, cached };
@@ -125,7 +139,10 @@ export async function explainQuery(name: string, typeText: string, live: boolean
         ? { ...base, decision: 'local', why: null, route: where, servers: [], answer: answerReport(g.answer(bytes, parsed.question)), cached }
         : { ...base, decision: 'forward', why: null, route: where, servers: g.servers().map(serverReport), answer: null, cached };
   }
-  return { ...report, live: live ? await liveQuery(bytes, parsed.question, p) : null };
+  const liveReport = live ? await liveQuery(bytes, parsed.question, p) : null;
+  const forwarded = report.decision === 'forward';
+  const dnssec = p.dnssec?.(presentationToWire(name), forwarded && (q.route.dnssec ?? false)) ?? null;
+  return { ...report, live: liveReport, dnssec: forwarded ? dnssec : null };
 }
 
 function answerReport(reply: Buffer): AnswerReport {
@@ -147,6 +164,7 @@ function cacheReport(found: Lookup | null, now: number): CacheReport {
     storedAt: new Date(e.storedAt).toISOString(),
     expiresAt: new Date(e.expiresAt).toISOString(),
     prefetching: e.prefetching,
+    ad: (e.bytes[3]! & 0x20) !== 0,
   };
 }
 
@@ -158,7 +176,7 @@ async function liveQuery(bytes: Buffer, question: Query['question'], p: ExplainP
   const reply = await beforeDeadline<Buffer | null>(pending, p.deadlineMs, () => ({ value: null })).catch(() => null);
   const ms = Math.round((performance.now() - started) * 10) / 10;
   const answer = reply === null ? { rcode: 'SERVFAIL', records: [] } : answerReport(reply);
-  return { ...answer, from: reply === null ? null : (note.from ?? null), route: note.route ?? null, ms };
+  return { ...answer, from: reply === null ? null : (note.from ?? null), route: note.route ?? null, ms, ad: reply !== null && (reply[3]! & 0x20) !== 0 };
 }
 
 /**
@@ -181,15 +199,22 @@ export function formatExplain(result: unknown): string {
   lines.push(`  cache: ${cacheText(r.cached, now)}`);
   if (r.live) {
     const l = r.live;
-    lines.push(`  live query: ${l.rcode} in ${l.ms} ms from ${l.from ?? 'nobody'}${l.route ? ` (route ${l.route})` : ''}`);
+    lines.push(`  live query: ${l.rcode}${l.ad ? ' (AD: DNSSEC secure)' : ''} in ${l.ms} ms from ${l.from ?? 'nobody'}${l.route ? ` (route ${l.route})` : ''}`);
     lines.push(...(l.records.length > 0 ? l.records.map((x) => `    ${x}`) : ['    (no answer records)']));
   }
+  if (r.dnssec) lines.push(...dnssecLines(r.dnssec, now));
   return lines.join('\n');
+}
+
+function dnssecLines(d: DnssecReport, now: number): string[] {
+  if (!d.validated) return [`  dnssec: ${d.mode}, not validated: ${d.why ?? ''}`];
+  const steps = d.chain.map((c) => `    ${c.name}: ${c.state}${c.zone !== c.name ? ` (in zone ${c.zone})` : ''}${c.why ? `: ${c.why}` : ''}, kept ${when(new Date(c.until * 1000).toISOString(), now)}`);
+  return [`  dnssec: ${d.mode}, validated; the chain of trust known now:`, ...(steps.length ? steps : ['    (nothing yet: ask with --query)'])];
 }
 
 function cacheText(c: CacheReport, now: number): string {
   if (c.state === 'off' || c.state === 'miss') return c.state === 'off' ? 'off (cache size 0)' : 'not cached';
   const what = c.kind === 'positive' ? c.rcode : `${c.kind} ${c.rcode}`;
   if (c.state === 'stale') return `stale ${what}: expired ${when(c.expiresAt, now)}, served only if the servers fail`;
-  return `${what}, TTL ${c.ttl} s left (stored ${when(c.storedAt, now)})${c.prefetching ? ', being refreshed' : ''}`;
+  return `${what}${c.ad ? ' (AD: DNSSEC secure)' : ''}, TTL ${c.ttl} s left (stored ${when(c.storedAt, now)})${c.prefetching ? ', being refreshed' : ''}`;
 }

@@ -4,7 +4,8 @@
 // target, the target is asked through the whole pipeline (so a step can be a cache hit, and is
 // itself followed), and the client gets the chain: the CNAMEs in order, then the final records,
 // the TTL of the whole the smallest of its parts, the RCODE of the last step (NXDOMAIN with the
-// CNAMEs kept, RFC 6604), AD clear (dnsfwd assembled it). A chain inside one route is left as that
+// CNAMEs kept, RFC 6604), AD set only when every step had it (each step validated on its own route,
+// dnssec/stage.ts). A chain inside one route is left as that
 // route's upstream gave it. At most MAX_STEPS steps; a name met twice is a loop: SERVFAIL.
 // Replies are decoded with dns-packet here, on this slow path only.
 import dnsPacket, { type Answer } from 'dns-packet';
@@ -104,7 +105,8 @@ async function followChain(reply: Buffer, q: Query, top: () => Handler): Promise
   } catch {
     return errorReply(q.bytes, h.Rcode.SERVFAIL, q.question);
   }
-  return assemble(first, rest, lastCode, q);
+  const ad = (reply[3]! & 0x20) !== 0 && (last[3]! & 0x20) !== 0;
+  return assemble(first, rest, lastCode, ad, q);
 }
 
 /**
@@ -130,13 +132,13 @@ function stepQuery(q: Query, target: string, chain: readonly string[]): Query | 
 }
 
 /** The client's reply: the first answer's records, then the last step's, every TTL the smallest. */
-function assemble(first: dnsPacket.Packet, rest: dnsPacket.Packet, code: number, q: Query): Buffer {
+function assemble(first: dnsPacket.Packet, rest: dnsPacket.Packet, code: number, ad: boolean, q: Query): Buffer {
   const answers = [...(first.answers ?? []), ...(rest.answers ?? [])];
   const ttl = Math.min(...answers.map((a) => ('ttl' in a && typeof a.ttl === 'number' ? a.ttl : 0)));
   for (const a of answers) if ('ttl' in a) a.ttl = ttl;
   const flags = dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | ((first.flags ?? 0) & dnsPacket.CHECKING_DISABLED);
   const encoded = dnsPacket.encode({ type: 'response', id: 0, flags, questions: first.questions, answers, authorities: rest.authorities ?? [] });
-  encoded[3] = (encoded[3]! & 0xf0) | code;
+  encoded[3] = (encoded[3]! & 0xf0) | code | (ad ? 0x20 : 0);
   const out = withClientOpt(encoded, q.question.end, q.question.edns);
   stampClient(out, q.bytes, q.question);
   return out;

@@ -37,6 +37,12 @@ export class Query {
   uncacheable = false;
   /** The names asked for so far to answer the client, for a query a CNAME chain led to. */
   chain: readonly string[] = NO_CHAIN;
+  /** Set by the DNSSEC stage on the query it forwards for validation: the route stage then records the two fields below. */
+  validating = false;
+  /** Set by the route stage on a forwarded reply: the server that gave it. */
+  answeredBy = '';
+  /** Set by the route stage on a forwarded reply: whether the server's OPT record had DO (RFC 3225 §3). */
+  upstreamDnssecOk = false;
 
   constructor(
     /** The client's message as received; stages must not modify it. */
@@ -66,5 +72,15 @@ export class Query {
   /** The route this query goes to: looked up on first use, then remembered. */
   get route(): Route<RouteTarget> {
     return (this.found ??= this.routes.lookup(this.bytes, HEADER_SIZE));
+  }
+
+  /** The route of the wire-format name at `offset` of `message`, in the routes this query sees. */
+  routeOf(message: Uint8Array, offset: number): Route<RouteTarget> {
+    return this.routes.lookup(message, offset);
+  }
+
+  /** Sends this query where `route` leads instead of its own name's route (a DS query goes to the parent's, RFC 4035 §4.2). */
+  routeAs(route: Route<RouteTarget>): void {
+    this.found = route;
   }
 }

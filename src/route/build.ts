@@ -52,6 +52,7 @@ interface RouteSpec {
   readonly servers: Endpoint[];
   readonly cache: boolean;
   readonly tcpOnly?: boolean;
+  readonly dnssec: boolean;
   readonly origin: RouteOrigin;
 }
 
@@ -81,15 +82,15 @@ export function buildTable(config: RoutingConfig, from: SourceState, group: Grou
   }
   const perLink = linkRoutes(config, from, keep);
   const configured = (r: RoutingConfig['routes'][number]): RouteSpec => {
-    return { zone: r.zone, servers: keep(r.zone, r.servers), cache: r.cache, tcpOnly: r.transport === 'tcp', origin: { kind: 'config' } };
+    return { zone: r.zone, servers: keep(r.zone, r.servers), cache: r.cache, tcpOnly: r.transport === 'tcp', dnssec: r.dnssec, origin: { kind: 'config' } };
   };
   const specs: RouteSpec[] = [
     ...config.routes.map(configured),
     ...perLink,
-    { zone: '', servers: defaultServers, cache: config.default.cache, origin: { kind: 'default', from: defaultFrom } },
+    { zone: '', servers: defaultServers, cache: config.default.cache, dnssec: true, origin: { kind: 'default', from: defaultFrom } },
   ];
   const builtIn: Route<SpecialZone>[] = builtInZones(config.routes).map((s) => ({ zone: s.zone, cache: false, group: s }));
-  const forwarded = specs.map(({ zone, servers, cache, tcpOnly }) => ({ zone, cache, group: group(zone, servers, tcpOnly ?? false) }));
+  const forwarded = specs.map(({ zone, servers, cache, tcpOnly, dnssec }) => ({ zone, cache, dnssec, group: group(zone, servers, tcpOnly ?? false) }));
   const table = new ZoneTable<RouteTarget>([...forwarded, ...builtIn]);
   const linkRoutesByZone = Object.fromEntries(perLink.map((r) => [r.zone, r.servers.map(formatEndpoint)]));
   const inUse = uniqueEndpoints(specs.flatMap((s) => s.servers));
@@ -116,7 +117,7 @@ function linkRoutes(config: RoutingConfig, from: SourceState, keep: (zone: strin
       taken.add(zone.value);
       const servers = keep(zone.value, link.servers);
       const origin: RouteOrigin = { kind: 'link', link: link.link, ...(link.file !== undefined ? { file: link.file } : {}) };
-      if (servers.length > 0) out.push({ zone: zone.value, servers, cache: config.default.cache, origin });
+      if (servers.length > 0) out.push({ zone: zone.value, servers, cache: config.default.cache, dnssec: false, origin });
     }
   }
   return out;

@@ -21,6 +21,11 @@ export interface RouteConfig {
    * with `dns_config.udp_answer_limit` and no `enable_truncate`).
    */
   readonly transport: 'udp' | 'tcp';
+  /**
+   * Whether its answers are validated when `dnssec:` is on. A zone with servers of its own (Consul,
+   * libvirt's dnsmasq) is usually unsigned and not in the public tree: false unless it opts in.
+   */
+  readonly dnssec: boolean;
 }
 
 export interface DefaultRouteConfig {
@@ -62,7 +67,7 @@ export function routesList(c: Checker, raw: unknown): Check<RouteConfig[]> {
 }
 
 function route(c: Checker, raw: unknown, path: PathSegment[], done: readonly RouteConfig[]): Check<RouteConfig> {
-  const m = mapping(c, raw, path, ['zone', 'servers', 'cache', 'transport'], ['zone', 'servers']);
+  const m = mapping(c, raw, path, ['zone', 'servers', 'cache', 'transport', 'dnssec'], ['zone', 'servers']);
   if (!m.ok) return m;
   const zone = parsed(c, m.value.zone, [...path, 'zone'], parseZone);
   if (!zone.ok) return zone;
@@ -78,7 +83,9 @@ function route(c: Checker, raw: unknown, path: PathSegment[], done: readonly Rou
   if (!cache.ok) return cache;
   const transport = oneOf(c, pick(m.value, 'transport', 'udp'), [...path, 'transport'], ['udp', 'tcp'] as const);
   if (!transport.ok) return transport;
-  return ok({ zone: zone.value, servers: servers.value, cache: cache.value, transport: transport.value });
+  const dnssec = flag(c, pick(m.value, 'dnssec', false), [...path, 'dnssec']);
+  if (!dnssec.ok) return dnssec;
+  return ok({ zone: zone.value, servers: servers.value, cache: cache.value, transport: transport.value, dnssec: dnssec.value });
 }
 
 export function defaultSection(c: Checker, raw: unknown): Check<DefaultRouteConfig> {
@@ -107,7 +114,7 @@ export function parseRouteFlag(text: string): ParseResult<RouteConfig> {
   if (serverText.trim() === '') return { ok: false, reason: `"${text}": a route needs at least one server` };
   const servers = parseEndpoints([serverText]);
   if (!servers.ok) return servers;
-  return { ok: true, value: { zone: zone.value, servers: servers.value, cache: true, transport: 'udp' } };
+  return { ok: true, value: { zone: zone.value, servers: servers.value, cache: true, transport: 'udp', dnssec: false } };
 }
 
 /**
@@ -120,7 +127,7 @@ export function describeRoutes(routes: readonly RouteConfig[], dflt: DefaultRout
   const width = Math.max(1, ...routes.map((r) => r.zone.length), ...builtIn.map((s) => s.zone.length));
   return [
     'routes:',
-    ...routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.transport === 'tcp' ? '  (over TCP)' : ''}${r.cache ? '' : '  (not cached)'}`),
+    ...routes.map((r) => `  ${r.zone.padEnd(width)}  -> ${list(r.servers)}${r.transport === 'tcp' ? '  (over TCP)' : ''}${r.cache ? '' : '  (not cached)'}${r.dnssec ? '  (DNSSEC validated)' : ''}`),
     `  ${'.'.padEnd(width)}  -> default route:${dflt.cache ? '' : '  (not cached)'}`,
     ...dflt.sources.map((src) => `       source: ${src.kind} ${src.path}${src.optional ? ' (optional)' : ''}${src.maxBytes === undefined ? '' : ` (at most ${src.maxBytes} bytes)`}`),
     ...(dflt.sources.length ? [] : ['       sources: (none)']),

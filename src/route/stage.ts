@@ -7,7 +7,9 @@ import { ThrottledLog } from '../log-throttle.js';
 import type { Handler } from '../pipeline/handler.js';
 import type { Query } from '../pipeline/query.js';
 import { stampClient } from '../wire/client-reply.js';
+import * as h from '../wire/header.js';
 import { Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
+import { findOpt } from '../wire/question.js';
 import { withClientOpt } from '../wire/opt.js';
 import { errorReply } from '../wire/replies.js';
 import { summariseReply } from '../wire/trace-summary.js';
@@ -49,6 +51,11 @@ export function routeStage(log: Logger, now = Date.now): Handler {
     return group.resolve(out).then(
       (reply) => {
         if (q.note) q.note.from = out.server;
+        if (q.validating) {
+          q.answeredBy = out.server ?? '';
+          const opt = h.arcount(reply) > 0 ? findOpt(reply, q.question.end) : null;
+          q.upstreamDnssecOk = opt !== null && (reply[opt.ttl + 2]! & 0x80) !== 0;
+        }
         if (tracing) {
           const fields = { zone: group.zone || '.', qname: q.question.name, qtype: q.question.type, ms: now() - started };
           log.trace({ ...fields, rcode: rcode(reply), reply: summariseReply(reply) }, 'forwarded');

@@ -9,6 +9,8 @@ export interface Route<G> {
   readonly group: G;
   /** Whether answers learned through this route may be cached. */
   readonly cache: boolean;
+  /** Whether its answers are validated (DNSSEC), when validation is on: the default route's, and routes that opt in. */
+  readonly dnssec?: boolean;
 }
 
 interface WireZone<G> {

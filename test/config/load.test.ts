@@ -109,7 +109,7 @@ t.test('unknown keys are located at the key', async (t) => {
   await located(t, 'log_level: info\nlisten_on: ["1.2.3.4"]\n', 2, 1, 'listen_on', /listen_on: unknown key \(allowed here: listen, log_level,/);
   await located(t, 'upstream:\n  timeout_ms: 100\n  retries: 3\n', 3, 3, 'upstream.retries', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size/);
   const route = 'routes:\n  - zone: consul\n    servers: ["127.0.0.1:8600"]\n    port: 8600\n';
-  await located(t, route, 4, 5, 'routes[0].port', /unknown key \(allowed here: zone, servers, cache, transport\)/);
+  await located(t, route, 4, 5, 'routes[0].port', /unknown key \(allowed here: zone, servers, cache, transport, dnssec\)/);
   const source = 'default:\n  sources:\n    - {kind: dhclient, path: /x.leases, watch: true}\n';
   await located(t, source, 3, 41, 'default.sources[0].watch', /allowed here: kind, path/);
 });
@@ -290,8 +290,8 @@ t.test('applyOverrides', async (t) => {
     { host: '::1', port: 5353, family: 6 },
   ]);
   t.same(c.routes, [
-    { zone: 'consul', servers: [{ host: '127.0.0.1', port: 8601, family: 4 }, { host: '127.0.0.2', port: 8601, family: 4 }], cache: true, transport: 'udp' },
-    { zone: 'vagrant.test', servers: [{ host: '192.168.121.1', port: 53, family: 4 }], cache: true, transport: 'udp' },
+    { zone: 'consul', servers: [{ host: '127.0.0.1', port: 8601, family: 4 }, { host: '127.0.0.2', port: 8601, family: 4 }], cache: true, transport: 'udp', dnssec: false },
+    { zone: 'vagrant.test', servers: [{ host: '192.168.121.1', port: 53, family: 4 }], cache: true, transport: 'udp', dnssec: false },
   ], 'a route for an existing zone replaces it in place; a new zone is added');
   t.same(c.default.sources, [{ kind: 'dhclient', path: '/var/lib/dhcp/dhclient.eth0.leases', optional: false }]);
   t.same(c.default.servers, [

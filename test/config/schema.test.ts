@@ -26,7 +26,7 @@ t.test('the default configuration', async (t) => {
   ]);
   t.same(c.listenWatched, [], 'no interface or optional address');
   t.equal(c.logLevel, 'info');
-  t.same(c.routes, [{ zone: 'consul', servers: [{ host: '127.0.0.1', port: 8600, family: 4 }], cache: true, transport: 'udp' }]);
+  t.same(c.routes, [{ zone: 'consul', servers: [{ host: '127.0.0.1', port: 8600, family: 4 }], cache: true, transport: 'udp', dnssec: false }]);
   t.same(c.default.sources, [
     { kind: 'dhclient', path: '/var/lib/dhcp/dhclient*.leases', optional: true },
     { kind: 'dhclient', path: '/var/lib/dhclient/dhclient*.leases', optional: true },
@@ -137,7 +137,7 @@ t.test('each kind of error', async (t) => {
     [{ user: 'not a user' }, 'user', /"not a user": not a user name or numeric uid/],
     [{ control_socket: 'run/c.sock' }, 'control_socket', /^control_socket: "run\/c\.sock": must be an absolute path/],
     [{ control_socket: 5 }, 'control_socket', /expected a string/],
-    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, log_queries, log_format, log_file, user, control_socket, routes, default, upstream, server, cache, access, rate_limit, metrics\)/],
+    [{ lisen: [] }, 'lisen', /unknown key \(allowed here: listen, log_level, log_queries, log_format, log_file, user, control_socket, routes, default, upstream, server, cache, access, rate_limit, metrics, dnssec\)/],
     [{ upstream: { timeout: 1 } }, 'upstream.timeout', /allowed here: timeout_ms, deadline_ms, down_ms, edns_size, loop_probe_interval_ms/],
     [{ routes: [{ zone: 'a', servers: ['1.1.1.1'], port: 1 }] }, 'routes[0].port', /allowed here: zone, servers, cache/],
     [{ default: { sources: [{ kind: 'dhclient', path: '/x', x: 1 }] } }, 'default.sources[0].x', /allowed here: kind, path, optional/],
@@ -297,4 +297,27 @@ t.test('the cache section: defaults, per-route switch, errors', async (t) => {
   t.match(bad({ cache: { min_ttl: 600, max_ttl: 60 } }), /^cache\.min_ttl: .*must not exceed max_ttl/);
   t.match(bad({ cache: { ttl: 5 } }), /^cache\.ttl: unknown key/);
   t.match(bad({ default: { cache: 1 } }), /^default\.cache: .*expected true or false/);
+});
+
+t.test('dnssec: defaults, the mode alone, and each key checked', async (t) => {
+  t.same(defaultConfig().dnssec, { mode: 'allow-downgrade', trustAnchors: '', negativeTrustAnchors: [], clockSkew: 3600 });
+  const short = validateConfig({ dnssec: 'validate' });
+  t.ok(short.ok && short.config.dnssec.mode === 'validate', '`dnssec: validate` is short for {mode: validate}');
+  const full = validateConfig({ dnssec: { mode: 'off', trust_anchors: '/etc/dnsfwd/anchors', negative_trust_anchors: ['Corp.Example.'], clock_skew: 60 } });
+  t.ok(full.ok);
+  if (full.ok) t.same(full.config.dnssec, { mode: 'off', trustAnchors: '/etc/dnsfwd/anchors', negativeTrustAnchors: ['corp.example'], clockSkew: 60 });
+  const bad: [unknown, RegExp][] = [
+    [{ dnssec: 'yes' }, /dnssec\.mode: "yes" is not one of off, allow-downgrade, validate/],
+    [{ dnssec: { trust_anchors: 'anchors.txt' } }, /dnssec\.trust_anchors: must be an absolute path/],
+    [{ dnssec: { negative_trust_anchors: ['a..b'] } }, /dnssec\.negative_trust_anchors\[0\]: .*empty label/],
+    [{ dnssec: { clock_skew: -1 } }, /dnssec\.clock_skew: must be from 0 to 86400/],
+    [{ dnssec: { modes: 'off' } }, /dnssec\.modes: unknown key/],
+  ];
+  for (const [raw, reason] of bad) {
+    const r = validateConfig(raw);
+    t.notOk(r.ok, JSON.stringify(raw));
+    if (!r.ok) t.match(r.error.reason, reason);
+  }
+  const route = validateConfig({ routes: [{ zone: 'corp.example', servers: ['10.0.0.1'], dnssec: true }] });
+  t.ok(route.ok && route.config.routes[0]!.dnssec, 'a route opts in with dnssec: true');
 });

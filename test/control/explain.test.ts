@@ -115,6 +115,7 @@ t.test('the cached answer: TTL left, stale, negative; looked at without effects'
     storedAt: new Date(clock.t - 10_000).toISOString(),
     expiresAt: new Date(clock.t + 50_000).toISOString(),
     prefetching: false,
+    ad: false,
   });
   store('old.service.consul', clock.t - 70_000, 60);
   const stale = (await explainQuery('old.service.consul', 'A', false, p)).cached;

@@ -2,7 +2,9 @@
 // so the client's options, flags and header Z bit stay with it; cookies are neither forwarded nor
 // relayed (RFC 7873); a server that rejects EDNS is asked without it (§6.2.2); AD reaches only a
 // client that asked for it (RFC 6840 §5.7); CD is part of the cache key; REFUSED from every server
-// is passed on; a route with `transport: tcp` asks over TCP only.
+// is passed on; a route with `transport: tcp` asks over TCP only. All of it with validation off
+// (`dnssec: off`): DO and CD then go up as the client set them, and AD is the upstream's. A
+// validating dnsfwd sets both on what it asks and decides AD itself (test/integration/dnssec.test.ts).
 import t from 'tap';
 import { startDnsfwd } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
@@ -44,6 +46,7 @@ const dir = t.testdir({
     `  - { zone: consul, servers: ["${TRIM}:${ports.trim}"], transport: tcp }`,
     `  - { zone: trimmed.test, servers: ["${TRIM}:${ports.trim}"] }`,
     `default: { sources: [], servers: ["${UP}:${ports.up}"] }`,
+    'dnssec: off',
     '',
   ].join('\n'),
 });

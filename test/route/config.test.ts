@@ -39,20 +39,20 @@ t.test('--route with only blanks after "=" needs a server', async (t) => {
 });
 
 // Guards the "(not cached)" and "(over TCP)" notes of describeRoutes.
-t.test('describeRoutes marks what is not cached and what is asked over TCP', async (t) => {
+t.test('describeRoutes marks what is not cached, what is asked over TCP and what is validated', async (t) => {
   const ep = parseEndpoint('127.0.0.1:8600');
   if (!ep.ok) throw new Error(ep.reason);
   const lines = describeRoutes(
     [
-      { zone: 'consul', servers: [ep.value], cache: false, transport: 'tcp' },
-      { zone: 'vagrant.test', servers: [ep.value], cache: true, transport: 'udp' },
+      { zone: 'consul', servers: [ep.value], cache: false, transport: 'tcp', dnssec: false },
+      { zone: 'vagrant.test', servers: [ep.value], cache: true, transport: 'udp', dnssec: true },
     ],
     { sources: [], servers: [], cache: false },
   );
   t.same(lines.slice(0, 4), [
     'routes:',
     '  consul        -> 127.0.0.1:8600  (over TCP)  (not cached)',
-    '  vagrant.test  -> 127.0.0.1:8600',
+    '  vagrant.test  -> 127.0.0.1:8600  (DNSSEC validated)',
     '  .             -> default route:  (not cached)',
   ]);
 });
@@ -82,7 +82,7 @@ t.test('a route whose cache flag is not a boolean is an error', async (t) => {
 t.test('describeRoutes lists the special-use zones last, as built in, unless a route names them', async (t) => {
   const ep = parseEndpoint('10.5.0.1');
   if (!ep.ok) throw new Error(ep.reason);
-  const lines = describeRoutes([{ zone: 'local', servers: [ep.value], cache: true, transport: 'udp' }], { sources: [], servers: [], cache: true });
+  const lines = describeRoutes([{ zone: 'local', servers: [ep.value], cache: true, transport: 'udp', dnssec: false }], { sources: [], servers: [], cache: true });
   t.same(lines, [
     'routes:',
     '  local      -> 10.5.0.1:53',

@@ -1,0 +1,210 @@
+// DNSSEC validation end to end, with the real dig: dnsfwd forwards to a plain Unbound in front of a
+// signed hierarchy of NSDs (test/helpers/signed-hierarchy.ts) with the test root's KSK as its trust
+// anchor, and a validating Unbound of the same hierarchy is the oracle: for each case dnsfwd's RCODE
+// and AD bit are the oracle's. Then what only dnsfwd does: Extended DNS Errors, CD=1, a DO=0 client,
+// `.consul` never validated, a server that strips DNSSEC records (allow-downgrade answers, validate
+// SERVFAILs), the cache keeping the verdict, the modes and `dnsfwd check` on a bad anchors file.
+import { execFile } from 'node:child_process';
+import t, { type Test } from 'tap';
+import { runDnsfwd, startDnsfwd, type DaemonProcess } from '../helpers/daemon.js';
+import { startDnsmasq } from '../helpers/dnsmasq.js';
+import { freePort } from '../helpers/ports.js';
+import { ALTERED_A, CASES, query, startSignedHierarchy, UNSIGNED_UNDER_OPTOUT, WWW_A, type Endpoint, type QueryOptions } from '../helpers/signed-hierarchy.js';
+import { requireRoot, requireTool, ROOT } from '../helpers/tools.js';
+
+requireRoot('the signed hierarchy runs NSD on port 53 of 127.0.90.x');
+for (const tool of ['nsd', 'unbound', 'ldns-keygen', 'ldns-key2ds', 'ldns-signzone', 'dig', 'dnsmasq', 'setpriv']) requireTool(tool);
+t.setTimeout(240_000);
+
+const h = await startSignedHierarchy();
+t.teardown(() => h.stop());
+const { secure, nsec3, optout, insecure, bogus, expired, nokey, alg5, nta, iterations } = CASES;
+
+// dnsfwd's own addresses: 127.0.91.0/24 (the hierarchy has 127.0.90.0/24).
+const CONSUL = { address: '127.0.91.9', port: await freePort('127.0.91.9') };
+const consul = await startDnsmasq({ address: CONSUL.address, port: CONSUL.port, records: ['--address=/service.consul/10.91.0.9'] });
+t.teardown(() => consul.stop());
+
+const dir = t.testdir({ 'anchors.txt': `; the test root's KSK\n${h.trustAnchorDs}\n` });
+
+/** A dnsfwd on `address` forwarding the default route to `upstream`, with `dnssec` as the YAML mapping's body. */
+async function daemon(address: string, upstream: Endpoint, dnssec: string): Promise<{ d: DaemonProcess; at: Endpoint }> {
+  const port = await freePort(address);
+  const file = `${dir}/${address}.yaml`;
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(
+    file,
+    [
+      `listen: ["${address}:${port}"]`,
+      'routes:',
+      `  - {zone: consul, servers: ["${CONSUL.address}:${CONSUL.port}"]}`,
+      `default: {sources: [], servers: ["${upstream.address}:${upstream.port}"]}`,
+      `dnssec: {${dnssec}}`,
+      'log_level: debug',
+      '',
+    ].join('\n'),
+  );
+  const d = await startDnsfwd(['--config', file]);
+  t.teardown(() => d.stop());
+  return { d, at: { address, port } };
+}
+
+const anchors = `trust_anchors: "${dir}/anchors.txt", negative_trust_anchors: ["${nta.slice(0, -1)}"]`;
+const main = await daemon('127.0.91.1', h.resolver, `mode: allow-downgrade, ${anchors}`);
+const strict = await daemon('127.0.91.2', h.resolver, `mode: validate, ${anchors}`);
+const downgrading = await daemon('127.0.91.3', h.stripper, `mode: allow-downgrade, ${anchors}`);
+const refusing = await daemon('127.0.91.4', h.stripper, `mode: validate, ${anchors}`);
+const off = await daemon('127.0.91.5', h.resolver, `mode: off, ${anchors}`);
+
+interface Case {
+  readonly name: string;
+  readonly type: string;
+  readonly o?: QueryOptions;
+  /** What both should say; checked against the oracle too. */
+  readonly rcode: string;
+  readonly ad: boolean;
+}
+
+/** dnsfwd at `at` and the oracle agree on RCODE and AD, and both are `c`'s. */
+async function agrees(t: Test, at: Endpoint, c: Case): Promise<void> {
+  const [ours, oracle] = await Promise.all([query(at, c.name, c.type, c.o), query(h.oracle, c.name, c.type, c.o)]);
+  const label = `${c.name} ${c.type}${c.o?.cd ? ' +cd' : ''}${c.o?.dnssec ? ' +dnssec' : ''}`;
+  t.equal(oracle.rcode, c.rcode, `${label}: the oracle says ${c.rcode}`, { dig: oracle.raw });
+  t.equal(oracle.ad, c.ad, `${label}: the oracle's AD=${c.ad ? 1 : 0}`, { dig: oracle.raw });
+  t.equal(ours.rcode, oracle.rcode, `${label}: dnsfwd's RCODE is the oracle's`, { dig: ours.raw });
+  t.equal(ours.ad, oracle.ad, `${label}: dnsfwd's AD is the oracle's`, { dig: ours.raw });
+}
+
+const CASES_BOTH: Case[] = [
+  { name: `www.${secure}`, type: 'A', rcode: 'NOERROR', ad: true },
+  { name: `alias.${secure}`, type: 'A', rcode: 'NOERROR', ad: true },
+  { name: `any.wild.${secure}`, type: 'A', rcode: 'NOERROR', ad: true },
+  { name: secure, type: 'MX', rcode: 'NOERROR', ad: true },
+  { name: `nothing.${secure}`, type: 'A', rcode: 'NXDOMAIN', ad: true },
+  { name: `www.${secure}`, type: 'AAAA', rcode: 'NOERROR', ad: true },
+  { name: `ent.${secure}`, type: 'A', rcode: 'NOERROR', ad: true },
+  { name: `www.${nsec3}`, type: 'A', rcode: 'NOERROR', ad: true },
+  { name: `nothing.${nsec3}`, type: 'A', rcode: 'NXDOMAIN', ad: true },
+  { name: `www.${nsec3}`, type: 'AAAA', rcode: 'NOERROR', ad: true },
+  { name: `any.wild.${nsec3}`, type: 'A', rcode: 'NOERROR', ad: true },
+  { name: `www.${insecure}`, type: 'A', rcode: 'NOERROR', ad: false },
+  { name: `www.${UNSIGNED_UNDER_OPTOUT}`, type: 'A', rcode: 'NOERROR', ad: false },
+  { name: `nothing.${optout}`, type: 'A', rcode: 'NXDOMAIN', ad: false },
+  { name: `www.${bogus}`, type: 'A', rcode: 'SERVFAIL', ad: false },
+  { name: `www.${expired}`, type: 'A', rcode: 'SERVFAIL', ad: false },
+  { name: `www.${nokey}`, type: 'A', rcode: 'SERVFAIL', ad: false },
+  { name: `www.${bogus}`, type: 'A', o: { cd: true }, rcode: 'NOERROR', ad: false },
+  { name: `www.${nta}`, type: 'A', rcode: 'NOERROR', ad: false },
+  { name: `www.${iterations}`, type: 'A', rcode: 'NOERROR', ad: true },
+  { name: `nothing.${iterations}`, type: 'A', rcode: 'NXDOMAIN', ad: false },
+  { name: `www.${secure}`, type: 'A', o: { dnssec: true }, rcode: 'NOERROR', ad: true },
+  { name: `nothing.${nsec3}`, type: 'A', o: { dnssec: true }, rcode: 'NXDOMAIN', ad: true },
+];
+
+t.test('allow-downgrade (the default mode) agrees with the validating Unbound on every case', async (t) => {
+  for (const c of CASES_BOTH) await agrees(t, main.at, c);
+});
+
+t.test('validate agrees with it too, when the servers pass DNSSEC records', async (t) => {
+  for (const c of CASES_BOTH) await agrees(t, strict.at, c);
+});
+
+t.test('asked again, each answer comes from the cache with the same verdict', async (t) => {
+  for (const c of CASES_BOTH.filter((x) => x.rcode !== 'SERVFAIL')) await agrees(t, main.at, c);
+  const hits = main.d.logs.filter((l) => l.msg === 'DNSSEC: bogus, answering SERVFAIL').length;
+  t.ok(hits >= 3, 'bogus answers are logged with their reason at debug');
+});
+
+t.test('algorithm 5 (RSASHA1) is insecure here, where Unbound 1.17 still calls it secure', async (t) => {
+  const ours = await query(main.at, `www.${alg5}`, 'A');
+  t.equal(ours.rcode, 'NOERROR');
+  t.notOk(ours.ad, 'AD=0: a deprecated algorithm makes the zone insecure, not bogus');
+  t.same(ours.answers, [`www.${alg5} A ${WWW_A}`]);
+});
+
+t.test('bogus answers carry an Extended DNS Error saying why', async (t) => {
+  const cases: [string, RegExp][] = [
+    [`www.${bogus}`, /EDE: 6 \(DNSSEC Bogus\)/],
+    [`www.${expired}`, /EDE: 7 \(Signature Expired\)/],
+    [`www.${nokey}`, /EDE: 9 \(DNSKEY Missing\)/],
+  ];
+  for (const [name, ede] of cases) {
+    const r = await query(main.at, name, 'A', { dnssec: true });
+    t.equal(r.rcode, 'SERVFAIL', name);
+    t.match(r.raw, ede, `${name}: ${ede}`);
+  }
+  const line = main.d.logs.find((l) => l.msg === 'DNSSEC: bogus, answering SERVFAIL' && l.qname === `www.${expired}`.slice(0, -1));
+  t.match(String(line?.why), /expired/, 'the debug line says why');
+});
+
+t.test('CD=1 gets the bogus data unvalidated, and the next CD=0 query is still SERVFAIL', async (t) => {
+  const cd = await query(main.at, `www.${bogus}`, 'A', { cd: true });
+  t.same(cd.answers, [`www.${bogus} A ${ALTERED_A}`]);
+  t.equal((await query(main.at, `www.${bogus}`, 'A')).rcode, 'SERVFAIL');
+});
+
+t.test('a DO=0 client gets no RRSIG; a DO=1 client gets them, and AD', async (t) => {
+  const plain = await query(main.at, `www.${secure}`, 'A');
+  t.same(plain.answers, [`www.${secure} A ${WWW_A}`]);
+  t.ok(plain.ad, 'AD, as dig sets AD in its query');
+  const signed = await query(main.at, `www.${secure}`, 'A', { dnssec: true });
+  t.same(signed.answers.map((a) => a.split(' ').slice(0, 3).join(' ')), [`www.${secure} A ${WWW_A}`, `www.${secure} RRSIG A`]);
+});
+
+t.test('.consul is never validated', async (t) => {
+  const r = await query(main.at, 'web.service.consul', 'A', { dnssec: true });
+  t.equal(r.rcode, 'NOERROR');
+  t.notOk(r.ad);
+  t.same(r.answers, ['web.service.consul. A 10.91.0.9']);
+  const s = await query(strict.at, 'web.service.consul', 'A');
+  t.equal(s.rcode, 'NOERROR', 'not in validate mode either');
+});
+
+t.test('a server that strips DNSSEC records: allow-downgrade answers insecure, validate SERVFAILs', async (t) => {
+  const r = await query(downgrading.at, `www.${secure}`, 'A');
+  t.equal(r.rcode, 'NOERROR');
+  t.notOk(r.ad, 'insecure');
+  // The stripper writes names as the query spelt them (0x20 case upstream, RFC 5452 §9.3).
+  t.same(r.answers.map((a) => a.toLowerCase()), [`www.${secure} a ${WWW_A}`]);
+  await downgrading.d.waitForMsg('DNSSEC: this server gives no DNSSEC records; its answers are not validated (dnssec: allow-downgrade)');
+  t.equal((await query(downgrading.at, `www.${bogus}`, 'A')).rcode, 'NOERROR', 'downgraded: nothing is validated');
+  const again = downgrading.d.logs.filter((l) => String(l.msg).startsWith('DNSSEC: this server gives no DNSSEC')).length;
+  t.equal(again, 1, 'said once for the server');
+  const v = await query(refusing.at, `www.${secure}`, 'A', { dnssec: true });
+  t.equal(v.rcode, 'SERVFAIL', 'validate never downgrades');
+  t.match(v.raw, /EDE: 10 \(RRSIGs Missing\)/);
+});
+
+t.test('dnssec: off passes the servers\' answers as they are', async (t) => {
+  t.equal((await query(off.at, `www.${bogus}`, 'A')).rcode, 'NOERROR');
+  const r = await query(off.at, `www.${secure}`, 'A', { dnssec: true });
+  t.notOk(r.ad, 'AD is the upstream\'s: the plain resolver sets none');
+  t.match(r.raw, /RRSIG/);
+});
+
+t.test('dnsfwd check names the anchors file and its line', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(`${dir}/bad-anchors.txt`, `${h.trustAnchorDs}\n. IN DS 1 13 2 XYZ\n`);
+  writeFileSync(`${dir}/bad.yaml`, `dnssec: {trust_anchors: "${dir}/bad-anchors.txt"}\nlisten: ["127.0.91.8:53"]\n`);
+  const out = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    execFile(process.execPath, [`${ROOT}/dist/dnsfwd.mjs`, 'check', '--config', `${dir}/bad.yaml`], (err, _o, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    ),
+  );
+  t.equal(out.code, 2);
+  t.match(out.stderr, new RegExp(`${dir}/bad-anchors.txt:2:0: .*hex`));
+});
+
+t.test('dnsfwd explain shows the verdict and the chain of trust it used', async (t) => {
+  const ctl = (...args: string[]) => runDnsfwd([...args, '--control-socket', main.d.controlSocket!]);
+  const r = await ctl('explain', `www.${secure}`, '--query');
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /live query: NOERROR \(AD: DNSSEC secure\)/);
+  t.match(r.stdout, /dnssec: allow-downgrade, validated; the chain of trust known now:/);
+  t.match(r.stdout, /\n {4}\.: secure/, 'the root');
+  t.match(r.stdout, new RegExp(`\\n {4}${secure.slice(0, -1).replace(/\./g, '\\.')}: secure`), 'the zone');
+  const c = await ctl('explain', 'web.service.consul');
+  t.match(c.stdout, /dnssec: allow-downgrade, not validated: its route has servers of its own/);
+  const i = await ctl('explain', `www.${insecure}`, '--query');
+  t.match(i.stdout, new RegExp(`${insecure.slice(0, -1).replace(/\./g, '\\.')}: insecure: a delegation without DS`));
+});
