@@ -5,6 +5,14 @@ import { signedData } from './canonical.js';
 import { isSubdomain, labelCount, nameEquals } from './names.js';
 import { nameEnd } from './rdata-names.js';
 import { TYPE_DNSKEY, TYPE_RRSIG, type Rr } from './types.js';
+import { VerifiedSignatures } from './verified.js';
+
+/** Signatures this process has verified (verified.ts). */
+const verified = new VerifiedSignatures();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 /** The fields of an RRSIG RDATA (RFC 4034 §3.1). */
 export interface Rrsig {
@@ -103,6 +111,14 @@ export function verifyRrset(rrset: readonly Rr[], rrsigRr: Rr, dnskeys: readonly
   if (keys.length === 0) return { ok: false, reason: 'no-key' };
   const data = signedData(rrsigRr.rdata, rrset);
   if (data === null) return { ok: false, reason: 'malformed' };
-  for (const key of keys) if (verifySignature(key.rdata, data, sig.signature)) return { ok: true, key };
+  const seen = VerifiedSignatures.key(data, sig.signature);
+  const before = verified.get(seen);
+  const known = before && keys.find((k) => sameBytes(k.rdata, before));
+  if (known) return { ok: true, key: known };
+  for (const key of keys) {
+    if (!verifySignature(key.rdata, data, sig.signature)) continue;
+    verified.set(seen, key.rdata);
+    return { ok: true, key };
+  }
   return { ok: false, reason: 'bad-signature' };
 }

@@ -150,3 +150,25 @@ t.test('a DNSKEY without the Zone Key bit is not used (RFC 4034 §2.1.1)', async
   const revokedZone = selfSigned(soa, 256 | 0x80);
   t.equal(verifyRrset(soa, revokedZone.rrsig, [revokedZone.dnskey], NOW, 0).ok, true, 'other flag bits do not matter here');
 });
+
+t.test('a signature verified once is taken again without the cryptography, but only with the key that verified it', async (t) => {
+  const ldns = new LdnsDir();
+  t.teardown(() => ldns.remove());
+  const ksk = ldns.key('example.', 'ECDSAP256SHA256', true);
+  const zsk = ldns.key('example.', 'ECDSAP256SHA256', false);
+  const { rrsets, sigs, dnskeys } = split(ldns.sign(ZONE, [ksk, zsk], { inception: INCEPTION, expiration: EXPIRATION }));
+  const sig = sigs.find((s) => covered(s) === 1 && nameText(s.owner, 0) === 'ns1.example')!;
+  const rrset = rrsets.get(key(sig, 1))!;
+  t.match(verifyRrset(rrset, sig, dnskeys, NOW, 0), { ok: true }, 'verified');
+  t.match(verifyRrset(rrset, sig, dnskeys, NOW, 0), { ok: true }, 'again, from what was kept');
+  t.match(verifyRrset(rrset, sig, dnskeys, EXPIRATION + 10, 0), { ok: false, reason: 'expired' }, 'the window is still checked');
+  // The signing key with two of its 16-bit words swapped: the same key tag (a sum of the words,
+  // RFC 4034 Appendix B), another key. The kept signature is not taken for it.
+  const signing = dnskeys.find((k) => keyTag(k.rdata) === parseRrsig(sig.rdata)!.keyTag)!;
+  const other = Uint8Array.from(signing.rdata);
+  [other[10], other[12]] = [other[12]!, other[10]!];
+  [other[11], other[13]] = [other[13]!, other[11]!];
+  t.not(Buffer.from(other).toString('hex'), Buffer.from(signing.rdata).toString('hex'));
+  t.equal(keyTag(other), keyTag(signing.rdata), 'the same key tag');
+  t.match(verifyRrset(rrset, sig, [{ ...signing, rdata: other }], NOW, 0), { ok: false, reason: 'bad-signature' });
+});
