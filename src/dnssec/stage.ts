@@ -68,7 +68,13 @@ export function dnssecStage(deps: DnssecStageDeps, downgrades = new Downgrades()
     const v = deps.validation();
     if (v === null || (q.bytes[3]! & CD) !== 0 || !q.route.dnssec) return next(q);
     const up = upstreamQuery(q);
-    return Promise.resolve(next(up)).then((reply) => finish(v, q, up, reply));
+    return Promise.resolve(next(up)).then((reply) =>
+      finish(v, q, up, reply).catch((err: unknown) => {
+        // A fault of ours on some reply: the client still gets an answer, and the log says what.
+        deps.log.error({ qname: q.question.name, err: (err as Error).stack ?? String(err) }, 'DNSSEC: validation failed');
+        return bogus(q, Ede.DNSSEC_INDETERMINATE, 'validation failed');
+      }),
+    );
   };
 
   async function finish(v: Validation, q: Query, up: Query, reply: Buffer): Promise<Buffer> {
@@ -88,7 +94,15 @@ export function dnssecStage(deps: DnssecStageDeps, downgrades = new Downgrades()
       return unvalidated(reply, q, msg);
     }
     const fetch = fetchVia(q);
-    const verdict = await validateReply(msg, { zoneOf: (name) => v.chain.zoneOf(name, fetch), crypto: v.crypto, denial: v.denial, now: v.now, skew: v.skew });
+    const checks = {
+      zoneOf: (name: Uint8Array) => v.chain.zoneOf(name, fetch),
+      insecure: (name: Uint8Array) => v.chain.insecure(name) || !fetch.validated(name),
+      crypto: v.crypto,
+      denial: v.denial,
+      now: v.now,
+      skew: v.skew,
+    };
+    const verdict = await validateReply(msg, checks);
     if (verdict.security === 'bogus' && verdict.downgradable && v.mode === 'allow-downgrade') {
       downgrades.note(server, verdict.why, deps.log);
       return unvalidated(reply, q, msg);

@@ -25,6 +25,8 @@ export type Verdict =
 export interface ValidateDeps {
   /** The state of the zone that holds a name (keys.ts TrustChain.zoneOf, with this query's fetch). */
   readonly zoneOf: (name: Uint8Array) => Promise<ZoneState>;
+  /** Whether a name is left unvalidated: a negative trust anchor, a zone insecure by default, a route that does not validate. */
+  readonly insecure: (name: Uint8Array) => boolean;
   readonly crypto: CryptoApi;
   readonly denial: DenialApi;
   /** Seconds since the epoch. */
@@ -101,6 +103,7 @@ const checker = (z: Extract<ZoneState, { state: 'secure' }>, d: ValidateDeps) =>
 
 /** One RRset of the answer: signed by a secure zone's keys, or in an insecure zone. */
 async function checkSet(set: RRset, d: ValidateDeps, authority: readonly RRset[], caps: Map<string, number>): Promise<Step> {
+  if (d.insecure(set.owner)) return { kind: 'ok', insecure: `${show(set.owner)} is not validated (a negative trust anchor, a zone insecure by default or a route that does not validate)` };
   const signers = set.sigs.map((s) => d.crypto.signerOf(s)).filter((s): s is Uint8Array => s !== null && isSubdomain(set.owner, s));
   if (signers.length === 0) {
     // RFC 4035 §5.3.1: no usable RRSIG. Fine in an insecure zone, bogus in a secure one.
@@ -125,6 +128,8 @@ async function checkSet(set: RRset, d: ValidateDeps, authority: readonly RRset[]
 
 /** The answer ends at `name` without data: NXDOMAIN or NODATA, proven by the zone that holds it. */
 async function negative(msg: DecodedMessage, name: Uint8Array, d: ValidateDeps, authority: readonly RRset[]): Promise<Step> {
+  // A name the root proves absent may still be one left unvalidated (test., RFC 6761): insecure.
+  if (d.insecure(name)) return { kind: 'ok', insecure: `${show(name)} is not validated (a negative trust anchor, a zone insecure by default or a route that does not validate)` };
   const soa = authority.find((s) => s.type === TYPE_SOA && isSubdomain(name, s.owner));
   const z = await d.zoneOf(soa ? soa.owner : name);
   const not = notSecure(z);

@@ -28,7 +28,7 @@ t.teardown(() => consul.stop());
 const dir = t.testdir({ 'anchors.txt': `; the test root's KSK\n${h.trustAnchorDs}\n` });
 
 /** A dnsfwd on `address` forwarding the default route to `upstream`, with `dnssec` as the YAML mapping's body. */
-async function daemon(address: string, upstream: Endpoint, dnssec: string): Promise<{ d: DaemonProcess; at: Endpoint }> {
+async function daemon(address: string, upstream: Endpoint, dnssec: string, routes: string[] = []): Promise<{ d: DaemonProcess; at: Endpoint }> {
   const port = await freePort(address);
   const file = `${dir}/${address}.yaml`;
   const { writeFileSync } = await import('node:fs');
@@ -38,6 +38,7 @@ async function daemon(address: string, upstream: Endpoint, dnssec: string): Prom
       `listen: ["${address}:${port}"]`,
       'routes:',
       `  - {zone: consul, servers: ["${CONSUL.address}:${CONSUL.port}"]}`,
+      ...routes.map((r) => `  - ${r}`),
       `default: {sources: [], servers: ["${upstream.address}:${upstream.port}"]}`,
       `dnssec: {${dnssec}}`,
       'log_level: debug',
@@ -55,6 +56,11 @@ const strict = await daemon('127.0.91.2', h.resolver, `mode: validate, ${anchors
 const downgrading = await daemon('127.0.91.3', h.stripper, `mode: allow-downgrade, ${anchors}`);
 const refusing = await daemon('127.0.91.4', h.stripper, `mode: validate, ${anchors}`);
 const off = await daemon('127.0.91.5', h.resolver, `mode: off, ${anchors}`);
+const server = `["${h.resolver.address}:${h.resolver.port}"]`;
+const routed = await daemon('127.0.91.6', h.resolver, `mode: validate, ${anchors}`, [
+  `{zone: ${bogus.slice(0, -1)}, servers: ${server}}`,
+  `{zone: ${nokey.slice(0, -1)}, servers: ${server}, dnssec: true}`,
+]);
 
 interface Case {
   readonly name: string;
@@ -158,6 +164,24 @@ t.test('.consul is never validated', async (t) => {
   t.same(r.answers, ['web.service.consul. A 10.91.0.9']);
   const s = await query(strict.at, 'web.service.consul', 'A');
   t.equal(s.rcode, 'NOERROR', 'not in validate mode either');
+});
+
+t.test('a route to servers of its own is not validated unless it says dnssec: true', async (t) => {
+  const r = await query(routed.at, `www.${bogus}`, 'A');
+  t.equal(r.rcode, 'NOERROR', 'a bogus zone on a route of its own: passed on');
+  t.notOk(r.ad);
+  t.same(r.answers, [`www.${bogus} A ${ALTERED_A}`]);
+  t.equal((await query(routed.at, `www.${nokey}`, 'A')).rcode, 'SERVFAIL', 'a route with dnssec: true is validated');
+  t.equal((await query(routed.at, `www.${expired}`, 'A')).rcode, 'SERVFAIL', 'the default route is');
+});
+
+t.test('the special-use names are not validated: test. does not exist in the root, and is insecure', async (t) => {
+  const r = await query(main.at, 'anything.test', 'A');
+  t.equal(r.rcode, 'NXDOMAIN', 'the test root says so');
+  t.notOk(r.ad, 'insecure by default (RFC 6761), not a secure NXDOMAIN');
+  const root = await query(main.at, 'anything.nowhere', 'A');
+  t.equal(root.rcode, 'NXDOMAIN');
+  t.ok(root.ad, 'another name the root proves absent: secure');
 });
 
 t.test('a server that strips DNSSEC records: allow-downgrade answers insecure, validate SERVFAILs', async (t) => {
