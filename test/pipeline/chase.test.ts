@@ -1,6 +1,6 @@
 // The CNAME stage on its own: which answers it follows, into which routes, how it stops (loops,
-// MAX_STEPS, the same route), what it returns (the chain, the smallest TTL, the last RCODE, AD
-// clear, the client's ID and case and EDNS), and when the result must not be cached.
+// MAX_STEPS, the same route), what it returns (the chain, the smallest TTL, the last RCODE, AD only
+// when every step had it, the client's ID and case and EDNS), and when the result must not be cached.
 import dnsPacket, { type Answer } from 'dns-packet';
 import t from 'tap';
 import { chaseStage, MAX_STEPS } from '../../src/pipeline/chase.js';
@@ -72,9 +72,21 @@ t.test('an answer ending in a CNAME into another route gets the chain, with the 
   const d = decode(r);
   t.equal(d.id, 7, "the client's ID");
   t.equal(rcodeOf(r), 0);
-  t.same([d.flag_qr, d.flag_rd, d.flag_ra, d.flag_ad, d.flag_cd], [true, true, true, false, true], 'QR, RD, RA, CD; AD clear');
+  t.same([d.flag_qr, d.flag_rd, d.flag_ra, d.flag_ad, d.flag_cd], [true, true, true, false, true], 'QR, RD, RA, CD; AD clear: the .consul step had none');
   t.ok(d.additionals?.some((x) => x.type === 'OPT'), 'our OPT for an EDNS client');
   t.equal(q.uncacheable, true, '.consul does not cache: neither does the chain into it');
+});
+
+t.test('AD on an assembled chain only when every step had it (each validated on its own route)', async (t) => {
+  const both: Zone = {
+    'www.example': { answers: [cname('www.example', 'box.vagrant.test')], ad: true },
+    'box.vagrant.test': { answers: [a('box.vagrant.test', '10.0.0.2')], ad: true },
+  };
+  t.equal(decode(await pipeline(both).top(query('www.example'))).flag_ad, true, 'both secure');
+  const first: Zone = { ...both, 'box.vagrant.test': { answers: [a('box.vagrant.test', '10.0.0.2')] } };
+  t.equal(decode(await pipeline(first).top(query('www.example'))).flag_ad, false, 'the last step insecure');
+  const last: Zone = { ...both, 'www.example': { answers: [cname('www.example', 'box.vagrant.test')] } };
+  t.equal(decode(await pipeline(last).top(query('www.example'))).flag_ad, false, 'the first step insecure');
 });
 
 // Guards `!step.route.cache` and `step.uncacheable`: a chain that stays in caching routes may be cached.
