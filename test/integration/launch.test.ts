@@ -1,7 +1,8 @@
 // One launch profile for every way to start dnsfwd: bin/dnsfwd (npm start, the package bin, the
 // service files) replaces itself with node and the settings of its config (the daemon keeps the
 // PID it was started with); `node dist/dnsfwd.mjs run` and `node dist/cli/main.js run`, started
-// without them, run the daemon again with them, pass signals on and exit as it exits. A reload
+// without them, run the daemon again with them (the single-file build, for both), pass signals on
+// and exit as it exits. A reload
 // asking for a bigger cache than the running heap limit covers is rejected with one line.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -51,7 +52,9 @@ for (const entry of ['dist/dnsfwd.mjs', 'dist/cli/main.js']) {
     await d.waitForMsg('dnsfwd started', 20_000);
     const [daemon] = children(d.child.pid!);
     t.ok(daemon, 'the daemon is a child of the process started');
-    t.same(cmdline(daemon!), [process.execPath, ...settings(), join(ROOT, entry), ...args.slice(1)], 'node, the settings, the same command line');
+    // The tsc build's entry runs the single-file build beside it: the same daemon as every other entry.
+    const script = join(ROOT, 'dist/dnsfwd.mjs');
+    t.same(cmdline(daemon!), [process.execPath, ...settings(), script, ...args.slice(1)], 'node, the settings, the single-file build, the same arguments');
     t.same((await dig(LISTEN, port, 'b.example')).answers.map((a) => a.data), ['10.79.1.1']);
     const since = d.logs.length;
     d.child.kill('SIGHUP');
