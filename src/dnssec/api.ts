@@ -14,6 +14,13 @@ export interface DecodedMessage {
   readonly authority: readonly Rr[];
 }
 
+/** A decoded message's sections, the OPT record left out. */
+export interface Sections {
+  readonly answer: readonly Rr[];
+  readonly authority: readonly Rr[];
+  readonly additional: readonly Rr[];
+}
+
 /** One RRSIG checked against a set of keys. */
 export type SigResult =
   | { readonly ok: true; readonly labels: number; readonly originalTtl: number; readonly expiration: number }
@@ -50,4 +57,11 @@ export interface DenialApi {
   negative(zone: Uint8Array, qname: Uint8Array, qtype: number, nxdomain: boolean, authority: readonly RRset[], check: CheckSet): Denied;
   /** A positive answer for `qname` expanded from a wildcard whose RRSIG had `labels` labels: qname itself must not exist. */
   wildcard(zone: Uint8Array, qname: Uint8Array, labels: number, authority: readonly RRset[], check: CheckSet): Denied;
+}
+
+/** The pieces that do the work, as the daemon hands them to the setup (impl.ts). */
+export interface DnssecParts {
+  readonly crypto: CryptoApi;
+  readonly denial: DenialApi;
+  readonly decode: (reply: Uint8Array) => (DecodedMessage & Sections) | null;
 }

@@ -2,7 +2,7 @@
 // NSEC and NSEC3 proofs (nsec.ts, nsec3.ts) and the decoder (message.ts). The denial side checks
 // each NSEC/NSEC3 RRset's signature with the zone's keys before any proof reads it (RFC 4035 §5.4).
 import { dsMatches, isSupportedAlgorithm, isSupportedDigest } from './algorithms.js';
-import type { CheckSet, CryptoApi, DecodedMessage, Denied, DenialApi, DsAbsence } from './api.js';
+import type { CheckSet, CryptoApi, DecodedMessage, Denied, DenialApi, DnssecParts, DsAbsence, Sections } from './api.js';
 import { hasType, type TypeBitmap } from './bitmap.js';
 import type { DenialResult } from './denial.js';
 import { decodeMessage } from './message.js';
@@ -10,10 +10,8 @@ import { nameEquals } from './names.js';
 import { nsecNodata, nsecNxdomain, nsecWildcardAnswer, parseNsecRdata } from './nsec.js';
 import { nsec3Nodata, nsec3Nxdomain, nsec3WildcardAnswer } from './nsec3.js';
 import { chainHash, matching, zoneNsec3s } from './nsec3-chain.js';
-import type { Sections } from './reply.js';
 import type { RRset } from './rrsets.js';
 import { parseRrsig, verifyRrset } from './rrsig.js';
-import type { DnssecParts } from './setup.js';
 import { Ede, TYPE_DS, TYPE_NS, TYPE_NSEC, TYPE_NSEC3, type Rr } from './types.js';
 import { TYPE_SOA } from '../wire/records.js';
 

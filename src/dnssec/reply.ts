@@ -3,6 +3,7 @@
 // out for a client that did not set DO unless it asked for that type (RFC 4035 §3.2.1), and names
 // compressed again (RFC 1035 §4.1.4: owner names only, RDATA as decoded). And the SERVFAIL a bogus
 // answer gets, with an Extended DNS Error (RFC 8914) when the client speaks EDNS.
+import type { Sections } from './api.js';
 import { lowerName } from './names.js';
 import { TYPE_NSEC, TYPE_NSEC3, TYPE_RRSIG, type Rr } from './types.js';
 import { capKey } from './validate.js';
@@ -10,12 +11,6 @@ import * as h from '../wire/header.js';
 import type { Edns, Question } from '../wire/question.js';
 import { writeReplyHeader } from '../wire/replies.js';
 import { writeOpt, OPT_SIZE } from '../wire/opt.js';
-
-export interface Sections {
-  readonly answer: readonly Rr[];
-  readonly authority: readonly Rr[];
-  readonly additional: readonly Rr[];
-}
 
 export interface Shape {
   readonly ad: boolean;

@@ -7,19 +7,11 @@ import { DnsfwdError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Handler, Stage } from '../pipeline/handler.js';
 import { builtInAnchors, mergeAnchors, parseAnchors, type AnchorSet } from './anchors.js';
-import type { CryptoApi, DecodedMessage, DenialApi } from './api.js';
+import type { DnssecParts } from './api.js';
 import type { DnssecConfig } from './config.js';
 import { INSECURE_BY_DEFAULT, insecureTest } from './insecure-zones.js';
 import { TrustChain, type ChainStep } from './keys.js';
-import type { Sections } from './reply.js';
 import { Downgrades, dnssecStage, type Validation } from './stage.js';
-
-/** The pieces that do the work: signatures, denial proofs, decoding (src/dnssec/impl.ts). */
-export interface DnssecParts {
-  readonly crypto: CryptoApi;
-  readonly denial: DenialApi;
-  readonly decode: (reply: Uint8Array) => (DecodedMessage & Sections) | null;
-}
 
 export type AnchorsRead = { ok: true; anchors: AnchorSet } | { ok: false; file: string; line: number; reason: string };
 

@@ -12,10 +12,10 @@ import { stampClient } from '../wire/client-reply.js';
 import * as h from '../wire/header.js';
 import { OPT_SIZE, withClientOpt, writeOpt } from '../wire/opt.js';
 import { parseQuery } from '../wire/question.js';
-import type { CryptoApi, DecodedMessage, DenialApi } from './api.js';
+import type { CryptoApi, DecodedMessage, DenialApi, Sections } from './api.js';
 import type { DnssecMode } from './config.js';
 import type { Fetch, TrustChain } from './keys.js';
-import { bogusReply, shapeReply, type Sections } from './reply.js';
+import { bogusReply, shapeReply } from './reply.js';
 import { Ede, TYPE_DS, TYPE_NSEC, TYPE_NSEC3, TYPE_RRSIG } from './types.js';
 import { validateReply, type Verdict } from './validate.js';
 
