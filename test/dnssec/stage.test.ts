@@ -1,5 +1,6 @@
 import t from 'tap';
-import type { Handler } from '../../src/pipeline/handler.js';
+import { CoalesceCounters, coalesceStage } from '../../src/pipeline/coalesce.js';
+import { compose, type Handler } from '../../src/pipeline/handler.js';
 import { Query } from '../../src/pipeline/query.js';
 import type { CryptoApi, DenialApi } from '../../src/dnssec/api.js';
 import { dnssecParts } from '../../src/dnssec/impl.js';
@@ -90,4 +91,31 @@ t.test('CD=1, a route that does not validate, or validation off: the query goes 
   t.not(asked, validated, 'validated: a query of its own goes up');
   t.equal(asked!.bytes[3]! & 0x10, 0x10, 'with CD');
   t.equal(asked!.question.edns?.dnssecOk, true, 'and DO');
+});
+
+t.test('identical queries in flight share one upstream trip and one validation (coalescing sits in front)', async (t) => {
+  const log = captureLog();
+  let decoded = 0;
+  const { decode: real } = dnssecParts();
+  const v = validation('allow-downgrade', (b) => {
+    decoded++;
+    return real(b);
+  });
+  let asked = 0;
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const slow: Handler = async (q) => {
+    asked++;
+    await held;
+    q.answeredBy = '192.0.2.53:53';
+    q.upstreamDnssecOk = false;
+    return answer(q.bytes, ['192.0.2.1']);
+  };
+  const top = compose([coalesceStage(new CoalesceCounters()), dnssecStage({ validation: () => v, first: never, log: log.logger })], slow);
+  const replies = Array.from({ length: 5 }, () => top(clientQuery('same.example.com')));
+  release();
+  const all = await Promise.all(replies);
+  t.equal(asked, 1, 'one upstream query');
+  t.equal(decoded, 1, 'one validation');
+  t.ok(all.every((r) => decode(r).rcode === 'NOERROR'), 'every client answered');
 });
