@@ -26,6 +26,8 @@ export const CASES = {
   nta: 'nta.example.',
   /** NSEC3 with 200 iterations (above the caps of RFC 9276 §3.2). */
   iterations: 'iter200.example.',
+  /** Signed, delegated with a SHA-1 DS alone (digest type 1). */
+  sha1ds: 'sha1ds.example.',
 } as const;
 export type CaseName = keyof typeof CASES;
 
@@ -49,6 +51,8 @@ interface Signing {
   readonly alter?: boolean;
   /** The parent's DS is for a KSK the zone does not hold. */
   readonly dsForMissingKey?: boolean;
+  /** The parent's DS has a SHA-1 digest, and no other DS is there. */
+  readonly dsSha1?: boolean;
 }
 
 interface ZonePlan {
@@ -79,6 +83,7 @@ function plans(algorithm: string): ZonePlan[] {
     signed(CASES.alg5, { algorithm: 'RSASHA1', bits: 1024 }),
     signed(CASES.nta, { alter: true }),
     signed(CASES.iterations, { nsec3: { salt: 'aabbccdd', iterations: 200 } }),
+    signed(CASES.sha1ds, { dsSha1: true }),
   ];
   return [
     { name: UNSIGNED_UNDER_OPTOUT, level: 'grandchild', signing: null, children: [] },
@@ -128,8 +133,8 @@ export interface BuiltZones {
 
 interface Keys {
   readonly signing: ZoneKey[];
-  /** The key whose DS goes into the parent. */
-  readonly delegated: ZoneKey;
+  /** The DS record that goes into the parent. */
+  readonly ds: string;
 }
 
 async function makeKeys(dir: string, p: ZonePlan): Promise<Keys | null> {
@@ -140,7 +145,8 @@ async function makeKeys(dir: string, p: ZonePlan): Promise<Keys | null> {
     generateKey(dir, p.name, s.algorithm, false, s.bits),
     s.dsForMissingKey ? generateKey(dir, p.name, s.algorithm, true, s.bits) : undefined,
   ]);
-  return { signing: [ksk, zsk], delegated: other ?? ksk };
+  const delegated = other ?? ksk;
+  return { signing: [ksk, zsk], ds: s.dsSha1 ? delegated.dsSha1 : delegated.ds };
 }
 
 /** A zone's records: its own, then its delegations' NS, glue and DS (RFC 4035 §2.4). */
@@ -151,7 +157,7 @@ function zoneLines(p: ZonePlan, keys: ReadonlyMap<string, Keys | null>, addressO
   // at a delegation are not signed anyway (RFC 4035 §2.2).
   const afterSigning: string[] = [];
   for (const child of p.children) {
-    const ds = keys.get(child)?.delegated.ds;
+    const ds = keys.get(child)?.ds;
     const optedOut = !ds && p.signing?.nsec3?.optOut === true;
     (optedOut ? afterSigning : lines).push(rr(child, 'NS', nsName(child)), rr(nsName(child), 'A', addressOf(child)));
     if (ds) lines.push(ds.replace(' IN ', `\t${TTL}\tIN\t`));

@@ -12,6 +12,8 @@
  *   150 for every key size; above it an NSEC3 proof counts as insecure (RFC 9276 §3.2): a name
  *   that does not exist gets NXDOMAIN with AD=0. Positive answers need no NSEC3: they stay
  *   secure (www.iter200.example. A with AD=1).
+ * - sha1ds.example. (delegated with a SHA-1 DS alone): secure, AD=1, for Unbound 1.17; dnsfwd
+ *   treats SHA-1 digests as unsupported, so the delegation is insecure (RFC 4035 §5.2).
  * - optout.example.: a name that does not exist gets NXDOMAIN with AD=0, as its proof is an Opt-Out
  *   NSEC3 (RFC 5155 §9.2); www.unsigned.optout.example. (delegated with no DS) is insecure.
  * Start-up (keys, signing, 4 NSDs, 2 Unbounds) takes some 1.2-2 s on two cores shared with other

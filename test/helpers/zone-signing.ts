@@ -14,6 +14,8 @@ export interface ZoneKey {
   readonly dnskey: string;
   /** `<zone> IN DS <tag> <alg> 2 <HEX>`: SHA-256 digest (RFC 4509). */
   readonly ds: string;
+  /** `<zone> IN DS <tag> <alg> 1 <HEX>`: SHA-1 digest (RFC 4034 §5.1.4), for the case of a zone delegated with it alone. */
+  readonly dsSha1: string;
 }
 
 /** How a zone is signed. Times are seconds since the epoch (RRSIG inception/expiration, RFC 4034 §3.1.5). */
@@ -47,7 +49,7 @@ function normalizeLine(line: string): string {
 
 /**
  * Generates a key for `zone` (a KSK with the SEP flag, 257, when `ksk`: RFC 4034 §2.1.1) and its DS
- * record with a SHA-256 digest (ldns-key2ds -2).
+ * records with a SHA-256 digest (ldns-key2ds -2) and a SHA-1 one (-1).
  */
 export async function generateKey(dir: string, zone: string, algorithm: string, ksk: boolean, bits?: number): Promise<ZoneKey> {
   const args = ['-a', algorithm, ...(bits ? ['-b', String(bits)] : []), ...(ksk ? ['-k'] : []), zone];
@@ -55,9 +57,9 @@ export async function generateKey(dir: string, zone: string, algorithm: string, 
   const m = /^K.*\+(\d+)\+(\d+)$/.exec(base);
   if (!m) throw new Error(`ldns-keygen printed no key name: ${base}`);
   const dnskey = normalizeLine(readFileSync(join(dir, `${base}.key`), 'utf8'));
-  const dsLine = normalizeLine(await run('ldns-key2ds', ['-n', '-2', `${base}.key`], dir));
-  const ds = dsLine.replace(/[0-9a-f]+$/, (hex) => hex.toUpperCase());
-  return { base, tag: Number(m[2]), algorithm: Number(m[1]), dnskey, ds };
+  const dsOf = async (digest: string) => normalizeLine(await run('ldns-key2ds', ['-n', digest, `${base}.key`], dir)).replace(/[0-9a-f]+$/, (hex) => hex.toUpperCase());
+  const [ds, dsSha1] = await Promise.all([dsOf('-2'), dsOf('-1')]);
+  return { base, tag: Number(m[2]), algorithm: Number(m[1]), dnskey, ds, dsSha1 };
 }
 
 /**

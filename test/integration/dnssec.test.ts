@@ -18,7 +18,7 @@ t.setTimeout(240_000);
 
 const h = await startSignedHierarchy();
 t.teardown(() => h.stop());
-const { secure, nsec3, optout, insecure, bogus, expired, nokey, alg5, nta, iterations } = CASES;
+const { secure, nsec3, optout, insecure, bogus, expired, nokey, alg5, nta, iterations, sha1ds } = CASES;
 
 // dnsfwd's own addresses: 127.0.91.0/24 (the hierarchy has 127.0.90.0/24).
 const CONSUL = { address: '127.0.91.9', port: await freePort('127.0.91.9') };
@@ -126,6 +126,18 @@ t.test('algorithm 5 (RSASHA1) is insecure here, where Unbound 1.17 still calls i
   t.equal(ours.rcode, 'NOERROR');
   t.notOk(ours.ad, 'AD=0: a deprecated algorithm makes the zone insecure, not bogus');
   t.same(ours.answers, [`www.${alg5} A ${WWW_A}`]);
+});
+
+t.test('a zone delegated with a SHA-1 DS alone is insecure here, not bogus', async (t) => {
+  const ours = await query(main.at, `www.${sha1ds}`, 'A');
+  t.equal(ours.rcode, 'NOERROR');
+  t.notOk(ours.ad, 'AD=0: a deprecated digest makes the delegation insecure');
+  t.same(ours.answers, [`www.${sha1ds} A ${WWW_A}`]);
+  const oracle = await query(h.oracle, `www.${sha1ds}`, 'A');
+  t.equal(oracle.rcode, 'NOERROR', 'Unbound answers too');
+  t.comment(`Unbound 1.17 gives AD=${oracle.ad ? 1 : 0} for it`);
+  const i = await runDnsfwd(['explain', `www.${sha1ds}`, '--control-socket', main.d.controlSocket!]);
+  t.match(i.stdout, new RegExp(`${sha1ds.slice(0, -1).replace(/\./g, '\\.')}: insecure: no DS with a supported algorithm and digest`));
 });
 
 t.test('bogus answers carry an Extended DNS Error saying why', async (t) => {
