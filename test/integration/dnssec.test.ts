@@ -4,7 +4,7 @@
 // and AD bit are the oracle's. Then what only dnsfwd does: Extended DNS Errors, CD=1, a DO=0 client,
 // `.consul` never validated, a server that strips DNSSEC records (allow-downgrade answers, validate
 // SERVFAILs), the cache keeping the verdict, the modes and `dnsfwd check` on a bad anchors file.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import t, { type Test } from 'tap';
 import { runDnsfwd, startDnsfwd, type DaemonProcess } from '../helpers/daemon.js';
 import { startDnsmasq } from '../helpers/dnsmasq.js';
@@ -243,4 +243,21 @@ t.test('dnsfwd explain shows the verdict and the chain of trust it used', async 
   t.match(c.stdout, /dnssec: allow-downgrade, not validated: its route has servers of its own/);
   const i = await ctl('explain', `www.${insecure}`, '--query');
   t.match(i.stdout, new RegExp(`${insecure.slice(0, -1).replace(/\./g, '\\.')}: insecure: a delegation without DS`));
+});
+
+t.test('a trust anchors file that stops parsing: the start fails with its line, a reload keeps the anchors in force', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const file = `${dir}/reload-anchors.txt`;
+  writeFileSync(file, `${h.trustAnchorDs}\n`);
+  const r = await daemon('127.0.91.7', h.resolver, `mode: validate, trust_anchors: "${file}"`);
+  t.ok((await query(r.at, `www.${secure}`, 'A')).ad, 'secure with the file as it was');
+  writeFileSync(file, `${h.trustAnchorDs}\n. IN DS 1 13 2 ( 00\n`);
+  const since = r.d.logs.length;
+  r.d.child.kill('SIGHUP');
+  const line = await r.d.waitForMsg('new configuration could not be applied: keeping the old one', 10_000, since);
+  t.match(String(line.error), new RegExp(`${file}:2: a parenthesis left open`));
+  t.ok((await query(r.at, `www.${nsec3}`, 'A')).ad, 'still validating with the anchors in force');
+  const again = spawnSync(process.execPath, [`${ROOT}/dist/dnsfwd.mjs`, 'run', '--config', `${dir}/127.0.91.7.yaml`, '--control-socket', `${dir}/x.sock`], { encoding: 'utf8', timeout: 20_000 });
+  t.not(again.status, 0, 'a start with that file fails');
+  t.match(again.stderr, new RegExp(`trust anchors ${file}:2: a parenthesis left open`));
 });
