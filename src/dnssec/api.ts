@@ -6,8 +6,6 @@ import type { EdeCode, Rr } from './types.js';
 /** A message decoded for validation: every name uncompressed. */
 export interface DecodedMessage {
   readonly rcode: number;
-  /** The header's flag bytes 2 and 3. */
-  readonly flags: number;
   readonly qname: Uint8Array;
   readonly qtype: number;
   readonly answer: readonly Rr[];
@@ -57,6 +55,16 @@ export interface DenialApi {
   negative(zone: Uint8Array, qname: Uint8Array, qtype: number, nxdomain: boolean, authority: readonly RRset[], check: CheckSet): Denied;
   /** A positive answer for `qname` expanded from a wildcard whose RRSIG had `labels` labels: qname itself must not exist. */
   wildcard(zone: Uint8Array, qname: Uint8Array, labels: number, authority: readonly RRset[], check: CheckSet): Denied;
+}
+
+/** What checks signatures and denials, and the clock and skew they are checked with. */
+export interface Checkers {
+  readonly crypto: CryptoApi;
+  readonly denial: DenialApi;
+  /** Seconds since the epoch. */
+  readonly now: () => number;
+  /** Seconds a signature's window may be off by. */
+  readonly skew: number;
 }
 
 /** The pieces that do the work, as the daemon hands them to the setup (impl.ts). */

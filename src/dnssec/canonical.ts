@@ -77,11 +77,5 @@ export function signedData(rrsigRdata: Uint8Array, rrset: readonly Rr[]): Uint8A
   const ttl = view.getUint32(RRSIG_ORIGINAL_TTL);
   const parts: Uint8Array[] = [prefix];
   for (const rdata of unique) parts.push(owner, fixedFields(first, ttl, rdata.length), rdata);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return Buffer.concat(parts);
 }

@@ -23,7 +23,7 @@ const crypto: CryptoApi = {
   verify(records, rrsig, keys, now, skew) {
     const r = verifyRrset(records, rrsig, keys, now, skew);
     if (!r.ok) return r;
-    const sig = parseRrsig(rrsig.rdata)!;
+    const { sig } = r;
     // RFC 1982 serial arithmetic: the expiration nearest to now.
     const expiration = now + ((sig.expiration - (now >>> 0)) | 0);
     return { ok: true, labels: sig.labels, originalTtl: sig.originalTtl, expiration };
@@ -123,7 +123,7 @@ const denial: DenialApi = {
 function decode(reply: Uint8Array): (DecodedMessage & Sections) | null {
   const m = decodeMessage(reply);
   if (!m || !m.question) return null;
-  return { rcode: m.rcode, flags: m.flags, qname: m.question.name, qtype: m.question.type, answer: m.answer, authority: m.authority, additional: m.additional };
+  return { rcode: m.rcode, qname: m.question.name, qtype: m.question.type, answer: m.answer, authority: m.authority, additional: m.additional };
 }
 
 export function dnssecParts(): DnssecParts {

@@ -3,7 +3,7 @@
 // insecure. DS and DNSKEY are asked of the route's own servers through the pipeline (with DO and
 // CD, cached like any answer); what a name's walk concluded is kept until its TTLs run out.
 import type { AnchorSet, ZoneAnchor } from './anchors.js';
-import type { CryptoApi, DecodedMessage, DenialApi } from './api.js';
+import type { Checkers, DecodedMessage } from './api.js';
 import { lowerName, parentName } from './names.js';
 import { findRRset, groupRRsets, type RRset } from './rrsets.js';
 import { verifySet } from './verify-set.js';
@@ -23,28 +23,18 @@ export type ZoneState =
       readonly atAnchor?: boolean;
     };
 
-/** A DS or DNSKEY query's reply, decoded, and the server that gave it (for downgrade detection). */
-export interface Fetched {
-  readonly msg: DecodedMessage;
-  readonly server: string;
-}
 /** The chain's way to the servers, for one query: the routes it sees. */
 export interface Fetch {
   /** Asks `type` of `name` through the pipeline with DO and CD; null when no answer came (SERVFAIL, timeout, malformed). */
-  ask(name: Uint8Array, type: number): Promise<Fetched | null>;
+  ask(name: Uint8Array, type: number): Promise<DecodedMessage | null>;
   /** Whether `name`'s route validates: a name routed to servers of their own (Consul) is insecure. */
   validated(name: Uint8Array): boolean;
 }
 
-export interface ChainOptions {
+export interface ChainOptions extends Checkers {
   readonly anchors: AnchorSet;
   /** Zones never validated: negative trust anchors (RFC 7646) and the built-in insecure zones. */
   readonly insecure: (name: Uint8Array) => boolean;
-  readonly crypto: CryptoApi;
-  readonly denial: DenialApi;
-  /** Seconds since the epoch. */
-  readonly now: () => number;
-  readonly skew: number;
 }
 
 /** How long a bogus conclusion is kept before it is tried again (Unbound's val-bogus-ttl). */
@@ -64,35 +54,22 @@ export interface ChainStep {
 }
 
 export class TrustChain {
-  private readonly kept = new Map<string, Promise<ZoneState>>();
-  /** The conclusions reached, by name, for `describe`. */
-  private readonly settled = new Map<string, ZoneState>();
+  /** Each name's conclusion: the walk under way, and what it concluded once it has (for `describe`). */
+  private readonly kept = new Map<string, { readonly walk: Promise<ZoneState>; state?: ZoneState }>();
 
   constructor(private readonly o: ChainOptions) {}
 
   /** The state of the zone that holds `name` (the deepest zone cut at or above it). */
   zoneOf(name: Uint8Array, fetch: Fetch): Promise<ZoneState> {
     const key = nameText(name, 0);
-    const now = this.o.now();
     const have = this.kept.get(key);
-    if (have) {
-      const fresh = have.then((s) => s.until > now);
-      return fresh.then((ok) => (ok ? have : this.refresh(key, name, fetch)));
-    }
-    return this.refresh(key, name, fetch);
-  }
-
-  private refresh(key: string, name: Uint8Array, fetch: Fetch): Promise<ZoneState> {
-    const p = this.walk(lowerName(name), fetch);
+    if (have && (!have.state || have.state.until > this.o.now())) return have.walk;
+    const entry: { walk: Promise<ZoneState>; state?: ZoneState } = { walk: this.walk(lowerName(name), fetch) };
+    void entry.walk.then((s) => (entry.state = s));
     this.kept.delete(key);
-    this.kept.set(key, p);
-    void p.then((s) => this.settled.set(key, s));
-    if (this.kept.size > MAX_KEPT) {
-      const oldest = this.kept.keys().next().value!;
-      this.kept.delete(oldest);
-      this.settled.delete(oldest);
-    }
-    return p;
+    this.kept.set(key, entry);
+    if (this.kept.size > MAX_KEPT) this.kept.delete(this.kept.keys().next().value!);
+    return entry.walk;
   }
 
   /** Whether `name` is a negative trust anchor or under a zone insecure by default. */
@@ -105,7 +82,7 @@ export class TrustChain {
     const out: ChainStep[] = [];
     for (let n = lowerName(name); ; n = parentName(n)) {
       const key = nameText(n, 0);
-      const s = this.settled.get(key);
+      const s = this.kept.get(key)?.state;
       if (s) out.unshift({ name: key || '.', zone: nameText(s.zone, 0) || '.', state: s.state, why: s.state === 'secure' ? null : s.why, until: s.until });
       if (n.length === 1) break;
     }
@@ -137,7 +114,7 @@ export class TrustChain {
   private async below(parent: Extract<ZoneState, { state: 'secure' }>, name: Uint8Array, fetch: Fetch): Promise<ZoneState> {
     const got = await fetch.ask(name, TYPE_DS);
     if (!got) return this.bogusAt(name, Ede.DNSSEC_BOGUS, 'no answer to the DS query');
-    const { msg } = got;
+    const msg = got;
     const answer = groupRRsets(msg.answer);
     const ds = findRRset(answer, name, TYPE_DS);
     if (ds) {
@@ -165,7 +142,7 @@ export class TrustChain {
   private async dnskeys(zone: Uint8Array, fetch: Fetch, trusted: (k: Rr) => boolean): Promise<ZoneState> {
     const got = await fetch.ask(zone, TYPE_DNSKEY);
     if (!got) return this.bogusAt(zone, Ede.DNSKEY_MISSING, `no answer to the DNSKEY query for ${show(zone)}`);
-    const set = findRRset(groupRRsets(got.msg.answer), zone, TYPE_DNSKEY);
+    const set = findRRset(groupRRsets(got.answer), zone, TYPE_DNSKEY);
     if (!set) return this.bogusAt(zone, Ede.DNSKEY_MISSING, `no DNSKEY set for ${show(zone)}`);
     const entry = set.records.filter(trusted);
     if (entry.length === 0) return this.bogusAt(zone, Ede.DNSKEY_MISSING, `no DNSKEY of ${show(zone)} matches its DS or anchor`);
@@ -185,7 +162,6 @@ export class TrustChain {
   /** Forgets every conclusion (the routes or the anchors changed). */
   clear(): void {
     this.kept.clear();
-    this.settled.clear();
   }
 }
 

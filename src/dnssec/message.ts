@@ -88,17 +88,7 @@ function decompressRdata(b: Uint8Array, start: number, end: number, layout: read
     pos += len;
   }
   parts.push(b.subarray(pos, end));
-  return concat(parts);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
 const u16 = (b: Uint8Array, off: number): number => (b[off]! << 8) | b[off + 1]!;

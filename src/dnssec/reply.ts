@@ -1,15 +1,13 @@
 // A validated reply made the client's: rebuilt from its decoded records with AD as validation found
 // it (RFC 4035 §3.2.3), TTLs capped by the signatures (RFC 4035 §5.3.3), RRSIG, NSEC and NSEC3 left
 // out for a client that did not set DO unless it asked for that type (RFC 4035 §3.2.1), and names
-// compressed again (RFC 1035 §4.1.4: owner names only, RDATA as decoded). And the SERVFAIL a bogus
-// answer gets, with an Extended DNS Error (RFC 8914) when the client speaks EDNS.
+// compressed again (RFC 1035 §4.1.4: owner names only, RDATA as decoded).
 import type { Sections } from './api.js';
 import { lowerName } from './names.js';
 import { TYPE_NSEC, TYPE_NSEC3, TYPE_RRSIG, type Rr } from './types.js';
 import { capKey } from './validate.js';
 import * as h from '../wire/header.js';
-import type { Edns, Question } from '../wire/question.js';
-import { writeReplyHeader } from '../wire/replies.js';
+import type { Edns } from '../wire/question.js';
 import { writeOpt, OPT_SIZE } from '../wire/opt.js';
 
 export interface Shape {
@@ -23,8 +21,6 @@ export interface Shape {
 }
 
 const DNSSEC_TYPES = new Set([TYPE_RRSIG, TYPE_NSEC, TYPE_NSEC3]);
-/** EDNS option code of an Extended DNS Error (RFC 8914 §2). */
-const OPTION_EDE = 15;
 
 /** `reply` (header and question as the upstream sent them, the client's ID and name) rebuilt with `sections` shaped by `s`. */
 export function shapeReply(reply: Uint8Array, questionEnd: number, qtype: number, sections: Sections, s: Shape): Buffer {
@@ -45,29 +41,6 @@ function capOf(rr: Rr, caps: ReadonlyMap<string, number> | null): number {
   const type = rr.type === TYPE_RRSIG && rr.rdata.length >= 2 ? (rr.rdata[0]! << 8) | rr.rdata[1]! : rr.type;
   const cap = caps.get(capKey(rr.owner, type));
   return cap === undefined ? rr.ttl : Math.min(rr.ttl, cap);
-}
-
-/**
- * SERVFAIL for a bogus answer (RFC 4035 §5.5), with the EDE `code` and `text` in our OPT record
- * when the client sent one (RFC 8914 §3: text for a human, UTF-8, no terminator).
- */
-export function bogusReply(query: Uint8Array, question: Question, code: number, text: string): Buffer {
-  const info = Buffer.from(text.slice(0, 200), 'utf8');
-  const optLen = question.edns ? OPT_SIZE + 4 + 2 + info.length : 0;
-  const out = Buffer.alloc(question.end + optLen);
-  writeReplyHeader(out, query, h.Rcode.SERVFAIL, false);
-  out.set(query.subarray(h.HEADER_SIZE, question.end), h.HEADER_SIZE);
-  h.writeCounts(out, 1, 0, 0, question.edns ? 1 : 0);
-  if (question.edns) {
-    const at = question.end;
-    writeOpt(out, at, question.edns.dnssecOk);
-    out.writeUInt16BE(4 + 2 + info.length, at + 9); // RDLENGTH
-    out.writeUInt16BE(OPTION_EDE, at + 11);
-    out.writeUInt16BE(2 + info.length, at + 13);
-    out.writeUInt16BE(code, at + 15);
-    info.copy(out, at + 17);
-  }
-  return out;
 }
 
 /** Appends records to a copy of header + question, compressing owner names against earlier ones. */

@@ -34,7 +34,7 @@ export interface Rrsig {
 export type WindowCheck = 'valid' | 'expired' | 'not-yet-valid';
 
 export type VerifyResult =
-  | { readonly ok: true; readonly key: Rr }
+  | { readonly ok: true; readonly key: Rr; readonly sig: Rrsig }
   | { readonly ok: false; readonly reason: 'expired' | 'not-yet-valid' | 'no-key' | 'bad-signature' | 'unsupported-algorithm' | 'malformed' };
 
 /** The fields of `rdata`, or null if it is too short, its signer is not an uncompressed name, or it has no signature. */
@@ -114,11 +114,11 @@ export function verifyRrset(rrset: readonly Rr[], rrsigRr: Rr, dnskeys: readonly
   const seen = VerifiedSignatures.key(data, sig.signature);
   const before = verified.get(seen);
   const known = before && keys.find((k) => sameBytes(k.rdata, before));
-  if (known) return { ok: true, key: known };
+  if (known) return { ok: true, key: known, sig };
   for (const key of keys) {
     if (!verifySignature(key.rdata, data, sig.signature)) continue;
     verified.set(seen, key.rdata);
-    return { ok: true, key };
+    return { ok: true, key, sig };
   }
   return { ok: false, reason: 'bad-signature' };
 }

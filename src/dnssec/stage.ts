@@ -10,25 +10,22 @@ import type { Handler, Stage } from '../pipeline/handler.js';
 import type { Query } from '../pipeline/query.js';
 import { stampClient } from '../wire/client-reply.js';
 import * as h from '../wire/header.js';
-import { OPT_SIZE, withClientOpt, writeOpt } from '../wire/opt.js';
+import { recursiveQuery } from '../wire/loop-probe.js';
+import { appendOpt, OPT_SIZE, withClientOpt } from '../wire/opt.js';
+import { errorReply } from '../wire/replies.js';
 import { parseQuery } from '../wire/question.js';
-import type { CryptoApi, DecodedMessage, DenialApi, Sections } from './api.js';
+import type { Checkers, DecodedMessage, Sections } from './api.js';
 import type { DnssecMode } from './config.js';
 import type { Fetch, TrustChain } from './keys.js';
-import { bogusReply, shapeReply } from './reply.js';
+import { shapeReply } from './reply.js';
 import { Ede, TYPE_DS, TYPE_NSEC, TYPE_NSEC3, TYPE_RRSIG } from './types.js';
 import { validateReply, type Verdict } from './validate.js';
 
 /** What the stage needs while validation is on; null turns it off (mode off). */
-export interface Validation {
+export interface Validation extends Checkers {
   readonly mode: Exclude<DnssecMode, 'off'>;
   readonly chain: TrustChain;
-  readonly crypto: CryptoApi;
-  readonly denial: DenialApi;
   readonly decode: (reply: Uint8Array) => (DecodedMessage & Sections) | null;
-  readonly skew: number;
-  /** Seconds since the epoch. */
-  readonly now: () => number;
 }
 
 export interface DnssecStageDeps {
@@ -93,16 +90,12 @@ export function dnssecStage(deps: DnssecStageDeps, downgrades = new Downgrades()
       downgrades.note(server, why, deps.log);
       return unvalidated(reply, q, msg);
     }
-    const fetch = fetchVia(q);
-    const checks = {
-      zoneOf: (name: Uint8Array) => v.chain.zoneOf(name, fetch),
-      insecure: (name: Uint8Array) => v.chain.insecure(name) || !fetch.validated(name),
-      crypto: v.crypto,
-      denial: v.denial,
-      now: v.now,
-      skew: v.skew,
-    };
-    const verdict = await validateReply(msg, checks);
+    const fetch = fetchVia(v, q);
+    const verdict = await validateReply(msg, {
+      ...v,
+      zoneOf: (name) => v.chain.zoneOf(name, fetch),
+      insecure: (name) => v.chain.insecure(name) || !fetch.validated(name),
+    });
     if (verdict.security === 'bogus' && verdict.downgradable && v.mode === 'allow-downgrade') {
       downgrades.note(server, verdict.why, deps.log);
       return unvalidated(reply, q, msg);
@@ -118,11 +111,11 @@ export function dnssecStage(deps: DnssecStageDeps, downgrades = new Downgrades()
   function bogus(q: Query, ede: number, why: string): Buffer {
     deps.log.debug({ qname: q.question.name, qtype: q.question.type, ede, why }, 'DNSSEC: bogus, answering SERVFAIL');
     q.uncacheable = true;
-    return bogusReply(q.bytes, q.question, ede, why);
+    return errorReply(q.bytes, h.Rcode.SERVFAIL, q.question, q.question.edns, { code: ede, text: why });
   }
 
   /** DS and DNSKEY queries asked on `q`'s behalf, through the whole pipeline, with DO and CD. */
-  function fetchVia(q: Query): Fetch {
+  function fetchVia(v: Validation, q: Query): Fetch {
     return {
       validated: (name) => q.routeOf(name, 0).dnssec === true,
       ask: async (name, type) => {
@@ -134,8 +127,7 @@ export function dnssecStage(deps: DnssecStageDeps, downgrades = new Downgrades()
         if (type === TYPE_DS && name.length > 1) sub.routeAs(q.routeOf(name, name[0]! + 1));
         const reply = await Promise.resolve(deps.first()(sub)).catch(() => null);
         if (!reply || h.rcode(reply) === h.Rcode.SERVFAIL) return null;
-        const msg = deps.validation()?.decode(reply) ?? null;
-        return msg ? { msg, server: sub.answeredBy } : null;
+        return v.decode(reply);
       },
     };
   }
@@ -168,31 +160,30 @@ function toClient(reply: Buffer, q: Query): Buffer {
   return out;
 }
 
-/** The client's query as it goes up to be validated: CD set, and an OPT record with DO. */
-function upstreamQuery(q: Query): Query {
-  const end = q.question.end;
+/**
+ * The header and question of `query` (up to `end`) with CD set and our OPT record with DO: how
+ * validation asks, for a client's query and for the chain's DS and DNSKEY queries alike.
+ */
+function askingForDnssec(query: Uint8Array, end: number): Buffer {
   const bytes = Buffer.alloc(end + OPT_SIZE);
-  q.bytes.copy(bytes, 0, 0, end);
+  bytes.set(query.subarray(0, end));
   bytes[3] = bytes[3]! | CD;
-  h.writeCounts(bytes, 1, 0, 0, 1);
-  writeOpt(bytes, end, true, 0, q.question.edns?.udpSize ?? 1232);
+  h.writeCounts(bytes, 1, 0, 0, 0);
+  appendOpt(bytes, end, true);
+  return bytes;
+}
+
+/** The client's query as it goes up to be validated: its route, CD set, DO in our OPT record. */
+function upstreamQuery(q: Query): Query {
+  const bytes = askingForDnssec(q.bytes, q.question.end);
   const parsed = parseQuery(bytes);
-  const question = parsed.kind === 'query' ? parsed.question : q.question;
-  const up = q.derive(bytes, question, q.chain);
+  const up = q.derive(bytes, parsed.kind === 'query' ? parsed.question : q.question, q.chain);
   up.routeAs(q.route);
   up.validating = true;
   return up;
 }
 
-/** A query for `name` (wire) and `type`: RD, CD, and an OPT record with DO. */
+/** A query for `name` (wire) and `type`: RD (recursiveQuery), CD, and DO. */
 function questionBytes(name: Uint8Array, type: number): Buffer {
-  const out = Buffer.alloc(12 + name.length + 4 + OPT_SIZE);
-  out[2] = 0x01;
-  out[3] = CD;
-  h.writeCounts(out, 1, 0, 0, 1);
-  out.set(name, 12);
-  out.writeUInt16BE(type, 12 + name.length);
-  out.writeUInt16BE(1, 14 + name.length);
-  writeOpt(out, 16 + name.length, true, 0, 1232);
-  return out;
+  return askingForDnssec(recursiveQuery(name, type), h.HEADER_SIZE + name.length + 4);
 }

@@ -19,10 +19,6 @@ export const TYPE_RRSIG = 46;
 export const TYPE_NSEC = 47;
 export const TYPE_DNSKEY = 48;
 export const TYPE_NSEC3 = 50;
-export const TYPE_NSEC3PARAM = 51;
-
-/** What validation concluded about an answer (RFC 4033 §5, RFC 4035 §4.3). */
-export type Security = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
 
 /** Extended DNS Error codes (RFC 8914 §4) that validation reports. */
 export const Ede = {

@@ -2,7 +2,7 @@
 // steps (each with its own signer, RFC 4035 §5.3, RFC 6672 §5.3.3), then the denial that ends it,
 // if it ends without data (RFC 4035 §5.4, RFC 5155 §8); a wildcard expansion needs the proof that
 // the name itself does not exist (RFC 4035 §5.3.4). Secure only if every step is; bogus if one is.
-import type { CryptoApi, DecodedMessage, DenialApi } from './api.js';
+import type { Checkers, DecodedMessage } from './api.js';
 import type { ZoneState } from './keys.js';
 import { isSubdomain, labelCount, lowerName, nameEquals } from './names.js';
 import { findRRset, groupRRsets, type RRset } from './rrsets.js';
@@ -22,16 +22,11 @@ export type Verdict =
       readonly downgradable: boolean;
     };
 
-export interface ValidateDeps {
+export interface ValidateDeps extends Checkers {
   /** The state of the zone that holds a name (keys.ts TrustChain.zoneOf, with this query's fetch). */
   readonly zoneOf: (name: Uint8Array) => Promise<ZoneState>;
   /** Whether a name is left unvalidated: a negative trust anchor, a zone insecure by default, a route that does not validate. */
   readonly insecure: (name: Uint8Array) => boolean;
-  readonly crypto: CryptoApi;
-  readonly denial: DenialApi;
-  /** Seconds since the epoch. */
-  readonly now: () => number;
-  readonly skew: number;
 }
 
 /** The most CNAME/DNAME steps followed in one reply (RFC 1034 §3.6.2 leaves it to the resolver). */

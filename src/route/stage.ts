@@ -7,8 +7,7 @@ import { ThrottledLog } from '../log-throttle.js';
 import type { Handler } from '../pipeline/handler.js';
 import type { Query } from '../pipeline/query.js';
 import { stampClient } from '../wire/client-reply.js';
-import * as h from '../wire/header.js';
-import { Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
+import { arcount, Rcode, rcode, setRecursionAvailable } from '../wire/header.js';
 import { findOpt } from '../wire/question.js';
 import { withClientOpt } from '../wire/opt.js';
 import { errorReply } from '../wire/replies.js';
@@ -53,7 +52,7 @@ export function routeStage(log: Logger, now = Date.now): Handler {
         if (q.note) q.note.from = out.server;
         if (q.validating) {
           q.answeredBy = out.server ?? '';
-          const opt = h.arcount(reply) > 0 ? findOpt(reply, q.question.end) : null;
+          const opt = arcount(reply) > 0 ? findOpt(reply, q.question.end) : null;
           q.upstreamDnssecOk = opt !== null && (reply[opt.ttl + 2]! & 0x80) !== 0;
         }
         if (tracing) {

@@ -46,8 +46,33 @@ export function withClientOpt(reply: Buffer, questionEnd: number, client: Edns |
   return out;
 }
 
-/** Writes our OPT record at `off`, the end of `out`, and counts it in ARCOUNT. */
-export function appendOpt(out: Uint8Array, off: number, dnssecOk: boolean, extendedRcode = 0): void {
+/** An Extended DNS Error (RFC 8914 §2): its INFO-CODE, and EXTRA-TEXT for a person (UTF-8). */
+export interface ExtendedError {
+  readonly code: number;
+  readonly text: string;
+}
+
+/** EDNS option code of an Extended DNS Error (RFC 8914 §2). */
+const OPTION_EDE = 15;
+/** The most EXTRA-TEXT octets sent: a reason for a log reader, not a report. */
+const EDE_TEXT_MAX = 200;
+
+/** The octets `ede` adds to an OPT record: option code and length, INFO-CODE, EXTRA-TEXT. */
+export function edeSize(ede: ExtendedError | undefined): number {
+  return ede ? 6 + Math.min(Buffer.byteLength(ede.text), EDE_TEXT_MAX) : 0;
+}
+
+/**
+ * Writes our OPT record at `off`, the end of `out` (with room for `edeSize(ede)` more octets), and
+ * counts it in ARCOUNT; with `ede`, the record carries that Extended DNS Error as its one option.
+ */
+export function appendOpt(out: Uint8Array, off: number, dnssecOk: boolean, extendedRcode = 0, ede?: ExtendedError): void {
   writeOpt(out, off, dnssecOk, extendedRcode);
   h.writeArcount(out, h.arcount(out) + 1);
+  if (!ede) return;
+  const text = Buffer.from(ede.text, 'utf8').subarray(0, EDE_TEXT_MAX);
+  const at = off + OPT_SIZE;
+  const size = 6 + text.length;
+  out.set([size >> 8, size & 0xff, OPTION_EDE >> 8, OPTION_EDE & 0xff, (size - 4) >> 8, (size - 4) & 0xff, ede.code >> 8, ede.code & 0xff], at - 2);
+  out.set(text, at + 6);
 }

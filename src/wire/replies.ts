@@ -1,22 +1,22 @@
 // Replies dnsfwd makes itself: FORMERR/SERVFAIL/NOTIMP/REFUSED for a query, and truncation (TC=1)
 // of an answer too big for the client's UDP size (RFC 1035 §4.2.1, RFC 6891 §7).
 import * as h from './header.js';
-import { appendOpt, OPT_SIZE } from './opt.js';
+import { appendOpt, edeSize, OPT_SIZE, type ExtendedError } from './opt.js';
 import { findOpt, type Edns, type Question } from './question.js';
 
 /**
  * An error reply to `query`: same ID, opcode, RD and CD, QR=1, RA=1, the client's question when
  * it parsed (RFC 1035 §4.1.1; QDCOUNT 1, else 0), and our OPT record when the client sent one
  * (`edns`, the question's by default; RFC 6891 §7), which also carries the upper bits of an
- * extended RCODE such as BADVERS.
+ * extended RCODE such as BADVERS, and `ede` when given (RFC 8914: why, e.g. for a DNSSEC failure).
  */
-export function errorReply(query: Uint8Array, rcode: number, question: Question | null, edns: Edns | null = question?.edns ?? null): Buffer {
+export function errorReply(query: Uint8Array, rcode: number, question: Question | null, edns: Edns | null = question?.edns ?? null, ede?: ExtendedError): Buffer {
   const qEnd = question ? question.end : h.HEADER_SIZE;
-  const out = Buffer.alloc(qEnd + (edns ? OPT_SIZE : 0));
+  const out = Buffer.alloc(qEnd + (edns ? OPT_SIZE + edeSize(ede) : 0));
   writeReplyHeader(out, query, rcode, false);
   if (question) out.set(query.subarray(h.HEADER_SIZE, qEnd), h.HEADER_SIZE);
   h.writeCounts(out, question ? 1 : 0, 0, 0, 0);
-  if (edns) appendOpt(out, qEnd, edns.dnssecOk, rcode);
+  if (edns) appendOpt(out, qEnd, edns.dnssecOk, rcode, ede);
   return out;
 }
 

@@ -29,7 +29,7 @@ function denial(verdict: DsAbsence): DenialApi {
   return { dsAbsence: () => verdict, negative: () => ({ result: 'proven', ttl: 60 }), wildcard: () => ({ result: 'proven', ttl: 60 }) };
 }
 
-const msg = (answer: Rr[], rcode = 0): DecodedMessage => ({ rcode, flags: 0, qname: w('x'), qtype: 0, answer, authority: [] });
+const msg = (answer: Rr[], rcode = 0): DecodedMessage => ({ rcode, qname: w('x'), qtype: 0, answer, authority: [] });
 
 /** A fetch answering from `zones` (name/type → answer records), counting what it is asked. */
 function fetcher(zones: Record<string, Rr[]>, validated = (_: Uint8Array) => true): Fetch & { asked: string[] } {
@@ -41,7 +41,7 @@ function fetcher(zones: Record<string, Rr[]>, validated = (_: Uint8Array) => tru
       const key = `${Buffer.from(name).toString('hex')}/${type}`;
       asked.push(key);
       const found = zones[key];
-      return found ? { msg: msg(found), server: 'test' } : null;
+      return found ? msg(found) : null;
     },
   };
 }

@@ -144,7 +144,7 @@ function selfSigned(rrset: readonly Rr[], flags: number): { dnskey: Rr; rrsig: R
 t.test('a DNSKEY without the Zone Key bit is not used (RFC 4034 §2.1.1)', async (t) => {
   const soa = [parseRr('example. 3600 IN SOA ns1.example. host.example. 1 7200 3600 1209600 3600')];
   const zone = selfSigned(soa, 256);
-  t.same(verifyRrset(soa, zone.rrsig, [zone.dnskey], NOW, 0), { ok: true, key: zone.dnskey }, 'the control: a zone key');
+  t.match(verifyRrset(soa, zone.rrsig, [zone.dnskey], NOW, 0), { ok: true, key: zone.dnskey }, 'the control: a zone key');
   const notZone = selfSigned(soa, 0);
   t.same(verifyRrset(soa, notZone.rrsig, [notZone.dnskey], NOW, 0), { ok: false, reason: 'no-key' });
   const revokedZone = selfSigned(soa, 256 | 0x80);

@@ -135,3 +135,29 @@ t.test('an error reply copies ID, opcode, RD and CD, and sets QR and RA', async 
   t.equal(plain[2], 0x80, 'QR only: opcode 0, no RD');
   t.equal(plain[3], 0x80 | Rcode.REFUSED, 'RA only: no CD');
 });
+
+t.test('an error reply with an Extended DNS Error (RFC 8914) in our OPT record, or plain without EDNS', async (t) => {
+  const withEdns = query('x.test', 'A', { id: 9, edns: 1232 });
+  const out = errorReply(withEdns, Rcode.SERVFAIL, question(withEdns), undefined, { code: 7, text: 'x.test 1: signature expired' });
+  const d = decode(out);
+  t.equal(d.rcode, 'SERVFAIL');
+  t.equal(d.id, 9);
+  t.same(d.questions, [{ name: 'x.test', type: 'A', class: 'IN' }]);
+  const opt = d.additionals![0] as { type: string; options: { code: number; data: Buffer }[] };
+  t.equal(opt.options.length, 1, 'one option');
+  t.equal(opt.type, 'OPT');
+  t.equal(opt.options[0]!.code, 15, 'option 15, EDE (RFC 8914)');
+  t.equal(opt.options[0]!.data.readUInt16BE(0), 7, 'INFO-CODE 7: Signature Expired');
+  t.equal(opt.options[0]!.data.subarray(2).toString('utf8'), 'x.test 1: signature expired', 'EXTRA-TEXT');
+  const plainQuery = query('x.test', 'A', { id: 9 });
+  const plain = decode(errorReply(plainQuery, Rcode.SERVFAIL, question(plainQuery), undefined, { code: 6, text: 'why' }));
+  t.equal(plain.rcode, 'SERVFAIL');
+  t.same(plain.additionals, [], 'no OPT for a client without EDNS');
+});
+
+t.test('EXTRA-TEXT is cut at 200 octets, whatever the characters', async (t) => {
+  const q = query('x.test', 'A', { edns: 1232 });
+  const d = decode(errorReply(q, Rcode.SERVFAIL, question(q), undefined, { code: 6, text: 'é'.repeat(150) }));
+  const opt = d.additionals![0] as { options: { code: number; data: Buffer }[] };
+  t.equal(opt.options[0]!.data.length, 2 + 200);
+});
